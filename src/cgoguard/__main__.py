@@ -1,0 +1,5 @@
+import sys
+
+from cgoguard.cli import main
+
+sys.exit(main())

@@ -1,0 +1,116 @@
+"""tree-sitter setup for Go and small helpers over its nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+import tree_sitter_go
+from tree_sitter import Language, Node, Parser, Tree
+
+GO_LANGUAGE = Language(tree_sitter_go.language())
+
+
+@cache
+def _parser() -> Parser:
+    return Parser(GO_LANGUAGE)
+
+
+def parse_go(source: bytes) -> Tree:
+    return _parser().parse(source)
+
+
+def text(node: Node | None) -> str:
+    """Source text of a node (tree-sitter keeps the bytes; decode leniently)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Pre-order traversal of every named node below (and including) ``node``."""
+    cursor = node.walk()
+    visited_children = False
+    while True:
+        if not visited_children:
+            if cursor.node.is_named:
+                yield cursor.node
+            if cursor.goto_first_child():
+                continue
+        if cursor.goto_next_sibling():
+            visited_children = False
+            continue
+        if not cursor.goto_parent() or cursor.node == node:
+            return
+        visited_children = True
+
+
+def walk_skipping_funcs(node: Node) -> Iterator[Node]:
+    """Like :func:`walk` but does not descend into nested function literals."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for child in reversed(current.named_children):
+            if child.type != "func_literal":
+                stack.append(child)
+
+
+def first_error(node: Node) -> Node | None:
+    """The first ERROR or MISSING node, or None when the tree parsed cleanly."""
+    if not node.has_error:
+        return None
+    for child in walk(node):
+        if child.type == "ERROR" or child.is_missing:
+            return child
+    for child in node.children:  # MISSING tokens are anonymous
+        if child.is_missing:
+            return child
+    return node
+
+
+def unparen(node: Node | None) -> Node | None:
+    while node is not None and node.type in ("parenthesized_expression", "parenthesized_type"):
+        inner = node.named_children
+        node = inner[0] if inner else None
+    return node
+
+
+def call_parts(node: Node) -> tuple[Node | None, list[Node]]:
+    """(function, arguments) of a call_expression."""
+    func = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    return func, [a for a in (args.named_children if args else []) if a.type != "comment"]
+
+
+def c_name(node: Node | None) -> str | None:
+    """``NAME`` when ``node`` is the selector ``C.NAME``, else None."""
+    node = unparen(node)
+    if node is None or node.type not in ("selector_expression", "qualified_type"):
+        return None
+    if node.type == "qualified_type":
+        pkg, name = node.child_by_field_name("package"), node.child_by_field_name("name")
+    else:
+        pkg, name = node.child_by_field_name("operand"), node.child_by_field_name("field")
+    if pkg is not None and text(pkg) == "C" and name is not None:
+        return text(name)
+    return None
+
+
+def qualified_call_name(node: Node) -> str:
+    """``pkg.Func`` / ``x.Method`` / ``Func`` of a call's callee, or ``""``."""
+    func = unparen(node.child_by_field_name("function"))
+    if func is None:
+        return ""
+    if func.type == "identifier":
+        return text(func)
+    if func.type == "selector_expression":
+        operand = unparen(func.child_by_field_name("operand"))
+        field = func.child_by_field_name("field")
+        if operand is not None and operand.type == "identifier":
+            return f"{text(operand)}.{text(field)}"
+    return ""
+
+
+def line_of(node: Node) -> int:
+    return node.start_point[0] + 1
