@@ -57,6 +57,8 @@ CATEGORIES: dict[str, str] = {
     "crash": "other fatal error or panic",
     "gc-pause": "garbage-collector pause finding",
     "memory-growth": "process memory growth finding",
+    # cgoguard's own meta-findings (unused or malformed suppression comments).
+    "suppression": "a cgoguard:ignore comment that is unused or malformed",
 }
 
 
