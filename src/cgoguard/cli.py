@@ -13,6 +13,7 @@ Heavy imports happen inside ``func`` so that ``cgoguard --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -72,10 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into `head` and closed: not an error of ours.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's flush at exit
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            # Silence the interpreter's final flush of the closed pipe.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
     except Exception as exc:  # an internal error must still exit 2 with a readable message
         if os.environ.get("CGOGUARD_DEBUG"):

@@ -53,7 +53,7 @@ class Discovery:
 
 @dataclass(frozen=True)
 class DiscoveryOptions:
-    target: BuildTarget = BuildTarget()
+    target: BuildTarget = field(default_factory=BuildTarget)
     include_generated: bool = False
     exclude: tuple[str, ...] = ()
 
@@ -68,7 +68,8 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def discover(paths: list[str], options: DiscoveryOptions = DiscoveryOptions()) -> Discovery:
+def discover(paths: list[str], options: DiscoveryOptions | None = None) -> Discovery:
+    options = options or DiscoveryOptions()
     result = Discovery(packages=[], errors=[])
     by_dir: dict[Path, PackageSources] = {}
     for raw in paths or ["."]:

@@ -5,9 +5,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
-from cgoguard.rules.base import REQUIRED_DOC_SECTIONS, Rule, RuleMeta
+from cgoguard.findings import Finding, InputError
+from cgoguard.gofront.package import Package
+from cgoguard.rules.base import REQUIRED_DOC_SECTIONS, Rule, RuleContext, RuleMeta
+
+# Packages importing none of these cannot break a cgo rule; skipping them keeps scans fast.
+RELEVANT_IMPORTS = frozenset({"C", "unsafe", "runtime/cgo", "runtime", "syscall", "golang.org/x/sys/unix"})
 
 _RULE_MODULE = re.compile(r"^cg\d{3}_\w+$")
 
@@ -37,3 +44,35 @@ def find_rule(key: str) -> Rule | None:
     if key.upper() in rules:
         return rules[key.upper()]
     return next((r for r in rules.values() if r.meta.name == key.lower()), None)
+
+
+def is_relevant(package: Package) -> bool:
+    return any(RELEVANT_IMPORTS.intersection(f.imports.values()) for f in package.files)
+
+
+def check_package(
+    package: Package,
+    *,
+    rule_ids: Iterable[str] | None = None,
+    contracts: object = None,
+    options: dict[str, Any] | None = None,
+) -> list[Finding]:
+    """Run the selected rules (all by default) over one loaded package.
+
+    A rule that crashes does not stop the others: the crash becomes an input error on the
+    package, naming the rule, so users can report it.
+    """
+    if not is_relevant(package):
+        return []
+    selected = set(rule_ids) if rule_ids is not None else None
+    context = RuleContext(package=package, contracts=contracts, options=options or {})
+    for rule in all_rules().values():
+        if selected is not None and rule.meta.id not in selected:
+            continue
+        try:
+            rule.check(context)
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
+            package.errors.append(InputError(
+                package.display_dir, f"internal error in rule {rule.meta.id}: {type(exc).__name__}: {exc}"))
+    reported = [f for f in context.findings if package.only is None or f.path in package.only]
+    return sorted(reported, key=lambda f: f.sort_key)

@@ -1,0 +1,235 @@
+"""Scan configuration: ``[tool.cgoguard]`` in pyproject.toml or a cgoguard.toml.
+
+The closest configuration file at or above the scanned path wins (a ``cgoguard.toml`` beats
+a ``pyproject.toml`` in the same directory); a pyproject.toml without a ``[tool.cgoguard]``
+table counts as a configuration of defaults, so an unrelated file further up never leaks in.
+Command-line options override the file. Unknown keys are rejected with the list of valid
+ones, so that a typo never silently turns a check off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cgoguard.errors import UsageError
+from cgoguard.findings import Severity
+from cgoguard.gofront.buildtags import KNOWN_ARCH, KNOWN_OS, BuildTarget
+
+CONFIG_FILES = ("cgoguard.toml", "pyproject.toml")
+# Markers of a project root when no configuration file is found (for the cache directory
+# and for the paths fingerprints are computed from).
+ROOT_MARKERS = ("go.mod", ".git")
+FAIL_ON_CHOICES = ("error", "warning", "info", "none")
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    select: tuple[str, ...] = ()  # rule ids, names, categories or id prefixes; empty: all
+    ignore: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()  # (rule key, severity), keys as written
+    tags: tuple[str, ...] = ()
+    goos: str = "linux"
+    goarch: str = "amd64"
+    tests: bool = False
+    generated: bool = False
+    exclude: tuple[str, ...] = ()
+    fail_on: str = "warning"
+    contracts: Mapping[str, Any] = field(default_factory=dict)  # passed to cgoguard.contracts
+    baseline: Path | None = None
+    jobs: int | None = None  # worker processes; None: every available core
+    cache_dir: Path | None = None  # None: <root>/.cgoguard_cache
+    use_cache: bool = True
+    root: Path = field(default_factory=Path.cwd)  # project root: paths in fingerprints are relative to it
+    config_path: Path | None = None
+
+    @property
+    def target(self) -> BuildTarget:
+        return BuildTarget(goos=self.goos, goarch=self.goarch, tags=frozenset(self.tags),
+                           include_tests=self.tests)
+
+    @property
+    def fail_threshold(self) -> Severity | None:
+        return None if self.fail_on == "none" else Severity(self.fail_on)
+
+    @property
+    def effective_cache_dir(self) -> Path:
+        return self.cache_dir or self.root / ".cgoguard_cache"
+
+    def analysis_key(self) -> str:
+        """A hash of every option that changes per-package analysis results (for the cache)."""
+        relevant = {
+            "select": self.select, "ignore": self.ignore, "tags": sorted(self.tags), "goos": self.goos,
+            "goarch": self.goarch, "tests": self.tests, "generated": self.generated,
+            "contracts": self.contracts, "root": str(self.root),
+        }
+        blob = json.dumps(relevant, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# TOML key -> (ScanConfig field, converter). Keys are kebab-case; snake_case is accepted too.
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{key} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _choice(choices: Iterable[str]) -> Any:
+    allowed = tuple(choices)
+
+    def convert(key: str, value: Any) -> str:
+        if value not in allowed:
+            raise UsageError(f"{key} must be one of {', '.join(sorted(allowed))}, got {value!r}")
+        return value
+
+    return convert
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _severities(key: str, value: Any) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{key} must be a table of rule = \"error|warning|info\", got {value!r}")
+    return tuple((rule, Severity(_choice(s.value for s in Severity)(f"{key}.{rule}", level)))
+                 for rule, level in value.items())
+
+
+def _table(key: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{key} must be a table, got {value!r}")
+    return value
+
+
+def _jobs(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UsageError(f"{key} must be a positive integer, got {value!r}")
+    return value
+
+
+def _path(key: str, value: Any) -> Path:
+    if not isinstance(value, str):
+        raise UsageError(f"{key} must be a path string, got {value!r}")
+    return Path(value)
+
+
+_KEYS: dict[str, tuple[str, Any]] = {
+    "select": ("select", _str_list),
+    "ignore": ("ignore", _str_list),
+    "severity": ("severity", _severities),
+    "tags": ("tags", _str_list),
+    "goos": ("goos", _choice(KNOWN_OS)),
+    "goarch": ("goarch", _choice(KNOWN_ARCH)),
+    "tests": ("tests", _bool),
+    "generated": ("generated", _bool),
+    "exclude": ("exclude", _str_list),
+    "fail-on": ("fail_on", _choice(FAIL_ON_CHOICES)),
+    "contracts": ("contracts", _table),
+    "baseline": ("baseline", _path),
+    "jobs": ("jobs", _jobs),
+    "cache-dir": ("cache_dir", _path),
+    "cache": ("use_cache", _bool),
+}
+
+
+def find_config(start: Path) -> tuple[Path | None, dict[str, Any]]:
+    """The closest configuration file at or above ``start`` and its ``cgoguard`` table."""
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory, *directory.parents):
+        for name in CONFIG_FILES:
+            path = candidate_dir / name
+            if path.is_file():
+                return path, _read_table(path)
+    return None, {}
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("cgoguard", {})
+    else:
+        table = document.get("tool", {}).get("cgoguard", document)
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.cgoguard] must be a table")
+    return table
+
+
+def project_root(start: Path, config_path: Path | None) -> Path:
+    if config_path is not None:
+        return config_path.parent
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory, *directory.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+    return directory
+
+
+def parse_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Validate a ``[tool.cgoguard]`` table into ScanConfig field values."""
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("_", "-")
+        if key not in _KEYS:
+            valid = ", ".join(sorted(_KEYS))
+            raise UsageError(f"{source}: unknown key {raw_key!r} in [tool.cgoguard] (valid keys: {valid})")
+        field_name, convert = _KEYS[key]
+        values[field_name] = convert(f"{source}: {raw_key}", value)
+    return values
+
+
+def load_config(start_dir: str | Path | None = None, overrides: Mapping[str, Any] | None = None,
+                config_file: str | Path | None = None) -> ScanConfig:
+    """Configuration for a scan starting at ``start_dir``: file values, then ``overrides``.
+
+    ``overrides`` maps ScanConfig field names to values (None values are ignored), as the
+    command line produces them. ``config_file`` names a file explicitly instead of searching.
+    """
+    start = Path(start_dir or ".").resolve()
+    if config_file is not None:
+        config_path: Path | None = Path(config_file).resolve()
+        if not config_path.is_file():
+            raise UsageError(f"{config_file}: no such configuration file")
+        table = _read_table(config_path)
+    else:
+        config_path, table = find_config(start)
+    values = parse_table(table, str(config_path)) if table else {}
+    root = project_root(start, config_path)
+    for key in ("baseline", "cache_dir"):  # paths in a config file are relative to it
+        if key in values and not values[key].is_absolute():
+            values[key] = root / values[key]
+    known = {f.name for f in fields(ScanConfig)}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ValueError(f"unknown ScanConfig field {key!r}")
+        if value is not None:
+            values[key] = value
+    return replace(ScanConfig(root=root, config_path=config_path), **values)
+
+
+def common_start(paths: Iterable[str]) -> Path:
+    """The directory to look for configuration from: the common parent of the scanned paths."""
+    resolved = []
+    for raw in paths:
+        path = Path(raw[:-4] if raw.endswith("/...") else ("." if raw == "..." else raw))
+        path = path.resolve()
+        resolved.append(path if path.is_dir() else path.parent)
+    if not resolved:
+        return Path.cwd()
+    return Path(os.path.commonpath(resolved))

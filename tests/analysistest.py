@@ -1,0 +1,85 @@
+"""analysistest-style fixture checking, after golang.org/x/tools/go/analysis/analysistest.
+
+A fixture is a compilable Go package under ``tests/fixtures``. Every line that must be
+reported carries a comment ``// want "REGEXP"`` (several quoted patterns for several
+findings). Each pattern is matched against ``"RULE [category] message"`` of one finding on
+that line. Findings without a matching ``want`` and ``want``s without a finding both fail,
+and the failure lists them all, so a regression names its exact lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cgoguard.findings import Finding
+from cgoguard.gofront import discover, load_packages
+from cgoguard.gofront.discover import DiscoveryOptions
+from cgoguard.rules import check_package
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_WANT = re.compile(r"//\s*want\s+((?:\"(?:[^\"\\]|\\.)*\"\s*)+)")
+_PATTERN = re.compile(r"\"((?:[^\"\\]|\\.)*)\"")
+
+
+@dataclass
+class Expectation:
+    path: str
+    line: int
+    pattern: str
+    matched: bool = False
+
+
+def expectations(paths: list[Path]) -> list[Expectation]:
+    wants: list[Expectation] = []
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = _WANT.search(line)
+            if match:
+                wants += [Expectation(str(path), number, p.encode().decode("unicode_escape"))
+                          for p in _PATTERN.findall(match.group(1))]
+    return wants
+
+
+def analyze(directory: Path, rule_ids: set[str] | None = None) -> list[Finding]:
+    """Findings of the selected rules over every package below ``directory``."""
+    found = discover([str(directory)], DiscoveryOptions())
+    findings: list[Finding] = []
+    for sources in found.packages:
+        for package in load_packages(sources):
+            contracts = _contracts(package)
+            findings += check_package(package, rule_ids=rule_ids, contracts=contracts)
+    return findings
+
+
+def _contracts(package: object) -> object:
+    try:
+        from cgoguard.contracts import contracts_for_package
+    except ImportError:
+        return None
+    return contracts_for_package(package)
+
+
+def run(directory: Path, rule_ids: set[str] | None = None) -> list[Finding]:
+    """Check the fixture package(s) in ``directory``; fail with a full diff on mismatch."""
+    directory = directory if directory.is_absolute() else FIXTURES / directory
+    findings = [f for f in analyze(directory, rule_ids)]
+    go_files = sorted(directory.rglob("*.go"))
+    wants = expectations(go_files)
+    unexpected: list[Finding] = []
+    for finding in findings:
+        rendered = f"{finding.rule} [{finding.category}] {finding.message}"
+        candidates = [w for w in wants if not w.matched and w.line == finding.line
+                      and Path(w.path).resolve() == Path(finding.path).resolve()
+                      and re.search(w.pattern, rendered)]
+        if candidates:
+            candidates[0].matched = True
+        else:
+            unexpected.append(finding)
+    missing = [w for w in wants if not w.matched]
+    problems = [f"unexpected: {f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}"
+                for f in unexpected]
+    problems += [f"missing:    {w.path}:{w.line}: want {w.pattern!r}" for w in missing]
+    assert not problems, "fixture mismatch in " + str(directory) + ":\n  " + "\n  ".join(problems)
+    return findings
