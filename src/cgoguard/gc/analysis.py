@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from cgoguard.findings import Confidence, Finding, InputError, Severity, stable_fingerprint
@@ -88,8 +87,7 @@ class GcAnalysis:
             "forced_cycles": self.forced_cycles,
             "runs": len(self.runs),
             "formats": self.formats,
-            **{k.replace("count", "cycles_with_stw"): v for k, v in self.stw.to_ms_dict("stw_").items()
-               if k != "stw_count"},
+            **{k: v for k, v in self.stw.to_ms_dict("stw_").items() if k != "stw_count"},
             "pause_count": self.pauses.count,
             **{k: v for k, v in self.pauses.to_ms_dict("pause_").items() if k != "pause_count"},
             "sweep_termination_max_ms": ms(self.sweep_termination.max_ns),
@@ -198,35 +196,37 @@ def _stream_sources(paths: Sequence[str], stdin: IO[bytes] | None, parser: Gctra
 # Analysis
 
 
-def analyze_gctrace(path_or_lines: Source | Sequence[str | os.PathLike[str]], *,
+def analyze_gctrace(path_or_lines: Source | Sequence[os.PathLike[str]], *,
                     window_s: float | None = None, stw_threshold_ms: float = DEFAULT_STW_THRESHOLD_MS,
                     stdin: IO[bytes] | None = None, name: str = "<input>") -> GcAnalysis:
     """Analyse gctrace output.
 
-    ``path_or_lines`` is a path (``"-"`` for stdin), a list/tuple of paths (read in order, as
-    one log), or any other iterable of text lines (``name`` labels them in findings).
+    ``path_or_lines`` is a path (``"-"`` for stdin), a list of ``Path`` objects (read in order,
+    as one log), or any other iterable of text lines (``name`` labels them in findings).
     """
-    parser = GctraceParser()
-    errors: list[InputError] = []
     if isinstance(path_or_lines, str | os.PathLike):
-        sources = [os.fspath(path_or_lines)]
-    elif isinstance(path_or_lines, list | tuple) and all(
-            isinstance(p, str | os.PathLike) and _is_path_like(p) for p in path_or_lines):
-        sources = [os.fspath(p) for p in path_or_lines]
-    else:
-        sources = []
-    if sources:
-        cycles = list(_stream_sources(sources, stdin, parser, errors))
-    else:
-        sources = [name]
-        cycles = list(parser.feed(path_or_lines, name))  # type: ignore[arg-type]
-    return build_analysis(cycles, parser.counts, sources, errors, window_s=window_s,
+        return analyze_files([os.fspath(path_or_lines)], window_s=window_s,
+                             stw_threshold_ms=stw_threshold_ms, stdin=stdin)
+    items = path_or_lines if isinstance(path_or_lines, list | tuple) else None
+    if items and all(isinstance(p, os.PathLike) for p in items):
+        return analyze_files([os.fspath(p) for p in items], window_s=window_s,
+                             stw_threshold_ms=stw_threshold_ms, stdin=stdin)
+    parser = GctraceParser()
+    cycles = list(parser.feed(path_or_lines, name))  # type: ignore[arg-type]
+    return build_analysis(cycles, parser.counts, [name], [], window_s=window_s,
                           stw_threshold_ms=stw_threshold_ms)
 
 
-def _is_path_like(item: str | os.PathLike[str]) -> bool:
-    # A list of text lines is not a list of paths: lines end with a newline or hold spaces.
-    return isinstance(item, os.PathLike) or ("\n" not in item and (item == "-" or Path(item).exists()))
+def analyze_files(paths: Sequence[str], *, window_s: float | None = None,
+                  stw_threshold_ms: float = DEFAULT_STW_THRESHOLD_MS,
+                  stdin: IO[bytes] | None = None) -> GcAnalysis:
+    """Analyse gctrace files read in order as one log; ``"-"`` reads stdin."""
+    parser = GctraceParser()
+    errors: list[InputError] = []
+    cycles = list(_stream_sources(paths, stdin, parser, errors))
+    sources = ["<stdin>" if p == "-" else p for p in paths]
+    return build_analysis(cycles, parser.counts, sources, errors, window_s=window_s,
+                          stw_threshold_ms=stw_threshold_ms)
 
 
 def build_analysis(cycles: list[GcCycle], counts: LineCounts, sources: list[str],
@@ -278,22 +278,52 @@ def _auto_window(runs: list[Run]) -> float:
     return float(_NICE_WINDOWS_S[-1])
 
 
+def _spread(totals: dict[tuple[int, int], list[float]], run: int, slot: int, begin_ns: int,
+            end_ns: int, cpu_ns: int, width_ns: int) -> None:
+    """Add ``cpu_ns`` spent evenly over [begin, end) to the windows it overlaps."""
+    if cpu_ns == 0:
+        return
+    if end_ns <= begin_ns:
+        totals.setdefault((run, begin_ns // width_ns), [0.0, 0.0])[slot] += cpu_ns
+        return
+    for index in range(begin_ns // width_ns, (end_ns - 1) // width_ns + 1):
+        overlap = min(end_ns, (index + 1) * width_ns) - max(begin_ns, index * width_ns)
+        totals.setdefault((run, index), [0.0, 0.0])[slot] += cpu_ns * overlap / (end_ns - begin_ns)
+
+
 def _windows(cycles: list[GcCycle], width_s: float) -> list[Window]:
+    """Per-window statistics; a cycle's CPU is spread over the phases it was spent in."""
     width_ns = round(width_s * NS_PER_S)
-    groups: dict[tuple[int, int], list[GcCycle]] = {}
-    for cycle in cycles:
-        groups.setdefault((cycle.run, cycle.start_ns // width_ns), []).append(cycle)
+    started: dict[tuple[int, int], list[GcCycle]] = {}
+    cpu: dict[tuple[int, int], list[float]] = {}  # [GC CPU, idle-P mark CPU]
+    procs: dict[tuple[int, int], int] = {}
+    # Go <= 1.4 printed no timestamps: its cycles cannot be placed in time.
+    for c in (c for c in cycles if c.format != "go1.4"):
+        started.setdefault((c.run, c.start_ns // width_ns), []).append(c)
+        mark_begin = c.start_ns + c.sweep_term_ns
+        mark_end = mark_begin + c.concurrent_ns
+        phases = ((c.start_ns, mark_begin, c.stw_cpu_ns * c.sweep_term_ns // max(c.stw_ns, 1), 0),
+                  (mark_begin, mark_end, c.assist_cpu_ns + c.background_cpu_ns, 0),
+                  (mark_begin, mark_end, c.idle_cpu_ns, 1),
+                  (mark_end, c.end_ns, c.stw_cpu_ns - c.stw_cpu_ns * c.sweep_term_ns // max(c.stw_ns, 1), 0))
+        for begin, end, cpu_ns, slot in phases:
+            _spread(cpu, c.run, slot, begin, end, cpu_ns, width_ns)
+        for index in range(c.start_ns // width_ns, max(c.end_ns - 1, c.start_ns) // width_ns + 1):
+            procs[(c.run, index)] = max(procs.get((c.run, index), 0), c.procs)
     windows = []
-    for (run, index), members in groups.items():
-        capacity_ns = width_ns * max(c.procs for c in members)
+    for key in sorted(cpu.keys() | started.keys()):
+        members = started.get(key, [])
+        gc_cpu, idle_cpu = cpu.get(key, [0.0, 0.0])
+        capacity_ns = width_ns * max(procs.get(key, 1), 1)
         lives = [c.heap_live_mb for c in members if c.heap_live_mb is not None]
         goals = [c.heap_goal_mb for c in members if c.heap_goal_mb is not None]
         windows.append(Window(
-            run=run, start_s=index * width_ns / NS_PER_S, cycles=len(members),
+            run=key[0], start_s=key[1] * width_ns / NS_PER_S, cycles=len(members),
             forced=sum(c.forced for c in members),
-            stw_total_ns=sum(c.stw_ns for c in members), stw_max_ns=max(c.stw_ns for c in members),
-            gc_cpu_fraction=round(sum(c.gc_cpu_ns for c in members) / capacity_ns, 6),
-            idle_mark_fraction=round(sum(c.idle_cpu_ns for c in members) / capacity_ns, 6),
+            stw_total_ns=sum(c.stw_ns for c in members),
+            stw_max_ns=max((c.stw_ns for c in members), default=0),
+            gc_cpu_fraction=round(gc_cpu / capacity_ns, 6),
+            idle_mark_fraction=round(idle_cpu / capacity_ns, 6),
             heap_live_max_mb=max(lives, default=None), heap_goal_max_mb=max(goals, default=None),
         ))
     return windows
