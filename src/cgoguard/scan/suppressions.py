@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Query, QueryCursor
 
-from cgoguard.findings import Finding, Severity
+from cgoguard.findings import Finding, Severity, stable_fingerprint
 from cgoguard.gofront.syntax import GO_LANGUAGE
 from cgoguard.scan.selection import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, RuleSelection, resolve_rule_key
 
@@ -153,4 +153,5 @@ def apply_suppressions(findings: Iterable[Finding], suppressions: Iterable[Suppr
 
 def _meta_finding(rule: str, suppression: Suppression, severity: Severity, message: str) -> Finding:
     return Finding(rule=rule, category="suppression", message=message, path=suppression.path,
-                   line=suppression.line, column=suppression.column, severity=severity)
+                   line=suppression.line, column=suppression.column, severity=severity,
+                   fingerprint=stable_fingerprint(rule, suppression.fingerprint_path, suppression.text))

@@ -1,0 +1,146 @@
+"""Content-hash cache of per-package analysis results.
+
+The key covers everything a package's result depends on: cgoguard's own code (so editing a
+rule invalidates it), the analysis options, every file of the package with its display path
+(findings carry it) and the C headers its files include with quotes from outside the
+package directory. A hit therefore needs no timestamps and survives ``git checkout``.
+
+Entries are JSON files written atomically (write to a temporary file, then rename), so
+parallel scans and interrupted runs never leave a torn entry; an unreadable entry is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import cgoguard
+from cgoguard.gofront.discover import PackageSources
+from cgoguard.scan.worker import PackageResult
+
+FORMAT_VERSION = "1"
+_QUOTED_INCLUDE = re.compile(rb'^[ \t]*(?://)?[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
+_INCLUDE_FLAG = re.compile(rb"-I[ \t]*(\S+)")
+_MAX_INCLUDE_DEPTH = 8
+
+
+@cache
+def tool_fingerprint() -> str:
+    """cgoguard's version plus the size and mtime of each of its modules."""
+    digest = hashlib.sha256(cgoguard.__version__.encode())
+    package_dir = Path(cgoguard.__file__).parent
+    for path in sorted(package_dir.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package_dir)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def package_key(sources: PackageSources, analysis_key: str) -> str:
+    digest = hashlib.sha256(f"{FORMAT_VERSION}\0{tool_fingerprint()}\0{analysis_key}\0".encode())
+    digest.update(f"{sources.dir.resolve()}\0{sources.display_dir}\0".encode())
+    for source in (*sources.go_files, *sources.c_files):
+        digest.update(f"{source.display_path}\0{len(source.data)}\0".encode())
+        digest.update(source.data)
+    for header in external_headers(sources):
+        digest.update(f"{header}\0".encode())
+        try:
+            digest.update(header.read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return digest.hexdigest()
+
+
+def external_headers(sources: PackageSources) -> list[Path]:
+    """Quoted includes that resolve to files outside the package's own file list.
+
+    Over-approximates on purpose (a commented-out include still counts): a spurious key
+    input costs a cache miss, a missing one would serve a stale result.
+    """
+    own = {s.path.resolve() for s in sources.c_files}
+    texts = [s.data for s in (*sources.go_files, *sources.c_files)]
+    search_dirs = [sources.dir, *_include_dirs(texts, sources.dir)]
+    found: dict[Path, None] = {}
+    frontier = [(text, sources.dir) for text in texts]
+    for _ in range(_MAX_INCLUDE_DEPTH):
+        next_frontier = []
+        for text, base in frontier:
+            for name in _QUOTED_INCLUDE.findall(text):
+                header = _resolve(name.decode("utf-8", "replace"), [base, *search_dirs])
+                if header is None or header in own or header in found:
+                    continue
+                found[header] = None
+                try:
+                    next_frontier.append((header.read_bytes(), header.parent))
+                except OSError:
+                    continue
+        if not next_frontier:
+            break
+        frontier = next_frontier
+    return sorted(found)
+
+
+def _include_dirs(texts: list[bytes], package_dir: Path) -> list[Path]:
+    dirs = []
+    for text in texts:
+        for line in text.splitlines():
+            if b"#cgo" not in line:
+                continue
+            for flag in _INCLUDE_FLAG.findall(line):
+                value = flag.decode("utf-8", "replace").replace("${SRCDIR}", str(package_dir))
+                dirs.append(package_dir / value)
+    return dirs
+
+
+def _resolve(name: str, search_dirs: list[Path]) -> Path | None:
+    for directory in search_dirs:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.hits = 0
+        self._writable = True
+
+    def get(self, key: str) -> PackageResult | None:
+        try:
+            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            result = PackageResult.from_json(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: PackageResult) -> None:
+        if not self._writable or result.internal_error:
+            return
+        entry = self._entry(key)
+        try:
+            self._prepare(entry.parent)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=entry.parent, delete=False,
+                                             suffix=".tmp") as handle:
+                json.dump(result.to_json(), handle)
+            os.replace(handle.name, entry)
+        except OSError:
+            # A read-only checkout: scanning still works, just without a cache.
+            self._writable = False
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / f"v{FORMAT_VERSION}" / key[:2] / f"{key}.json"
+
+    def _prepare(self, entry_dir: Path) -> None:
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # Keep the cache out of version control and backups, as pytest and ruff do.
+            (self.directory / ".gitignore").write_text("# created by cgoguard\n*\n")
+            (self.directory / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# cgoguard's result cache\n")
+        entry_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,163 @@
+"""The scan driver: discovery, parallel per-package analysis, cache, then policy.
+
+Per-package analysis (parse, rules, fingerprints, suppression comments) runs in worker
+processes and is cached by content hash; the policy steps that depend on the whole run
+(``only`` filtering, suppressions, severity overrides, baseline) run here afterwards.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cgoguard.findings import Finding, InputError
+from cgoguard.gofront.discover import DiscoveryOptions, PackageSources, discover
+from cgoguard.scan.baseline import filter_baselined, read_baseline
+from cgoguard.scan.cache import ResultCache, package_key
+from cgoguard.scan.config import ScanConfig, common_start, load_config
+from cgoguard.scan.selection import RuleSelection, select_rules
+from cgoguard.scan.suppressions import Suppression, apply_suppressions
+from cgoguard.scan.worker import AnalysisSettings, PackageResult, analyse_package
+
+ProgressCallback = Callable[[int, int], None]  # (packages done, packages total)
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    errors: list[InputError]
+    packages: int
+    files: int
+    lines: int = 0
+    suppressed: int = 0
+    baselined: int = 0
+    cached: int = 0  # packages whose results came from the cache
+    internal_errors: int = 0  # packages cgoguard itself failed on (exit status 2)
+    config: ScanConfig = field(default_factory=ScanConfig)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
+         progress: ProgressCallback | None = None) -> ScanResult:
+    paths = list(paths) or ["."]
+    config = config or load_config(common_start(paths))
+    selection = select_rules(config)
+    baseline = read_baseline(config.baseline) if config.baseline else None
+    discovery = discover(paths, DiscoveryOptions(
+        target=config.target, include_generated=config.generated, exclude=_exclude_patterns(config)))
+    settings = AnalysisSettings(config.target, tuple(selection.analysis_ids), dict(config.contracts),
+                                config.root)
+    cache = ResultCache(config.effective_cache_dir) if config.use_cache else None
+    results = _analyse_all(discovery.packages, settings, config, cache, progress)
+
+    result = ScanResult(findings=[], errors=list(discovery.errors), packages=len(discovery.packages),
+                        files=sum(len(p.go_files) for p in discovery.packages),
+                        lines=sum(s.data.count(b"\n") for p in discovery.packages for s in p.go_files),
+                        cached=cache.hits if cache else 0, config=config)
+    findings, suppressions = _collect(discovery.packages, results, result)
+    _apply_policy(findings, suppressions, selection, baseline, result)
+    return result
+
+
+def _exclude_patterns(config: ScanConfig) -> tuple[str, ...]:
+    """Exclude patterns are written relative to the project root; discovery matches them
+    against paths relative to the current directory."""
+    try:
+        prefix = Path(os.path.relpath(config.root, Path.cwd())).as_posix()
+    except ValueError:  # another drive on Windows
+        prefix = str(config.root)
+    patterns = []
+    for pattern in config.exclude:
+        anchored = prefix != "." and not pattern.startswith(("*", "/"))
+        patterns.append(f"{prefix}/{pattern}" if anchored else pattern)
+    return tuple(patterns)
+
+
+def _analyse_all(packages: list[PackageSources], settings: AnalysisSettings, config: ScanConfig,
+                 cache: ResultCache | None, progress: ProgressCallback | None) -> list[PackageResult]:
+    results: list[PackageResult | None] = [None] * len(packages)
+    keys = [package_key(p, config.analysis_key()) for p in packages] if cache else []
+    todo = []
+    for index in range(len(packages)):
+        cached = cache.get(keys[index]) if cache else None
+        if cached is not None:
+            results[index] = cached
+        else:
+            todo.append(index)
+    done = len(packages) - len(todo)
+    if progress:
+        progress(done, len(packages))
+    jobs = config.jobs or available_cores()
+    for index, package_result in _run(todo, packages, settings, jobs):
+        results[index] = package_result
+        if cache:
+            cache.put(keys[index], package_result)
+        done += 1
+        if progress:
+            progress(done, len(packages))
+    return [r for r in results if r is not None]
+
+
+def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSettings,
+         jobs: int) -> Iterator[tuple[int, PackageResult]]:
+    if jobs <= 1 or len(todo) <= 1:
+        for index in todo:
+            yield index, analyse_package(packages[index], settings)
+        return
+    # Largest packages first, so that one big package does not start last and finish alone.
+    todo = sorted(todo, key=lambda i: -sum(len(s.data) for s in packages[i].go_files))
+    # fork: workers inherit the imported modules and the loaded grammars (no start-up cost).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+        futures = {pool.submit(analyse_package, packages[i], settings): i for i in todo}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except BrokenProcessPool as exc:
+                yield futures[future], PackageResult(internal_error=f"worker process died: {exc}")
+
+
+def _collect(packages: list[PackageSources], results: list[PackageResult],
+             result: ScanResult) -> tuple[list[Finding], list[Suppression]]:
+    findings: list[Finding] = []
+    suppressions: list[Suppression] = []
+    for sources, package_result in zip(packages, results, strict=True):
+        only = sources.only
+        findings += [f for f in package_result.findings if only is None or f.path in only]
+        suppressions += [s for s in package_result.suppressions if only is None or s.path in only]
+        result.errors += package_result.errors
+        if package_result.internal_error:
+            result.internal_errors += 1
+            result.errors.append(InputError(sources.display_dir,
+                                            f"internal error while analysing: {package_result.internal_error}"))
+    return findings, suppressions
+
+
+def _apply_policy(findings: list[Finding], suppressions: list[Suppression], selection: RuleSelection,
+                  baseline: dict[str, int] | None, result: ScanResult) -> None:
+    outcome = apply_suppressions((f for f in findings if f.rule in selection.ids), suppressions, selection)
+    current = [selection.apply_severity(f) for f in outcome.kept + outcome.meta]
+    result.suppressed = len(outcome.suppressed)
+    if baseline is not None:
+        current, result.baselined = filter_baselined(current, baseline)
+    result.findings = sorted(current, key=lambda f: f.sort_key)
+    result.errors = _dedupe(result.errors)
+
+
+def _dedupe(errors: list[InputError]) -> list[InputError]:
+    seen: dict[tuple[str, str], InputError] = {}
+    for error in errors:
+        seen.setdefault((error.path, error.message), error)
+    return sorted(seen.values(), key=lambda e: (e.path, e.message))
