@@ -1,0 +1,3 @@
+module example.com/cgoguard/buggy
+
+go 1.22

@@ -1,0 +1,27 @@
+// cbuf: a tiny C library with the ownership rules of a typical C API.
+#ifndef CBUF_H
+#define CBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct buffer {
+	char *data;
+	size_t len;
+	size_t cap;
+	uintptr_t owner; /* opaque user data: a cgo.Handle, never a Go pointer */
+} buffer;
+
+/* buffer_new returns a buffer the caller owns; release it with buffer_free. */
+buffer *buffer_new(size_t cap);
+void buffer_free(buffer *b);
+/* buffer_append copies s; the caller keeps ownership of s. */
+void buffer_append(buffer *b, const char *s);
+/* buffer_string returns a NUL-terminated copy the caller must free(). */
+char *buffer_string(const buffer *b);
+/* join_lengths reads n C strings (the array and strings are borrowed). */
+size_t join_lengths(char **items, int n);
+/* label_for returns the label goLabel made; the caller must free() it. */
+char *label_for(int id);
+
+#endif

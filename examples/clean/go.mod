@@ -1,0 +1,3 @@
+module example.com/cgoguard/clean
+
+go 1.22
