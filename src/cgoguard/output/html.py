@@ -1,0 +1,188 @@
+"""A self-contained HTML report: one file, inline CSS, no scripts, no external requests.
+
+Findings are grouped by file, most severe first, each with its message, the source lines
+around it (when the file is readable from here), related locations and, for runtime
+findings, the stack. ``extra`` tables from ``run``/``gc``/``mem`` follow as tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from html import escape
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from cgoguard import __version__
+from cgoguard.findings import Finding, Frame, InputError, Related
+
+SNIPPET_CONTEXT = 2  # lines shown above and below a finding
+_MAX_SNIPPET_FILE_BYTES = 4 * 1024 * 1024
+
+_CSS = """
+:root { color-scheme: light dark; --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --panel: #f6f8fa;
+  --border: #d1d9e0; --error: #cf222e; --warning: #9a6700; --info: #0969da; --hl: #fff8c5; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117;
+  --panel: #151b23; --border: #3d444d; --error: #f85149; --warning: #d29922; --info: #4493f8;
+  --hl: #3b2e00; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 72rem; padding: 1.5rem; font: 15px/1.5 system-ui, -apple-system,
+  "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; }
+h3 { font: 600 .95rem ui-monospace, SFMono-Regular, Menlo, monospace; margin: 1.5rem 0 .5rem;
+  padding-bottom: .25rem; border-bottom: 1px solid var(--border); word-break: break-all; }
+.meta, .muted { color: var(--muted); }
+code, pre, .loc { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
+.summary { display: flex; flex-wrap: wrap; gap: .5rem; margin: 1rem 0; }
+.pill { border: 1px solid var(--border); border-radius: 2rem; padding: .15rem .75rem; background: var(--panel); }
+.finding { border: 1px solid var(--border); border-left: 4px solid var(--sev); border-radius: 6px;
+  margin: .75rem 0; padding: .75rem 1rem; background: var(--bg); }
+.sev-error { --sev: var(--error); } .sev-warning { --sev: var(--warning); } .sev-info { --sev: var(--info); }
+.badge { display: inline-block; min-width: 4.5rem; text-align: center; border-radius: 4px; color: #fff;
+  background: var(--sev); font-size: .75rem; font-weight: 600; padding: .05rem .4rem; text-transform: uppercase; }
+.head { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem; }
+.rule { font-weight: 600; } .message { margin: .4rem 0; }
+pre.snippet { background: var(--panel); border-radius: 4px; padding: .5rem 0; overflow-x: auto; margin: .5rem 0; }
+pre.snippet span { display: block; padding: 0 .75rem; white-space: pre; }
+pre.snippet span.hit { background: var(--hl); }
+pre.snippet i { display: inline-block; width: 3.5rem; color: var(--muted); font-style: normal;
+  user-select: none; text-align: right; margin-right: 1rem; }
+ul.related { margin: .25rem 0; padding-left: 1.25rem; }
+details { margin: .4rem 0; } summary { cursor: pointer; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .85rem; }
+th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--border); vertical-align: top; }
+th { background: var(--panel); }
+tr.unimportant td { color: var(--muted); }
+.errors li { margin: .25rem 0; }
+"""
+
+
+def render_html(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None = None) -> str:
+    body = [_header(findings, errors)]
+    if errors:
+        body.append(_errors(errors))
+    body.append(_findings(findings))
+    for key, value in (extra or {}).items():
+        body.append(f"<h2>{escape(key.replace('_', ' ').capitalize())}</h2>\n{_value(value)}")
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>cgoguard report</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _header(findings: list[Finding], errors: list[InputError]) -> str:
+    severities = Counter(f.severity.value for f in findings)
+    categories = Counter(f.category for f in findings)
+    pills = [f'<span class="pill">{n} {escape(level)}</span>'
+             for level in ("error", "warning", "info") if (n := severities[level])]
+    pills += [f'<span class="pill"><code>{escape(c)}</code> {n}</span>' for c, n in categories.most_common()]
+    if errors:
+        pills.append(f'<span class="pill">{len(errors)} input error{"s" if len(errors) != 1 else ""}</span>')
+    total = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
+    return (f"<h1>cgoguard report</h1>\n<p class=\"meta\">{total} · cgoguard {escape(__version__)}</p>\n"
+            f"<div class=\"summary\">{''.join(pills)}</div>")
+
+
+def _errors(errors: list[InputError]) -> str:
+    items = "".join(f"<li><code>{escape(e.path)}</code>: {escape(e.message)}</li>" for e in errors)
+    return f'<h2>Files that could not be analysed</h2>\n<ul class="errors">{items}</ul>'
+
+
+def _findings(findings: list[Finding]) -> str:
+    if not findings:
+        return "<h2>Findings</h2>\n<p>No findings.</p>"
+    parts = ["<h2>Findings</h2>"]
+    ordered = sorted(findings, key=lambda f: (f.path, f.line, f.column, -f.severity.rank, f.rule))
+    for path, group in groupby(ordered, key=lambda f: f.path):
+        parts.append(f"<h3>{escape(path)}</h3>")
+        lines = _read_lines(path)
+        parts += [_finding(f, lines) for f in group]
+    return "\n".join(parts)
+
+
+def _finding(finding: Finding, lines: list[str] | None) -> str:
+    severity = finding.severity.value
+    count = f' <span class="muted">×{finding.count}</span>' if finding.count > 1 else ""
+    parts = [
+        f'<section class="finding sev-{severity}">',
+        f'<div class="head"><span class="badge">{severity}</span>'
+        f'<span class="rule">{escape(finding.rule)}</span><code>{escape(finding.category)}</code>'
+        f'<span class="loc">{escape(_where(finding.path, finding.line, finding.column))}</span>{count}</div>',
+        f'<p class="message">{escape(finding.message)}</p>',
+    ]
+    if lines is not None and finding.line > 0:
+        parts.append(_snippet(lines, finding.line))
+    if finding.related:
+        parts.append(_related(finding.related))
+    if finding.frames:
+        parts.append(_frames(finding.frames))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _where(path: str, line: int, column: int = 0) -> str:
+    if line <= 0:
+        return path
+    return f"{path}:{line}:{column}" if column > 0 else f"{path}:{line}"
+
+
+def _read_lines(path: str) -> list[str] | None:
+    """The file's lines, when it is here to read (runtime reports may name remote paths)."""
+    try:
+        file = Path(path)
+        if not file.is_file() or file.stat().st_size > _MAX_SNIPPET_FILE_BYTES:
+            return None
+        return file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+def _snippet(lines: list[str], line: int) -> str:
+    first, last = max(1, line - SNIPPET_CONTEXT), min(len(lines), line + SNIPPET_CONTEXT)
+    if first > last:
+        return ""
+    hit = ' class="hit"'
+    rows = [f'<span{hit if n == line else ""}><i>{n}</i>{escape(lines[n - 1])}</span>'
+            for n in range(first, last + 1)]
+    return f'<pre class="snippet">{"".join(rows)}</pre>'
+
+
+def _related(related: list[Related]) -> str:
+    items = "".join(f'<li><span class="loc">{escape(_where(r.path, r.line, r.column))}</span> '
+                    f'{escape(r.message)}</li>' for r in related)
+    return f'<ul class="related">{items}</ul>'
+
+
+def _frames(frames: list[Frame]) -> str:
+    rows = []
+    for number, frame in enumerate(frames):
+        css = ' class="unimportant"' if frame.kind in ("runtime", "sanitizer", "cgo-glue") else ""
+        location = _where(frame.path, frame.line, frame.column) if frame.path else frame.module
+        rows.append(f"<tr{css}><td>#{number}</td><td><code>{escape(frame.function or '??')}</code></td>"
+                    f'<td class="loc">{escape(location)}</td><td>{escape(frame.kind)}</td></tr>')
+    return (f"<details open><summary>Stack ({len(frames)} frames, innermost first)</summary>"
+            "<table><tr><th></th><th>Function</th><th>Location</th><th>Kind</th></tr>"
+            f"{''.join(rows)}</table></details>")
+
+
+def _value(value: Any) -> str:
+    """A table for a list of records or a mapping; preformatted JSON for anything else."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        columns = list(dict.fromkeys(key for row in value for key in row))
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+        rows = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
+                       for row in value)
+        return f"<table><tr>{head}</tr>{rows}</table>"
+    if isinstance(value, dict) and value:
+        rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{_cell(v)}</td></tr>" for k, v in value.items())
+        return f"<table>{rows}</table>"
+    return f"<pre>{escape(json.dumps(value, indent=2, default=str))}</pre>"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return f"<code>{escape(json.dumps(value, default=str))}</code>"
+    return escape(str(value))
