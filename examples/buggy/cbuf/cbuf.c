@@ -31,6 +31,12 @@ char *buffer_string(const buffer *b) {
 	return strdup(b->data);
 }
 
+char *buffer_copy(const buffer *b) {
+	char *p = malloc(b->len + 1);
+	memcpy(p, b->data, b->len + 1);
+	return p;
+}
+
 size_t join_lengths(char **items, int n) {
 	size_t total = 0;
 	for (int i = 0; i < n; i++) {

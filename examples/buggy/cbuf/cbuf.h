@@ -18,6 +18,8 @@ void buffer_free(buffer *b);
 void buffer_append(buffer *b, const char *s);
 /* buffer_string returns a NUL-terminated copy the caller must free(). */
 char *buffer_string(const buffer *b);
+/* buffer_copy returns a malloc'd copy of the len data bytes; the caller must free() it. */
+char *buffer_copy(const buffer *b);
 /* join_lengths reads n C strings (the array and strings are borrowed). */
 size_t join_lengths(char **items, int n);
 /* label_for asks the Go callback goLabel for a label and returns it. */

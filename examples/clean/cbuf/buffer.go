@@ -71,7 +71,7 @@ func (b *Buffer) String() string {
 
 // Bytes returns the contents; the deferred call is the only free.
 func (b *Buffer) Bytes() []byte {
-	p := C.buffer_string(b.c)
+	p := C.buffer_copy(b.c)
 	defer C.free(unsafe.Pointer(p))
 	out := C.GoBytes(unsafe.Pointer(p), C.int(b.c.len))
 	runtime.KeepAlive(b)
