@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from cgoguard import rules as registry
 from cgoguard.errors import UsageError
 from cgoguard.findings import CATEGORIES, Finding, Severity
-from cgoguard.rules import all_rules
 from cgoguard.scan.config import ScanConfig
 
 # Meta-rules reported by the scan driver itself rather than by check_package.
@@ -39,7 +39,7 @@ class RuleSelection:
 
 
 def resolve_rule_key(key: str) -> set[str]:
-    rules = all_rules()
+    rules = registry.all_rules()
     upper, lower = key.upper(), key.lower()
     if upper == "ALL":
         return set(rules)
@@ -67,7 +67,7 @@ def _names_a_category(key: str) -> bool:
 
 
 def select_rules(config: ScanConfig) -> RuleSelection:
-    selected = _resolve_all(config.select, "select") if config.select else set(all_rules())
+    selected = _resolve_all(config.select, "select") if config.select else set(registry.all_rules())
     selected -= _resolve_all(config.ignore, "ignore")
     severity: dict[str, Severity] = {}
     for key, level in config.severity:
