@@ -6,6 +6,6 @@
 """
 
 from cgoguard.gc.analysis import GcAnalysis, analyze_files, analyze_gctrace
+from cgoguard.gc.correlate import Correlation, correlate
 
-
-__all__ = ["GcAnalysis", "analyze_files", "analyze_gctrace"]
+__all__ = ["Correlation", "GcAnalysis", "analyze_files", "analyze_gctrace", "correlate"]

@@ -169,7 +169,7 @@ def _open_source(path: str, stdin: IO[bytes] | None) -> tuple[IO[bytes], bool]:
     """The byte stream for a path ("-" is stdin) and whether the caller must close it."""
     if path == "-":
         return (stdin or sys.stdin.buffer), False
-    return open(path, "rb"), True  # noqa: SIM115 - closed by the caller
+    return open(path, "rb"), True
 
 
 def _stream_sources(paths: Sequence[str], stdin: IO[bytes] | None, parser: GctraceParser,
