@@ -1,0 +1,419 @@
+"""What a C function body does with memory, summarised once and re-read during the fixpoint.
+
+A body is walked a single time into a :class:`BodySummary`: where each returned value comes
+from, which parameters are handed to which callees (and at which argument position), which
+parameters are stored somewhere that outlives the call, and which allocations are written
+through out-parameters. Turning a summary into facts needs the callees' current contracts,
+so :func:`body_facts` is cheap and re-run until the call graph reaches a fixpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
+from cgoguard.findings import Confidence
+
+_MAX_ALIAS_DEPTH = 4
+_TEXT_LIMIT = 120
+_NULLS = frozenset({"NULL", "nullptr", "0"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a pointer value may come from."""
+
+    kind: str  # call | param | param_member | static | unknown
+    name: str = ""  # the callee of a call
+    index: int = -1  # the parameter of param / param_member
+
+
+UNKNOWN = Origin("unknown")
+STATIC = Origin("static")
+
+
+@dataclass(frozen=True)
+class Site:
+    location: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ArgPass:
+    """``callee(..., param, ...)``: parameter ``param`` passed as the callee's argument ``position``."""
+
+    callee: str
+    position: int
+    param: int
+    site: Site
+
+
+@dataclass(frozen=True)
+class Store:
+    """Parameter ``param`` stored where it outlives the call."""
+
+    param: int
+    into_global: bool  # a global/static (else: a structure another parameter points to)
+    site: Site
+
+
+@dataclass(frozen=True)
+class OutWrite:
+    """``*param = <value>``: an object handed back through a pointer-to-pointer parameter."""
+
+    param: int
+    origin: Origin
+    site: Site
+
+
+@dataclass
+class BodySummary:
+    function: str
+    returns: list[tuple[Origin, Site]] = field(default_factory=list)
+    passes: list[ArgPass] = field(default_factory=list)
+    stores: list[Store] = field(default_factory=list)
+    outs: list[OutWrite] = field(default_factory=list)
+
+    @property
+    def callees(self) -> set[str]:
+        return ({o.name for o, _ in self.returns if o.kind == "call"} | {p.callee for p in self.passes}
+                | {w.origin.name for w in self.outs if w.origin.kind == "call"})
+
+
+class _BodyReader:
+    def __init__(self, model: CModel, function: CFunction) -> None:
+        self.model = model
+        self.function = function
+        self.unit = function.unit
+        self.params = {p.name: i for i, p in enumerate(function.params) if p.name}
+        self.pointer_params = {i for i, p in enumerate(function.params)
+                               if p.is_pointer or model.is_pointer_type(p.type)}
+        self.assigned: dict[str, list[Node]] = {}
+        self.static_locals: set[str] = set()
+        self.summary = BodySummary(function.name)
+
+    # ----- the walk ---------------------------------------------------------------------
+    def read(self, body: Node) -> BodySummary:
+        nodes = list(_walk(body))
+        for node in nodes:
+            if node.type == "declaration":
+                self._declare_locals(node)
+        for node in nodes:
+            if node.type == "assignment_expression" and _operator(node) == "=":
+                left = _strip(node.child_by_field_name("left"))
+                name = self.unit.text(left) if left is not None and left.type == "identifier" else ""
+                if name in self.assigned or name in self.params:
+                    self.assigned.setdefault(name, []).append(node.child_by_field_name("right"))
+        for node in nodes:
+            if node.type == "return_statement" and node.named_children:
+                origin = self.origins(node.named_children[0])
+                self.summary.returns += [(o, self._site(node)) for o in origin]
+            elif node.type == "call_expression":
+                self._read_call(node)
+            elif node.type == "assignment_expression" and _operator(node) == "=":
+                self._read_assignment(node)
+        return self.summary
+
+    def _declare_locals(self, node: Node) -> None:
+        is_static = any(c.type == "storage_class_specifier" and self.unit.text(c) == "static" for c in node.children)
+        for declarator in node.children_by_field_name("declarator"):
+            name_node = _declared_name(declarator)
+            if name_node is None:
+                continue
+            name = self.unit.text(name_node)
+            if is_static:
+                self.static_locals.add(name)
+            self.assigned.setdefault(name, [])
+            if declarator.type == "init_declarator":
+                value = declarator.child_by_field_name("value")
+                if value is not None and value.type != "initializer_list":
+                    self.assigned[name].append(value)
+
+    def _read_call(self, node: Node) -> None:
+        callee = node.child_by_field_name("function")
+        if callee is None or callee.type != "identifier":
+            return
+        args = node.child_by_field_name("arguments")
+        for position, arg in enumerate(a for a in (args.named_children if args else []) if a.type != "comment"):
+            param = self.param_of(arg)
+            if param is not None:
+                self.summary.passes.append(ArgPass(self.unit.text(callee), position, param, self._site(node)))
+
+    def _read_assignment(self, node: Node) -> None:
+        left = _strip(node.child_by_field_name("left"))
+        right = node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        out_param = self._out_param(left)
+        if out_param is not None:
+            for origin in self.origins(right):
+                self.summary.outs.append(OutWrite(out_param, origin, self._site(node)))
+            return
+        param = self.param_of(right, derived=True)
+        if param is None:
+            return
+        target = self._store_target(left, param)
+        if target is not None:
+            self.summary.stores.append(Store(param, target, self._site(node)))
+
+    # ----- expressions ------------------------------------------------------------------
+    def origins(self, expr: Node | None, depth: int = 0) -> list[Origin]:
+        """Where the value of ``expr`` may come from (NULL contributes nothing)."""
+        expr = _strip(expr)
+        if expr is None or depth > _MAX_ALIAS_DEPTH:
+            return [UNKNOWN]
+        kind = expr.type
+        if kind == "null" or (kind in ("identifier", "number_literal") and self.unit.text(expr) in _NULLS):
+            return []
+        if kind in ("string_literal", "concatenated_string"):
+            return [STATIC]
+        if kind == "conditional_expression":
+            return (self.origins(expr.child_by_field_name("consequence"), depth)
+                    + self.origins(expr.child_by_field_name("alternative"), depth))
+        if kind == "call_expression":
+            callee = expr.child_by_field_name("function")
+            return [Origin("call", self.unit.text(callee))] if callee is not None and callee.type == "identifier" \
+                else [UNKNOWN]
+        if kind == "identifier":
+            return self._identifier_origins(self.unit.text(expr), depth)
+        if kind in ("pointer_expression", "field_expression", "subscript_expression", "binary_expression"):
+            return [self._derived_origin(expr, depth)]
+        return [UNKNOWN]
+
+    def _identifier_origins(self, name: str, depth: int) -> list[Origin]:
+        if name in self.static_locals:
+            return [STATIC]
+        values = self.assigned.get(name, [])
+        reassigned = [o for v in values for o in self.origins(v, depth + 1)]
+        if name in self.params:
+            return [Origin("param", index=self.params[name]), *reassigned]
+        if name in self.assigned:
+            return reassigned if values else [UNKNOWN]
+        if name in self.model.globals:
+            return [STATIC]
+        return [UNKNOWN]
+
+    def _derived_origin(self, expr: Node, depth: int) -> Origin:
+        """``&p->f``, ``p->f``, ``p[i]``, ``p + n``: a value reached through another pointer."""
+        if expr.type == "binary_expression" and _operator(expr) not in ("+", "-"):
+            return UNKNOWN
+        root = _root(expr)
+        if root is None:
+            return UNKNOWN
+        name = self.unit.text(root)
+        if name in self.params and name not in self.assigned:
+            return Origin("param_member", index=self.params[name])
+        sources = self._identifier_origins(name, depth + 1)
+        if sources and all(o.kind == "static" for o in sources):
+            return STATIC
+        if sources and all(o.kind in ("param", "param_member") for o in sources) and len({o.index for o in sources}) == 1:
+            return Origin("param_member", index=sources[0].index)
+        return UNKNOWN
+
+    def param_of(self, expr: Node | None, *, derived: bool = False) -> int | None:
+        """The pointer parameter ``expr`` is (or, with ``derived``, points into)."""
+        expr = _strip(expr)
+        if expr is None:
+            return None
+        if derived and (expr.type == "binary_expression" or
+                        (expr.type == "pointer_expression" and _operator(expr) == "&")):
+            root = _root(expr)
+            expr = root if root is not None else expr
+        if expr.type != "identifier":
+            return None
+        origins = self._identifier_origins(self.unit.text(expr), 0)
+        indexes = {o.index for o in origins if o.kind == "param"}
+        if len(origins) >= 1 and all(o.kind == "param" for o in origins) and len(indexes) == 1:
+            index = indexes.pop()
+            return index if index in self.pointer_params else None
+        return None
+
+    def _out_param(self, left: Node) -> int | None:
+        """``*out`` or ``out[0]`` where ``out`` is a pointer-to-pointer parameter."""
+        dereference = left.type == "pointer_expression" and _operator(left) == "*"
+        first_element = (left.type == "subscript_expression"
+                         and self.unit.text(left.child_by_field_name("index")).strip() == "0")
+        if not (dereference or first_element):
+            return None
+        target = _strip(left.child_by_field_name("argument"))
+        if target is None or target.type != "identifier":
+            return None
+        index = self.params.get(self.unit.text(target))
+        if index is None or self.function.params[index].pointer_depth < 2:
+            return None
+        return index
+
+    def _store_target(self, left: Node, param: int) -> bool | None:
+        """True: stored into a global/static; False: into another parameter's structure; None: neither."""
+        root = _root(left)
+        if root is None:
+            return None
+        name = self.unit.text(root)
+        if name in self.static_locals or (name in self.model.globals and name not in self.params
+                                          and name not in self.assigned):
+            return True
+        if self.assigned.get(name):
+            sources = [o for v in self.assigned[name] for o in self.origins(v, 1)]
+            if sources and all(o.kind == "static" for o in sources):
+                return True
+            return None
+        other = self.params.get(name)
+        if other is not None and other != param and root is not left:
+            return False
+        return None
+
+    def _site(self, node: Node) -> Site:
+        text = " ".join(self.unit.text(node).split())
+        if len(text) > _TEXT_LIMIT:
+            text = text[: _TEXT_LIMIT - 3] + "..."
+        return Site(f"{self.unit.path}:{node.start_point[0] + 1}", text)
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.named_children))
+
+
+def _strip(node: Node | None) -> Node | None:
+    while node is not None and node.type in ("cast_expression", "parenthesized_expression", "comma_expression"):
+        if node.type == "cast_expression":
+            node = node.child_by_field_name("value")
+        elif node.type == "comma_expression":
+            node = node.child_by_field_name("right")
+        else:
+            node = node.named_children[-1] if node.named_children else None
+    return node
+
+
+def _root(node: Node | None) -> Node | None:
+    """The identifier at the base of ``a->b.c[i]``, ``&a->b``, ``*a``, ``a + n``."""
+    node = _strip(node)
+    while node is not None and node.type != "identifier":
+        if node.type in ("field_expression", "subscript_expression", "pointer_expression"):
+            node = _strip(node.child_by_field_name("argument"))
+        elif node.type == "binary_expression":
+            node = _strip(node.child_by_field_name("left"))
+        else:
+            return None
+    return node
+
+
+def _operator(node: Node) -> str:
+    op = node.child_by_field_name("operator")
+    if op is not None:
+        return op.type
+    return next((c.type for c in node.children if not c.is_named), "")
+
+
+def _declared_name(declarator: Node) -> Node | None:
+    node = declarator
+    while node is not None and node.type != "identifier":
+        if node.type == "array_declarator":
+            return None  # a local array: its address is stack memory, never a contract fact
+        node = node.child_by_field_name("declarator")
+    return node
+
+
+def summarize(model: CModel, function: CFunction) -> BodySummary | None:
+    if function.body is None:
+        return None
+    return _BodyReader(model, function).read(function.body)
+
+
+Lookup = Callable[[str], Contract | None]
+
+
+def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | None = None) -> list[Fact]:
+    """Facts a summarised body proves, given the current contracts of its callees."""
+    facts = _return_facts(summary, lookup, type_deallocator)
+    for item in summary.passes:
+        callee = lookup(item.callee)
+        if callee is None:
+            continue
+        for aspect, args, verb in (("frees", callee.frees_args, "frees"), ("retains", callee.retains_args, "keeps")):
+            if item.position in args:
+                evidence = Evidence("body", f"{verb} arg {item.param} (passes it to {item.callee})",
+                                    item.site.location, item.site.text)
+                facts.append(Fact(aspect, True, evidence, callee.confidence, arg=item.param))
+    for store in summary.stores:
+        where = "a global/static" if store.into_global else "a structure another argument points to"
+        evidence = Evidence("body", f"keeps arg {store.param} (stores it in {where})", store.site.location,
+                            store.site.text)
+        confidence = Confidence.HIGH if store.into_global else Confidence.MEDIUM
+        facts.append(Fact("retains", True, evidence, confidence, arg=store.param))
+    for out in summary.outs:
+        owned = _owned(out.origin, lookup)
+        if owned is not None:
+            dealloc, confidence = owned
+            evidence = Evidence("body", f"hands back an owned object through arg {out.param}",
+                                out.site.location, out.site.text)
+            facts.append(Fact("out", dealloc, evidence, confidence, arg=out.param))
+    return facts
+
+
+def _owned(origin: Origin, lookup: Lookup) -> tuple[str | None, Confidence] | None:
+    if origin.kind != "call":
+        return None
+    callee = lookup(origin.name)
+    if callee is None or callee.returns != "owned":
+        return None
+    return callee.deallocator, callee.confidence
+
+
+def _return_facts(summary: BodySummary, lookup: Lookup, type_deallocator: str | None) -> list[Fact]:
+    kinds: list[tuple[str, object, Confidence, Site]] = []
+    for origin, site in summary.returns:
+        kinds.append((*_classify(origin, lookup), site))
+    known = [k for k in kinds if k[0] != "unknown"]
+    if not known or len({k[0] for k in known}) > 1:
+        return []
+    kind = known[0][0]
+    # Some returns we cannot classify: the claim holds for the others only.
+    ceiling = Confidence.HIGH if len(known) == len(kinds) else Confidence.MEDIUM
+    confidence = weakest([ceiling, *(k[2] for k in known)])
+    site = known[0][3]
+    facts: list[Fact] = []
+    if kind == "owned":
+        dealloc = type_deallocator or next((k[1] for k in known if k[1]), None)
+        how = f" (release with {dealloc})" if dealloc else ""
+        facts.append(Fact("returns", "owned", Evidence("body", f"returns owned memory{how}", site.location, site.text),
+                          confidence))
+        if dealloc:
+            facts.append(Fact("deallocator", dealloc,
+                              Evidence("body", f"release with {dealloc}", site.location, site.text), confidence))
+    elif kind == "borrowed":
+        owners = {k[1] for k in known}
+        facts.append(Fact("returns", "borrowed", Evidence("body", "returns memory owned by someone else",
+                                                          site.location, site.text), confidence))
+        if len(owners) == 1 and isinstance(next(iter(owners)), int):
+            owner = next(iter(owners))
+            facts.append(Fact("borrows", owner, Evidence("body", f"result points into arg {owner}", site.location,
+                                                         site.text), confidence))
+    else:
+        facts.append(Fact("returns", "static", Evidence("body", "returns static storage (never freed)",
+                                                        site.location, site.text), confidence))
+    return facts
+
+
+def _classify(origin: Origin, lookup: Lookup) -> tuple[str, object, Confidence]:
+    if origin.kind in ("param", "param_member"):
+        return ("borrowed", origin.index, Confidence.HIGH)
+    if origin.kind == "static":
+        return ("static", None, Confidence.HIGH)
+    if origin.kind == "call":
+        callee = lookup(origin.name)
+        if callee is not None and callee.returns != "unknown":
+            confidence = callee.confidence
+            if callee.returns == "owned":
+                return ("owned", callee.deallocator, confidence)
+            if callee.returns == "static":
+                return ("static", None, confidence)
+            return ("borrowed", None, confidence)
+    return ("unknown", None, Confidence.LOW)

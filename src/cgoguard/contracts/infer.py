@@ -1,0 +1,122 @@
+"""Infer the contracts of every C function a C model declares, plus the packs' functions.
+
+Facts that need no call graph (configuration, attributes, packs, comments, naming) are
+gathered first; then bodies are re-read against their callees' current contracts until
+nothing changes (a worklist over the reverse call graph), so ``wrap(p) { free(p); }``
+frees its argument and ``outer(p) { wrap(p); }`` does too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.body import BodySummary, body_facts, summarize
+from cgoguard.contracts.model import Contract, ContractSet, Fact
+from cgoguard.contracts.naming import naming_facts
+from cgoguard.contracts.packs import pack_facts
+from cgoguard.contracts.resolve import resolve
+from cgoguard.contracts.spec import spec_facts
+
+# A body is re-read at most this many times; contracts only grow, so this bounds
+# pathological recursion without cutting realistic call chains short.
+_MAX_VISITS = 8
+
+
+def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None) -> ContractSet:
+    fixed = _fixed_facts(model, config or {})
+    contracts = {name: _resolve(model, name, facts) for name, facts in fixed.items()}
+    summaries = {f.name: s for f in model.functions.values() if (s := summarize(model, f)) is not None}
+    _fixpoint(model, fixed, summaries, contracts)
+    return ContractSet(contracts, model.macro_aliases)
+
+
+def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fact]]:
+    packs = pack_facts()
+    user = {name: spec_facts(name, spec, kind="config", origin="[tool.cgoguard.contracts]",
+                             params=_param_names(model.functions.get(name)))
+            for name, spec in config.items()}
+    names = set(model.functions) | set(packs) | set(user)
+    naming = naming_facts(model, names)
+    return {name: [*user.get(name, ()), *packs.get(name, ()), *naming.get(name, ())] for name in names}
+
+
+def _param_names(function: CFunction | None) -> tuple[str, ...]:
+    return tuple(p.name for p in function.params) if function is not None else ()
+
+
+def _resolve(model: CModel, name: str, facts: list[Fact]) -> Contract:
+    function = model.functions.get(name)
+    declared_at = f"{function.path}:{function.line}" if function is not None else ""
+    return resolve(name, facts, params=_param_names(function), declared_at=declared_at)
+
+
+def _fixpoint(model: CModel, fixed: dict[str, list[Fact]], summaries: dict[str, BodySummary],
+              contracts: dict[str, Contract]) -> None:
+    aliases = model.macro_aliases
+
+    def lookup(name: str) -> Contract | None:
+        return contracts.get(aliases.get(name, name))
+
+    callers: dict[str, set[str]] = {}
+    for name, summary in summaries.items():
+        for callee in summary.callees:
+            callers.setdefault(aliases.get(callee, callee), set()).add(name)
+    destructors = _destructors_by_type(model)
+    pending = list(summaries)
+    queued = set(pending)
+    visits: dict[str, int] = {}
+    while pending:
+        name = pending.pop()
+        queued.discard(name)
+        visits[name] = visits.get(name, 0) + 1
+        dealloc = _type_deallocator(model, model.functions[name], destructors, contracts)
+        facts = fixed[name] + body_facts(summaries[name], lookup, type_deallocator=dealloc)
+        updated = _resolve(model, name, facts)
+        if updated == contracts[name] and updated.evidence == contracts[name].evidence:
+            continue
+        contracts[name] = updated
+        for caller in callers.get(name, ()):
+            if caller not in queued and visits.get(caller, 0) < _MAX_VISITS:
+                pending.append(caller)
+                queued.add(caller)
+
+
+def canonical_type(model: CModel, type_name: str) -> str:
+    """``foo_t`` -> ``struct foo`` through non-pointer typedefs."""
+    for _ in range(16):
+        typedef = model.typedefs.get(type_name)
+        if typedef is None or typedef.pointer_depth or typedef.is_function_pointer:
+            break
+        type_name = typedef.type
+    return type_name
+
+
+def _destructors_by_type(model: CModel) -> dict[str, list[str]]:
+    """Single-argument functions taking ``T *``, by T, for T a struct or union."""
+    found: dict[str, list[str]] = {}
+    for function in model.functions.values():
+        if len(function.params) != 1 or function.params[0].pointer_depth != 1:
+            continue
+        target = canonical_type(model, function.params[0].type)
+        if target.startswith(("struct ", "union ")):
+            found.setdefault(target, []).append(function.name)
+    return found
+
+
+def _type_deallocator(model: CModel, function: CFunction, destructors: dict[str, list[str]],
+                      contracts: dict[str, Contract]) -> str | None:
+    """The destructor of the struct a function returns a pointer to, when the package has one.
+
+    ``foo_new`` mallocs a ``struct foo`` and fills it: the right release is ``foo_free``
+    (which frees the members too), not the ``free`` its body's malloc suggests.
+    """
+    if function.return_pointer_depth != 1:
+        return None
+    target = canonical_type(model, function.return_type)
+    for name in destructors.get(target, ()):
+        contract = contracts.get(name)
+        if name != function.name and contract is not None and 0 in contract.frees_args:
+            return name
+    return None

@@ -1,0 +1,74 @@
+"""Turn the facts claimed about one function into its contract, by precedence.
+
+For every aspect (what the result is, how to release it, whether argument N is freed or
+retained, which argument owns the result) the fact from the highest-precedence evidence
+kind wins (config > attribute > body > pack > comment > naming; ties go to the more
+confident fact). Losing facts that disagree stay in the contract's evidence, marked
+``overridden``, so a reader sees the conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
+
+
+def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (),
+            declared_at: str = "") -> Contract:
+    by_key: dict[tuple[str, int | None], list[Fact]] = {}
+    for fact in facts:
+        by_key.setdefault(fact.key, []).append(fact)
+    winners: dict[tuple[str, int | None], Fact] = {}
+    evidence: list[Evidence] = []
+    for key, claims in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+        claims.sort(key=lambda f: f.rank)
+        winner = winners[key] = claims[0]
+        for fact in claims:
+            losing = fact.value != winner.value
+            evidence.append(replace(fact.evidence, overridden=True) if losing else fact.evidence)
+    returns = _value(winners, ("returns", None), "unknown")
+    frees = frozenset(arg for (aspect, arg), f in winners.items() if aspect == "frees" and f.value and arg is not None)
+    retains = frozenset(arg for (aspect, arg), f in winners.items()
+                        if aspect == "retains" and f.value and arg is not None)
+    outs = {arg: f.value for (aspect, arg), f in winners.items() if aspect == "out" and arg is not None}
+    deciding = [f for (aspect, _), f in winners.items() if _decides(aspect, returns, f)]
+    return Contract(
+        function=function,
+        returns=returns,
+        deallocator=_value(winners, ("deallocator", None), None) if returns == "owned" else None,
+        frees_args=frees,
+        retains_args=retains,
+        borrows_from=_value(winners, ("borrows", None), None) if returns == "borrowed" else None,
+        evidence=_dedupe(evidence),
+        confidence=weakest(f.confidence for f in deciding),
+        owned_out_args=outs,
+        params=params,
+        declared_at=declared_at,
+    )
+
+
+def _value(winners: dict[tuple[str, int | None], Fact], key: tuple[str, int | None], default: object) -> object:
+    fact = winners.get(key)
+    return fact.value if fact is not None else default
+
+
+def _decides(aspect: str, returns: str, fact: Fact) -> bool:
+    if aspect == "returns":
+        return returns != "unknown"
+    if aspect == "deallocator":
+        return returns == "owned"
+    if aspect == "borrows":
+        return returns == "borrowed"
+    return bool(fact.value) or aspect == "out"
+
+
+def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
+    seen: set[Evidence] = set()
+    unique: list[Evidence] = []
+    for item in evidence:
+        if item not in seen:
+            seen.add(item)
+            unique.append(item)
+    return unique

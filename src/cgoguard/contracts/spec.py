@@ -1,0 +1,97 @@
+"""Contracts written as data: the built-in packs and the user's ``[tool.cgoguard.contracts]``.
+
+Both use one small schema per function::
+
+    name = { returns = "owned", free = "sqlite3_free", frees = [0], retains = [1],
+             borrows = 0, out = { 1 = "sqlite3_close" }, ref = "https://...", note = "..." }
+
+Arguments are 0-based indexes or parameter names. ``borrows`` names the argument that owns
+the result (it implies ``returns = "borrowed"``); ``out`` maps a pointer-to-pointer
+argument to the deallocator of the object the call writes through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cgoguard.contracts.model import RETURN_KINDS, Evidence, Fact
+from cgoguard.errors import UsageError
+from cgoguard.findings import Confidence
+
+SPEC_KEYS = frozenset({"returns", "free", "deallocator", "frees", "retains", "borrows", "out", "ref", "note"})
+
+
+def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str,
+               params: Sequence[str] = ()) -> list[Fact]:
+    """Facts of one function's spec; ``origin`` names the file for error messages."""
+    where = f"{origin}: {function}"
+    if not isinstance(spec, Mapping):
+        raise UsageError(f"{where}: expected a table such as {{ returns = \"owned\", free = \"free\" }}, got {spec!r}")
+    unknown = sorted(set(spec) - SPEC_KEYS)
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(SPEC_KEYS))}")
+    location = str(spec.get("ref") or origin)
+    text = str(spec.get("note", ""))
+
+    def fact(aspect: str, value: Any, description: str, arg: int | None = None) -> Fact:
+        return Fact(aspect, value, Evidence(kind, description, location, text), Confidence.HIGH, arg)
+
+    facts: list[Fact] = []
+    returns = spec.get("returns")
+    dealloc = spec.get("free", spec.get("deallocator"))
+    borrows = spec.get("borrows")
+    if borrows is not None:
+        returns = returns or "borrowed"
+    if dealloc is not None:
+        returns = returns or "owned"
+        if not isinstance(dealloc, str) or not dealloc:
+            raise UsageError(f"{where}: free must be a function name, got {dealloc!r}")
+    if returns is not None:
+        if returns not in RETURN_KINDS:
+            raise UsageError(f"{where}: returns must be one of {', '.join(RETURN_KINDS)}, got {returns!r}")
+        how = f" (release with {dealloc})" if dealloc and returns == "owned" else ""
+        facts.append(fact("returns", returns, f"returns {returns}{how}"))
+    if dealloc is not None:
+        facts.append(fact("deallocator", dealloc, f"release with {dealloc}"))
+    if borrows is not None:
+        owner = _arg(where, "borrows", borrows, params)
+        facts.append(fact("borrows", owner, f"result owned by arg {owner}"))
+    for key, aspect, verb in (("frees", "frees", "frees"), ("retains", "retains", "keeps")):
+        if key not in spec:
+            continue
+        listed = {_arg(where, key, value, params) for value in _as_list(where, key, spec[key])}
+        facts += [fact(aspect, True, f"{verb} arg {i}", i) for i in sorted(listed)]
+        if kind == "config":
+            # The user's list is complete: arguments it leaves out are not freed/kept.
+            facts += [fact(aspect, False, f"does not {verb.rstrip('s')} arg {i}", i)
+                      for i in range(len(params)) if i not in listed]
+    for raw, out_dealloc in _as_table(where, "out", spec.get("out", {})).items():
+        index = _arg(where, "out", raw, params)
+        facts.append(fact("out", out_dealloc, f"hands back an owned object through arg {index}", index))
+    return facts
+
+
+def _as_list(where: str, key: str, value: Any) -> list[Any]:
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, list):
+        return value
+    raise UsageError(f"{where}: {key} must be an argument index or name, or a list of them, got {value!r}")
+
+
+def _as_table(where: str, key: str, value: Any) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{where}: {key} must be a table of argument = \"deallocator\", got {value!r}")
+    return value
+
+
+def _arg(where: str, key: str, value: Any, params: Sequence[str]) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value in params:
+        return list(params).index(value)
+    known = f" (parameters: {', '.join(p for p in params if p)})" if any(params) else ""
+    raise UsageError(f"{where}: {key} entry {value!r} is neither an argument index nor a parameter name{known}")
