@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -34,15 +33,6 @@ _PREFIX = re.compile(
     )""",
     re.VERBOSE,
 )
-
-
-@dataclass(slots=True)
-class SourceLine:
-    """One cleaned line and where it came from (for messages only)."""
-
-    text: str
-    origin: str
-    number: int
 
 
 def clean_line(raw: str) -> str:
@@ -105,8 +95,7 @@ def expand_inputs(inputs: list[str | Path], errors: list[InputError]) -> Iterato
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                yield child
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
         elif path.is_file():
             yield path
         elif path.exists():

@@ -7,6 +7,7 @@ most a fixed number of frames, so a gigabyte log costs no more memory than a sho
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -54,3 +55,11 @@ class Collector(Protocol):
     def feed(self, line: str) -> Take: ...
 
     def finish(self) -> list[Report]: ...
+
+
+# The first line of any report family: a collector that meets one ends its own report.
+REPORT_START = re.compile(
+    r"^(?:==\d+==\s*)?ERROR: \w*Sanitizer:|^WARNING: (?:DATA RACE|ThreadSanitizer:)|^panic: |"
+    r"^fatal error: |^SIG[A-Z]+: |^write of (?:unpinned )?Go pointer |^runtime: goroutine stack exceeds|"
+    r"^==\d+== (?:Invalid |Mismatched free|Conditional jump|Use of uninitialised|Syscall param|"
+    r"Process terminating|\d[\d,]* (?:\(\d[\d,]* direct, \d[\d,]* indirect\) )?bytes in)|^<error>$")

@@ -1,0 +1,83 @@
+"""``cgoguard report``: runtime reports (sanitizers, Go runtime, race detector, valgrind) to findings.
+
+``analyze`` streams every input through :class:`~cgoguard.reports.scanner.Scanner`, buckets
+the reports while streaming (memory grows with the number of distinct bugs, not with the
+log), symbolizes the representatives, maps them to the Go line to fix, and merges buckets
+whose final signatures agree. Rule ids are listed in :mod:`cgoguard.reports.diagnose`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from cgoguard.findings import Finding, InputError
+from cgoguard.reports.bucket import Buckets
+from cgoguard.reports.diagnose import build_finding, confirm_static
+from cgoguard.reports.lines import expand_inputs, iter_file_lines, iter_text_lines
+from cgoguard.reports.locate import Locator
+from cgoguard.reports.scanner import Scanner
+from cgoguard.reports.sourceindex import SourceIndex
+from cgoguard.reports.symbolize import symbolize_reports
+
+__all__ = ["ReportResult", "analyze", "analyze_text"]
+
+
+@dataclass
+class ReportResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    reports_parsed: int = 0
+
+
+def analyze(
+    inputs: Iterable[str | Path],
+    *,
+    stdin: TextIO | None = None,
+    source_roots: Iterable[Path | str] = (),
+    binary: Path | None = None,
+    static_findings: list[Finding] | None = None,
+) -> ReportResult:
+    errors: list[InputError] = []
+    buckets = Buckets()
+    for path in expand_inputs(list(inputs), errors):
+        _scan(str(path), iter_file_lines(path, errors), buckets)
+    if stdin is not None:
+        _scan("<stdin>", iter_text_lines(stdin), buckets)
+    reports = [bucket.report for bucket in buckets.buckets()]
+    symbolize_reports(reports, binary, errors)
+    roots = [Path(r) for r in source_roots]
+    locator = Locator(SourceIndex(roots) if roots else None)
+    findings = _merge([f for b in buckets.buckets() if (f := build_finding(b, locator)) is not None])
+    if static_findings:
+        confirm_static(findings, static_findings)
+    return ReportResult(findings=findings, errors=errors, reports_parsed=buckets.reports_parsed)
+
+
+def analyze_text(text: str, **options: object) -> ReportResult:
+    """:func:`analyze` for a log held in memory."""
+    return analyze([], stdin=io.StringIO(text), **options)  # type: ignore[arg-type]
+
+
+def _scan(origin: str, lines: Iterable[str], buckets: Buckets) -> None:
+    scanner = Scanner(origin, buckets.add)
+    for raw in lines:
+        scanner.feed(raw)
+    scanner.close()
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """One finding per final signature (raw buckets can differ only in unsymbolized offsets)."""
+    merged: dict[str, Finding] = {}
+    for finding in findings:
+        existing = merged.get(finding.signature)
+        if existing is None:
+            merged[finding.signature] = finding
+            continue
+        existing.count += finding.count
+        occurrences = existing.extra.setdefault("occurrences", [])
+        occurrences.extend(finding.extra.get("occurrences", [])[: max(0, 5 - len(occurrences))])
+    return list(merged.values())

@@ -1,0 +1,132 @@
+"""Turn de-duplicated reports into :class:`~cgoguard.findings.Finding` objects.
+
+Rule ids name the detector that produced the report (stable; used in baselines):
+
+=================  ==========================================================
+``RT-ASAN``        AddressSanitizer (``go build -asan`` or ``-fsanitize=address``)
+``RT-LSAN``        LeakSanitizer
+``RT-MSAN``        MemorySanitizer / ``RT-HWASAN`` HWAddressSanitizer
+``RT-TSAN``        C ThreadSanitizer
+``RT-RACE``        the Go race detector
+``RT-CGOCHECK``    cgocheck=1 argument/result panics
+``RT-CGOCHECK2``   GOEXPERIMENT=cgocheck2 (GODEBUG=cgocheck=2) store errors
+``RT-GO-PINNER``   runtime.Pinner leak panic
+``RT-GO-MAP``      concurrent map writes
+``RT-GO-PANIC``    other panics; ``RT-GO-FATAL`` other fatal errors;
+``RT-GO-SIGNAL``   fatal signals (``SIGSEGV: ...``, ``signal arrived during cgo execution``)
+``RT-VALGRIND``    valgrind memcheck
+=================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import re
+
+from cgoguard.findings import Confidence, Finding, Related, Severity, stable_fingerprint
+from cgoguard.reports.bucket import Bucket, signature
+from cgoguard.reports.frames import dedupe_inlined
+from cgoguard.reports.locate import Location, Locator
+from cgoguard.reports.model import Report
+
+RULES = {
+    "asan": "RT-ASAN", "lsan": "RT-LSAN", "memory": "RT-MSAN", "hwaddress": "RT-HWASAN", "tsan": "RT-TSAN",
+    "go-race": "RT-RACE", "cgocheck": "RT-CGOCHECK", "cgocheck2": "RT-CGOCHECK2", "go-pinner": "RT-GO-PINNER",
+    "go-map": "RT-GO-MAP", "go-panic": "RT-GO-PANIC", "go-fatal": "RT-GO-FATAL", "go-signal": "RT-GO-SIGNAL",
+    "go": "RT-GO-FATAL", "valgrind": "RT-VALGRIND",
+}
+_WARNING_CATEGORIES = {"c-leak", "pinner-leak", "handle-leak"}
+_TITLES = {
+    "use-after-free": "use after free",
+    "double-free": "double free",
+    "c-leak": "C memory leak",
+    "invalid-free": "free of memory that malloc did not return",
+    "buffer-overflow": "out-of-bounds access",
+    "segv": "invalid memory access (segmentation fault)",
+    "go-pointer-to-go-pointer": "Go memory holding an unpinned Go pointer was passed to C",
+    "go-pointer-returned-to-c": "exported Go function returned a Go pointer to C",
+    "go-pointer-stored-in-c-memory": "unpinned Go pointer stored into C memory",
+    "pinner-leak": "runtime.Pinner garbage-collected while still pinning memory",
+    "data-race": "data race",
+    "concurrent-map-write": "concurrent map writes",
+    "crash": "crash",
+}
+
+
+def build_finding(bucket: Bucket, locator: Locator) -> Finding | None:
+    report = bucket.report
+    location = locator.locate(report)
+    if location is None:
+        location = Location(path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
+                            explanation="no source location in the report; pointing at the log")
+    frames = [locator.display_frame(f) for f in dedupe_inlined(report.crash_stack or report.stacks.get("alloc", []))]
+    if location.recovered_frame is not None:
+        frames.append(location.recovered_frame)
+    sig = signature(report, location.go_function, location.c_entry)
+    title = _TITLES.get(report.category, report.category)
+    finding = Finding(
+        rule=RULES.get(report.detector, "RT-GO-FATAL"),
+        category=report.category,
+        message=f"{title}: {_detail(report)}",
+        path=location.path,
+        line=location.line,
+        column=location.column,
+        severity=Severity.WARNING if report.category in _WARNING_CATEGORIES else Severity.ERROR,
+        related=location.related,
+        source="runtime",
+        confidence=location.confidence,
+        signature=sig,
+        count=bucket.count,
+        frames=frames,
+        extra={
+            "detector": report.detector,
+            "kind": report.kind,
+            "report": report.message,
+            "mapping": location.explanation,
+            "occurrences": bucket.examples,
+            **({"truncated": True} if report.truncated else {}),
+            **{k: v for k, v in report.details.items() if isinstance(v, str | int | bool)},
+        },
+    )
+    finding.fingerprint = stable_fingerprint(finding.rule, sig)
+    return finding
+
+
+def _detail(report: Report) -> str:
+    details = report.details
+    # Registers and the trailing colon of the sanitizer header say nothing about the bug.
+    parts = [re.sub(r"\s+(?:at pc|\(pc) 0x[0-9a-f]+.*$|:$", "", report.message)]
+    if access := details.get("access"):
+        size = details.get("size")
+        parts.append(f"({access}{f' of size {size}' if size else ''})")
+    if details.get("in_cgo"):
+        parts.append("(signal arrived during cgo execution)")
+    return " ".join(parts)
+
+
+def confirm_static(runtime: list[Finding], static: list[Finding]) -> None:
+    """Mark static findings that a runtime finding confirms, and link both ways."""
+    for found in runtime:
+        places = {(found.path, found.line)} | {(r.path, r.line) for r in found.related}
+        for candidate in static:
+            if not _same_bug(found, candidate, places):
+                continue
+            candidate.extra["confirmed_at_runtime"] = True
+            candidate.extra.setdefault("runtime_signatures", []).append(found.signature)
+            found.extra.setdefault("confirms", []).append(candidate.fingerprint or candidate.rule)
+            found.related.append(Related(candidate.path, candidate.line,
+                                         f"static finding {candidate.rule} confirmed by this report"))
+
+
+_EQUIVALENT = {"use-after-free": {"use-after-free", "dangling-reference"},
+               "go-pointer-stored-in-c-memory": {"go-pointer-stored-in-c-memory", "c-retains-go-pointer"}}
+
+
+def _same_bug(found: Finding, candidate: Finding, places: set[tuple[str, int]]) -> bool:
+    if candidate.category not in _EQUIVALENT.get(found.category, {found.category}):
+        return False
+    locations = {(candidate.path, candidate.line)} | {(r.path, r.line) for r in candidate.related}
+    return any(_same_path(a, b) and la == lb for a, la in places for b, lb in locations)
+
+
+def _same_path(a: str, b: str) -> bool:
+    return a == b or a.endswith("/" + b) or b.endswith("/" + a)

@@ -1,0 +1,1 @@
+"""One module per report family; each exposes ``START`` and a collector class."""

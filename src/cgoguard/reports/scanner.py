@@ -1,0 +1,87 @@
+"""The line-level state machine that finds reports in a stream of log lines.
+
+At most one collector is active per input. A line either belongs to it, completes it, or
+is rejected (the report ended before it) and then offered to the report starters. Lines
+outside reports cost one character test and, rarely, one regular-expression match.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from cgoguard.reports.lines import clean_line
+from cgoguard.reports.model import Collector, Report, Take
+from cgoguard.reports.parsers import asan, goruntime, race, valgrind
+
+# First characters of every report's first line (after cleaning): a cheap pre-filter.
+_START_CHARS = frozenset("=EWpfSgwr<")
+_CONTEXT_LINES = 4
+# Reports that only echo a Go crash: GOTRACEBACK=crash re-raises SIGABRT, and sanitizers
+# then report that signal again from runtime.raise.
+_ECHO_DISTANCE = 5
+_ECHO_FUNCTIONS = ("runtime.raise", "runtime.raise.abi0", "runtime.raiseproc", "runtime.crash")
+
+
+class Scanner:
+    """Feed raw lines of one input; completed reports go to ``sink``."""
+
+    def __init__(self, origin: str, sink: Callable[[Report], None]) -> None:
+        self.origin = origin
+        self.sink = sink
+        self.active: Collector | None = None
+        self.line_no = 0
+        self.context: deque[str] = deque(maxlen=_CONTEXT_LINES)
+        self.last_go_report_line = -1
+
+    def feed(self, raw: str) -> None:
+        self.line_no += 1
+        line = clean_line(raw)
+        if self.active is not None:
+            take = self.active.feed(line)
+            if take is Take.MORE:
+                return
+            self._close()
+            if take is Take.DONE:
+                return
+        if line and line[0] in _START_CHARS:
+            self.active = self._start(line)
+        if self.active is None and line:
+            self.context.append(line)
+
+    def close(self) -> None:
+        if self.active is not None:
+            self._close()
+
+    def _start(self, line: str) -> Collector | None:
+        if match := asan.START.match(line):
+            return asan.AsanCollector(match, self.origin, self.line_no)
+        if match := goruntime.START.match(line):
+            return goruntime.GoCollector(match, self.origin, self.line_no, list(self.context))
+        if match := race.START.match(line):
+            return race.RaceCollector(match, self.origin, self.line_no)
+        if match := valgrind.START.match(line):
+            if match.group("xml"):
+                return valgrind.ValgrindXmlCollector(self.origin, self.line_no)
+            return valgrind.ValgrindTextCollector(match, self.origin, self.line_no)
+        return None
+
+    def _close(self) -> None:
+        collector, self.active = self.active, None
+        assert collector is not None
+        for report in collector.finish():
+            if self._is_echo(report):
+                continue
+            if report.detector.startswith(("go", "cgocheck")):
+                self.last_go_report_line = self.line_no
+            self.sink(report)
+        self.context.clear()
+
+    def _is_echo(self, report: Report) -> bool:
+        if self.last_go_report_line < 0 or report.origin_line - self.last_go_report_line > _ECHO_DISTANCE:
+            return False
+        if report.detector == "go-signal" and report.details.get("signal") == "SIGABRT":
+            return True
+        stack = report.crash_stack
+        return (report.detector in ("asan", "memory", "hwaddress") and report.category in ("crash", "segv")
+                and bool(stack) and stack[0].function in _ECHO_FUNCTIONS)

@@ -1,0 +1,185 @@
+"""Symbolization of ``(module+0xoff)`` frames and raw ``pc=`` values.
+
+Tried in order: ``llvm-symbolizer`` (JSON output, one batch per module), ``addr2line``, and
+the binary's own DWARF line tables and symbol table read with pyelftools. The module is the
+path printed in the report when that file exists, else ``--binary``. Only the representative
+report of each bucket is symbolized, so the cost does not grow with the log.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import shutil
+import subprocess
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from cgoguard.findings import Frame, InputError
+from cgoguard.reports.frames import classify
+from cgoguard.reports.model import Report
+
+_TIMEOUT_SECONDS = 60
+Symbol = tuple[str, str, int, int]  # function, file, line, column
+Symbolizer = Callable[[Path, list[str]], dict[str, Symbol]]
+
+
+def needs_symbol(frame: Frame) -> bool:
+    return bool(frame.offset) and not frame.path
+
+
+def symbolize_reports(reports: list[Report], binary: Path | None, errors: list[InputError]) -> None:
+    by_module: dict[Path, list[Frame]] = defaultdict(list)
+    for report in reports:
+        for stack in report.stacks.values():
+            for frame in stack:
+                if needs_symbol(frame) and (module := _module_file(frame, binary)) is not None:
+                    by_module[module].append(frame)
+    for module, frames in by_module.items():
+        symbols = _symbolize(module, sorted({f.offset for f in frames}), errors)
+        for frame in frames:
+            if symbol := symbols.get(frame.offset):
+                _apply(frame, symbol)
+
+
+def _module_file(frame: Frame, binary: Path | None) -> Path | None:
+    if frame.module:
+        reported = Path(frame.module)
+        if reported.is_file():
+            return reported
+        if binary is not None and (binary.name == reported.name or not reported.name):
+            return binary
+        return None
+    return binary  # a raw pc= value from a Go traceback: only the user's binary can explain it
+
+
+def _apply(frame: Frame, symbol: Symbol) -> None:
+    function, path, line, column = symbol
+    if function and not frame.function:
+        frame.function = function
+    if path and line:
+        frame.path, frame.line, frame.column = path, line, column
+    frame.kind = classify(frame)
+
+
+def _symbolize(module: Path, offsets: list[str], errors: list[InputError]) -> dict[str, Symbol]:
+    for tool in (_llvm_symbolizer, _addr2line, _dwarf):
+        try:
+            symbols = tool(module, offsets)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            errors.append(InputError(str(module), f"symbolization with {tool.__name__.strip('_')} failed: {exc}"))
+            continue
+        if symbols:
+            return symbols
+    return {}
+
+
+def _llvm_symbolizer(module: Path, offsets: list[str]) -> dict[str, Symbol]:
+    tool = shutil.which("llvm-symbolizer")
+    if tool is None:
+        return {}
+    result = subprocess.run([tool, f"--obj={module}", "--output-style=JSON", "--functions=linkage",
+                             "--no-inlines"], input="\n".join(offsets) + "\n", capture_output=True, text=True,
+                            timeout=_TIMEOUT_SECONDS, check=False)
+    symbols: dict[str, Symbol] = {}
+    for offset, line in zip(offsets, result.stdout.splitlines(), strict=False):
+        entries = json.loads(line).get("Symbol") or [{}]
+        entry = entries[0]
+        function = entry.get("FunctionName", "")
+        if function and function != "??":
+            symbols[offset] = (function, entry.get("FileName", ""), int(entry.get("Line", 0)),
+                               int(entry.get("Column", 0)))
+    return symbols
+
+
+def _addr2line(module: Path, offsets: list[str]) -> dict[str, Symbol]:
+    tool = shutil.which("addr2line")
+    if tool is None:
+        return {}
+    result = subprocess.run([tool, "-f", "-e", str(module), *offsets], capture_output=True, text=True,
+                            timeout=_TIMEOUT_SECONDS, check=False)
+    lines = result.stdout.splitlines()
+    symbols: dict[str, Symbol] = {}
+    for offset, function, location in zip(offsets, lines[0::2], lines[1::2], strict=False):
+        path, _, line = location.rpartition(":")
+        line_no = int(line.split()[0]) if line.split() and line.split()[0].isdigit() else 0
+        if function != "??":
+            symbols[offset] = (function, "" if path == "??" else path, line_no, 0)
+    return symbols
+
+
+def _dwarf(module: Path, offsets: list[str]) -> dict[str, Symbol]:
+    """pyelftools fallback: function from .symtab, file:line from the DWARF line programs."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    addresses = {offset: int(offset, 16) for offset in offsets}
+    with module.open("rb") as stream:
+        try:
+            elf = ELFFile(stream)
+        except ELFError as exc:
+            raise ValueError(str(exc)) from exc
+        functions = _function_table(elf)
+        lines = _line_table(elf) if elf.has_dwarf_info() else ([], [])
+    symbols: dict[str, Symbol] = {}
+    for offset, address in addresses.items():
+        function = _lookup(functions, address)
+        location = _lookup(lines, address)
+        if function or location:
+            path, line = location if location else ("", 0)
+            symbols[offset] = (function or "", path, line, 0)
+    return symbols
+
+
+def _function_table(elf: object) -> tuple[list[int], list[object]]:
+    symtab = elf.get_section_by_name(".symtab")  # type: ignore[attr-defined]
+    entries: list[tuple[int, int, str]] = []
+    if symtab is not None:
+        for symbol in symtab.iter_symbols():
+            if symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_value"]:
+                entries.append((symbol["st_value"], symbol["st_size"], symbol.name))
+    entries.sort()
+    starts = [start for start, _, _ in entries]
+    values: list[object] = [name for _, _, name in entries]
+    return starts, values
+
+
+def _line_table(elf: object) -> tuple[list[int], list[object]]:
+    dwarf = elf.get_dwarf_info()  # type: ignore[attr-defined]
+    rows: list[tuple[int, tuple[str, int]]] = []
+    for unit in dwarf.iter_CUs():
+        program = dwarf.line_program_for_CU(unit)
+        if program is None:
+            continue
+        names = _file_names(program)
+        for entry in program.get_entries():
+            state = entry.state
+            if state is not None and not state.end_sequence:
+                rows.append((state.address, (names.get(state.file, ""), state.line)))
+    rows.sort(key=lambda row: row[0])
+    return [address for address, _ in rows], [value for _, value in rows]
+
+
+def _file_names(program: object) -> dict[int, str]:
+    header = program.header  # type: ignore[attr-defined]
+    directories = [d.decode() if isinstance(d, bytes) else str(d) for d in header["include_directory"]]
+    names: dict[int, str] = {}
+    version = header["version"]
+    for index, entry in enumerate(header["file_entry"]):
+        name = entry.name.decode() if isinstance(entry.name, bytes) else str(entry.name)
+        dir_index = entry.dir_index
+        directory = ""
+        if version >= 5 and dir_index < len(directories):
+            directory = directories[dir_index]
+        elif 0 < dir_index <= len(directories):
+            directory = directories[dir_index - 1]
+        full = name if name.startswith("/") or not directory else f"{directory}/{name}"
+        names[index if version >= 5 else index + 1] = full
+    return names
+
+
+def _lookup(table: tuple[list[int], list[object]], address: int):  # type: ignore[no-untyped-def]
+    starts, values = table
+    position = bisect.bisect_right(starts, address) - 1
+    return values[position] if position >= 0 else None
