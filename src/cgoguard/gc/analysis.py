@@ -63,7 +63,7 @@ class GcAnalysis:
     stw_threshold_ms: float = DEFAULT_STW_THRESHOLD_MS
     runs: list[Run] = field(default_factory=list)
     windows: list[Window] = field(default_factory=list)
-    stw: Distribution = field(default_factory=lambda: Distribution.of([]))
+    per_cycle: Distribution = field(default_factory=lambda: Distribution.of([]))
     pauses: Distribution = field(default_factory=lambda: Distribution.of([]))
     sweep_termination: Distribution = field(default_factory=lambda: Distribution.of([]))
     mark_termination: Distribution = field(default_factory=lambda: Distribution.of([]))
@@ -78,7 +78,12 @@ class GcAnalysis:
         return sorted({c.format for c in self.cycles})
 
     def summary(self) -> dict[str, Any]:
-        """Headline numbers; STW figures are per cycle (sweep + mark termination)."""
+        """Headline numbers.
+
+        ``stw_*`` describe each stop-the-world pause (sweep termination and mark termination
+        are two pauses, as ``/gc/pauses:seconds`` and execution traces count them);
+        ``stw_per_cycle_*`` describe their sum per cycle.
+        """
         gc_cpu = sum(c.gc_cpu_ns for c in self.cycles)
         assist = sum(c.assist_cpu_ns for c in self.cycles)
         windows_cpu = [w.gc_cpu_fraction for w in self.windows]
@@ -87,9 +92,10 @@ class GcAnalysis:
             "forced_cycles": self.forced_cycles,
             "runs": len(self.runs),
             "formats": self.formats,
-            **{k: v for k, v in self.stw.to_ms_dict("stw_").items() if k != "stw_count"},
-            "pause_count": self.pauses.count,
-            **{k: v for k, v in self.pauses.to_ms_dict("pause_").items() if k != "pause_count"},
+            "stw_pauses": self.pauses.count,
+            **{k: v for k, v in self.pauses.to_ms_dict("stw_").items() if k != "stw_count"},
+            **{k: v for k, v in self.per_cycle.to_ms_dict("stw_per_cycle_").items()
+               if k != "stw_per_cycle_count"},
             "sweep_termination_max_ms": ms(self.sweep_termination.max_ns),
             "sweep_termination_p99_ms": ms(self.sweep_termination.p99_ns),
             "mark_termination_max_ms": ms(self.mark_termination.max_ns),
@@ -242,7 +248,7 @@ def build_analysis(cycles: list[GcCycle], counts: LineCounts, sources: list[str]
     analysis = GcAnalysis(
         cycles=cycles, counts=counts, sources=sources, errors=errors, window_s=width,
         stw_threshold_ms=stw_threshold_ms, runs=runs, windows=_windows(cycles, width),
-        stw=Distribution.of(c.stw_ns for c in cycles),
+        per_cycle=Distribution.of(c.stw_ns for c in cycles),
         pauses=Distribution.of(p for c in cycles for p in c.pauses_ns),
         sweep_termination=Distribution.of(c.sweep_term_ns for c in cycles if c.format != "go1.4"),
         mark_termination=Distribution.of(c.mark_term_ns for c in cycles if c.format != "go1.4"),
@@ -348,12 +354,13 @@ def _findings(analysis: GcAnalysis) -> list[Finding]:
         return []
     findings = []
     worst = max(cycles, key=lambda c: c.stw_ns)
-    p99_ms = ms(analysis.stw.p99_ns)
+    p99_ms = ms(analysis.pauses.p99_ns)
     if p99_ms > analysis.stw_threshold_ms:
         phase = "sweep termination" if worst.sweep_term_ns >= worst.mark_term_ns else "mark termination"
         findings.append(_finding(
             analysis, "gc-stw-p99",
-            f"GC stop-the-world p99 is {p99_ms:g} ms over {len(cycles)} cycles (threshold "
+            f"GC stop-the-world pause p99 is {p99_ms:g} ms over {analysis.pauses.count} pauses in "
+            f"{len(cycles)} cycles (threshold "
             f"{analysis.stw_threshold_ms:g} ms); the longest, gc {worst.number} at "
             f"@{worst.start_ns / NS_PER_S:.3f}s, stopped the world for {ms(worst.stw_ns):g} ms, mostly in "
             f"{phase} ({ms(worst.sweep_term_ns):g} + {ms(worst.mark_term_ns):g} ms)",

@@ -88,7 +88,8 @@ def _gctrace_series(data: PlotData, analysis: GcAnalysis, shift_s: float, *, wit
             continue
         t = run_offset[c.run] + c.start_ns / NS_PER_S
         if with_pauses:
-            data.gc_pauses.append((t, ms(c.stw_ns)))
+            mark_term_at = t + (c.sweep_term_ns + c.concurrent_ns) / NS_PER_S
+            data.gc_pauses += [(t, ms(c.sweep_term_ns)), (mark_term_at, ms(c.mark_term_ns))]
         if c.heap_live_mb is not None:
             data.heap_live.append((t + c.wall_ns / NS_PER_S, c.heap_live_mb))
         if c.heap_goal_mb is not None:
