@@ -91,7 +91,7 @@ def _include_dirs(texts: list[bytes], package_dir: Path) -> list[Path]:
             if b"#cgo" not in line:
                 continue
             for flag in _INCLUDE_FLAG.findall(line):
-                value = flag.decode("utf-8", "replace").replace("${SRCDIR}", str(package_dir))
+                value = flag.decode("utf-8", "replace").replace("${SRCDIR}", str(package_dir.resolve()))
                 dirs.append(package_dir / value)
     return dirs
 

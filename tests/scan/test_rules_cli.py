@@ -1,0 +1,42 @@
+"""``cgoguard rules`` and ``cgoguard explain``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import RunCli
+
+from cgoguard.rules import all_rules
+from cgoguard.rules.base import REQUIRED_DOC_SECTIONS
+
+
+def test_rules_lists_every_registered_rule(cli: RunCli) -> None:
+    status, out, _ = cli("rules")
+    assert status == 0
+    listed = [line.split()[0] for line in out.splitlines()]
+    assert listed == list(all_rules())
+    assert any(line.startswith("CG901  unused-suppression") and line.endswith("suppresses nothing")
+               for line in out.splitlines())
+
+
+def test_rules_json(cli: RunCli) -> None:
+    status, out, _ = cli("rules", "--format", "json")
+    assert status == 0
+    rules = {rule["id"]: rule for rule in json.loads(out)}
+    assert rules.keys() == all_rules().keys()
+    assert rules["CG902"]["category"] == "suppression" and rules["CG902"]["severity"] == "warning"
+
+
+@pytest.mark.parametrize("key", ["CG901", "cg901", "unused-suppression"])
+def test_explain_prints_the_rule_docs(cli: RunCli, key: str) -> None:
+    status, out, _ = cli("explain", key)
+    assert status == 0
+    assert out.startswith("# CG901 unused-suppression: cgoguard:ignore comment that suppresses nothing\n")
+    assert all(section in out for section in REQUIRED_DOC_SECTIONS)
+
+
+def test_explain_unknown_rule_exits_2(cli: RunCli) -> None:
+    status, out, err = cli("explain", "CG000")
+    assert status == 2 and out == ""
+    assert "no rule 'CG000'; known rules: " in err

@@ -1,0 +1,106 @@
+"""Configuration in ``[tool.cgoguard]`` of pyproject.toml or in cgoguard.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import RunCli, write_tree
+
+from cgoguard.errors import UsageError
+from cgoguard.findings import Severity
+from cgoguard.scan.config import load_config
+
+pytestmark = pytest.mark.usefixtures("test_rules")
+
+
+def rules_reported(cli: RunCli, *args: str) -> tuple[int, list[str]]:
+    status, out, err = cli("scan", "--no-cache", *args)
+    assert status in (0, 1), err
+    return status, [line.split(": ")[1].split(" ")[0] + ":" + line.split(":")[0] for line in out.splitlines()]
+
+
+def test_pyproject_select_ignore_severity_and_fail_on(project: Path, cli: RunCli) -> None:
+    write_tree(project, {"pyproject.toml": """
+        [tool.cgoguard]
+        ignore = ["CG991"]
+        severity = { test-cstring = "info" }
+        fail-on = "warning"
+        """})
+    status, out, _ = cli("scan", "--no-cache")
+    assert status == 0  # the only finding left was demoted to info
+    assert out == "leaky/leaky.go:8:7: CG990 [c-leak] C.CString call\n"
+
+
+def test_cgoguard_toml_beats_pyproject_in_the_same_directory(project: Path, cli: RunCli) -> None:
+    write_tree(project, {"pyproject.toml": '[tool.cgoguard]\nselect = ["CG991"]\n',
+                         "cgoguard.toml": 'select = ["CG990"]\n'})
+    assert rules_reported(cli)[1] == ["CG990:leaky/leaky.go"]
+
+
+def test_closest_config_wins_and_pyproject_without_section_means_defaults(project: Path, cli: RunCli) -> None:
+    write_tree(project, {"cgoguard.toml": 'select = ["CG990"]\n', "leaky/pyproject.toml": "[project]\nname = 'x'\n"})
+    assert rules_reported(cli, "leaky")[1] == ["CG990:leaky/leaky.go", "CG991:leaky/leaky.go"]
+    assert rules_reported(cli, ".")[1] == ["CG990:leaky/leaky.go"]
+
+
+def test_exclude_is_relative_to_the_project_root(project: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tree(project, {"cgoguard.toml": 'exclude = ["leaky"]\n',
+                         "other/other.go": 'package other\n\nimport "C"\n\nfunc F() { _ = C.malloc(1) }\n'})
+    assert rules_reported(cli)[1] == ["CG991:other/other.go"]
+    monkeypatch.chdir(project / "other")
+    assert rules_reported(cli, "..")[1] == ["CG991:other.go"]
+
+
+def test_command_line_overrides_the_file(project: Path, cli: RunCli) -> None:
+    write_tree(project, {"cgoguard.toml": 'select = ["CG990"]\nfail-on = "error"\n'})
+    assert rules_reported(cli)[0] == 0
+    assert rules_reported(cli, "--fail-on", "warning")[0] == 1
+    assert rules_reported(cli, "--select", "CG991")[1] == ["CG991:leaky/leaky.go"]
+
+
+def test_explicit_config_file(project: Path, cli: RunCli) -> None:
+    write_tree(project, {"ci/strict.toml": '[tool.cgoguard]\nselect = ["CG991"]\n'})
+    assert rules_reported(cli, "--config", "ci/strict.toml")[1] == ["CG991:leaky/leaky.go"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('selekt = ["CG990"]\n', "unknown key 'selekt' in [tool.cgoguard] (valid keys: baseline, cache,"),
+    ('fail-on = "sometimes"\n', "fail-on must be one of error, info, none, warning"),
+    ('select = "CG990"\nignore = [1]\n', "ignore must be a list of strings"),
+    ('severity = { CG990 = "fatal" }\n', "severity.CG990 must be one of error, info, warning"),
+    ('goos = "beos"\n', "goos must be one of"),
+    ('select = ["CG9999"]\n', "'CG9999' matches no rule id, rule name or category"),
+    ("select = [\n", "invalid TOML"),
+])
+def test_invalid_configuration_exits_2(project: Path, cli: RunCli, content: str, message: str) -> None:
+    write_tree(project, {"cgoguard.toml": content})
+    status, out, err = cli("scan", "--no-cache")
+    assert status == 2 and out == ""
+    assert message in err
+
+
+def test_load_config_values_and_root(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pyproject.toml": """
+        [tool.cgoguard]
+        tags = ["integration"]
+        goarch = "arm64"
+        tests = true
+        baseline = "cgoguard-baseline.json"
+        [tool.cgoguard.contracts]
+        functions = { widget_new = { returns = "owned", deallocator = "widget_free" } }
+        """, "pkg/sub/x.go": "package sub\n"})
+    config = load_config(tmp_path / "pkg" / "sub", {"goos": "darwin"})
+    assert config.root == tmp_path and config.config_path == tmp_path / "pyproject.toml"
+    assert config.target.tags == frozenset({"integration"}) and config.target.include_tests
+    assert (config.goos, config.goarch) == ("darwin", "arm64")
+    assert config.baseline == tmp_path / "cgoguard-baseline.json"
+    assert config.contracts["functions"]["widget_new"]["returns"] == "owned"
+    assert config.fail_threshold == Severity.WARNING
+
+
+def test_config_without_file_uses_go_mod_as_root(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"go.mod": "module m\n", "a/b.go": "package a\n"})
+    assert load_config(tmp_path / "a").root == tmp_path
+    with pytest.raises(UsageError, match="no such configuration file"):
+        load_config(tmp_path, config_file=tmp_path / "missing.toml")
