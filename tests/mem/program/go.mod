@@ -1,0 +1,3 @@
+module memprog
+
+go 1.21

@@ -1,0 +1,79 @@
+// A process whose memory behaves in one of four ways, for `cgoguard mem` tests:
+//
+//	cleak   malloc's C memory and never frees it
+//	goleak  keeps every Go allocation reachable
+//	steady  keeps a fixed working set on both sides
+//	frees   allocates and frees C memory, and makes Go garbage
+package main
+
+/*
+#include <stdlib.h>
+#include <string.h>
+
+// Not static: the compiler must assume someone reads it, so the mallocs stay.
+void *cgoguard_sink[1 << 16];
+int cgoguard_sunk;
+
+// Allocate and touch n bytes, keeping the pointer so the compiler cannot drop the malloc.
+static void c_leak(size_t n) { void *p = malloc(n); memset(p, 1, n); cgoguard_sink[cgoguard_sunk++ & 0xffff] = p; }
+static void c_churn(size_t n) { void *volatile p = malloc(n); memset(p, 1, n); free(p); }
+*/
+import "C"
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"time"
+)
+
+const chunk = 256 << 10
+
+var kept [][]byte
+
+func touch(b []byte) []byte {
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
+}
+
+func main() {
+	mode := os.Args[1]
+	if mode == "steady" {
+		for i := 0; i < 40; i++ {
+			kept = append(kept, touch(make([]byte, chunk)))
+			C.c_leak(chunk)
+		}
+	}
+	if os.Getenv("MEMPROG_PPROF") != "" {
+		// Loopback only: the test reads the runtime's MemStats from here.
+		listener, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		go http.Serve(listener, nil)
+		fmt.Println("ready", "http://"+listener.Addr().String())
+	} else {
+		fmt.Println("ready")
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 8; i++ {
+			switch mode {
+			case "cleak":
+				C.c_leak(chunk)
+			case "goleak":
+				kept = append(kept, touch(make([]byte, chunk)))
+			case "frees":
+				C.c_churn(chunk)
+				_ = touch(make([]byte, chunk))
+			case "steady":
+				_ = touch(make([]byte, 4096))
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
