@@ -6,7 +6,7 @@ vet's cgocall and unsafeptr analyzers are off: positive fixtures break those rul
 import subprocess
 
 from analysistest import FIXTURES
-from conftest import requires_go
+from gotools import requires_go
 
 
 @requires_go
