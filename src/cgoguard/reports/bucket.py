@@ -19,11 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from cgoguard.findings import Frame
-from cgoguard.reports.frames import c_function_of_glue, dedupe_inlined, meaningful, normalize_function
+from cgoguard.reports.frames import (
+    c_function_of_glue,
+    dedupe_inlined,
+    exported_function_of_glue,
+    meaningful,
+    normalize_function,
+)
 from cgoguard.reports.model import Report
 
 SIGNATURE_FRAMES = 3
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_REGISTERS = re.compile(r"\s+(?:at pc|\(pc) 0x[0-9a-fA-F]+.*$")
 _NUMBER = re.compile(r"\b\d+\b")
 _MAX_EXAMPLES = 5
 
@@ -48,15 +55,25 @@ def top_frames(report: Report) -> list[str]:
 
 
 def cgo_entry(report: Report) -> str:
-    """``C.name`` of the first cgo call in the primary stack, or ``""``."""
+    """``C.name`` of the first cgo call (or ``export name`` of a cgo callback) in the stack."""
     for frame in primary_stack(report):
         if name := c_function_of_glue(frame.function):
             return f"C.{name}"
+        if name := exported_function_of_glue(frame.function):
+            return f"export {name}"
+    return ""
+
+
+def first_named_frame(report: Report) -> str:
+    """Last resort: the top frame with a name that is not the sanitizer's own."""
+    for frame in primary_stack(report):
+        if frame.function and frame.kind not in ("sanitizer", "cgo-glue"):
+            return frame_token(frame)
     return ""
 
 
 def normalized_message(message: str) -> str:
-    return _NUMBER.sub("N", _ADDRESS.sub("ADDR", message))[:120]
+    return _NUMBER.sub("N", _ADDRESS.sub("ADDR", _REGISTERS.sub("", message)))[:120]
 
 
 def signature(report: Report, go_function: str = "", c_entry: str = "") -> str:
@@ -65,7 +82,7 @@ def signature(report: Report, go_function: str = "", c_entry: str = "") -> str:
         entry = cgo_entry(report) or (f"C.{c_entry}" if c_entry else "")
         parts = [p for p in (entry, f"go:{go_function}" if go_function else "") if p]
     if not parts:
-        parts = [normalized_message(report.message)]
+        parts = [first_named_frame(report) or normalized_message(report.message)]
     return f"{report.category}:{' > '.join(parts)}"
 
 

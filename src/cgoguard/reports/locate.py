@@ -117,8 +117,11 @@ class Locator:
         function = self.index.exported(name) if self.index and name else None
         if function is None:
             if report.details.get("export_path"):
-                return self._at(report.details["export_path"], report.details["export_line"], Confidence.MEDIUM,
-                                f"exported function {name} (position printed by the runtime)")
+                path, line = report.details["export_path"], report.details["export_line"]
+                location = self._at(path, line, Confidence.MEDIUM,
+                                    f"exported function {name or '?'} (position printed by the runtime)")
+                location.go_function = name or Path(path).name
+                return location
             return None
         if not function.return_lines:
             return self._at(function.path, function.start, Confidence.MEDIUM,

@@ -33,6 +33,7 @@ class Scanner:
         self.line_no = 0
         self.context: deque[str] = deque(maxlen=_CONTEXT_LINES)
         self.last_go_report_line = -1
+        self.last_report: Report | None = None
 
     def feed(self, raw: str) -> None:
         self.line_no += 1
@@ -74,10 +75,16 @@ class Scanner:
                 continue
             if report.detector.startswith(("go", "cgocheck")):
                 self.last_go_report_line = self.line_no
+            self.last_report = report
             self.sink(report)
         self.context.clear()
 
     def _is_echo(self, report: Report) -> bool:
+        if report.detector == "valgrind" and report.kind.startswith("Process terminating"):
+            # memcheck repeats the faulting stack of the error it just reported.
+            last = self.last_report
+            return (last is not None and last.detector == "valgrind" and bool(report.crash_stack)
+                    and last.crash_stack[:1] == report.crash_stack[:1])
         if self.last_go_report_line < 0 or report.origin_line - self.last_go_report_line > _ECHO_DISTANCE:
             return False
         if report.detector == "go-signal" and report.details.get("signal") == "SIGABRT":

@@ -33,7 +33,8 @@ _BENIGN = re.compile(
     r"\[originating from goroutine \d+\]:|exit status \d+|runtime: .*|panic during panic|"
     r"FAIL\s.*|---\s.*|\[(?:signal|.*goroutines?).*\]|-+|errno \d+|created by .*)$")
 _RESULT_WITH_POS = re.compile(
-    r"(?:runtime error: )?(?P<path>\S+?):(?P<line>\d+): result of Go function (?P<func>\S+) called from cgo")
+    r"(?:runtime error: )?(?P<path>\S+?):(?P<line>\d+): result of Go func(?:tion (?P<func>\S+))?")
+_SIGNAL_TAIL = re.compile(r"\b(SIG[A-Z]+): ([a-z][\w ]*)$")
 _EXIT = re.compile(r"^exit status \d+$")
 _MAX_HEADER_NOISE = 20
 _MAX_TRAILING_NOISE = 2
@@ -42,7 +43,8 @@ _MESSAGE_CATEGORIES: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"cgo argument has Go pointer to (?:unpinned )?Go pointer|"
                 r"argument of cgo function has Go pointer to unpinned Go"), "go-pointer-to-go-pointer", "cgocheck"),
     (re.compile(r"cgo result has Go pointer|cgo result is unpinned Go pointer|"
-                r"result of Go function \S+ called from cgo is unpinned Go"), "go-pointer-returned-to-c", "cgocheck"),
+                r"result of Go function \S+ called from cgo is unpinned Go|"
+                r"\.go:\d+: result of Go func"), "go-pointer-returned-to-c", "cgocheck"),
     (re.compile(r"Go pointer stored into non-Go memory"), "go-pointer-stored-in-c-memory", "cgocheck2"),
     (re.compile(r"found leaking pinned pointer"), "pinner-leak", "go-pinner"),
     (re.compile(r"concurrent map (?:writes|read and map write|iteration and map write)"),
@@ -74,6 +76,12 @@ def classify_abort(context: list[str]) -> str:
     return "crash"
 
 
+def signal_category(signal: str, context: list[str]) -> str:
+    if signal in ("SIGSEGV", "SIGBUS"):
+        return "segv"
+    return classify_abort(context) if signal == "SIGABRT" else "crash"
+
+
 class GoCollector:
     """A Go panic/fatal error/fatal signal with its goroutine dump."""
 
@@ -102,8 +110,7 @@ class GoCollector:
             if not report.kind:
                 report.kind = "signal"
                 report.message = f"{signal}: {match.group('sdesc')}"
-                report.category = {"SIGSEGV": "segv", "SIGBUS": "segv", "SIGABRT": classify_abort(self.context)
-                                   }.get(signal, "crash")
+                report.category = signal_category(signal, self.context)
                 report.detector = "go-signal"
         elif match.group("write"):
             report.kind = "write-barrier"
@@ -114,7 +121,19 @@ class GoCollector:
             report.kind, report.message = "stack-overflow", "fatal error: stack overflow"
         elif match.group("dump"):
             report.kind, report.category, report.detector = "goroutine-dump", "", "go"
+            self._signal_from_context()
             self._goroutine(_GOROUTINE.match(match.group(0)))
+
+    def _signal_from_context(self) -> None:
+        """A ``SIGABRT: abort`` header glued to the end of program output (no newline before it)."""
+        for index, line in enumerate(self.context):
+            if signal := _SIGNAL_TAIL.search(line):
+                self.report.kind, self.report.detector = "signal", "go-signal"
+                self.report.message = f"{signal.group(1)}: {signal.group(2)}"
+                self.report.details["signal"] = signal.group(1)
+                self.report.category = signal_category(signal.group(1), self.context[:index])
+            elif line == "signal arrived during cgo execution":
+                self.report.details["in_cgo"] = True
 
     def _set_message(self, prefix: str, message: str) -> None:
         report = self.report
@@ -127,7 +146,7 @@ class GoCollector:
         report.category = category
         report.detector = detector or ("go-panic" if prefix == "panic" else "go-fatal")
         if result := _RESULT_WITH_POS.search(message):
-            report.details.update(export_function=result.group("func"), export_path=result.group("path"),
+            report.details.update(export_function=result.group("func") or "", export_path=result.group("path"),
                                   export_line=int(result.group("line")))
         if report.category == "crash" and "stack overflow" in message:
             report.kind = "stack-overflow"

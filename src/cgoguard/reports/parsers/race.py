@@ -12,7 +12,7 @@ import re
 from cgoguard.reports.frames import GO_FILE_LINE, GO_FUNC_LINE, go_frame, parse_sanitizer_frame
 from cgoguard.reports.model import REPORT_START, Report, Take
 
-START = re.compile(r"^WARNING: (?:(?P<go>DATA RACE)|ThreadSanitizer: (?P<kind>.*?)(?: \(pid=\d+\))?)$")
+START = re.compile(r"^WARNING: (?:(?P<go>DATA RACE)|ThreadSanitizer: (?P<kind>.*?)(?: \(pid=\d+\).*)?)$")
 _ACCESS = re.compile(
     r"^(?P<previous>Previous )?(?P<op>(?:[Aa]tomic )?(?:[Rr]ead|[Ww]rite))(?: of size (?P<size>\d+))? at "
     r"(?P<addr>0x[0-9a-f]+) by (?P<who>main goroutine|goroutine \d+|main thread|thread T\d+)"

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from cgoguard.findings import Frame
-from cgoguard.reports.frames import classify
+from cgoguard.reports.frames import classify, meaningful
 from cgoguard.reports.model import Report, Take
 
 _PREFIX = re.compile(r"^==(?P<pid>\d+)==\s?(?P<body>.*)$")
@@ -26,7 +26,9 @@ _FRAME = re.compile(r"^(?:at|by) (?P<pc>0x[0-9A-Fa-f]+): (?P<func>.*?)(?: \((?:i
 _WHERE_FILE = re.compile(r"^(?P<path>.+?):(?P<line>\d+)$")
 _FREED = re.compile(r"^Address 0x[0-9A-Fa-f]+ is \d+ bytes inside a block of size \d+ free'd$")
 _ALLOCD = re.compile(r"^(?:Block was alloc'd at|Address 0x[0-9A-Fa-f]+ is .* alloc'd)$")
+_WILD = re.compile(r"^Address 0x[0-9A-Fa-f]+ is not stack'd, malloc'd or \(recently\) free'd$")
 _MAX_XML_LINES = 4000
+_XML_FIELD = re.compile(r"<(?P<tag>kind|what|text|fn|file|line|obj|ip|auxwhat)>(?P<value>[^<]*)</(?P=tag)>")
 
 
 def category_of(what: str) -> str:
@@ -74,6 +76,10 @@ class ValgrindTextCollector:
             if self.report.category == "buffer-overflow":
                 self.report.category = "use-after-free"
             self.report.details["location"] = body
+        elif _WILD.match(body):
+            if self.report.category == "buffer-overflow":
+                self.report.category = "segv"
+            self.report.details["location"] = body
         elif _ALLOCD.match(body):
             self.section = "alloc"
             self.report.details.setdefault("location", body)
@@ -84,6 +90,10 @@ class ValgrindTextCollector:
         return Take.MORE
 
     def finish(self) -> list[Report]:
+        if self.report.category == "crash" and not meaningful(self.report.crash_stack):
+            # Uninitialised-value reports inside the Go runtime alone are memcheck's known false
+            # positives on Go (stack switching, assembly); they are parsed but not reported.
+            self.report.category = ""
         return [self.report]
 
 
@@ -108,12 +118,14 @@ class ValgrindXmlCollector:
         try:
             element = ET.fromstring("\n".join(self.lines))
         except ET.ParseError:
-            return []
+            element = _salvage(self.lines)
+            if element is None:
+                return []
         kind = element.findtext("kind", "")
         what = element.findtext("what") or element.findtext("xwhat/text") or kind
         category = _xml_category(kind, element)
         report = Report(detector="valgrind", kind=kind, category=category, message=what,
-                        origin=self.origin, origin_line=self.line_no)
+                        origin=self.origin, origin_line=self.line_no, truncated=not self.complete)
         sections = ["alloc" if category == "c-leak" else "crash"]
         for aux in element.findall("auxwhat"):
             text = aux.text or ""
@@ -148,3 +160,21 @@ def _xml_frame(frame: ET.Element) -> Frame:
         result.path = ""
     result.kind = classify(result)
     return result
+
+
+def _salvage(lines: list[str]) -> ET.Element | None:
+    """Rebuild a truncated ``<error>`` from its complete one-line fields (the log was cut)."""
+    error = ET.Element("error")
+    stack: ET.Element | None = None
+    frame: ET.Element | None = None
+    for line in lines:
+        if line == "<stack>":
+            stack, frame = ET.SubElement(error, "stack"), None
+        elif line == "<frame>" and stack is not None:
+            frame = ET.SubElement(stack, "frame")
+        elif field_match := _XML_FIELD.match(line):
+            parent = frame if field_match.group("tag") in ("fn", "file", "line", "obj", "ip") else error
+            if parent is None:
+                continue
+            ET.SubElement(parent, field_match.group("tag")).text = field_match.group("value")
+    return error if error.find("kind") is not None else None

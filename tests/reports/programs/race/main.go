@@ -1,4 +1,4 @@
-// A data race on a counter updated from a C callback and from main.
+// A data race on a counter updated after a cgo call, from main and from a goroutine.
 package main
 
 /*
@@ -6,10 +6,7 @@ static int twice(int x) { return 2 * x; }
 */
 import "C"
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 var total int
 
@@ -18,14 +15,12 @@ func add(n int) {
 }
 
 func main() {
-	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			add(i)
-		}()
-	}
-	wg.Wait()
+	done := make(chan bool)
+	go func() {
+		add(1)
+		done <- true
+	}()
+	add(2)
+	<-done
 	fmt.Println(total)
 }

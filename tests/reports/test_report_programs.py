@@ -1,0 +1,142 @@
+"""Real reports from real cgo programs: category, primary Go line and signature.
+
+Each program is built once per session (``go build -asan``, default cgocheck,
+``GOEXPERIMENT=cgocheck2``, ``-race``) and run once; the tests share the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cgoguard.cli import main as cgoguard_main
+from cgoguard.findings import Confidence, Finding
+from cgoguard.reports import analyze_text
+
+pytestmark = pytest.mark.go
+
+
+def only_finding(run) -> Finding:
+    result = analyze_text(run.output, source_roots=[run.source_dir])
+    assert not result.errors
+    assert len(result.findings) == 1, [f.to_dict() for f in result.findings]
+    return result.findings[0]
+
+
+def test_use_after_free_points_at_the_use_and_explains_the_chain(run_program) -> None:
+    run = run_program("uaf")
+    finding = only_finding(run)
+    assert finding.category == "use-after-free"
+    assert finding.rule == "RT-ASAN"
+    assert finding.path.endswith("uaf/main.go")
+    assert finding.line == run.line_of("C.item_len(")
+    assert finding.confidence is Confidence.HIGH
+    assert finding.signature == "use-after-free:item_len"
+    chain = {r.message: r.line for r in finding.related}
+    assert chain["allocated here (C.item_new)"] == run.line_of("C.item_new(")
+    assert chain['pointer stored in map entry cache["a"]'] == run.line_of('cache["a"] = it')
+    assert chain["freed here (C.item_free)"] == run.line_of("C.item_free(")
+    kinds = [f.kind for f in finding.frames]
+    assert kinds[:2] == ["c", "cgo-glue"] and kinds[-1] == "go"
+
+
+def test_double_free_points_at_the_second_free(run_program) -> None:
+    run = run_program("doublefree")
+    finding = only_finding(run)
+    assert finding.category == "double-free"
+    assert finding.line == run.line_of("\tC.free(b.data)")
+    assert finding.signature == "double-free:C.free > go:main.main"
+    assert finding.confidence is Confidence.MEDIUM
+    messages = {r.message: r.line for r in finding.related}
+    assert messages["first freed here (C.free)"] == run.line_of("func (b *buffer) Close()")
+    assert messages["allocated here (C.malloc)"] == run.line_of("C.malloc(32)")
+
+
+def test_leak_points_at_the_allocation(run_program) -> None:
+    run = run_program("leak")
+    finding = only_finding(run)
+    assert finding.category == "c-leak"
+    assert finding.rule == "RT-LSAN"
+    assert finding.line == run.line_of("C.dup_name(cs)")
+    assert finding.signature == "c-leak:dup_name"
+
+
+def test_cgocheck_argument_panic_points_at_the_c_call(run_program) -> None:
+    run = run_program("ptrptr")
+    finding = only_finding(run)
+    assert finding.category == "go-pointer-to-go-pointer"
+    assert finding.rule == "RT-CGOCHECK"
+    assert finding.line == run.line_of("C.consume(")
+    assert finding.signature == "go-pointer-to-go-pointer:main.main.func1 > main.main"
+
+
+def test_cgocheck_result_panic_points_at_the_return_of_the_export(run_program) -> None:
+    run = run_program("result")
+    finding = only_finding(run)
+    assert finding.category == "go-pointer-returned-to-c"
+    assert finding.line == run.line_of("return counter")
+    assert finding.confidence is Confidence.HIGH
+    assert finding.signature == "go-pointer-returned-to-c:main.main"
+
+
+def test_cgocheck2_store_points_at_the_store(run_program) -> None:
+    run = run_program("store")
+    finding = only_finding(run)
+    assert finding.category == "go-pointer-stored-in-c-memory"
+    assert finding.rule == "RT-CGOCHECK2"
+    assert finding.line == run.line_of("h.user = unsafe.Pointer(cfg)")
+    assert finding.signature == "go-pointer-stored-in-c-memory:main.attach > main.main"
+
+
+def test_race_points_at_the_racy_access(run_program) -> None:
+    run = run_program("race")
+    finding = only_finding(run)
+    assert finding.category == "data-race"
+    assert finding.line == run.line_of("total += ")
+    assert finding.signature == "data-race:main.add > main.main.func1"
+    assert {r.message for r in finding.related} >= {"goroutine created here"}
+
+
+def test_duplicates_collapse_into_one_counted_finding(run_program) -> None:
+    run = run_program("uaf")
+    log = ("unrelated output\n" + run.output) * 3
+    result = analyze_text(log, source_roots=[run.source_dir])
+    assert [f.count for f in result.findings] == [3]
+    assert result.reports_parsed == 3
+
+
+def test_static_finding_is_confirmed_at_runtime(run_program) -> None:
+    run = run_program("uaf")
+    static = Finding(rule="CG-UAF", category="use-after-free", message="use after C.item_free",
+                     path="placeholder", line=run.line_of("C.item_len("))
+    first = only_finding(run)
+    static.path = first.path
+    result = analyze_text(run.output, source_roots=[run.source_dir], static_findings=[static])
+    assert static.extra["confirmed_at_runtime"] is True
+    assert result.findings[0].extra["confirms"]
+
+
+def test_cli_reads_a_directory_and_writes_json(run_program, tmp_path, capsys) -> None:
+    for name in ("ptrptr", "store"):
+        (tmp_path / f"{name}.log").write_text(run_program(name).output)
+    out = tmp_path / "out.json"
+    code = cgoguard_main(["report", str(tmp_path), "--format", "json", "--output", str(out),
+                          "--source", str(run_program("ptrptr").source_dir.parent)])
+    document = json.loads(out.read_text())
+    assert code == 1
+    assert sorted(f["category"] for f in document["findings"]) == [
+        "go-pointer-stored-in-c-memory", "go-pointer-to-go-pointer"]
+    assert all(f["source"] == "runtime" and f["frames"] for f in document["findings"])
+
+
+def test_symbolizes_raw_offsets_with_the_binary(run_program) -> None:
+    run = run_program("store")
+    # The same cgocheck2 report with frames reduced to raw pc values, as a stripped log shows them.
+    pcs = [line.split("pc=")[1] for line in run.output.splitlines() if "main.go" in line and "pc=" in line]
+    assert pcs
+    log = ("fatal error: unpinned Go pointer stored into non-Go memory\n\ngoroutine 1 [running]:\n"
+           + "".join(f"non-Go function at pc={pc}\n" for pc in pcs))
+    result = analyze_text(log, source_roots=[run.source_dir], binary=run.binary)
+    finding = result.findings[0]
+    assert any(f.function == "main.main" and f.path.endswith("main.go") for f in finding.frames)
