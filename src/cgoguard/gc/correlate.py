@@ -425,9 +425,10 @@ def _verdict(c: Correlation) -> list[str]:
     if c.returns_in_pause:
         lines.append(
             f"{c.returns_in_pause} cgo calls returned while the world was stopped or stopping; "
-            f"{c.return_waits.count} of them waited to re-enter Go (max {_ms(c.return_waits.max_ns)} ms, "
-            f"total {_ms(c.return_waits.total_ns)} ms): that latency is added by the pause to the caller, "
-            "the C code itself did not delay the pause")
+            f"{c.return_waits.count} of them could not re-enter Go at once and waited "
+            f"{_ms(c.return_waits.total_ns)} ms in total (max {_ms(c.return_waits.max_ns)} ms), "
+            f"{_ms(c.wait_inside_pause_ns)} ms of it while the world was still stopped and the rest "
+            "queued for a P after the restart: latency the pause added to those C callers")
     else:
         lines.append("no cgo call returned during a pause, so no C caller was delayed by one")
     return lines

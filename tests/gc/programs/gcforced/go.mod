@@ -1,0 +1,3 @@
+module example.com/gcforced
+
+go 1.22
