@@ -1,0 +1,99 @@
+"""Go address passed to C as an integer: `C.f(C.uintptr_t(uintptr(unsafe.Pointer(&b[0]))))`.
+
+## What it finds
+
+An argument of a C call that is an integer holding the address of Go memory: a conversion
+chain such as `C.uintptr_t(uintptr(unsafe.Pointer(&b[0])))`, `C.size_t(uintptr(unsafe.Pointer(&x)))`,
+or a `uintptr` variable that was given such an address. The argument is reported.
+
+Not reported: the same address passed as `unsafe.Pointer` (cgo checks and keeps it alive),
+addresses of C memory passed as integers (C memory does not move), `cgo.Handle` values, and
+`syscall.Syscall` arguments (the compiler keeps those alive).
+
+## Why it matters
+
+cgo keeps pointer arguments alive for the duration of the call and checks them against the
+pointer-passing rules. An address disguised as an integer gets neither: nothing references
+the Go object during the call, so the GC may free it while C reads or writes it, and the
+runtime's cgocheck never sees it. DataDog/zstd shipped exactly this bug, passing
+`C.uintptr_t(uintptr(unsafe.Pointer(&src[0])))` to avoid the pointer check, and corrupted
+data under GC pressure.
+
+## Example
+
+```go
+// C: size_t compress(uintptr_t dst, size_t dstLen, uintptr_t src, size_t srcLen);
+n := C.compress(C.uintptr_t(uintptr(unsafe.Pointer(&dst[0]))), C.size_t(len(dst)),
+	C.uintptr_t(uintptr(unsafe.Pointer(&src[0]))), C.size_t(len(src)))
+```
+
+## Fix
+
+Declare the C parameters as pointers and pass `unsafe.Pointer(&b[0])`:
+
+```go
+// C: size_t compress(void *dst, size_t dstLen, const void *src, size_t srcLen);
+n := C.compress(unsafe.Pointer(&dst[0]), C.size_t(len(dst)), unsafe.Pointer(&src[0]), C.size_t(len(src)))
+```
+
+If the signature cannot change, keep the slices alive with `runtime.KeepAlive(src)` after
+the call and pin them with a `runtime.Pinner` for its duration.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from cgoguard.analysis.unsafeflow import (
+    FunctionScope,
+    Origin,
+    address_integer,
+    c_call_name,
+    conversion,
+    describe,
+    function_scopes,
+    is_unsafe_pointer_call,
+)
+from cgoguard.findings import Severity
+from cgoguard.gofront.syntax import call_parts, line_of, text, walk
+from cgoguard.rules.base import RuleContext, RuleMeta
+
+META = RuleMeta(
+    id="CG303",
+    name="go-address-as-integer",
+    category="unsafe-pointer-misuse",
+    severity=Severity.ERROR,
+    title="address of Go memory passed to C as an integer",
+)
+# cgo helpers whose integer arguments are lengths, never addresses.
+_CGO_HELPERS = frozenset({"CString", "CBytes", "GoString", "GoStringN", "GoBytes"})
+
+
+def check(ctx: RuleContext) -> None:
+    for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
+        for node in walk(scope.body):
+            name = c_call_name(node, scope) if node.type == "call_expression" else None
+            if name is not None and name not in _CGO_HELPERS:
+                for arg in call_parts(node)[1]:
+                    _check_argument(ctx, scope, name, arg)
+
+
+def _check_argument(ctx: RuleContext, scope: FunctionScope, function: str, arg: Node) -> None:
+    if is_unsafe_pointer_call(arg, scope) is not None:
+        return
+    converted = conversion(arg, scope)
+    if converted is not None and converted[0].kind in ("pointer", "unsafe-pointer"):
+        return
+    held = address_integer(arg, scope)
+    if held is None or held.origin is not Origin.GO:
+        return
+    carrier = ""
+    if held.via is not None:
+        binding = scope.reaching(text(held.via), held.via)
+        carrier = f" (held in {text(held.via)}, line {line_of(binding.name_node)})" if binding else ""
+    ctx.report(
+        META, scope.file, arg,
+        f"C.{function} receives the address of Go memory {describe(held.source)} as an integer{carrier}; cgo "
+        f"neither checks nor keeps alive a pointer hidden in an integer, so the GC may free it while C uses it. "
+        f"Pass unsafe.Pointer({describe(held.source, 40)}) to a pointer parameter instead",
+    )

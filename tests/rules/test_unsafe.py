@@ -1,0 +1,80 @@
+"""unsafe-pointer-misuse rules (CG302-CG306) over their fixtures, plus the layout helpers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from analysistest import FIXTURES, analyze, expectations, run
+
+from cgoguard.analysis.unsafeflow import C_SIZES, GO_SIZES, layout
+from cgoguard.gofront import discover, load_packages
+from cgoguard.gofront.types import GoType
+
+UNSAFE_RULES = {"CG302", "CG303", "CG304", "CG305", "CG306"}
+
+
+@pytest.fixture(scope="module")
+def unsafe_findings() -> list:
+    return run(FIXTURES / "unsafe", UNSAFE_RULES)
+
+
+def test_fixture_findings_match_wants(unsafe_findings: list) -> None:
+    assert {f.category for f in unsafe_findings} == {"unsafe-pointer-misuse"}
+
+
+def test_every_sub_rule_has_several_positives_and_negatives(unsafe_findings: list) -> None:
+    per_rule = Counter(f.rule for f in unsafe_findings)
+    assert all(per_rule[rule] >= 4 for rule in UNSAFE_RULES), per_rule
+    negatives = 0
+    for path in (FIXTURES / "unsafe").glob("*.go"):
+        negatives += path.read_text().count("// Negative")
+    assert negatives >= 20
+
+
+def test_wants_name_the_rule() -> None:
+    wants = expectations(sorted((FIXTURES / "unsafe").glob("*.go")))
+    assert all(w.pattern.split()[0] in UNSAFE_RULES for w in wants)
+
+
+def test_huge_array_cast_is_silent_before_go_1_17(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module old.example/m\n\ngo 1.16\n")
+    (tmp_path / "old.go").write_text(
+        'package old\n\n// #include <stdlib.h>\nimport "C"\nimport "unsafe"\n\n'
+        "func view(p *C.int, n int) []C.int { return (*[1 << 30]C.int)(unsafe.Pointer(p))[:n:n] }\n")
+    assert [f.rule for f in analyze(tmp_path, {"CG306"})] == []
+    (tmp_path / "go.mod").write_text("module old.example/m\n\ngo 1.21\n")
+    assert [f.rule for f in analyze(tmp_path, {"CG306"})] == ["CG306"]
+
+
+@pytest.mark.parametrize(("type_", "size", "align"), [
+    (GoType("basic", "int"), 8, 8),
+    (GoType("basic", "string"), 16, 8),
+    (GoType("slice", elem=GoType("basic", "byte")), 24, 8),
+    (GoType("struct", fields=(("a", GoType("basic", "uint8")), ("b", GoType("basic", "int64")),
+                              ("c", GoType("basic", "uint16")))), 24, 8),
+    (GoType("array", elem=GoType("basic", "int32"), length="1 << 4"), 64, 4),
+    (GoType("c", "long"), 8, 8),
+    (GoType("c", "uint"), 4, 4),
+])
+def test_layouts_follow_linux_amd64(type_: GoType, size: int, align: int, tmp_path: Path) -> None:
+    (tmp_path / "p.go").write_text("package p\n")
+    package = load_packages(discover([str(tmp_path)]).packages[0])[0]
+    result = layout(type_, package)
+    assert result is not None and (result.size, result.align) == (size, align)
+
+
+def test_c_records_with_padding_and_unknown_arrays(tmp_path: Path) -> None:
+    (tmp_path / "p.go").write_text(
+        'package p\n\n/*\n#include <stdint.h>\ntypedef struct { char c; double d; short s; } padded;\n'
+        'typedef struct { int n; char name[8]; } named;\ntypedef union { int i; double d; } either;\n*/\n'
+        'import "C"\n')
+    package = load_packages(discover([str(tmp_path)]).packages[0])[0]
+    assert layout(GoType("c", "padded"), package).size == 24
+    assert layout(GoType("c", "either"), package).size == 8
+    assert layout(GoType("c", "named"), package) is None  # array lengths are not modelled: stay silent
+
+
+def test_size_tables_agree_on_fixed_width_types() -> None:
+    assert C_SIZES["int32_t"] == GO_SIZES["int32"] and C_SIZES["uint64_t"] == GO_SIZES["uint64"]
