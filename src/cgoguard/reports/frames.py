@@ -32,8 +32,9 @@ GO_FILE_LINE = re.compile(
 
 _PANIC_FRAMES = frozenset({"panic", "runtime.gopanic"})
 _CGO_HASH = re.compile(r"_cgo(?:exp)?_[0-9a-f]{12}_")
-_CGO_GLUE = re.compile(
-    r"(?:^|\.)(?:_Cfunc_|_cgoexp_|_cgoexpwrap_|_cgoCheck|_cgo_|_Cgo_ptr|_C2func_)|^crosscall|^x_cgo_|^_cgo")
+_CGO_GLUE = re.compile(r"(?:^|\.)(?:_Cfunc_|_cgoexp_|_cgoexpwrap_|_cgoCheck|_cgo_[0-9a-f]{12}_|_Cgo_ptr|_C2func_)")
+# The C half of package runtime/cgo (gcc_linux_amd64.c, ...): part of the runtime, not generated glue.
+_RUNTIME_CGO = re.compile(r"^(?:x_cgo_\w+|crosscall\w*|_cgo_[a-z][a-z_]*)$")
 _SANITIZER = re.compile(
     r"^(?:__interceptor_|___interceptor_|__asan|__lsan|__tsan|__msan|__hwasan|__sanitizer|__ubsan"
     r"|_asan_rtl_|__interception|__libc_start|_start$|__GI___libc_free$|fuzzer::)")
@@ -75,7 +76,7 @@ def classify(frame: Frame) -> str:
     name = frame.function
     if _CGO_GLUE.search(name) or frame.path.endswith(("_cgo_gotypes.go", "_cgo_export.c", "cgo-gcc-prolog")):
         return "cgo-glue"
-    if _RUNTIME.match(name) or "/runtime/cgo/" in frame.path or "/_/runtime/" in frame.path:
+    if _RUNTIME.match(name) or _RUNTIME_CGO.match(name) or "/runtime/cgo/" in frame.path or "/_/runtime/" in frame.path:
         return "runtime"
     if _SANITIZER.match(name) or (frame.path and _SANITIZER_PATH.search(frame.path)):
         return "sanitizer"
