@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.attributes import attribute_facts, attribute_macros
 from cgoguard.contracts.body import BodySummary, body_facts, summarize
+from cgoguard.contracts.comments import comment_facts
 from cgoguard.contracts.model import Contract, ContractSet, Fact
 from cgoguard.contracts.naming import naming_facts
 from cgoguard.contracts.packs import pack_facts
@@ -33,13 +35,23 @@ def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None) -> C
 
 
 def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fact]]:
+    """Facts of every known function that need no call graph, by function name."""
     packs = pack_facts()
     user = {name: spec_facts(name, spec, kind="config", origin="[tool.cgoguard.contracts]",
                              params=_param_names(model.functions.get(name)))
             for name, spec in config.items()}
     names = set(model.functions) | set(packs) | set(user)
+    attributes = attribute_facts(model, attribute_macros(model))
+    names |= set(attributes)
     naming = naming_facts(model, names)
-    return {name: [*user.get(name, ()), *packs.get(name, ()), *naming.get(name, ())] for name in names}
+    comments = {f.name: comment_facts(f, returns_pointer=returns_pointer(model, f), is_function=names.__contains__)
+                for f in model.functions.values() if f.comment}
+    return {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),
+                   *naming.get(name, ())] for name in names}
+
+
+def returns_pointer(model: CModel, function: CFunction) -> bool:
+    return function.returns_pointer or model.is_pointer_type(function.return_type)
 
 
 def _param_names(function: CFunction | None) -> tuple[str, ...]:

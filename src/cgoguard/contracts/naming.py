@@ -66,7 +66,7 @@ def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
 
 
 def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[str, str], dict[str, str]]) -> list[Fact]:
-    if not (function.returns_pointer or model.is_pointer_type(function.return_type)):
+    if not (function.returns_pointer or model.is_pointer_type(function.return_type)):  # x_init(&buf) -> int
         return []
     for form, stem, word in _split(function.name):
         if word not in ALLOCATOR_WORDS:

@@ -14,6 +14,9 @@ from dataclasses import replace
 
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
 
+# The order evidence is listed in: what the result is first, then what happens to arguments.
+_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "retains")
+
 
 def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (),
             declared_at: str = "") -> Contract:
@@ -22,7 +25,7 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         by_key.setdefault(fact.key, []).append(fact)
     winners: dict[tuple[str, int | None], Fact] = {}
     evidence: list[Evidence] = []
-    for key, claims in sorted(by_key.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+    for key, claims in sorted(by_key.items(), key=lambda item: (_ASPECT_ORDER.index(item[0][0]), item[0][1] or 0)):
         claims.sort(key=lambda f: f.rank)
         winner = winners[key] = claims[0]
         for fact in claims:

@@ -1,0 +1,102 @@
+"""GCC/Clang ownership attributes on declarations.
+
+* ``malloc`` -> the result is fresh memory the caller owns;
+* ``malloc(dealloc)`` / ``malloc(dealloc, N)`` -> ... released by ``dealloc``, whose argument
+  N (1-based, default 1) it frees: a fact about ``dealloc`` too;
+* Clang's ``ownership_returns(kind)``, ``ownership_takes(kind, N)``, ``ownership_holds(kind, N)``
+  -> owned result, frees argument N, retains argument N.
+
+Attributes hidden behind object-like macros (``#define API_MALLOC __attribute__((malloc))``)
+are expanded when the macro is defined in a parsed file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.model import Evidence, Fact
+from cgoguard.findings import Confidence
+
+_ITEM = re.compile(r"(?:gnu::|clang::)?_*(\w+?)_*\s*(?:\(([^()]*(?:\([^()]*\)[^()]*)*)\))?\s*(?:,|$)")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_WRAPPER = re.compile(r"^(?:__attribute(?:__)?\s*\(\((.*)\)\)|\[\[(.*)\]\])$", re.DOTALL)
+
+
+def attribute_macros(model: CModel) -> dict[str, str]:
+    """Object-like macros whose value is an attribute list, by name."""
+    macros: dict[str, str] = {}
+    for unit in model.units:
+        for node in unit.root.named_children:
+            if node.type != "preproc_def":
+                continue
+            value = unit.text(node.child_by_field_name("value"))
+            if "__attribute__" in value or "[[" in value:
+                macros[unit.text(node.child_by_field_name("name"))] = value.strip()
+    return macros
+
+
+def _declaration_text(function: CFunction) -> str:
+    """The text of a declaration from its first line to its ``;`` or ``{``."""
+    source = function.unit.source
+    start = 0
+    for _ in range(function.line - 1):
+        start = source.find(b"\n", start) + 1
+        if start == 0:
+            return ""
+    end = min((i for i in (source.find(b";", start), source.find(b"{", start)) if i >= 0), default=len(source))
+    return source[start:end].decode("utf-8", "replace")
+
+
+def _items(raw: str) -> Iterator[tuple[str, list[str]]]:
+    """(name, arguments) of each attribute in ``__attribute__((a, b(x, 1)))`` or ``[[gnu::a]]``."""
+    match = _WRAPPER.match(raw.strip())
+    if match is None:
+        return
+    inner = match.group(1) or match.group(2)
+    for match in _ITEM.finditer(inner.strip()):
+        if match.group(1):
+            args = [a.strip() for a in (match.group(2) or "").split(",") if a.strip()]
+            yield match.group(1), args
+
+
+def attribute_facts(model: CModel, macros: dict[str, str]) -> dict[str, list[Fact]]:
+    facts: dict[str, list[Fact]] = {}
+    for function in model.functions.values():
+        raw = list(function.attributes)
+        if macros:
+            raw += [macros[word] for word in _IDENT.findall(_declaration_text(function)) if word in macros]
+        for text in raw:
+            for name, args in _items(text):
+                for target, fact in _facts_of(function, name, args, text):
+                    facts.setdefault(target, []).append(fact)
+    return facts
+
+
+def _facts_of(function: CFunction, name: str, args: list[str], text: str) -> Iterator[tuple[str, Fact]]:
+    where = f"{function.path}:{function.line}"
+
+    def fact(aspect: str, value: object, description: str, arg: int | None = None) -> Fact:
+        return Fact(aspect, value, Evidence("attribute", description, where, text), Confidence.HIGH, arg)
+
+    if name == "malloc" or name == "ownership_returns":
+        dealloc = args[0] if name == "malloc" and args and _IDENT.fullmatch(args[0]) else None
+        how = f" (release with {dealloc})" if dealloc else ""
+        yield function.name, fact("returns", "owned", f"returns owned memory{how}")
+        if dealloc:
+            yield function.name, fact("deallocator", dealloc, f"release with {dealloc}")
+            index = _index(args[1]) if len(args) > 1 else 0
+            if index is not None:
+                yield dealloc, fact("frees", True, f"frees arg {index} (named deallocator of {function.name})", index)
+    elif name in ("ownership_takes", "ownership_holds"):
+        aspect, verb = ("frees", "frees") if name == "ownership_takes" else ("retains", "keeps")
+        for raw in args[1:]:
+            index = _index(raw)
+            if index is not None:
+                yield function.name, fact(aspect, True, f"{verb} arg {index}", index)
+
+
+def _index(raw: str) -> int | None:
+    """A 1-based attribute argument position as a 0-based index."""
+    return int(raw) - 1 if raw.isdigit() and int(raw) > 0 else None

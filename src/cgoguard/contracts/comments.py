@@ -1,0 +1,145 @@
+"""Ownership facts stated in the doc comment above a declaration.
+
+Only sentences with a clear meaning count: "must be freed with X", "the caller owns/must
+free", "do not free", "owned by <param>", "valid until ...", "static buffer", "takes
+ownership of <param>", "<param> must remain valid until ...". Comments go stale, so these
+facts rank below bodies, attributes and packs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from cgoguard.cfront.model import CFunction
+from cgoguard.contracts.model import Evidence, Fact
+from cgoguard.findings import Confidence
+
+_RELEASE_VERB = r"(?:freed|released|deallocated|destroyed|disposed(?:\s+of)?|closed|deleted)"
+_BY = r"(?:with|using|by\s+calling|by\s+a\s+call\s+to|via|through|by)"
+_NAME = r"`?(?P<name>[A-Za-z_]\w*)(?:\s*\(\s*\))?`?"
+_OWNED_WITH = [
+    re.compile(rf"\b(?:must|should|has\s+to|needs\s+to|can|may)\s+be\s+(?:later\s+)?{_RELEASE_VERB}"
+               rf"(?:\s+(?:later|by\s+the\s+(?:caller|user|application)))?\s+{_BY}\s+{_NAME}", re.I),
+    re.compile(rf"\b(?:free|release|deallocate|destroy|dispose\s+of|delete)\s+(?:it|them|the\s+(?:result|returned\s+\w+"
+               rf"|memory|string|buffer|object|handle)|this\s+\w+)\s+{_BY}\s+{_NAME}", re.I),
+    re.compile(rf"\b(?:call|use|pass\s+it\s+to)\s+{_NAME}\s+(?:on\s+it\s+|on\s+the\s+result\s+)?to\s+"
+               r"(?:free|release|deallocate|destroy|dispose)", re.I),
+]
+_OWNED = re.compile(
+    r"\b(?:caller\s+(?:owns|takes\s+ownership|must\s+(?:free|release|delete|destroy)|is\s+responsible\s+for\s+"
+    r"(?:freeing|releasing|deallocating|deleting|destroying))|(?:must|should)\s+be\s+(?:freed|released|deallocated)"
+    r"|newly\s+allocated|dynamically\s+allocated|allocated\s+with\s+malloc|ownership\s+(?:is\s+)?(?:passes|transferred)"
+    r"\s+to\s+the\s+caller)", re.I)
+_NOT_FREE = re.compile(
+    r"\b(?:(?:must|should)\s+not\s+be\s+(?:freed|released|deallocated|modified\s+or\s+freed)|do\s+not\s+(?:free|release|"
+    r"deallocate|delete)|don't\s+(?:free|release)|never\s+(?:free|release)|caller\s+(?:must|should)\s+not\s+free"
+    r"|is\s+not\s+owned\s+by\s+the\s+caller)", re.I)
+_STATIC = re.compile(r"\b(?:static(?:ally\s+allocated)?\s+(?:buffer|string|storage|memory|array)|string\s+literal"
+                     r"|statically\s+allocated|constant\s+string)", re.I)
+_OWNED_BY = re.compile(r"\b(?:owned\s+by|belongs\s+to|points?\s+into|part\s+of|lifetime\s+of)\s+(?:the\s+|its\s+|that\s+)?`?"
+                       r"(?P<name>[A-Za-z_]\w*)", re.I)
+_VALID_UNTIL = re.compile(r"\b(?:(?:is|are|remains?|stays?)\s+valid\s+(?:only\s+)?(?:until|as\s+long\s+as|while|for\s+the"
+                          r"\s+lifetime\s+of)|valid\s+until)\b(?P<rest>[^.;]*)", re.I)
+_TAKES = re.compile(r"\b(?:takes|assumes|acquires)\s+(?:over\s+)?ownership\s+of\s+(?:the\s+)?`?(?P<name>[A-Za-z_]\w*)", re.I)
+_NOT_TAKES = re.compile(r"\b(?:does\s+not|doesn't|never)\s+(?:take|assume)\s+ownership\s+of\s+(?:the\s+)?`?"
+                        r"(?P<name>[A-Za-z_]\w*)", re.I)
+_FREES = re.compile(r"\b(?:frees|releases|deallocates|destroys)\s+(?:the\s+)?`?(?P<name>[A-Za-z_]\w*)`?"
+                    r"|`?(?P<name2>[A-Za-z_]\w*)`?\s+(?:is|will\s+be)\s+(?:freed|released|deallocated|destroyed)", re.I)
+_KEEPS = re.compile(
+    r"`?(?P<name>[A-Za-z_]\w*)`?\s+(?:must|should|has\s+to|needs\s+to)\s+(?:remain|stay|be\s+kept)\s+(?:valid|alive|"
+    r"allocated)|`?(?P<name2>[A-Za-z_]\w*)`?\s+must\s+outlive"
+    r"|\b(?:keeps|retains|holds|stores)\s+(?:a\s+)?(?:reference\s+to|pointer\s+to|on\s+to)?\s*(?:the\s+)?`?"
+    r"(?P<name3>[A-Za-z_]\w*)`?\s+(?:pointer|until|for|after|beyond)", re.I)
+_NOT_RELEASE_NAMES = frozenset({"the", "a", "an", "caller", "user", "application", "calling", "it", "this", "that",
+                                "means", "itself"})
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
+
+
+def clean_comment(raw: str) -> str:
+    """Comment text without delimiters, leading stars or Doxygen line prefixes."""
+    lines = []
+    for line in raw.splitlines():
+        line = line.strip()
+        line = re.sub(r"^(?:/\*+!?|\*+/?|//+!?|///?<?)", "", line)
+        line = re.sub(r"\*+/$", "", line).strip()
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for chunk in _SENTENCE_END.split(text):
+        sentence = " ".join(chunk.split())
+        if sentence:
+            yield sentence
+
+
+def comment_facts(function: CFunction, *, returns_pointer: bool, is_function: Callable[[str], bool]) -> list[Fact]:
+    """Facts stated by ``function``'s leading comment; ``is_function`` recognises known names."""
+    if not function.comment:
+        return []
+    params = {p.name: i for i, p in enumerate(function.params) if p.name}
+    where = f"{function.path}:{function.line}"
+    facts: list[Fact] = []
+
+    def fact(aspect: str, value: object, description: str, sentence: str, arg: int | None = None) -> None:
+        facts.append(Fact(aspect, value, Evidence("comment", description, where, sentence), Confidence.MEDIUM, arg))
+
+    for sentence in _sentences(clean_comment(function.comment)):
+        if returns_pointer:
+            _result_facts(sentence, params, is_function, fact)
+        _argument_facts(sentence, params, fact)
+    return facts
+
+
+def _result_facts(sentence: str, params: dict[str, int], is_function: Callable[[str], bool],
+                  fact: Callable[..., None]) -> None:
+    if _STATIC.search(sentence):
+        fact("returns", "static", "returns static storage (never freed)", sentence)
+        return
+    owner = _owner(sentence, params)
+    if owner is not None:
+        fact("returns", "borrowed", f"the result belongs to arg {owner}", sentence)
+        fact("borrows", owner, f"result owned by arg {owner}", sentence)
+        return
+    if _NOT_FREE.search(sentence) or _VALID_UNTIL.search(sentence):
+        fact("returns", "borrowed", "the caller must not free the result", sentence)
+        return
+    for pattern in _OWNED_WITH:
+        match = pattern.search(sentence)
+        if match and _is_release_name(match.group("name"), is_function):
+            name = match.group("name")
+            fact("returns", "owned", f"returns owned memory (release with {name})", sentence)
+            fact("deallocator", name, f"release with {name}", sentence)
+            return
+    if _OWNED.search(sentence):
+        fact("returns", "owned", "returns owned memory", sentence)
+
+
+def _owner(sentence: str, params: dict[str, int]) -> int | None:
+    for pattern, group in ((_OWNED_BY, "name"), (_VALID_UNTIL, "rest")):
+        match = pattern.search(sentence)
+        if match is None:
+            continue
+        words = re.findall(r"[A-Za-z_]\w*", match.group(group))
+        owner = next((params[w] for w in words if w in params), None)
+        if owner is not None:
+            return owner
+    return None
+
+
+def _argument_facts(sentence: str, params: dict[str, int], fact: Callable[..., None]) -> None:
+    for pattern, aspect, value, verb in ((_NOT_TAKES, "frees", False, "does not take over"),
+                                         (_TAKES, "frees", True, "takes over (frees)"),
+                                         (_FREES, "frees", True, "frees"),
+                                         (_KEEPS, "retains", True, "keeps")):
+        for match in pattern.finditer(sentence):
+            name = next((g for g in match.groups() if g), "")
+            if name in params:
+                fact(aspect, value, f"{verb} arg {params[name]} ({name})", sentence, params[name])
+        if pattern is _NOT_TAKES and pattern.search(sentence):
+            return  # "does not take ownership of p" must not also read as "takes ownership of p"
+
+
+def _is_release_name(name: str, is_function: Callable[[str], bool]) -> bool:
+    return name.lower() not in _NOT_RELEASE_NAMES and (is_function(name) or "_" in name)
