@@ -3,6 +3,7 @@ of a program mixing allocation with cgo calls, decoded by the shipped helper."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cgoguard.cli import main
 from cgoguard.gc import Correlation, GcAnalysis, analyze_gctrace, correlate
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -98,3 +100,19 @@ def test_bad_trace_is_a_clear_error(tmp_path: Path, cgomix: CgoMixRun) -> None:
     truncated.write_bytes(cgomix.trace_path.read_bytes()[:50_000])
     c = correlate(truncated)
     assert c.errors and not c.findings
+
+
+def test_cli_with_trace_json_and_plots(cgomix: CgoMixRun, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    png, page = tmp_path / "gc.png", tmp_path / "gc.html"
+    main(["gc", str(cgomix.gctrace_path), "--trace", str(cgomix.trace_path), "--format", "json",
+          "--plot", str(page)])
+    document = json.loads(capsys.readouterr().out)
+    assert document["summary"]["cycles"] == len(cgomix.gctrace.cycles)
+    assert document["correlation"]["verdict"] and document["correlation"]["gctrace_cycles_matched"] > 0
+    assert page.read_text().count("<svg") == 3
+    pytest.importorskip("matplotlib")
+    assert main(["gc", "--trace", str(cgomix.trace_path), "--plot", str(png),
+                 "--output", str(tmp_path / "report.txt")]) in (0, 1)
+    assert png.stat().st_size > 10_000
+    assert "Verdict:" in (tmp_path / "report.txt").read_text()

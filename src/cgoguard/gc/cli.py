@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     findings = (analysis.findings if analysis else []) + (correlation.findings if correlation else [])
     errors = (analysis.errors if analysis else []) + (correlation.errors if correlation else [])
     if args.format == "json":
-        extra: dict[str, Any] = {"summary": analysis.summary() if analysis else None}
+        # The summary comes from gctrace when there is one, else from the trace's pauses.
+        summary = analysis.summary() if analysis else correlation.summary() if correlation else None
+        extra: dict[str, Any] = {"summary": summary}
         if analysis:
             extra["gc"] = analysis.to_dict()
         if correlation:

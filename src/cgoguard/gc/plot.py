@@ -29,6 +29,7 @@ class PlotData:
     heap_goal: Series = field(default_factory=list)
     cgo_rate: Series = field(default_factory=list)  # (time s, calls/s)
     restarts: list[float] = field(default_factory=list)  # where a new process run begins
+    heap_live_label: str = "heap live"
     clock: str = "gctrace"
 
 
@@ -65,7 +66,10 @@ def _rate_series(bins: dict[int, tuple[int, int]], bin_ns: int, end_ns: int) -> 
 
 def _trace_heap(data: PlotData, metrics: dict[str, list[tuple[int, int]]]) -> None:
     # Go 1.22-1.25 traces carry /gc/heap/live:bytes; 1.26 samples the heap in use instead.
-    live = metrics.get("/gc/heap/live:bytes") or metrics.get("/memory/classes/heap/objects:bytes", [])
+    live = metrics.get("/gc/heap/live:bytes")
+    if not live:
+        live = metrics.get("/memory/classes/heap/objects:bytes", [])
+        data.heap_live_label = "heap in use (objects)"
     data.heap_live = [(t / NS_PER_S, v / (1 << 20)) for t, v in live]
     data.heap_goal = [(t / NS_PER_S, v / (1 << 20)) for t, v in metrics.get("/gc/heap/goal:bytes", [])]
 
@@ -128,7 +132,8 @@ def _write_png(path: str, data: PlotData) -> None:
             ax.set_ylabel("pause (ms)")
         elif panel == "heap":
             if data.heap_live:
-                ax.step(*zip(*data.heap_live, strict=True), where="post", color="tab:blue", label="heap live")
+                ax.step(*zip(*data.heap_live, strict=True), where="post", color="tab:blue",
+                        label=data.heap_live_label)
             if data.heap_goal:
                 ax.step(*zip(*data.heap_goal, strict=True), where="post", color="tab:orange",
                         linestyle="--", label="heap goal")
@@ -180,7 +185,7 @@ def render_html(data: PlotData) -> str:
                 ("stems", data.gc_pauses, "#d62728", "GC"), ("stems", data.other_pauses, "#7f7f7f", "other")]))
         elif panel == "heap":
             svgs.append(_svg_panel("heap (MB)", x0, x1, [
-                ("step", data.heap_live, "#1f77b4", "live"), ("step", data.heap_goal, "#ff7f0e", "goal")]))
+                ("step", data.heap_live, "#1f77b4", data.heap_live_label), ("step", data.heap_goal, "#ff7f0e", "goal")]))
         else:
             svgs.append(_svg_panel("cgo calls begun per second", x0, x1,
                                    [("step", data.cgo_rate, "#2ca02c", "cgo calls/s")]))
