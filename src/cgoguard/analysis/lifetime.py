@@ -1,0 +1,1309 @@
+"""C-memory lifetime analysis: a forward dataflow over each function's CFG.
+
+Abstract objects stand for memory: one per allocation site (``C.CString``, ``C.malloc``, an
+owned C result per the contracts, an owned result of a package wrapper), one per parameter,
+captured variable or unknown value, one per field/element read from another object
+(k-limited: past a small depth they become *weak* summary objects that are never
+reported on), and one per Go composite value. The state maps
+
+* local variables to the objects they may point to (``env``),
+* ``(object, ".field" | "[key]" | "*")`` locations to their contents (``heap``; package
+  variables are fields of one ``globals`` object),
+* objects to the set of states they may be in: ``A`` allocated and owned here, ``F`` freed,
+  ``E`` escaped (returned, stored somewhere longer-lived, handed to code that keeps it),
+* pending deferred calls (arguments evaluated at the ``defer``), pending frees of memory still
+  reachable from long-lived locations, and ``defer`` statements that captured a nil pointer.
+
+Joins are unions, so ``{A, F}`` means "freed on some paths". Use-after-free and double
+free are reported only when *every* object the expression may denote is freed on every
+path (``{F}``), which keeps nil-outs and correlated branches silent; leaks are reported when
+an owned allocation may still be ``A`` at a ``return`` (panics and ``os.Exit`` are ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
+from cgoguard.analysis.dataflow import ForwardAnalysis
+from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
+from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
+
+if TYPE_CHECKING:
+    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.symbols import FuncInfo
+    from cgoguard.rules.base import RuleContext, RuleMeta
+
+Objs = frozenset[int]
+Loc = tuple[int, str]
+NIL = 0
+GLOBALS = 1
+NONE: Objs = frozenset()
+ALLOC, FREED, ESCAPED = "A", "F", "E"
+_FIELD_DEPTH = 3  # field-of-field-of... objects beyond this depth are weak summaries
+
+# Calls through which a pointer keeps denoting the same memory.
+_ALIAS_CALLS = frozenset({"unsafe.Add", "unsafe.Slice", "unsafe.String", "unsafe.SliceData", "unsafe.StringData"})
+# cgo helpers that read C memory (a use) and return Go memory.
+_C_READERS = frozenset({"GoString", "GoStringN", "GoBytes"})
+# Standard-library calls that neither keep nor free their arguments.
+_HARMLESS_CALLS = frozenset({
+    "runtime.KeepAlive", "fmt.Errorf", "fmt.Sprintf", "fmt.Printf", "fmt.Println", "fmt.Print", "fmt.Sprint",
+    "fmt.Fprintf", "errors.New", "log.Printf", "log.Println", "len", "cap", "print", "println", "panic",
+    "min", "max", "complex", "real", "imag", "close",
+})
+_CONDITIONAL_PARENTS = frozenset({
+    "if_statement", "for_statement", "expression_switch_statement", "type_switch_statement", "select_statement",
+})
+_ARITHMETIC = frozenset({"+", "-", "&", "|", "^", "&^", "<<", ">>", "*", "/", "%"})
+
+
+@dataclass(slots=True)
+class Obj:
+    id: int
+    kind: str  # nil | globals | alloc | var | field | weak | local | closure | opaque
+    node: Node | None
+    label: str
+    owned: bool = False  # allocated here: the function must free it or hand it off
+    dealloc: str = ""  # how to release it ("C.free", "C.buf_free", ...)
+    root: bool = False  # a parameter, receiver, captured variable or the globals: outlives the call
+    weak: bool = False
+    borrowed_from: str = ""  # C function whose result this is, when it must not be freed
+    base: int = -1  # field objects: the object they were read from
+    field: str = ""
+    depth: int = 0
+
+
+@dataclass(slots=True)
+class Event:
+    kind: str  # leak | use-after-free | double-free | dangling | bad-free
+    node: Node
+    message: str
+    related: list[tuple[Node, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    site: int  # id of the defer statement's site
+    kind: str  # "call" (arguments evaluated at the defer) or "closure" (runs with exit-time values)
+    objs: tuple[Objs, ...] = ()  # evaluated arguments, receiver first for method calls
+
+
+class State:
+    __slots__ = ("env", "heap", "flags", "freed_at", "defers", "dangling", "nil_defers")
+
+    def __init__(self) -> None:
+        self.env: dict[str, Objs] = {}
+        self.heap: dict[Loc, Objs] = {}
+        self.flags: dict[int, frozenset[str]] = {}
+        self.freed_at: dict[int, frozenset[int]] = {}
+        self.defers: frozenset[Deferred] = frozenset()
+        self.dangling: frozenset[tuple[int, int, Loc]] = frozenset()  # (free site, object, location)
+        self.nil_defers: frozenset[tuple[str, int]] = frozenset()  # (variable, defer site)
+
+    def copy(self) -> State:
+        new = State()
+        new.env, new.heap, new.flags, new.freed_at = dict(self.env), dict(self.heap), dict(self.flags), dict(
+            self.freed_at)
+        new.defers, new.dangling, new.nil_defers = self.defers, self.dangling, self.nil_defers
+        return new
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def join(a: State, b: State) -> State:
+    out = State()
+    out.env = _union_maps(a.env, b.env)
+    out.heap = _union_maps(a.heap, b.heap)
+    out.flags = _union_maps(a.flags, b.flags)
+    out.freed_at = _union_maps(a.freed_at, b.freed_at)
+    out.defers = a.defers | b.defers
+    out.dangling = a.dangling | b.dangling
+    out.nil_defers = a.nil_defers | b.nil_defers
+    return out
+
+
+def _union_maps(a: dict, b: dict) -> dict:
+    if a is b or a == b:
+        return a
+    out = dict(a)
+    for key, value in b.items():
+        mine = out.get(key)
+        out[key] = value if mine is None else mine | value
+    return out
+
+
+class Ownership:
+    """The C side's ownership facts (from the contracts), in the questions the analysis asks."""
+
+    def __init__(self, contracts: object) -> None:
+        self.contracts = contracts
+
+    def contract(self, name: str) -> object | None:
+        return self.contracts.get(name) if self.contracts is not None else None  # type: ignore[attr-defined]
+
+
+@dataclass
+class PackageContext:
+    package: Package
+    ownership: Ownership
+    summaries: dict[int, FunctionSummary] = field(default_factory=dict)  # by FuncInfo node id
+    finalizers: set[int] = field(default_factory=set)  # func nodes used as finalizers (by node id)
+    callees_changed: bool = False
+
+
+class FunctionAnalysis:
+    """The lifetime dataflow of one function body (a declaration or a function literal)."""
+
+    def __init__(self, pkg: PackageContext, file: GoFile, func: Node, info: FuncInfo | None,
+                 declared: frozenset[str]) -> None:
+        self.pkg = pkg
+        self.file = file
+        self.func = func
+        self.info = info
+        self.declared = declared  # names declared anywhere in the enclosing top-level function
+        self.objects: list[Obj] = [Obj(NIL, "nil", None, "nil"), Obj(GLOBALS, "globals", None, "", root=True)]
+        self.keys: dict[tuple, int] = {}
+        self.sites: list[Node] = []
+        self.site_ids: dict[tuple[int, int], int] = {}
+        self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
+        self.events: list[Event] = []
+        self.reported: set[tuple] = set()
+        self.reporting = False
+        self.node: CfgNode | None = None
+        self.state = State()
+        self.returned: Objs = NONE
+        self.params = self._param_indexes()
+        self.cfg: Cfg = build_cfg(func)
+        self.results: list[list[Objs]] = []  # per return: result objects (for the summary)
+        self.exit_states: list[State] = []
+
+    # ----- objects and sites -----------------------------------------------------------
+    def obj(self, key: tuple, kind: str, node: Node | None, label: str, **attrs: object) -> int:
+        known = self.keys.get(key)
+        if known is not None:
+            return known
+        new = Obj(len(self.objects), kind, node, label, **attrs)  # type: ignore[arg-type]
+        self.objects.append(new)
+        self.keys[key] = new.id
+        return new.id
+
+    def site(self, node: Node) -> int:
+        key = (node.start_byte, node.end_byte)
+        if key not in self.site_ids:
+            self.site_ids[key] = len(self.sites)
+            self.sites.append(node)
+        return self.site_ids[key]
+
+    def _param_indexes(self) -> dict[str, int]:
+        indexes: dict[str, int] = {}
+        if self.info is not None:
+            if self.info.receiver_name:
+                indexes[self.info.receiver_name] = RECEIVER
+            for index, (name, _) in enumerate(self.info.params):
+                if name:
+                    indexes[name] = index
+        return indexes
+
+    # ----- running -----------------------------------------------------------------------
+    def run(self) -> None:
+        initial = State()
+        if self.info is not None:
+            for name, _ in self.info.results:
+                if name:
+                    initial.env[name] = frozenset({NIL})
+        solver = ForwardAnalysis(self.cfg, initial, self._transfer, join)
+        before = solver.solve()
+        self.reporting = True
+        for node_id in sorted(before, key=lambda n: _position(self.cfg.nodes[n])):
+            self._transfer(self.cfg.nodes[node_id], before[node_id])
+
+    def _transfer(self, node: CfgNode, state: State) -> State:
+        if node.ast is None or node.kind not in (STMT, COND, RANGE, RETURN, DEFER, GO):
+            return state
+        self.state = state.copy()
+        self.node = node
+        if node.kind == RETURN:
+            self._return(node.ast)
+        elif node.kind == DEFER:
+            self._defer(node.ast)
+        elif node.kind == GO:
+            self._go(node.ast)
+        elif node.kind == RANGE:
+            self._range(node.ast)
+        elif node.kind == COND:
+            self.eval(node.ast)
+        else:
+            self._statement(node.ast)
+        return self.state
+
+    # ----- statements --------------------------------------------------------------------
+    def _statement(self, stmt: Node) -> None:
+        kind = stmt.type
+        if kind in ("short_var_declaration", "assignment_statement"):
+            self._assignment(stmt)
+        elif kind == "var_declaration":
+            for spec in (c for n in walk_skipping_funcs(stmt) for c in [n] if n.type == "var_spec"):
+                self._var_spec(spec)
+        elif kind == "expression_statement":
+            for child in stmt.named_children:
+                self.eval(child)
+        elif kind == "send_statement":
+            self.escape(self.eval(stmt.child_by_field_name("value")))
+        elif kind == "receive_statement":
+            self.eval(stmt.child_by_field_name("right"))
+            for left in _expressions(stmt.child_by_field_name("left")):
+                self.assign(left, NONE)
+        elif kind in ("inc_statement", "dec_statement"):
+            return
+        else:
+            for child in stmt.named_children:
+                if child.type.endswith("expression"):
+                    self.eval(child)
+
+    def _assignment(self, stmt: Node) -> None:
+        lefts = _expressions(stmt.child_by_field_name("left"))
+        rights = _expressions(stmt.child_by_field_name("right"))
+        operator = text(stmt.child_by_field_name("operator")) if stmt.type == "assignment_statement" else ":="
+        if operator not in ("=", ":="):
+            for node in lefts + rights:
+                self.eval(node)
+            return
+        if len(lefts) == len(rights):
+            values = [self.eval(right) for right in rights]
+            for left, right, value in zip(lefts, rights, values, strict=True):
+                if unparen(right).type == "func_literal" and unparen(left).type == "identifier":
+                    self.closures[text(left)] = unparen(right)
+                self.assign(left, value)
+            return
+        if len(rights) == 1:
+            results = self.eval_multi(rights[0], len(lefts))
+            for index, left in enumerate(lefts):
+                self.assign(left, results[index] if index < len(results) else NONE)
+
+    def _var_spec(self, spec: Node) -> None:
+        names = spec.children_by_field_name("name")
+        values_node = spec.child_by_field_name("value")
+        values = _expressions(values_node)
+        if not values:
+            declared = unparen(spec.child_by_field_name("type"))
+            for name in names:
+                self.state.env[text(name)] = self._zero_value(name, declared)
+            return
+        if len(values) == len(names):
+            for name, value in zip(names, values, strict=True):
+                self.assign(name, self.eval(value))
+        else:
+            results = self.eval_multi(values[0], len(names))
+            for index, name in enumerate(names):
+                self.assign(name, results[index] if index < len(results) else NONE)
+
+    def _zero_value(self, name: Node, declared: Node | None) -> Objs:
+        """nil for pointer-like types; a fresh local value for structs and arrays."""
+        if declared is None or declared.type in ("pointer_type", "slice_type", "map_type", "channel_type",
+                                                 "function_type", "interface_type") \
+                or text(declared) == "unsafe.Pointer" or c_name(declared) == "uintptr_t":
+            return frozenset({NIL})
+        return frozenset({self.obj(("local", name.start_byte), "local", name, text(name))})
+
+    def _return(self, node: Node) -> None:
+        values: list[Objs] = []
+        if node.type == "return_statement":
+            exprs = _expressions(node.named_children[0] if node.named_children else None)
+            if len(exprs) == 1 and self.info is not None and len(self.info.results) > 1:
+                values = self.eval_multi(exprs[0], len(self.info.results))
+            else:
+                values = [self.eval(e) for e in exprs]
+            if not exprs and self.info is not None:
+                values = [self.state.env.get(name, NONE) for name, _ in self.info.results if name]
+        returned = frozenset().union(*values) if values else NONE
+        reachable = self.reachable(returned)
+        if self.reporting:
+            self._check_returned_freed(node, reachable, returned)
+        self.escape(returned, reason="returned")
+        self.returned = reachable
+        self._run_defers(node)
+        self.returned = NONE
+        if self.reporting:
+            self.results.append(values)
+            self.exit_states.append(self.state)
+            self._check_leaks(node)
+            self._check_dangling(node)
+
+    def _defer(self, stmt: Node) -> None:
+        call = unparen(stmt.named_children[0]) if stmt.named_children else None
+        if call is None or call.type != "call_expression":
+            return
+        func, args = call_parts(call)
+        func = unparen(func)
+        site = self.site(stmt)
+        literal = func if func is not None and func.type == "func_literal" else None
+        if literal is None and func is not None and func.type == "identifier":
+            literal = self.closures.get(text(func))
+        if literal is not None:
+            for arg in args:
+                self.eval(arg)
+            self.state.defers = self.state.defers | {Deferred(site, "closure", ())}
+            self.closure_sites[site] = literal
+            return
+        receiver = unparen(func.child_by_field_name("operand")) if func is not None and \
+            func.type == "selector_expression" and c_name(func) is None else None
+        evaluated = tuple(self.eval(a) for a in ([receiver] if receiver is not None else []) + args)
+        for arg, objs in zip(args, evaluated[len(evaluated) - len(args):], strict=True):
+            target = _root_identifier(arg)
+            if objs == frozenset({NIL}) and target is not None and c_name(func) is not None:
+                self.state.nil_defers = self.state.nil_defers | {(target, site)}
+        self.state.defers = self.state.defers | {Deferred(site, "call", evaluated)}
+
+    @property
+    def closure_sites(self) -> dict[int, Node]:
+        if not hasattr(self, "_closure_sites"):
+            self._closure_sites: dict[int, Node] = {}
+        return self._closure_sites
+
+    def _run_defers(self, at: Node) -> None:
+        for deferred in sorted(self.state.defers, key=lambda d: -self.sites[d.site].start_byte):
+            stmt = self.sites[deferred.site]
+            if deferred.kind == "closure":
+                self.inline_closure(self.closure_sites[deferred.site], deferred=stmt)
+                continue
+            call = unparen(stmt.named_children[0])
+            self.apply_call(call, list(deferred.objs), deferred=stmt)
+
+    def _go(self, stmt: Node) -> None:
+        call = unparen(stmt.named_children[0]) if stmt.named_children else None
+        if call is None:
+            return
+        if call.type == "call_expression":
+            func, args = call_parts(call)
+            for arg in args:
+                self.escape(self.eval(arg))
+            func = unparen(func)
+            if func is not None and func.type == "func_literal":
+                self.escape(self.captured(func))
+            elif func is not None and func.type == "identifier" and text(func) in self.closures:
+                self.escape(self.captured(self.closures[text(func)]))
+        else:
+            self.escape(self.eval(call))
+
+    def _range(self, clause: Node) -> None:
+        collection = self.eval(clause.child_by_field_name("right"))
+        names = _expressions(clause.child_by_field_name("left"))
+        elements: set[int] = set()
+        for base in collection - {NIL}:
+            entries = [v for (b, f), v in self.state.heap.items() if b == base and f.startswith("[")]
+            for value in entries:
+                elements |= value
+            elements.add(self.field_obj(base, "[*]", weak=True))
+        for index, name in enumerate(names):
+            self.assign(name, frozenset(elements) if index == 1 else NONE)
+
+    # ----- assignment ---------------------------------------------------------------------
+    def assign(self, left: Node, value: Objs) -> None:
+        left = unparen(left)
+        if left is None:
+            return
+        if left.type == "identifier":
+            name = text(left)
+            if name == "_":
+                return
+            self._check_nil_defer(name, left, value)
+            if self._is_global(name):
+                self.store((GLOBALS, "." + name), value)
+            else:
+                self.state.env[name] = value
+            return
+        if left.type == "selector_expression":
+            for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
+                self.store((base, "." + text(left.child_by_field_name("field"))), value)
+            return
+        if left.type == "index_expression":
+            key = _index_key(left.child_by_field_name("index"))
+            self.eval(left.child_by_field_name("index"))
+            for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
+                self.store((base, key), value)
+            self.escape(value, reason="stored in a collection")
+            return
+        if left.type == "unary_expression" and text(left.child_by_field_name("operator")) == "*":
+            for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
+                self.store((base, "*"), value)
+
+    def store(self, loc: Loc, value: Objs) -> None:
+        self.state.heap[loc] = value
+        if self.objects[loc[0]].root or self._reachable_from_roots(loc[0]):
+            self.escape(value, reason="stored")
+
+    def _check_nil_defer(self, name: str, at: Node, value: Objs) -> None:
+        pending = [site for var, site in self.state.nil_defers if var == name]
+        if not pending:
+            return
+        self.state.nil_defers = frozenset(p for p in self.state.nil_defers if p[0] != name)
+        self.escape(value)  # reported here, not again as an ordinary leak
+        if self.reporting:
+            defer = self.sites[min(pending)]
+            self.emit("leak", at, ("nil-defer", at.start_byte),
+                      f"{name} gets its value here, but the `defer` at line {_line(defer)} already evaluated "
+                      f"{name} while it was nil (defer evaluates arguments immediately), so this memory is never "
+                      f"freed; defer a closure instead: `defer func() {{ C.free(unsafe.Pointer({name})) }}()`",
+                      [(defer, "defer captured the nil value here")])
+
+    # ----- expressions ---------------------------------------------------------------------
+    def eval(self, node: Node | None) -> Objs:
+        node = unparen(node)
+        if node is None:
+            return NONE
+        kind = node.type
+        if kind == "identifier":
+            return self._identifier(node)
+        if kind == "nil":
+            return frozenset({NIL})
+        if kind == "call_expression":
+            results = self.call(node, 1)
+            return results[0] if results else NONE
+        if kind == "selector_expression":
+            return self._selector(node)
+        if kind == "index_expression":
+            return self._index(node)
+        if kind == "unary_expression":
+            return self._unary(node)
+        if kind in ("slice_expression", "type_assertion_expression", "type_conversion_expression"):
+            for child in node.named_children[1:]:
+                self.eval(child)
+            return self.eval(node.named_children[0] if node.named_children else None)
+        if kind == "binary_expression":
+            left, right = self.eval(node.child_by_field_name("left")), self.eval(node.child_by_field_name("right"))
+            return left | right if text(node.child_by_field_name("operator")) in _ARITHMETIC else NONE
+        if kind == "composite_literal":
+            return self._composite(node)
+        if kind == "func_literal":
+            return frozenset({self.obj(("closure", node.start_byte), "closure", node, "func literal")})
+        if kind == "literal_element":
+            return self.eval(node.named_children[0]) if node.named_children else NONE
+        for child in node.named_children:
+            self.eval(child)
+        return NONE
+
+    def eval_multi(self, node: Node, count: int) -> list[Objs]:
+        node = unparen(node)
+        if node is not None and node.type == "call_expression":
+            return self.call(node, count)
+        first = self.eval(node)
+        return [first] + [NONE] * (count - 1)
+
+    def _identifier(self, node: Node) -> Objs:
+        name = text(node)
+        known = self.state.env.get(name)
+        if known is not None:
+            return known
+        if self._is_global(name):
+            return self.load((GLOBALS, "." + name), name)
+        if name in ("true", "false", "iota") or name not in self.declared and name not in self.params:
+            return NONE
+        return frozenset({self.obj(("var", name), "var", node, name, root=True)})
+
+    def _is_global(self, name: str) -> bool:
+        return name not in self.declared and name not in self.state.env and name in self.pkg.package.symbols.globals
+
+    def _selector(self, node: Node) -> Objs:
+        if c_name(node) is not None:
+            return frozenset({self.obj(("cglobal", text(node)), "opaque", node, text(node), root=True)})
+        operand = unparen(node.child_by_field_name("operand"))
+        if operand is not None and operand.type == "identifier" and text(operand) in self.file.imports \
+                and text(operand) not in self.declared:
+            return NONE
+        bases = self.eval(operand)
+        self.use(bases, node, "field access through")
+        name = "." + text(node.child_by_field_name("field"))
+        return frozenset().union(*(self.load((b, name), f"{text(operand)}{name}") for b in bases - {NIL})) \
+            if bases - {NIL} else NONE
+
+    def _index(self, node: Node) -> Objs:
+        operand = node.child_by_field_name("operand")
+        bases = self.eval(operand)
+        index = node.child_by_field_name("index")
+        self.eval(index)
+        self.use(bases, node, "indexing a view of")
+        key = _index_key(index)
+        result: set[int] = set()
+        for base in bases - {NIL}:
+            result |= self.load((base, key), f"{text(operand)}[{text(index)}]", weak=key == "[*]")
+        return frozenset(result)
+
+    def _unary(self, node: Node) -> Objs:
+        operator = text(node.child_by_field_name("operator"))
+        operand = node.child_by_field_name("operand")
+        value = self.eval(operand)
+        if operator == "&":
+            return value
+        if operator == "*":
+            self.use(value, node, "dereference of")
+            return frozenset().union(*(self.load((b, "*"), text(node)) for b in value - {NIL})) \
+                if value - {NIL} else NONE
+        return NONE
+
+    def _composite(self, node: Node) -> Objs:
+        local = self.obj(("local", node.start_byte), "local", node, "composite literal")
+        body = node.child_by_field_name("body")
+        for element in body.named_children if body is not None else []:
+            if element.type == "keyed_element":
+                parts = [c for c in element.named_children if c.type != "comment"]
+                key_node = parts[0].named_children[0] if parts and parts[0].named_children else parts[0]
+                value = self.eval(parts[-1])
+                key = "." + text(key_node) if key_node.type in ("field_identifier", "identifier") else "[*]"
+                self.state.heap[(local, key)] = self.state.heap.get((local, key), NONE) | value
+            else:
+                value = self.eval(element)
+                self.state.heap[(local, "[*]")] = self.state.heap.get((local, "[*]"), NONE) | value
+        return frozenset({local})
+
+    def load(self, loc: Loc, label: str, weak: bool = False) -> Objs:
+        value = self.state.heap.get(loc)
+        if value is not None:
+            return value if loc[1] != "[*]" else value | frozenset({self.field_obj(loc[0], loc[1], True)})
+        created = frozenset({self.field_obj(loc[0], loc[1], weak, label)})
+        self.state.heap[loc] = created
+        return created
+
+    def field_obj(self, base: int, name: str, weak: bool = False, label: str = "") -> int:
+        parent = self.objects[base]
+        depth = parent.depth + 1
+        weak = weak or parent.weak or depth > _FIELD_DEPTH
+        return self.obj(("field", base, name), "weak" if weak else "field", parent.node,
+                        label or f"{parent.label}{name}", base=base, field=name, depth=depth, weak=weak)
+
+    def captured(self, literal: Node) -> Objs:
+        """Objects of the enclosing function's variables that a function literal refers to."""
+        result: set[int] = set()
+        for node in walk(literal):
+            if node.type == "identifier" and text(node) in self.state.env:
+                result |= self.state.env[text(node)]
+        return frozenset(result)
+
+    # ----- calls ---------------------------------------------------------------------------
+    def call(self, call: Node, count: int) -> list[Objs]:
+        func, args = call_parts(call)
+        func = unparen(func)
+        if func is None:
+            return [NONE] * count
+        if func.type == "func_literal" or (func.type == "identifier" and text(func) in self.closures
+                                          and text(func) in self.state.env):
+            for arg in args:
+                self.eval(arg)
+            self.inline_closure(func if func.type == "func_literal" else self.closures[text(func)])
+            return [NONE] * count
+        if self._is_conversion(func):
+            value = self.eval(args[0]) if args else NONE
+            if func.type in ("identifier", "slice_type") and text(func) in ("string", "[]byte"):
+                self.use(value, call, "conversion of")
+            return [value] + [NONE] * (count - 1)
+        receiver = None
+        if func.type == "selector_expression" and c_name(func) is None and not self._is_package_ref(func):
+            receiver = unparen(func.child_by_field_name("operand"))
+        values = ([self.eval(receiver)] if receiver is not None else []) + [self.eval(a) for a in args]
+        return self.apply_call(call, values, count=count)
+
+    def apply_call(self, call: Node, values: list[Objs], *, count: int = 1, deferred: Node | None = None) -> list[
+            Objs]:
+        """The effects of a call whose receiver/arguments evaluated to ``values``."""
+        func, args = call_parts(call)
+        func = unparen(func)
+        cname = c_name(func)
+        if cname is not None:
+            return self._c_call(call, cname, args, values, count, deferred)
+        name = _callee_name(func)
+        if name in ("append",):
+            return [self._append(call, values)] + [NONE] * (count - 1)
+        if name in ("delete", "clear"):
+            self._delete(args, values)
+            return [NONE] * count
+        if name == "copy":
+            for value, arg in zip(values, args, strict=False):
+                self.use(value, arg, "copy from")
+            return [NONE] * count
+        if name in ("new", "make"):
+            return [frozenset({self.obj(("local", call.start_byte), "local", call, name)})] + [NONE] * (count - 1)
+        qualified = self._qualified(func)
+        if qualified in _ALIAS_CALLS:
+            return [values[0] if values else NONE] + [NONE] * (count - 1)
+        if qualified == "runtime.SetFinalizer":
+            for value in values:
+                self.escape(value, reason="finalizer")
+            return [NONE] * count
+        if name in _HARMLESS_CALLS or qualified in _HARMLESS_CALLS:
+            return [NONE] * count
+        callee = self._resolve(func)
+        if callee is not None:
+            return self._go_call(call, callee, func, values, count, deferred)
+        for value in values[1:] if func.type == "selector_expression" and not self._is_package_ref(func) \
+                else values:
+            self.escape(value, reason="passed to unknown code")
+        return [self._opaque_result(call, 0)] + [self._opaque_result(call, i) for i in range(1, count)]
+
+    def _opaque_result(self, call: Node, index: int) -> Objs:
+        return frozenset({self.obj(("result", call.start_byte, index), "opaque", call, text(call))})
+
+    def _c_call(self, call: Node, cname: str, args: list[Node], values: list[Objs], count: int,
+                deferred: Node | None) -> list[Objs]:
+        contract = self.pkg.ownership.contract(cname)
+        frees = getattr(contract, "frees_args", frozenset())
+        retains = getattr(contract, "retains_args", frozenset())
+        out_args = getattr(contract, "owned_out_args", {})
+        for index, (arg, value) in enumerate(zip(args, values, strict=False)):
+            if index in frees:
+                self.free(value, deferred or call, arg, via=f"C.{cname}", deferred=deferred)
+            elif index in retains:
+                self.escape(value, reason=f"kept by C.{cname}")
+            elif deferred is None:
+                self.use(value, arg, f"C.{cname} reads" if cname in _C_READERS else f"passing to C.{cname}")
+        if deferred is None:
+            self._out_params(call, cname, args, out_args)
+        if cname in _C_READERS:
+            return [NONE] * count
+        returns = getattr(contract, "returns", "unknown")
+        if returns == "owned":
+            dealloc = getattr(contract, "deallocator", None) or "free"
+            allocation = self.allocate(call, f"C.{cname}", f"C.{dealloc}")
+            return [frozenset({allocation})] + [NONE] * (count - 1)
+        if returns in ("borrowed", "static"):
+            borrowed = self.obj(("result", call.start_byte, 0), "opaque", call, f"C.{cname}(...)",
+                                borrowed_from=f"C.{cname}")
+            return [frozenset({borrowed})] + [NONE] * (count - 1)
+        return [self._opaque_result(call, i) for i in range(count)]
+
+    def _out_params(self, call: Node, cname: str, args: list[Node], owned_out: object) -> None:
+        """``C.get(&p)``: p now holds whatever C wrote (owned when the contract says so)."""
+        for index, arg in enumerate(args):
+            arg = unparen(arg)
+            if arg is None or arg.type != "unary_expression" or text(arg.child_by_field_name("operator")) != "&":
+                continue
+            target = unparen(arg.child_by_field_name("operand"))
+            if target is None or target.type not in ("identifier", "selector_expression"):
+                continue
+            if isinstance(owned_out, dict) and index in owned_out:
+                dealloc = owned_out[index] or "free"
+                value = frozenset({self.allocate(arg, f"C.{cname} (through &{text(target)})", f"C.{dealloc}")})
+            else:
+                value = frozenset({self.obj(("out", arg.start_byte), "opaque", arg, text(target))})
+            self.assign(target, value)
+
+    def allocate(self, node: Node, what: str, dealloc: str) -> int:
+        allocation = self.obj(("alloc", node.start_byte), "alloc", node, what, owned=True, dealloc=dealloc)
+        previous = self.state.flags.get(allocation)
+        if previous is not None and ALLOC in previous and self.reporting:
+            self._report_leak(allocation, "when the loop runs this allocation again", None)
+        self.state.flags[allocation] = frozenset({ALLOC})
+        self.state.freed_at.pop(allocation, None)
+        return allocation
+
+    def _append(self, call: Node, values: list[Objs]) -> Objs:
+        bases = (values[0] if values else NONE) - {NIL}
+        if not bases:
+            bases = frozenset({self.obj(("local", call.start_byte), "local", call, "slice")})
+        added = frozenset().union(*values[1:]) if len(values) > 1 else NONE
+        for base in bases:
+            self.state.heap[(base, "[*]")] = self.state.heap.get((base, "[*]"), NONE) | added
+        self.escape(added, reason="stored in a collection")
+        return bases
+
+    def _delete(self, args: list[Node], values: list[Objs]) -> None:
+        if not values:
+            return
+        key = _index_key(args[1]) if len(args) > 1 else "[*]"
+        for base in values[0] - {NIL}:
+            exact = (base, key)
+            if key != "[*]" and exact in self.state.heap:
+                self.state.heap.pop(exact)
+            else:
+                for loc in [loc for loc in self.state.heap if loc[0] == base and loc[1].startswith("[")]:
+                    self.state.heap.pop(loc)
+
+    def _go_call(self, call: Node, callee: FuncInfo, func: Node, values: list[Objs], count: int,
+                 deferred: Node | None) -> list[Objs]:
+        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+        has_receiver = bool(callee.receiver_type) and func.type == "selector_expression"
+        by_param = {(RECEIVER if has_receiver and i == 0 else i - has_receiver): v for i, v in enumerate(values)}
+        _, args = call_parts(call)
+        for param, value in by_param.items():
+            arg = args[param] if 0 <= param < len(args) else call
+            if param in summary.frees:
+                self.free(value, deferred or call, arg, via=callee.qualified_name, deferred=deferred)
+            elif param in summary.escapes:
+                self.escape(value, reason=f"kept by {callee.qualified_name}")
+        for param, field_name in summary.frees_fields:
+            for base in by_param.get(param, NONE) - {NIL}:
+                label = f"{self.objects[base].label}{field_name}"
+                self.free(self.load((base, field_name), label), deferred or call, call,
+                          via=callee.qualified_name, deferred=deferred)
+        for param, field_name in summary.nils_fields:
+            for base in by_param.get(param, NONE) - {NIL}:
+                self.state.heap[(base, field_name)] = frozenset({NIL})
+        results: list[Objs] = []
+        for index in range(count):
+            dealloc = summary.owned_result(index)
+            aliased = summary.aliased_param(index)
+            if dealloc is not None:
+                results.append(frozenset({self.allocate(call, f"{callee.qualified_name}()", dealloc)}))
+            elif aliased is not None:
+                results.append(by_param.get(aliased, NONE))
+            else:
+                results.append(self._opaque_result(call, index))
+        return results
+
+    def inline_closure(self, literal: Node, deferred: Node | None = None) -> None:
+        """Run the frees of a function literal that executes here (called now, or deferred)."""
+        body = literal.child_by_field_name("body")
+        if body is None:
+            return
+        shadowed = {text(n) for n in walk_skipping_funcs(body) if n.type == "identifier"
+                    and n.parent is not None and n.parent.type == "expression_list"
+                    and n.parent.parent is not None and n.parent.parent.type == "short_var_declaration"}
+        for node in walk_skipping_funcs(body):
+            if node.type == "assignment_statement":
+                self._closure_assignment(node, shadowed)
+            if node.type != "call_expression":
+                continue
+            func, args = call_parts(node)
+            func = unparen(func)
+            uses_outer = any(_root_identifier(a) in self.state.env and _root_identifier(a) not in shadowed
+                             for a in args + ([func.child_by_field_name("operand")]
+                                              if func is not None and func.type == "selector_expression" else []))
+            if not uses_outer or not self._is_release(func):
+                continue
+            conditional = _nested_in(node, body, _CONDITIONAL_PARENTS)
+            receiver = unparen(func.child_by_field_name("operand")) \
+                if func.type == "selector_expression" and c_name(func) is None else None
+            values = ([self.eval(receiver)] if receiver is not None else []) + [self.eval(a) for a in args]
+            saved = self.reporting
+            self.reporting = saved and not conditional
+            self.apply_call(node, values, deferred=deferred or node, count=1)
+            self.reporting = saved
+
+    def _closure_assignment(self, node: Node, shadowed: set[str]) -> None:
+        lefts = _expressions(node.child_by_field_name("left"))
+        rights = _expressions(node.child_by_field_name("right"))
+        for left, right in zip(lefts, rights, strict=False):
+            if text(right) == "nil" and _root_identifier(left) in self.state.env \
+                    and _root_identifier(left) not in shadowed:
+                self.assign(left, frozenset({NIL}))
+
+    def _is_release(self, func: Node | None) -> bool:
+        cname = c_name(func)
+        if cname is not None:
+            return bool(getattr(self.pkg.ownership.contract(cname), "frees_args", None))
+        callee = self._resolve(func) if func is not None else None
+        if callee is None:
+            return False
+        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+        return bool(summary.frees or summary.frees_fields)
+
+    # ----- resolution ----------------------------------------------------------------------
+    def _is_conversion(self, func: Node) -> bool:
+        if func.type in ("pointer_type", "slice_type", "array_type", "qualified_type", "generic_type",
+                         "parenthesized_type", "map_type", "channel_type", "interface_type", "function_type"):
+            return True
+        if func.type == "unary_expression" and text(func.child_by_field_name("operator")) == "*":
+            return True
+        if func.type == "selector_expression":
+            cname = c_name(func)
+            if cname is not None:
+                return self.pkg.package.c.function(cname) is None and cname not in _CGO_FUNCS \
+                    and self.pkg.ownership.contract(cname) is None
+            return text(func) == "unsafe.Pointer"
+        if func.type == "identifier":
+            name = text(func)
+            return name not in self.declared and (name in _GO_TYPES or name in self.pkg.package.symbols.types)
+        return False
+
+    def _is_package_ref(self, func: Node) -> bool:
+        operand = unparen(func.child_by_field_name("operand"))
+        return operand is not None and operand.type == "identifier" and text(operand) in self.file.imports \
+            and text(operand) not in self.declared
+
+    def _qualified(self, func: Node | None) -> str:
+        if func is None or func.type != "selector_expression" or not self._is_package_ref(func):
+            return ""
+        operand = text(func.child_by_field_name("operand"))
+        return f"{self.file.imports.get(operand, operand)}.{text(func.child_by_field_name('field'))}"
+
+    def _resolve(self, func: Node) -> FuncInfo | None:
+        symbols = self.pkg.package.symbols
+        if func.type == "identifier":
+            name = text(func)
+            return symbols.funcs.get(name) if name not in self.declared else None
+        if func.type != "selector_expression" or self._is_package_ref(func):
+            return None
+        method = text(func.child_by_field_name("field"))
+        owners = [t for t, methods in symbols.methods.items() if method in methods]
+        if not owners:
+            return None
+        receiver_type = self.local_types.type_of(func.child_by_field_name("operand"))
+        while receiver_type.kind == "pointer" and receiver_type.elem is not None:
+            receiver_type = receiver_type.elem
+        if receiver_type.kind == "named":
+            return symbols.method(receiver_type.name, method)
+        return None
+
+    @property
+    def local_types(self):  # noqa: ANN201 - LocalTypes, imported lazily (it is only needed for methods)
+        if not hasattr(self, "_local_types"):
+            from cgoguard.gofront.resolve import LocalTypes
+
+            top = self.func
+            while top.type == "func_literal" and top.parent is not None:
+                top = top.parent
+            self._local_types = LocalTypes(self.pkg.package, self.file, top)
+        return self._local_types
+
+    # ----- memory events -------------------------------------------------------------------
+    def free(self, value: Objs, site_node: Node, arg: Node, *, via: str, deferred: Node | None = None) -> None:
+        objs = value - {NIL}
+        if not objs:
+            return
+        site = self.site(site_node)
+        strong = len(objs) == 1 and not self.objects[next(iter(objs))].weak
+        if self.reporting:
+            self._check_free(objs, site_node, arg, via, deferred, strong)
+        for obj in objs:
+            if self.objects[obj].weak:
+                continue
+            flags = self.state.flags.get(obj, frozenset())
+            if strong:
+                self.state.flags[obj] = frozenset({FREED})
+                self.state.freed_at[obj] = frozenset({site})
+            else:
+                self.state.flags[obj] = (flags - {ALLOC}) | {FREED}
+                self.state.freed_at[obj] = self.state.freed_at.get(obj, frozenset()) | {site}
+        for loc, contents in self.state.heap.items():
+            for obj in objs & contents:
+                if self.objects[obj].kind != "closure":
+                    self.state.dangling = self.state.dangling | {(site, obj, loc)}
+
+    def _check_free(self, objs: Objs, site_node: Node, arg: Node, via: str, deferred: Node | None,
+                    strong: bool) -> None:
+        for obj in objs:
+            info = self.objects[obj]
+            if info.borrowed_from:
+                self.emit("bad-free", site_node, ("bad-free", obj),
+                          f"{text(arg)} is freed with {via}, but it was returned by {info.borrowed_from}, which "
+                          f"keeps ownership of it; do not free memory the library owns",
+                          [(info.node, f"borrowed from {info.borrowed_from} here")] if info.node else [])
+        if not strong:
+            return
+        obj = next(iter(objs))
+        if self.state.flags.get(obj) == frozenset({FREED}):
+            first = self.sites[min(self.state.freed_at.get(obj, {0}))]
+            self.emit("double-free", deferred or site_node, ("double-free", obj),
+                      f"{text(arg)} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}"
+                      + (f"; this {via} runs when the function returns" if deferred is not None else "")
+                      + "; remove one of the frees (or set the pointer to nil after the first)",
+                      self._alloc_related(obj) + [(first, "first freed here")])
+            return
+        if deferred is None:
+            for pending in self.state.defers:
+                if pending.kind == "call" and any(objs <= v for v in pending.objs) and \
+                        self._defer_frees(pending, obj):
+                    defer_stmt = self.sites[pending.site]
+                    self.emit("double-free", site_node, ("double-free", obj),
+                              f"{text(arg)} is freed here and again by the deferred call at line "
+                              f"{_line(defer_stmt)} when the function returns; remove this {via} call "
+                              f"(the defer already releases it)",
+                              self._alloc_related(obj) + [(defer_stmt, "deferred free registered here")])
+                    return
+
+    def _defer_frees(self, pending: Deferred, obj: int) -> bool:
+        call = unparen(self.sites[pending.site].named_children[0])
+        func, args = call_parts(call)
+        func = unparen(func)
+        cname = c_name(func)
+        if cname is not None:
+            frees = getattr(self.pkg.ownership.contract(cname), "frees_args", frozenset())
+            return any(i < len(pending.objs) and obj in pending.objs[i] for i in frees)
+        callee = self._resolve(func) if func is not None else None
+        if callee is None:
+            return False
+        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+        offset = 1 if callee.receiver_type and func.type == "selector_expression" else 0
+        return any(0 <= i + offset < len(pending.objs) and obj in pending.objs[i + offset] for i in summary.frees)
+
+    def use(self, value: Objs, node: Node, how: str) -> None:
+        if not self.reporting:
+            return
+        objs = value - {NIL}
+        if not objs or any(self.objects[o].weak or self.state.flags.get(o) != frozenset({FREED}) for o in objs):
+            return
+        obj = min(objs)
+        free_site = self.sites[min(self.state.freed_at.get(obj, {0}))]
+        self.emit("use-after-free", node, ("uaf", node.start_byte),
+                  f"{text(node)}: {how} {self._describe(obj)} after it was freed at line {_line(free_site)}; "
+                  f"move the free after the last use",
+                  [(free_site, "freed here")] + self._alloc_related(obj))
+
+    def escape(self, value: Objs, reason: str = "") -> None:
+        for obj in self.reachable(value):
+            info = self.objects[obj]
+            if info.kind == "closure":
+                self.escape(self.captured(info.node) - {obj})  # type: ignore[arg-type]
+            flags = self.state.flags.get(obj)
+            if flags is not None and ALLOC in flags:
+                self.state.flags[obj] = (flags - {ALLOC}) | {ESCAPED}
+
+    def reachable(self, value: Objs) -> Objs:
+        seen = set(value - {NIL})
+        stack = list(seen)
+        while stack:
+            base = stack.pop()
+            for (b, _), contents in self.state.heap.items():
+                if b == base:
+                    for obj in contents - {NIL}:
+                        if obj not in seen:
+                            seen.add(obj)
+                            stack.append(obj)
+        return frozenset(seen)
+
+    def _reachable_from_roots(self, obj: int) -> bool:
+        """Whether a (non-root) object is stored in a location hanging off a root object."""
+        return self.objects[obj].base >= 0 and self.objects[self.objects[obj].base].root
+
+    # ----- checks at returns ----------------------------------------------------------------
+    def _check_returned_freed(self, node: Node, reachable: Objs, returned: Objs) -> None:
+        if returned and all(self.state.flags.get(o) == frozenset({FREED}) and not self.objects[o].weak
+                            for o in returned - {NIL}) and returned - {NIL}:
+            self.use(returned, node, "returning")
+            return
+        for pending in self.state.defers:
+            if pending.kind != "call":
+                continue
+            for obj in reachable:
+                if self.objects[obj].owned and self._defer_frees(pending, obj):
+                    defer_stmt = self.sites[pending.site]
+                    self.emit("use-after-free", node, ("returns-freed", node.start_byte, obj),
+                              f"returns {self._describe(obj)}, but the deferred call at line {_line(defer_stmt)} "
+                              f"frees it as the function returns, so the caller gets a dangling pointer; drop the "
+                              f"defer and let the caller free it",
+                              [(defer_stmt, "deferred free here")] + self._alloc_related(obj))
+                    return
+
+    def _check_leaks(self, node: Node) -> None:
+        for obj, flags in self.state.flags.items():
+            if ALLOC in flags and self.objects[obj].owned:
+                self._report_leak(obj, f"when the function returns at line {_line(node)}", node)
+
+    def _report_leak(self, obj: int, when: str, exit_node: Node | None) -> None:
+        info = self.objects[obj]
+        alloc = info.node
+        if alloc is None:
+            return
+        parent = alloc.parent.parent if alloc.parent is not None else None
+        holder = self._holder(obj)
+        if holder:
+            fix = f"free it with {info.dealloc} (e.g. `defer {_free_call(info.dealloc, holder)}` right after " \
+                  f"the allocation)"
+            subject = f"{info.label} result assigned to {holder}"
+        elif parent is not None and parent.type == "call_expression":
+            fix = f"assign it to a variable and call {info.dealloc} on it after the call"
+            subject = f"{info.label} result passed directly to {text(parent.child_by_field_name('function'))}"
+        else:
+            fix = f"free it with {info.dealloc}"
+            subject = f"{info.label} result"
+        related = [(exit_node, "leaks when this return is taken")] if exit_node is not None else []
+        self.emit("leak", alloc, ("leak", obj),
+                  f"{subject} is never freed on some path: it leaks {when}; {fix}", related)
+
+    def _holder(self, obj: int) -> str:
+        for name, value in sorted(self.state.env.items()):
+            if obj in value:
+                return name
+        return ""
+
+    def _check_dangling(self, node: Node) -> None:
+        if self.func.id in self.pkg.finalizers:
+            return
+        roots = {o.id for o in self.objects if o.root}
+        live = self.reachable(frozenset(roots))
+        for site, obj, loc in sorted(self.state.dangling):
+            base = loc[0]
+            contents = self.state.heap.get(loc, NONE)
+            if obj not in contents or base not in live or FREED not in self.state.flags.get(obj, frozenset()):
+                continue
+            if self.objects[base].kind == "var" and loc[1] == "*":
+                continue
+            where = self._location(loc)
+            free_node = self.sites[site]
+            fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
+                if loc[1].startswith("[") else f"set {where} = nil after freeing"
+            self.emit("dangling", free_node, ("dangling", site, loc),
+                      f"{where} still refers to memory freed here when the function returns at line "
+                      f"{_line(node)}; later code can use or free it again; {fix}",
+                      [(node, "function returns with the stale reference")])
+
+    def _location(self, loc: Loc) -> str:
+        base, name = loc
+        if base == GLOBALS:
+            return f"package variable {name.lstrip('.')}"
+        return f"{self.objects[base].label}{name if not name.startswith('[') else '[...]'}"
+
+    def _describe(self, obj: int) -> str:
+        info = self.objects[obj]
+        holder = self._holder(obj)
+        if info.kind == "alloc":
+            return f"the memory from {info.label} (line {_line(info.node)})" if info.node else info.label
+        return holder or info.label
+
+    def _alloc_related(self, obj: int) -> list[tuple[Node, str]]:
+        info = self.objects[obj]
+        return [(info.node, "allocated here")] if info.kind == "alloc" and info.node is not None else []
+
+    def emit(self, kind: str, node: Node, key: tuple, message: str, related: list[tuple[Node, str]]) -> None:
+        if not self.reporting or key in self.reported:
+            return
+        self.reported.add(key)
+        self.events.append(Event(kind, node, message, related))
+
+    # ----- summary ---------------------------------------------------------------------------
+    def summary(self) -> FunctionSummary:
+        owned: set[tuple[int, str]] = set()
+        aliased: set[tuple[int, int]] = set()
+        param_objs = {self.keys[("var", name)]: index for name, index in self.params.items()
+                      if ("var", name) in self.keys}
+        for values in self.results:
+            for index, value in enumerate(values):
+                for obj in value:
+                    info = self.objects[obj]
+                    if info.owned:
+                        owned.add((index, info.dealloc))
+                    elif obj in param_objs:
+                        aliased.add((index, param_objs[obj]))
+        frees: set[int] = set()
+        escapes: set[int] = set()
+        frees_fields: set[tuple[int, str]] = set()
+        nils: set[tuple[int, str]] = set()
+        for state in self.exit_states:
+            for obj, flags in state.flags.items():
+                info = self.objects[obj]
+                if FREED in flags and obj in param_objs:
+                    frees.add(param_objs[obj])
+                if FREED in flags and info.kind == "field" and info.base in param_objs:
+                    frees_fields.add((param_objs[info.base], info.field))
+            for (base, name), contents in state.heap.items():
+                if base in param_objs and contents == frozenset({NIL}):
+                    nils.add((param_objs[base], name))
+        escapes = self._escaped_params(param_objs)
+        return FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
+                               frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils))
+
+    def _escaped_params(self, param_objs: dict[int, int]) -> set[int]:
+        escaped: set[int] = set()
+        for state in self.exit_states:
+            for (base, _), contents in state.heap.items():
+                if self.objects[base].root and base not in param_objs or base in param_objs:
+                    escaped |= {param_objs[o] for o in contents if o in param_objs and o != base}
+        return escaped
+
+
+_CGO_FUNCS = frozenset({"CString", "CBytes", "GoString", "GoStringN", "GoBytes", "malloc", "free", "calloc",
+                        "realloc"})
+_GO_TYPES = frozenset(
+    "bool byte rune string int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 uintptr "
+    "float32 float64 complex64 complex128 any error".split())
+
+
+def _expressions(node: Node | None) -> list[Node]:
+    if node is None:
+        return []
+    if node.type == "expression_list":
+        return [c for c in node.named_children if c.type != "comment"]
+    return [node]
+
+
+def _index_key(index: Node | None) -> str:
+    index = unparen(index)
+    if index is None:
+        return "[*]"
+    if index.type in ("int_literal", "interpreted_string_literal", "raw_string_literal", "identifier",
+                      "selector_expression"):
+        return f"[{text(index)}]"
+    return "[*]"
+
+
+def _callee_name(func: Node | None) -> str:
+    return text(func) if func is not None and func.type == "identifier" else ""
+
+
+def _root_identifier(node: Node | None) -> str | None:
+    node = unparen(node)
+    while node is not None:
+        if node.type == "identifier":
+            return text(node)
+        if node.type == "call_expression":
+            _, args = call_parts(node)
+            node = unparen(args[0]) if len(args) == 1 else None
+        elif node.type in ("selector_expression", "index_expression", "slice_expression"):
+            node = unparen(node.named_children[0]) if node.named_children else None
+        elif node.type == "unary_expression":
+            node = unparen(node.child_by_field_name("operand"))
+        else:
+            return None
+    return None
+
+
+def _nested_in(node: Node, stop: Node, kinds: frozenset[str]) -> bool:
+    current = node.parent
+    while current is not None and current != stop:
+        if current.type in kinds:
+            return True
+        current = current.parent
+    return False
+
+
+def _line(node: Node | None) -> int:
+    """1-based line of a node; the closing brace for a block (the implicit return)."""
+    if node is None:
+        return 0
+    return node.end_point[0] + 1 if node.type == "block" else node.start_point[0] + 1
+
+
+def _position(node: CfgNode) -> int:
+    if node.ast is None:
+        return 0
+    return node.ast.end_byte if node.ast.type == "block" else node.ast.start_byte
+
+
+def _free_call(dealloc: str, holder: str) -> str:
+    if dealloc == "C.free":
+        return f"C.free(unsafe.Pointer({holder}))"
+    return f"{dealloc}({holder})"
+
+
+def declared_names(func: Node) -> frozenset[str]:
+    """Every name declared inside a function (parameters, results, locals, closures' too)."""
+    names: set[str] = set()
+    for node in walk(func):
+        kind = node.type
+        if kind in ("parameter_declaration", "variadic_parameter_declaration"):
+            names.update(text(n) for n in node.children_by_field_name("name"))
+        elif kind == "var_spec":
+            names.update(text(n) for n in node.children_by_field_name("name"))
+        elif kind in ("short_var_declaration", "range_clause", "receive_statement"):
+            left = node.child_by_field_name("left")
+            if left is not None and (kind != "receive_statement" or _is_define(node)):
+                names.update(text(n) for n in _expressions(left) if n.type == "identifier")
+        elif kind == "type_switch_statement":
+            alias = node.child_by_field_name("alias")
+            names.update(text(n) for n in _expressions(alias) if n.type == "identifier")
+    return frozenset(names)
+
+
+def _is_define(node: Node) -> bool:
+    return any(c.type == ":=" for c in node.children)
+
+
+
+# ----- the package driver ---------------------------------------------------------------------
+_MAX_SUMMARY_ROUNDS = 4
+_CALLED_NAME = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
+
+
+@dataclass
+class PackageLifetime:
+    """Every lifetime event of a package, with the function summaries that produced them."""
+
+    events: list[tuple[GoFile, Event]]
+    summaries: dict[int, FunctionSummary]
+
+
+def analyze_package(package: Package, contracts: object) -> PackageLifetime:
+    pkg = PackageContext(package, Ownership(contracts))
+    functions = _interesting_functions(package)
+    pkg.finalizers = _finalizers(package)
+    declared = {info.node.id: declared_names(info.node) for info in functions}
+    analyses: dict[int, FunctionAnalysis] = {}
+    dirty = {info.node.id for info in functions}
+    for _ in range(_MAX_SUMMARY_ROUNDS):
+        changed: set[str] = set()
+        for info in functions:
+            if info.node.id not in dirty:
+                continue
+            analysis = FunctionAnalysis(pkg, info.file, info.node, info, declared[info.node.id])
+            analysis.run()
+            analyses[info.node.id] = analysis
+            summary = analysis.summary()
+            if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
+                pkg.summaries[info.node.id] = summary
+                changed.add(info.name)
+        if not changed:
+            break
+        dirty = {info.node.id for info in functions if changed & _called_names(info.node)}
+    events: list[tuple[GoFile, Event]] = []
+    for info in functions:
+        events += [(info.file, e) for e in analyses[info.node.id].events]
+        for literal in (n for n in walk(info.node) if n.type == "func_literal"):
+            closure = FunctionAnalysis(pkg, info.file, literal, None, declared[info.node.id])
+            closure.run()
+            events += [(info.file, e) for e in closure.events]
+    return PackageLifetime(events, pkg.summaries)
+
+
+def _called_names(func: Node) -> set[str]:
+    return {m.decode() for m in _CALLED_NAME.findall(func.text or b"")}
+
+
+def _interesting_functions(package: Package) -> list[FuncInfo]:
+    """Functions that touch C (or call, transitively, package functions that do)."""
+    functions = list(package.symbols.all_functions())
+    calls = {id(info): _called_names(info.node) for info in functions}
+    touching = {info.name for info in functions if b"C." in (info.node.text or b"")}
+    while True:
+        grown = touching | {info.name for info in functions if calls[id(info)] & touching}
+        if grown == touching:
+            break
+        touching = grown
+    selected = [info for info in functions if info.name in touching]
+    return sorted(selected, key=lambda i: (i.file.display_path, i.node.start_byte))
+
+
+def _finalizers(package: Package) -> set[int]:
+    """Function nodes registered with runtime.SetFinalizer (they run once nothing can see the object)."""
+    found: set[int] = set()
+    for file in package.files:
+        if b"SetFinalizer" not in file.source:
+            continue
+        for node in walk(file.root):
+            if node.type != "call_expression" or not text(node.child_by_field_name("function")).endswith(
+                    "SetFinalizer"):
+                continue
+            _, args = call_parts(node)
+            target = unparen(args[1]) if len(args) > 1 else None
+            if target is None:
+                continue
+            if target.type == "func_literal":
+                found.add(target.id)
+            else:
+                name = text(target).rsplit(".", 1)[-1]
+                for info in package.symbols.all_functions():
+                    if info.name == name:
+                        found.add(info.node.id)
+    return found
+
+
+def report_events(ctx: RuleContext, meta: RuleMeta, kinds: frozenset[str]) -> None:
+    """Report the package's lifetime events of ``kinds`` under rule ``meta``."""
+    result: PackageLifetime = ctx.shared("lifetime", lambda: analyze_package(ctx.package, _contracts(ctx)))
+    for file, event in result.events:
+        if event.kind in kinds:
+            related = [ctx.related(file, node, message) for node, message in event.related]
+            ctx.report(meta, file, event.node, event.message, related=related)
+
+
+def _contracts(ctx: RuleContext) -> object:
+    if ctx.contracts is not None:
+        return ctx.contracts
+    from cgoguard.contracts import contracts_for_package
+
+    return ctx.shared("contracts", lambda: contracts_for_package(ctx.package))
