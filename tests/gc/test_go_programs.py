@@ -116,3 +116,27 @@ def test_cli_with_trace_json_and_plots(cgomix: CgoMixRun, tmp_path: Path,
                  "--output", str(tmp_path / "report.txt")]) in (0, 1)
     assert png.stat().st_size > 10_000
     assert "Verdict:" in (tmp_path / "report.txt").read_text()
+
+
+def _goroot() -> Path | None:
+    try:
+        result = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    return Path(result.stdout.strip()) if result.returncode == 0 else None
+
+
+@pytest.mark.parametrize("name", ["stress_1_11_good", "stress_1_19_good", "stress_1_21_good"])
+def test_pre_go122_traces_decode(name: str) -> None:
+    """Old-format traces (the Go distribution's own test data) go through x/exp/trace's conversion."""
+    goroot = _goroot()
+    trace = goroot / "src/internal/trace/internal/tracev1/testdata" / name if goroot else None
+    if trace is None or not trace.exists():
+        pytest.skip(f"{name} is not in this Go installation")
+    c = correlate(trace)
+    assert c.errors == [] and c.data.events > 10_000
+    reasons = {p.reason for p in c.data.pauses}
+    assert {"GC sweep termination", "GC mark termination"} <= reasons
+    assert c.gc_pauses.count >= 100
+    assert c.verdict == [f"the trace holds no cgo call; {c.gc_pauses.count} GC pauses, p99 "
+                         f"{c.gc_pauses.p99_ns / 1e6:.4g} ms"]

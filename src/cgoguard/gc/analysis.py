@@ -129,7 +129,8 @@ def cycle_dict(c: GcCycle) -> dict[str, Any]:
         "run": c.run, "gc": c.number, "path": c.source, "line": c.line, "format": c.format,
         "start_s": c.start_ns / NS_PER_S, "stw_ms": ms(c.stw_ns),
         "sweep_termination_ms": ms(c.sweep_term_ns), "concurrent_ms": ms(c.concurrent_ns),
-        "mark_termination_ms": ms(c.mark_term_ns), "stw_cpu_ms": ms(c.stw_cpu_ns),
+        "mark_termination_ms": ms(c.mark_term_ns),
+        "sweep_termination_cpu_ms": ms(c.sweep_term_cpu_ns), "mark_termination_cpu_ms": ms(c.mark_term_cpu_ns),
         "assist_cpu_ms": ms(c.assist_cpu_ns), "background_cpu_ms": ms(c.background_cpu_ns),
         "idle_cpu_ms": ms(c.idle_cpu_ns), "heap_start_mb": c.heap_start_mb, "heap_end_mb": c.heap_end_mb,
         "heap_live_mb": c.heap_live_mb, "heap_goal_mb": c.heap_goal_mb, "stacks_mb": c.stacks_mb,
@@ -308,10 +309,10 @@ def _windows(cycles: list[GcCycle], width_s: float) -> list[Window]:
         started.setdefault((c.run, c.start_ns // width_ns), []).append(c)
         mark_begin = c.start_ns + c.sweep_term_ns
         mark_end = mark_begin + c.concurrent_ns
-        phases = ((c.start_ns, mark_begin, c.stw_cpu_ns * c.sweep_term_ns // max(c.stw_ns, 1), 0),
+        phases = ((c.start_ns, mark_begin, c.sweep_term_cpu_ns, 0),
                   (mark_begin, mark_end, c.assist_cpu_ns + c.background_cpu_ns, 0),
                   (mark_begin, mark_end, c.idle_cpu_ns, 1),
-                  (mark_end, c.end_ns, c.stw_cpu_ns - c.stw_cpu_ns * c.sweep_term_ns // max(c.stw_ns, 1), 0))
+                  (mark_end, c.end_ns, c.mark_term_cpu_ns, 0))
         for begin, end, cpu_ns, slot in phases:
             _spread(cpu, c.run, slot, begin, end, cpu_ns, width_ns)
         for index in range(c.start_ns // width_ns, max(c.end_ns - 1, c.start_ns) // width_ns + 1):

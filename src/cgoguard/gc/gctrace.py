@@ -61,7 +61,8 @@ class GcCycle:
     sweep_term_ns: int
     concurrent_ns: int  # concurrent mark and scan; the world runs
     mark_term_ns: int
-    stw_cpu_ns: int  # both STW phases times the number of Ps (a computed value)
+    sweep_term_cpu_ns: int  # an STW phase times the number of Ps (computed, not measured)
+    mark_term_cpu_ns: int
     assist_cpu_ns: int
     background_cpu_ns: int
     idle_cpu_ns: int
@@ -85,6 +86,10 @@ class GcCycle:
         if self.format == "go1.4":
             return (self.stw_ns,)
         return (self.sweep_term_ns, self.mark_term_ns)
+
+    @property
+    def stw_cpu_ns(self) -> int:
+        return self.sweep_term_cpu_ns + self.mark_term_cpu_ns
 
     @property
     def wall_ns(self) -> int:
@@ -188,7 +193,7 @@ class GctraceParser:
             run=self._next_run(number), number=number, source=source, line=line_no, format=fmt,
             start_ns=_ns(m["t"], 1_000_000_000), cumulative_cpu_percent=int(m["pct"]),
             sweep_term_ns=sweep, concurrent_ns=concurrent, mark_term_ns=mark_term,
-            stw_cpu_ns=_ns(cpu_parts[0], NS_PER_MS) + _ns(cpu_parts[-1], NS_PER_MS),
+            sweep_term_cpu_ns=_ns(cpu_parts[0], NS_PER_MS), mark_term_cpu_ns=_ns(cpu_parts[-1], NS_PER_MS),
             assist_cpu_ns=assist, background_cpu_ns=background, idle_cpu_ns=idle,
             heap_start_mb=int(m["h0"]), heap_end_mb=int(m["h1"]), heap_live_mb=int(m["h2"]),
             heap_goal_mb=int(m["goal"]),
@@ -206,7 +211,7 @@ class GctraceParser:
             run=self._next_run(number), number=number, source=source, line=line_no, format="go1.4",
             start_ns=0, cumulative_cpu_percent=None,
             sweep_term_ns=sum(phases), concurrent_ns=0, mark_term_ns=0,
-            stw_cpu_ns=sum(phases) * procs, assist_cpu_ns=0, background_cpu_ns=0, idle_cpu_ns=0,
+            sweep_term_cpu_ns=sum(phases) * procs, mark_term_cpu_ns=0, assist_cpu_ns=0, background_cpu_ns=0, idle_cpu_ns=0,
             heap_start_mb=int(m["h0"]), heap_end_mb=int(m["h1"]), heap_live_mb=None,
             heap_goal_mb=None, stacks_mb=None, globals_mb=None, procs=procs, forced=False,
         )
