@@ -13,9 +13,9 @@ import (
 // goLabel is called from C (label_for in cbuf.c).
 //
 //export goLabel
-func goLabel(id C.int) *C.char { // BUG(go-pointer-returned-to-c): returns a pointer into the Go heap
+func goLabel(id C.int) *C.char {
 	label := []byte("item-" + strconv.Itoa(int(id)) + "\x00")
-	return (*C.char)(unsafe.Pointer(&label[0])) // C now holds memory the GC may move or free
+	return (*C.char)(unsafe.Pointer(&label[0])) // BUG(go-pointer-returned-to-c): C receives a pointer into the Go heap
 }
 
 // Label returns the C library's label for id.
