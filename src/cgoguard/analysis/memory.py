@@ -1,0 +1,836 @@
+"""Where the memory behind a Go expression comes from, and what was stored into it.
+
+One :class:`FunctionMemory` models one function (with its closures): every allocation site
+(``&T{}``, ``new``, ``make``, composite literals, non-constant strings, addressed locals)
+is an :class:`Obj`; every assignment, declaration and ``copy`` is a :class:`Store` into an
+object at a path of field names and indexes (``("p",)``, ``("a", "[0]")``, ``("[]",)`` for an
+unknown index). :meth:`FunctionMemory.eval` gives the abstract :class:`Value` of an
+expression at a byte position: Go memory (which object, where), C memory, mmap memory,
+static data, nil, a scalar, or unknown. Values flow through locals position-aware: a use
+sees the last store before it, so aliases and re-assignments are followed and a later
+``x.p = nil`` kills an earlier ``x.p = &v``.
+
+Parameters, results of unknown functions and anything the model cannot follow are
+``UNKNOWN``: rules report only what is provable (precision first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node
+
+from cgoguard.cfront.model import CMember
+from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
+from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
+from cgoguard.gofront.types import GoType, type_from_node
+
+if TYPE_CHECKING:
+    from cgoguard.gofront.package import Package
+
+# C functions whose result is C memory even without a declaration in the package.
+C_ALLOCATORS = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "strdup", "strndup"})
+MMAP_FUNCS = frozenset({"syscall.Mmap", "golang.org/x/sys/unix.Mmap"})
+WILDCARD = "[]"
+_AGGREGATE_KINDS = frozenset({"struct", "array"})
+_REFERENCE_FORMS = {"slice": "slice", "map": "map", "chan": "chan", "func": "func", "interface": "iface",
+                    "pointer": "pointer", "unsafe-pointer": "pointer"}
+
+
+class Origin(StrEnum):
+    GO = "go"  # Go memory (heap, or a local the compiler moves to the heap)
+    GLOBAL = "global"  # a Go package variable (data/bss)
+    C = "c"  # C memory: C allocators, C function results, pointers loaded from C memory
+    MMAP = "mmap"  # syscall.Mmap / unix.Mmap
+    STATIC = "static"  # read-only data: string constants, functions without captures
+    NIL = "nil"
+    SCALAR = "scalar"  # not a pointer at all (integers, uintptr, bool)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A piece of memory: an allocation site, a local variable's storage, or a package variable."""
+
+    kind: str  # "alloc", "local" or "global"
+    name: str  # what to call it in messages ("p", "new(C.int)", ...)
+    start: int  # byte offset of the allocating node or declaration (identity)
+    line: int
+
+    def describe(self) -> str:
+        if self.kind == "alloc":
+            return f"{self.name} (line {self.line})"
+        return f"{'package variable' if self.kind == 'global' else 'variable'} {self.name}"
+
+
+@dataclass(frozen=True)
+class Value:
+    """The abstract value of an expression.
+
+    ``form`` says what kind of value holds the reference: pointer, slice, string, map, chan,
+    func, iface, or aggregate (a struct or array value: a copy of ``obj`` at ``path`` as it
+    was at byte ``at``).
+    """
+
+    origin: Origin
+    obj: Obj | None = None
+    path: tuple[str, ...] = ()
+    form: str = "pointer"
+    node: Node | None = field(default=None, compare=False, hash=False)
+    at: int = 0
+
+    @property
+    def is_go(self) -> bool:
+        return self.origin is Origin.GO
+
+    @property
+    def is_foreign(self) -> bool:
+        """C or mmap memory: memory the Go garbage collector does not manage."""
+        return self.origin in (Origin.C, Origin.MMAP)
+
+    def with_form(self, form: str, node: Node | None = None) -> Value:
+        return Value(self.origin, self.obj, self.path, form, node or self.node, self.at)
+
+
+UNKNOWN_VALUE = Value(Origin.UNKNOWN)
+NIL_VALUE = Value(Origin.NIL)
+SCALAR_VALUE = Value(Origin.SCALAR)
+
+
+@dataclass(frozen=True)
+class TupleItem:
+    """The ``index``-th result of a multi-value ``call`` (``b, err := syscall.Mmap(...)``)."""
+
+    call: Node
+    index: int
+
+
+UNKNOWN_RHS = "unknown"  # range variables and other values the model does not follow
+StoreValue = Node | TupleItem | str | None  # None: the zero value
+
+
+@dataclass
+class Store:
+    """``lhs = rhs`` (or a declaration, or ``copy(lhs, rhs)`` when ``is_copy``)."""
+
+    lhs: Node
+    rhs: StoreValue
+    pos: int  # the store is visible from this byte on
+    stmt: Node
+    is_copy: bool = False
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One reference-holding slot of an object's contents and the value stored there."""
+
+    path: tuple[str, ...]
+    value: Value
+    store: Store | None
+
+
+@dataclass
+class Address:
+    """Where a store writes or an ``&`` points: into ``obj`` at ``path``, or into foreign memory."""
+
+    origin: Origin
+    obj: Obj | None = None
+    path: tuple[str, ...] = ()
+
+
+@dataclass
+class PinEvent:
+    pos: int
+    pinner: str
+    arg: Node | None  # None for Unpin
+    deferred: bool
+
+
+class FunctionMemory:
+    """Memory origins and contents inside one function declaration (closures included)."""
+
+    def __init__(self, types: LocalTypes) -> None:
+        self.types = types
+        self.package = types.package
+        self.file = types.file
+        self.func = types.func
+        self.end = self.func.end_byte
+        self.stores: list[Store] = []
+        self.pins: list[PinEvent] = []
+        self._depth = 0
+        self._resolving = False
+        self._literals: dict[Obj, Node] = {}  # objects allocated by a composite literal
+        self._collect()
+
+    # ----- collection ----------------------------------------------------------------
+    def _collect(self) -> None:
+        for node in walk(self.func):
+            kind = node.type
+            if kind == "short_var_declaration" or kind == "assignment_statement":
+                self._collect_assignment(node)
+            elif kind == "var_spec":
+                self._collect_var_spec(node)
+            elif kind == "range_clause":
+                left = node.child_by_field_name("left")
+                for name in left.named_children if left is not None else []:
+                    self.stores.append(Store(name, UNKNOWN_RHS, node.end_byte, node))
+            elif kind == "call_expression":
+                self._collect_call(node)
+
+    def _collect_assignment(self, node: Node) -> None:
+        operator = next((text(c) for c in node.children if not c.is_named), "=")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        names, values = left.named_children, right.named_children
+        if operator not in ("=", ":="):
+            for name in names:  # x += y: some new value the model does not follow
+                self.stores.append(Store(name, UNKNOWN_RHS, node.end_byte, node))
+            return
+        if len(names) == len(values):
+            for name, value in zip(names, values, strict=True):
+                self.stores.append(Store(name, value, node.end_byte, node))
+        elif len(values) == 1:
+            for index, name in enumerate(names):
+                self.stores.append(Store(name, TupleItem(values[0], index), node.end_byte, node))
+
+    def _collect_var_spec(self, node: Node) -> None:
+        names = node.children_by_field_name("name")
+        values_node = node.child_by_field_name("value")
+        values = values_node.named_children if values_node is not None else []
+        for index, name in enumerate(names):
+            if not values:
+                rhs: StoreValue = None
+            elif len(values) == len(names):
+                rhs = values[index]
+            else:
+                rhs = TupleItem(values[0], index)
+            self.stores.append(Store(name, rhs, node.end_byte, node))
+
+    def _collect_call(self, node: Node) -> None:
+        func, args = call_parts(node)
+        func = unparen(func)
+        if func is None:
+            return
+        if func.type == "identifier" and text(func) == "copy" and len(args) == 2 \
+                and not self.types.is_local("copy"):
+            self.stores.append(Store(args[0], args[1], node.end_byte, node, is_copy=True))
+            return
+        if func.type != "selector_expression":
+            return
+        method = text(func.child_by_field_name("field"))
+        receiver = unparen(func.child_by_field_name("operand"))
+        if method not in ("Pin", "Unpin") or receiver is None:
+            return
+        receiver_type = self.types.underlying(self.types.type_of(receiver))
+        if receiver_type.kind == "pointer" and receiver_type.elem is not None:
+            receiver_type = receiver_type.elem
+        if receiver_type.name != "runtime.Pinner":
+            return
+        deferred = node.parent is not None and node.parent.type == "defer_statement"
+        self.pins.append(PinEvent(node.start_byte, text(receiver).lstrip("&"),
+                                  args[0] if method == "Pin" and args else None, deferred))
+
+    # ----- objects -------------------------------------------------------------------
+    def _alloc(self, node: Node, name: str | None = None) -> Obj:
+        label = name or _short(text(node))
+        obj = Obj("alloc", label, node.start_byte, node.start_point[0] + 1)
+        if node.type == "composite_literal":
+            self._literals[obj] = node
+        return obj
+
+    def storage_of(self, ident: Node) -> Obj | None:
+        """The storage of the variable an identifier names (a local or a package variable)."""
+        name = text(ident)
+        declared = self.types.declaration_of(name, ident)
+        if declared is not None:
+            line = self.file.source[:declared].count(b"\n") + 1
+            return Obj("local", name, declared, line)
+        glob = self.package.symbols.globals.get(name)
+        if glob is not None and not glob.is_const:
+            return Obj("global", name, -1 - glob.node.start_byte, glob.node.start_point[0] + 1)
+        return None
+
+    def type_of(self, node: Node | None) -> GoType:
+        """The underlying type of an expression (C array members stay arrays)."""
+        node = unparen(node)
+        if node is not None and node.type == "selector_expression" and c_name(node) is None:
+            member = self._c_member(node)
+            if member is not None and member.array:
+                elem = c_to_go_type(member.type, member.pointer_depth, member.is_function_pointer)
+                return GoType("array", elem=elem, length="?")
+        return self.types.underlying(self.types.type_of(node))
+
+    def _c_member(self, selector: Node) -> CMember | None:
+        base = self.type_of(selector.child_by_field_name("operand"))
+        if base.kind == "pointer" and base.elem is not None:
+            base = self.types.underlying(base.elem)
+        record = self.package.c.record(base.name) if base.kind == "c" else None
+        field_name = text(selector.child_by_field_name("field"))
+        return next((m for m in record.members if m.name == field_name), None) if record is not None else None
+
+    def is_aggregate(self, t: GoType) -> bool:
+        t = self.types.underlying(t)
+        if t.kind in _AGGREGATE_KINDS:
+            return True
+        return t.kind == "c" and self.package.c.record(t.name) is not None
+
+    # ----- stores --------------------------------------------------------------------
+    @cached_property
+    def _syntactic_index(self) -> dict[Obj, list[tuple[Address, Store]]]:
+        """Stores whose target is a named variable (resolvable without evaluating pointers)."""
+        index: dict[Obj, list[tuple[Address, Store]]] = {}
+        for store in self.stores:
+            if store.is_copy:
+                continue
+            target = unparen(store.lhs)
+            if target is not None and target.type == "identifier":
+                obj = self.storage_of(target)
+                if obj is not None:
+                    index.setdefault(obj, []).append((Address(Origin.GO, obj, ()), store))
+        return index
+
+    @cached_property
+    def resolved_stores(self) -> list[tuple[Address, Store]]:
+        """Every store with its target address (pointer targets evaluated where they happen)."""
+        self._resolving = True
+        try:
+            resolved = []
+            for store in self.stores:
+                address = self.address_of(store.lhs, store.stmt.start_byte, through_slice=store.is_copy)
+                resolved.append((address, store))
+            return resolved
+        finally:
+            self._resolving = False
+
+    def stores_into(self, obj: Obj) -> list[tuple[Address, Store]]:
+        """Stores into ``obj``, its literal initializer first."""
+        initial: list[tuple[Address, Store]] = []
+        literal = self._literals.get(obj)
+        if literal is not None:
+            initial.append((Address(Origin.GO, obj, ()), Store(literal, literal, literal.start_byte, literal)))
+        if self._resolving:
+            return initial + self._syntactic_index.get(obj, [])
+        return initial + [(a, s) for a, s in self.resolved_stores if a.obj == obj and not s.is_copy]
+
+    # ----- addresses -----------------------------------------------------------------
+    def address_of(self, node: Node | None, at: int, *, through_slice: bool = False) -> Address:
+        """The memory an addressable expression (or, with ``through_slice``, a slice) denotes."""
+        node = unparen(node)
+        if node is None:
+            return Address(Origin.UNKNOWN)
+        if through_slice:
+            value = self.eval(node, at)
+            return Address(value.origin, value.obj, value.path)
+        kind = node.type
+        if kind == "identifier":
+            obj = self.storage_of(node)
+            if obj is None:
+                return Address(Origin.UNKNOWN)
+            return Address(Origin.GLOBAL if obj.kind == "global" else Origin.GO, obj, ())
+        if kind == "composite_literal":
+            return Address(Origin.GO, self._alloc(node), ())
+        if kind == "selector_expression":
+            return self._selector_address(node, at)
+        if kind == "index_expression":
+            return self._index_address(node, at)
+        if kind == "unary_expression" and text(node.child_by_field_name("operator")) == "*":
+            value = self.eval(node.child_by_field_name("operand"), at)
+            return Address(value.origin, value.obj, value.path)
+        return Address(Origin.UNKNOWN)
+
+    def _selector_address(self, node: Node, at: int) -> Address:
+        if c_name(node) is not None:
+            return Address(Origin.C)
+        operand = node.child_by_field_name("operand")
+        field_name = text(node.child_by_field_name("field"))
+        operand_type = self.type_of(operand)
+        if operand_type.kind == "pointer":
+            base = self.eval(operand, at)
+            return Address(base.origin, base.obj, base.path + (field_name,))
+        if operand is not None and operand.type == "identifier" and text(operand) in self.file.imports \
+                and not self.types.is_local(text(operand)):
+            return Address(Origin.UNKNOWN)
+        base_address = self.address_of(operand, at)
+        return Address(base_address.origin, base_address.obj, base_address.path + (field_name,))
+
+    def _index_address(self, node: Node, at: int) -> Address:
+        operand = node.child_by_field_name("operand")
+        step = index_step(node.child_by_field_name("index"))
+        operand_type = self.type_of(operand)
+        if operand_type.kind in ("slice", "pointer"):
+            base = self.eval(operand, at)
+            return Address(base.origin, base.obj, base.path + (step,))
+        if operand_type.kind == "array" or self.is_aggregate(operand_type):
+            base_address = self.address_of(operand, at)
+            return Address(base_address.origin, base_address.obj, base_address.path + (step,))
+        return Address(Origin.UNKNOWN)
+
+    # ----- evaluation ----------------------------------------------------------------
+    def eval(self, node: Node | None, at: int) -> Value:
+        """The abstract value of ``node`` as evaluated at byte ``at``."""
+        node = unparen(node)
+        if node is None or self._depth > 40:
+            return UNKNOWN_VALUE
+        self._depth += 1
+        try:
+            handler = _EVAL_HANDLERS.get(node.type)
+            return handler(self, node, at) if handler else UNKNOWN_VALUE
+        finally:
+            self._depth -= 1
+
+    def _eval_identifier(self, node: Node, at: int) -> Value:
+        name = text(node)
+        if name == "nil" and not self.types.is_local(name):
+            return NIL_VALUE
+        if name in ("true", "false", "iota") and not self.types.is_local(name):
+            return SCALAR_VALUE
+        obj = self.storage_of(node)
+        if obj is None:
+            if name in self.package.symbols.funcs:
+                return Value(Origin.STATIC, form="func", node=node)
+            glob = self.package.symbols.globals.get(name)
+            if glob is not None and glob.is_const:
+                return self._constant(glob.value, node)
+            return UNKNOWN_VALUE
+        var_type = self.types.var_type(name, node)
+        if self.is_aggregate(var_type):
+            return Value(Origin.GLOBAL if obj.kind == "global" else Origin.GO, obj, (), "aggregate", node, at)
+        if obj.kind == "global":
+            return UNKNOWN_VALUE  # any function may have reassigned it
+        return self.load(obj, (), at, node)
+
+    def _constant(self, value: Node | None, node: Node) -> Value:
+        kind = self.type_of(value)
+        if kind.kind == "basic" and kind.name == "string":
+            return Value(Origin.STATIC, form="string", node=node)
+        return SCALAR_VALUE
+
+    def _eval_unary(self, node: Node, at: int) -> Value:
+        operator = text(node.child_by_field_name("operator"))
+        operand = node.child_by_field_name("operand")
+        if operator == "&":
+            address = self.address_of(operand, at)
+            if address.origin is Origin.UNKNOWN:
+                return UNKNOWN_VALUE
+            return Value(address.origin, address.obj, address.path, "pointer", node)
+        if operator == "*":
+            pointer = self.eval(operand, at)
+            if pointer.origin not in (Origin.GO, Origin.GLOBAL) or pointer.obj is None:
+                return self._foreign_load(pointer, node)
+            if self.is_aggregate(self.types.type_of(node)):
+                return Value(pointer.origin, pointer.obj, pointer.path, "aggregate", node, at)
+            return self.load(pointer.obj, pointer.path, at, node)
+        if operator == "<-":
+            return UNKNOWN_VALUE
+        return SCALAR_VALUE
+
+    def _foreign_load(self, base: Value, node: Node) -> Value:
+        """Loading through C or mmap memory yields C memory (or plain data)."""
+        if not base.is_foreign:
+            return UNKNOWN_VALUE
+        loaded = self.type_of(node)
+        if self.is_aggregate(loaded):
+            return Value(base.origin, None, (), "aggregate", node)
+        if loaded.kind in ("pointer", "unsafe-pointer", "slice"):
+            return Value(Origin.C, form=_REFERENCE_FORMS[loaded.kind], node=node)
+        return SCALAR_VALUE if loaded.kind in ("basic", "c") else UNKNOWN_VALUE
+
+    def _eval_selector(self, node: Node, at: int) -> Value:
+        name = c_name(node)
+        if name is not None:
+            return self._c_global(name, node)
+        operand = node.child_by_field_name("operand")
+        if operand is not None and operand.type == "identifier" and text(operand) in self.file.imports \
+                and not self.types.is_local(text(operand)):
+            return UNKNOWN_VALUE
+        address = self._selector_address(node, at)
+        return self._load_address(address, node, at)
+
+    def _c_global(self, name: str, node: Node) -> Value:
+        glob = self.package.c.globals.get(name)
+        if glob is not None and glob.pointer_depth:
+            return Value(Origin.C, form="pointer", node=node)
+        return SCALAR_VALUE if glob is not None else UNKNOWN_VALUE
+
+    def _load_address(self, address: Address, node: Node, at: int) -> Value:
+        if address.origin in (Origin.C, Origin.MMAP):
+            return self._foreign_load(Value(address.origin), node)
+        if address.obj is None or address.origin not in (Origin.GO, Origin.GLOBAL):
+            return UNKNOWN_VALUE
+        if self.is_aggregate(self.types.type_of(node)):
+            return Value(address.origin, address.obj, address.path, "aggregate", node, at)
+        if address.obj.kind == "global":
+            return UNKNOWN_VALUE
+        return self.load(address.obj, address.path, at, node)
+
+    def _eval_index(self, node: Node, at: int) -> Value:
+        operand_type = self.type_of(node.child_by_field_name("operand"))
+        if operand_type.kind == "map":
+            return UNKNOWN_VALUE
+        if operand_type.kind == "basic":
+            return SCALAR_VALUE  # indexing a string yields a byte
+        return self._load_address(self._index_address(node, at), node, at)
+
+    def _eval_slice(self, node: Node, at: int) -> Value:
+        operand = node.child_by_field_name("operand")
+        operand_type = self.type_of(operand)
+        if operand_type.kind == "array":
+            address = self.address_of(operand, at)
+            if address.origin is Origin.UNKNOWN:
+                return UNKNOWN_VALUE
+            return Value(address.origin, address.obj, address.path, "slice", node)
+        base = self.eval(operand, at)
+        form = "string" if operand_type.kind == "basic" else "slice"
+        return base.with_form(form, node) if base.origin is not Origin.UNKNOWN else base
+
+    def _eval_composite(self, node: Node, at: int) -> Value:
+        literal_type = self.type_of(node)
+        obj = self._alloc(node)
+        if literal_type.kind in ("slice", "map"):
+            return Value(Origin.GO, obj, (), literal_type.kind, node)
+        return Value(Origin.GO, obj, (), "aggregate", node, node.start_byte)
+
+    def _eval_func_literal(self, node: Node, at: int) -> Value:
+        body = node.child_by_field_name("body")
+        captures = any(n.type == "identifier" and self._declared_outside(n, node) for n in walk(body)) \
+            if body is not None else False
+        return Value(Origin.GO if captures else Origin.STATIC, self._alloc(node, "closure"), (), "func", node)
+
+    def _declared_outside(self, ident: Node, literal: Node) -> bool:
+        declared = self.types.declaration_of(text(ident), ident)
+        return declared is not None and not literal.start_byte <= declared < literal.end_byte
+
+    def _eval_binary(self, node: Node, at: int) -> Value:
+        result = self.types.type_of(node)
+        if not (result.kind == "basic" and result.name == "string"):
+            return SCALAR_VALUE
+        left = self.eval(node.child_by_field_name("left"), at)
+        right = self.eval(node.child_by_field_name("right"), at)
+        if left.origin is Origin.STATIC and right.origin is Origin.STATIC:
+            return Value(Origin.STATIC, form="string", node=node)
+        return Value(Origin.GO, self._alloc(node), (), "string", node)
+
+    def _eval_string_literal(self, node: Node, at: int) -> Value:
+        return Value(Origin.STATIC, form="string", node=node)
+
+    def _eval_scalar(self, node: Node, at: int) -> Value:
+        return SCALAR_VALUE
+
+    def _eval_call(self, node: Node, at: int) -> Value:
+        func, args = call_parts(node)
+        func = unparen(func)
+        if func is None:
+            return UNKNOWN_VALUE
+        name = c_name(func)
+        if name is not None:
+            return self._eval_c_call(name, node, args, at)
+        if self.types._is_type_expression(func):
+            return self._eval_conversion(type_from_node(func), node, args, at)
+        if func.type == "identifier" and not self.types.is_local(text(func)):
+            builtin = self._eval_builtin(text(func), node, args, at)
+            if builtin is not None:
+                return builtin
+        qualified = self._qualified(func)
+        if qualified in _UNSAFE_PASSTHROUGH and args:
+            return self.eval(args[0], at).with_form(_UNSAFE_PASSTHROUGH[qualified], node)
+        return self._eval_other_call(node)
+
+    def _qualified(self, func: Node) -> str:
+        if func.type != "selector_expression":
+            return ""
+        operand = unparen(func.child_by_field_name("operand"))
+        if operand is None or operand.type != "identifier" or self.types.is_local(text(operand)):
+            return ""
+        package = self.file.imports.get(text(operand))
+        return f"{package}.{text(func.child_by_field_name('field'))}" if package else ""
+
+    def _eval_c_call(self, name: str, node: Node, args: list[Node], at: int) -> Value:
+        if name in ("GoString", "GoStringN"):
+            return Value(Origin.GO, self._alloc(node), (), "string", node)
+        if name == "GoBytes":
+            return Value(Origin.GO, self._alloc(node), (), "slice", node)
+        if name in C_ALLOCATORS:
+            return Value(Origin.C, form="pointer", node=node)
+        function = self.package.c.function(name)
+        if function is not None:
+            pointer = function.returns_pointer or self.package.c.is_pointer_type(function.return_type)
+            return Value(Origin.C, form="pointer", node=node) if pointer else SCALAR_VALUE
+        if name in CGO_BUILTIN_RESULTS or len(args) != 1:
+            return UNKNOWN_VALUE
+        # C.T(x): a conversion to a C type.
+        return self._eval_conversion(GoType("c", name), node, args, at)
+
+    def _eval_conversion(self, target: GoType, node: Node, args: list[Node], at: int) -> Value:
+        if not args:
+            return UNKNOWN_VALUE
+        target = self.types.underlying(target)
+        if target.kind == "c" and self.package.c.is_pointer_type(target.name):
+            return self.eval(args[0], at).with_form("pointer", node)
+        form = _REFERENCE_FORMS.get(target.kind)
+        if form is not None:
+            source = self.eval(args[0], at)
+            return source.with_form(form, node) if source.origin is not Origin.UNKNOWN else source
+        if target.kind == "basic" and target.name == "string":
+            source = self.eval(args[0], at)
+            if source.origin is Origin.STATIC:
+                return source
+            return Value(Origin.GO, self._alloc(node), (), "string", node)
+        if self.is_aggregate(target):
+            return self.eval(args[0], at)
+        return SCALAR_VALUE
+
+    def _eval_builtin(self, name: str, node: Node, args: list[Node], at: int) -> Value | None:
+        if name == "new":
+            return Value(Origin.GO, self._alloc(node), (), "pointer", node)
+        if name == "make" and args:
+            made = self.types.underlying(type_from_node(args[0]))
+            return Value(Origin.GO, self._alloc(node), (), _REFERENCE_FORMS.get(made.kind, "slice"), node)
+        if name in ("len", "cap", "copy", "complex", "real", "imag", "min", "max"):
+            return SCALAR_VALUE
+        if name == "append":
+            return UNKNOWN_VALUE  # may reallocate: the model does not follow it
+        return None
+
+    def _eval_other_call(self, node: Node) -> Value:
+        result = self.type_of(node)
+        if result.kind == "basic" and result.name == "string":
+            return Value(Origin.GO, self._alloc(node), (), "string", node)
+        if result.kind in ("map", "chan"):
+            return Value(Origin.GO, self._alloc(node), (), result.kind, node)
+        if result.kind == "basic":
+            return SCALAR_VALUE
+        return UNKNOWN_VALUE
+
+    def _eval_tuple_item(self, item: TupleItem, at: int) -> Value:
+        func, _ = call_parts(item.call)
+        func = unparen(func)
+        if func is not None and self._qualified(func) in MMAP_FUNCS and item.index == 0:
+            return Value(Origin.MMAP, form="slice", node=item.call)
+        return UNKNOWN_VALUE
+
+    # ----- loads and contents ---------------------------------------------------------
+    def load(self, obj: Obj, path: tuple[str, ...], at: int, node: Node | None = None) -> Value:
+        """The value in the slot ``path`` of ``obj`` at byte ``at``: the last store covering it."""
+        best: tuple[Store, tuple[str, ...]] | None = None
+        for address, store in self.stores_into(obj):
+            if store.pos > at or not _is_prefix(address.path, path):
+                continue
+            if best is None or store.pos >= best[0].pos:
+                best = (store, address.path)
+        if best is None:
+            return NIL_VALUE if obj.kind == "alloc" else UNKNOWN_VALUE
+        store, store_path = best
+        return self._value_within(store.rhs, path[len(store_path):], store.pos)
+
+    def _value_within(self, rhs: StoreValue, rest: tuple[str, ...], at: int) -> Value:
+        """The value at ``rest`` inside a stored right-hand side."""
+        if rhs is None:
+            return NIL_VALUE
+        if isinstance(rhs, str):
+            return UNKNOWN_VALUE
+        if isinstance(rhs, TupleItem):
+            return self._eval_tuple_item(rhs, at) if not rest else UNKNOWN_VALUE
+        if not rest:
+            return self.eval(rhs, at)
+        literal = unparen(rhs)
+        if literal is not None and literal.type == "composite_literal":
+            for step, element in self.literal_elements(literal):
+                if _overlaps(step, rest[0]):
+                    return self._value_within(element, rest[1:], at)
+            return NIL_VALUE
+        value = self.eval(rhs, at)
+        if value.form == "aggregate" and value.obj is not None:
+            return self.load(value.obj, value.path + rest, value.at)
+        return UNKNOWN_VALUE
+
+    def literal_elements(self, literal: Node) -> Iterator[tuple[str, Node]]:
+        """(path step, element value) of a composite literal: field names or ``[k]``."""
+        literal_type = self.type_of(literal)
+        body = literal.child_by_field_name("body")
+        if body is None or literal_type.kind == "map":
+            return
+        names = self._field_names(literal_type)
+        position = 0
+        for element in body.named_children:
+            if element.type == "keyed_element":
+                key_node, value_node = element.named_children[0], element.named_children[-1]
+                key = text(key_node)
+                step = key if names else f"[{key}]" if key.isdigit() else WILDCARD
+                yield step, _element_value(value_node)
+                if key.isdigit():
+                    position = int(key) + 1
+            elif element.type == "literal_element":
+                step = names[position] if position < len(names) else f"[{position}]"
+                yield step, _element_value(element)
+                position += 1
+
+    def _field_names(self, t: GoType) -> list[str]:
+        if t.kind == "struct":
+            return [name for name, _ in t.fields]
+        if t.kind == "c":
+            record = self.package.c.record(t.name)
+            return [m.name for m in record.members] if record is not None else []
+        return []
+
+    def contents(self, obj: Obj, region: tuple[str, ...], at: int) -> Iterator[Leaf]:
+        """The reference-holding values stored in ``obj`` within ``region`` as of byte ``at``."""
+        candidates = [(a, s) for a, s in self.stores_into(obj)
+                      if s.pos <= at and (_is_prefix(a.path, region) or _is_prefix(region, a.path))]
+        for address, store in candidates:
+            for leaf in self.expand(store.rhs, address.path, region, store):
+                if not self._killed(leaf.path, store, candidates):
+                    yield leaf
+
+    def expand(self, rhs: StoreValue, path: tuple[str, ...], region: tuple[str, ...],
+                store: Store) -> Iterator[Leaf]:
+        if rhs is None or isinstance(rhs, str):
+            return
+        if isinstance(rhs, TupleItem):
+            yield Leaf(path, self._eval_tuple_item(rhs, store.pos), store)
+            return
+        node = unparen(rhs)
+        if node is not None and node.type == "composite_literal" \
+                and (store.lhs == node or self.is_aggregate(self.type_of(node))):
+            for step, element in self.literal_elements(node):
+                sub = path + (step,)
+                if _is_prefix(sub, region) or _is_prefix(region, sub):
+                    yield from self.expand(element, sub, region, store)
+            return
+        value = self.eval(rhs, store.pos)
+        if value.form == "aggregate" and value.obj is not None and self._depth < 30:
+            inner_region = region[len(path):] if _is_prefix(path, region) else ()
+            self._depth += 1
+            try:
+                for leaf in self.contents(value.obj, value.path + inner_region, value.at):
+                    rebased = path + leaf.path[len(value.path):]
+                    yield Leaf(rebased, leaf.value, leaf.store)
+            finally:
+                self._depth -= 1
+            return
+        yield Leaf(path, value, store)
+
+    @staticmethod
+    def _killed(path: tuple[str, ...], store: Store, candidates: list[tuple[Address, Store]]) -> bool:
+        """Whether a later store overwrote the whole slot ``path``."""
+        return any(later.pos > store.pos and WILDCARD not in address.path and _is_prefix(address.path, path)
+                   for address, later in candidates)
+
+    # ----- pinning --------------------------------------------------------------------
+    def is_pinned(self, value: Value, at: int) -> bool:
+        """Whether the object ``value`` points into was pinned before ``at`` and not unpinned since."""
+        if value.obj is None:
+            return False
+        for pin in self.pins:
+            if pin.arg is None or pin.pos > at or pin.deferred:
+                continue
+            pinned = self.eval(pin.arg, pin.pos)
+            if pinned.obj != value.obj:
+                continue
+            if not any(u.arg is None and u.pinner == pin.pinner and not u.deferred and pin.pos < u.pos < at
+                       for u in self.pins):
+                return True
+        return False
+
+    def run_position(self, call: Node) -> int:
+        """When a call's checks happen: after its arguments; deferred calls at the end of the function."""
+        node: Node | None = call.parent
+        while node is not None and node != self.func:
+            if node.type == "defer_statement":
+                return self.end
+            if node.type == "func_literal":
+                parent = node.parent
+                if parent is not None and parent.type == "call_expression" and parent.parent is not None \
+                        and parent.parent.type == "defer_statement":
+                    return self.end
+                return call.end_byte
+            node = node.parent
+        return call.end_byte
+
+
+def index_step(index: Node | None) -> str:
+    index = unparen(index)
+    if index is not None and index.type == "int_literal" and text(index).isdigit():
+        return f"[{int(text(index))}]"
+    return WILDCARD
+
+
+def _element_value(element: Node) -> Node:
+    inner = element.named_children[0] if element.named_children else element
+    if inner.type == "literal_value":
+        return element  # an elided composite literal (`{...}` inside `[]T{...}`): treated as unknown
+    return inner
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or (a.startswith("[") and b.startswith("[") and WILDCARD in (a, b))
+
+
+def _is_prefix(prefix: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    return len(prefix) <= len(path) and all(_overlaps(a, b) for a, b in zip(prefix, path, strict=False))
+
+
+def _short(source: str, limit: int = 40) -> str:
+    source = " ".join(source.split())
+    return source if len(source) <= limit else source[: limit - 3] + "..."
+
+
+_UNSAFE_PASSTHROUGH = {
+    "unsafe.Slice": "slice",
+    "unsafe.SliceData": "pointer",
+    "unsafe.String": "string",
+    "unsafe.StringData": "pointer",
+    "unsafe.Add": "pointer",
+}
+
+_EVAL_HANDLERS = {
+    "identifier": FunctionMemory._eval_identifier,
+    "unary_expression": FunctionMemory._eval_unary,
+    "selector_expression": FunctionMemory._eval_selector,
+    "index_expression": FunctionMemory._eval_index,
+    "slice_expression": FunctionMemory._eval_slice,
+    "composite_literal": FunctionMemory._eval_composite,
+    "func_literal": FunctionMemory._eval_func_literal,
+    "binary_expression": FunctionMemory._eval_binary,
+    "call_expression": FunctionMemory._eval_call,
+    "type_conversion_expression": lambda self, node, at: self._eval_conversion(
+        type_from_node(node.child_by_field_name("type")), node, [node.child_by_field_name("operand")], at),
+    "interpreted_string_literal": FunctionMemory._eval_string_literal,
+    "raw_string_literal": FunctionMemory._eval_string_literal,
+    "int_literal": FunctionMemory._eval_scalar,
+    "float_literal": FunctionMemory._eval_scalar,
+    "rune_literal": FunctionMemory._eval_scalar,
+    "imaginary_literal": FunctionMemory._eval_scalar,
+    "true": FunctionMemory._eval_scalar,
+    "false": FunctionMemory._eval_scalar,
+    "nil": lambda self, node, at: NIL_VALUE,
+}
+
+
+def function_memories(package: Package) -> list[FunctionMemory]:
+    """A FunctionMemory for every function and method with a body in the reported files."""
+    memories: list[FunctionMemory] = []
+    for file in package.files:
+        if not package.reports_on(file):
+            continue
+        for decl in file.root.named_children:
+            if decl.type in ("function_declaration", "method_declaration") \
+                    and decl.child_by_field_name("body") is not None:
+                memories.append(FunctionMemory(LocalTypes(package, file, decl)))
+    return memories
+
+
+def enclosing_function(node: Node) -> Node | None:
+    """The top-level function or method declaration containing ``node``."""
+    current: Node | None = node
+    found: Node | None = None
+    while current is not None:
+        if current.type in ("function_declaration", "method_declaration"):
+            found = current
+        current = current.parent
+    return found

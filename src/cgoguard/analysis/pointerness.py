@@ -1,0 +1,336 @@
+"""Does the memory the runtime checks hold unpinned Go pointers? Following cgo exactly.
+
+cmd/cgo decides per argument *whether* the runtime checks it (``needsPointerCheck``: the C
+parameter type must be a pointer to something that may hold a pointer; ``void *`` always
+is) and *what* it checks (``checkIndex``/``checkAddr``/``checkSlice``, looking through type
+conversions and ``unsafe.SliceData``):
+
+* ``&x[i]`` — the whole array or slice backing array ``x``;
+* ``&x`` and ``&x.f`` — just the addressed variable or field;
+* ``x[i:j]`` — just that slice;
+* anything else — the whole Go allocation the pointer points into; a pointer into a Go
+  package variable that holds pointers always fails (the runtime cannot tell its extent);
+* ``unsafe.StringData`` results are never checked.
+
+Inside the checked memory, any Go pointer (pointer, slice, string data, closure, interface
+data) to unpinned Go memory is an error, and maps and channels always are. Strings and
+functions in read-only data are not Go pointers to the runtime, so they pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tree_sitter import Node
+
+from cgoguard.analysis.memory import FunctionMemory, Leaf, Obj, Origin, Value
+from cgoguard.cfront.model import CModel, CParam
+from cgoguard.gofront.syntax import c_name, call_parts, text, unparen
+from cgoguard.gofront.types import GoType
+
+_GO_SCALAR_TYPES = frozenset(
+    "bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string "
+    "uint uint8 uint16 uint32 uint64 uintptr".split())
+_TYPE_LITERALS = frozenset({"array_type", "slice_type", "struct_type", "function_type", "interface_type",
+                            "map_type", "channel_type", "implicit_length_array_type"})
+_CAN_NEVER_PIN = frozenset({"map", "chan"})
+
+
+class CheckMode(StrEnum):
+    ELEMENT = "element"  # &x, &x.f: only the addressed memory
+    ARRAY = "array"  # &x[i]: the whole array / backing array
+    SLICE = "slice"  # x[i:j]: that slice
+    OBJECT = "object"  # anything else: the whole allocation
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The memory the runtime checks for one argument."""
+
+    mode: CheckMode
+    obj: Obj
+    region: tuple[str, ...]
+    value: Value  # the argument's (stripped) value, for messages
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A Go pointer where the rules forbid one."""
+
+    slot: str  # "field p", "element [1]", "the variable itself"
+    what: str  # "a Go pointer to new(C.int) (line 12)"
+    kind: str  # pointer | slice | string | map | chan | func | iface | global
+    node: Node | None  # where the offending value was stored, when known
+
+
+# ----- C types --------------------------------------------------------------------------
+def c_type_has_pointers(model: CModel, type_name: str, depth: int = 0) -> bool:
+    """Whether a C type (by value) holds a pointer: pointer members, nested records, typedefs."""
+    if depth > 16:
+        return False
+    if model.is_pointer_type(type_name):
+        return True
+    record = model.record(type_name.replace("struct ", "struct_").replace("union ", "union_"))
+    if record is None:
+        typedef = model.typedefs.get(type_name)
+        return typedef is not None and c_type_has_pointers(model, typedef.type, depth + 1)
+    return any(member.is_pointer or c_type_has_pointers(model, member.type, depth + 1)
+               for member in record.members)
+
+
+def c_param_is_checked(model: CModel, param: CParam) -> bool:
+    """cgo's ``needsPointerCheck`` for a declared C parameter."""
+    depth, base = param.pointer_depth, param.type
+    if param.is_function_pointer:
+        return False
+    typedef_depth, base = _resolve_typedef_pointers(model, base)
+    depth += typedef_depth
+    if depth == 0:
+        return False  # by-value parameters are not pointer-checked as a whole
+    if depth >= 2 or base == "void":
+        return True
+    return c_type_has_pointers(model, base)
+
+
+def _resolve_typedef_pointers(model: CModel, base: str) -> tuple[int, str]:
+    depth = 0
+    for _ in range(16):
+        typedef = model.typedefs.get(base)
+        if typedef is None or typedef.type.startswith(("struct ", "union ")) and not typedef.pointer_depth:
+            break
+        depth += typedef.pointer_depth
+        base = typedef.type
+    return depth, base
+
+
+# ----- Go types -------------------------------------------------------------------------
+def go_type_has_pointers(memory: FunctionMemory, t: GoType, depth: int = 0) -> bool:
+    """Whether values of a Go type can hold pointers (``uintptr`` cannot)."""
+    t = memory.types.underlying(t)
+    if depth > 16:
+        return True
+    match t.kind:
+        case "basic":
+            return t.name in ("string", "error", "any")
+        case "pointer" | "unsafe-pointer" | "slice" | "map" | "chan" | "func" | "interface":
+            return True
+        case "array":
+            return t.elem is not None and go_type_has_pointers(memory, t.elem, depth + 1)
+        case "struct":
+            return any(go_type_has_pointers(memory, ft, depth + 1) for _, ft in t.fields)
+        case "c":
+            return c_type_has_pointers(memory.package.c, t.name)
+        case "named":
+            return True  # declared in another package: assume the worst
+    return False
+
+
+def global_holds_pointers(memory: FunctionMemory, obj: Obj) -> bool:
+    """A package variable whose type has pointers lives in data/bss, which the runtime rejects."""
+    return go_type_has_pointers(memory, memory.types.var_type(obj.name))
+
+
+# ----- what the runtime checks -------------------------------------------------------------
+def strip_conversions(memory: FunctionMemory, arg: Node) -> tuple[Node, bool]:
+    """Look through type conversions and unsafe.SliceData as cgo does.
+
+    Returns the inner expression and whether an ``unsafe.StringData`` call was seen (such
+    arguments are never checked).
+    """
+    node = unparen(arg) or arg
+    while node.type in ("call_expression", "type_conversion_expression"):
+        if node.type == "type_conversion_expression":
+            if not _cgo_is_type(memory, node.child_by_field_name("type")):
+                break
+            inner = node.child_by_field_name("operand")
+        else:
+            func, args = call_parts(node)
+            if len(args) != 1 or func is None:
+                break
+            qualified = text(unparen(func))
+            if qualified == "unsafe.StringData" and not memory.types.is_local("unsafe"):
+                return node, True
+            if qualified != "unsafe.SliceData" and not _cgo_is_type(memory, func):
+                break
+            inner = args[0]
+        node = unparen(inner) or inner
+    return node, False
+
+
+def _cgo_is_type(memory: FunctionMemory, node: Node | None) -> bool:
+    """cgo's conservative ``isType``: package-local named types do not count."""
+    node = unparen(node)
+    if node is None:
+        return False
+    if node.type in ("pointer_type",):
+        return _cgo_is_type(memory, node.named_children[-1] if node.named_children else None)
+    if node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "*":
+        return _cgo_is_type(memory, node.child_by_field_name("operand"))
+    if node.type in _TYPE_LITERALS:
+        return True
+    if node.type in ("qualified_type", "selector_expression"):
+        return text(node) == "unsafe.Pointer" or c_name(node) is not None
+    if node.type in ("identifier", "type_identifier"):
+        return text(node) in _GO_SCALAR_TYPES
+    return False
+
+
+def checked_memory(memory: FunctionMemory, arg: Node, at: int) -> Checked | None:
+    """What the runtime checks for a pointer-checked argument, or None when nothing provable."""
+    inner, string_data = strip_conversions(memory, arg)
+    if string_data:
+        return None
+    if inner.type == "unary_expression" and text(inner.child_by_field_name("operator")) == "&":
+        operand = unparen(inner.child_by_field_name("operand"))
+        if operand is not None and operand.type == "index_expression":
+            return _checked_array(memory, operand, inner, at)
+        value = memory.eval(inner, at)
+        return _checked(CheckMode.ELEMENT, value)
+    value = memory.eval(inner, at)
+    if inner.type == "slice_expression":
+        return _checked(CheckMode.SLICE, value)
+    if value.obj is None or value.origin not in (Origin.GO, Origin.GLOBAL):
+        return None
+    return Checked(CheckMode.OBJECT, value.obj, (), value)
+
+
+def _checked(mode: CheckMode, value: Value) -> Checked | None:
+    if value.obj is None or value.origin not in (Origin.GO, Origin.GLOBAL):
+        return None
+    return Checked(mode, value.obj, value.path, value)
+
+
+def _checked_array(memory: FunctionMemory, index: Node, address: Node, at: int) -> Checked | None:
+    operand = index.child_by_field_name("operand")
+    operand_type = memory.type_of(operand)
+    if operand_type.kind in ("slice", "pointer"):
+        base = memory.eval(operand, at)
+    elif operand_type.kind == "array":
+        found = memory.address_of(operand, at)
+        base = Value(found.origin, found.obj, found.path)
+    else:
+        return None
+    if base.obj is None or base.origin not in (Origin.GO, Origin.GLOBAL):
+        return None
+    return Checked(CheckMode.ARRAY, base.obj, base.path, memory.eval(address, at))
+
+
+def argument_violation(memory: FunctionMemory, checked: Checked, run_at: int) -> Violation | None:
+    """The first unpinned Go pointer in the checked memory as the call runs at ``run_at``."""
+    if checked.obj.kind == "global" and checked.mode is CheckMode.OBJECT:
+        if global_holds_pointers(memory, checked.obj):
+            return Violation("the pointer itself", f"an address inside {checked.obj.describe()}, which "
+                             "holds pointers (the runtime cannot tell where that variable ends)", "global", None)
+        return None
+    for leaf in memory.contents(checked.obj, checked.region, run_at):
+        found = leaf_violation(memory, leaf, run_at, allow_globals=checked.mode is CheckMode.OBJECT)
+        if found is not None:
+            return found
+    return None
+
+
+def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, allow_globals: bool) -> Violation | None:
+    """Whether one stored value is a Go pointer the rules forbid there."""
+    value = leaf.value
+    node = leaf.store.stmt if leaf.store is not None else None
+    if value.origin is Origin.GLOBAL and value.obj is not None and value.form != "aggregate":
+        if allow_globals or not global_holds_pointers(memory, value.obj):
+            return None
+        return Violation(describe_slot(leaf.path), f"a pointer into {value.obj.describe()}, which holds "
+                         "pointers (the runtime cannot tell where that variable ends)", "global", node)
+    if value.origin is not Origin.GO or value.form == "aggregate":
+        return None
+    if value.form not in _CAN_NEVER_PIN and memory.is_pinned(value, at):
+        return None
+    return Violation(describe_slot(leaf.path), describe_value(value), value.form, node)
+
+
+def value_violation(memory: FunctionMemory, value: Value, at: int) -> Violation | None:
+    """Whether a value (a returned or stored one) is or holds an unpinned Go pointer."""
+    if value.form == "aggregate":
+        if value.obj is None or value.origin not in (Origin.GO, Origin.GLOBAL):
+            return None
+        for leaf in memory.contents(value.obj, value.path, value.at):
+            rebased = Leaf(leaf.path[len(value.path):], leaf.value, leaf.store)
+            found = leaf_violation(memory, rebased, at, allow_globals=False)
+            if found is not None:
+                return found
+        return None
+    return leaf_violation(memory, Leaf((), value, None), at, allow_globals=False)
+
+
+def describe_slot(path: tuple[str, ...]) -> str:
+    if not path:
+        return "the value itself"
+    rendered = "".join(step if step.startswith("[") else f".{step}" for step in path).lstrip(".")
+    rendered = rendered.replace("[]", "[i]")
+    return f"element {rendered}" if path[0].startswith("[") else f"field {rendered}"
+
+
+def describe_value(value: Value) -> str:
+    noun = {"pointer": "a Go pointer", "slice": "a Go slice", "string": "a Go string (heap data)",
+            "map": "a Go map", "chan": "a Go channel", "func": "a Go closure",
+            "iface": "a Go interface value"}.get(value.form, "a Go pointer")
+    if value.obj is None:
+        return noun
+    if value.form == "pointer":
+        return f"{noun} to {value.obj.describe()}"
+    return f"{noun} from {value.obj.describe()}"
+
+
+# ----- C calls ------------------------------------------------------------------------------
+_CGO_HELPERS = frozenset({"CString", "CBytes", "GoString", "GoStringN", "GoBytes"})
+
+
+@dataclass(frozen=True)
+class CCall:
+    node: Node
+    name: str
+    args: list[Node]
+
+
+def c_calls(memory: FunctionMemory) -> list[CCall]:
+    """Calls of C functions in the function (cgo helpers and C type conversions excluded)."""
+    from cgoguard.gofront.syntax import walk
+
+    calls: list[CCall] = []
+    model = memory.package.c
+    for node in walk(memory.func):
+        if node.type != "call_expression":
+            continue
+        func, args = call_parts(node)
+        name = c_name(func)
+        if name is None or name in _CGO_HELPERS:
+            continue
+        if model.function(name) is None and _names_c_type(model, name):
+            continue
+        calls.append(CCall(node, name, args))
+    return calls
+
+
+def _names_c_type(model: CModel, name: str) -> bool:
+    return name in model.typedefs or name.startswith(("struct_", "union_", "enum_", "sizeof_")) \
+        or name in _C_SCALAR_NAMES
+
+
+_C_SCALAR_NAMES = frozenset(
+    "char schar uchar short ushort int uint long ulong longlong ulonglong float double size_t ssize_t "
+    "uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t".split())
+
+
+def argument_is_checked(memory: FunctionMemory, call: CCall, index: int) -> bool:
+    """Whether cgo inserts a pointer check for argument ``index`` of ``call``."""
+    arg = unparen(call.args[index])
+    if arg is not None and arg.type == "nil":
+        return False
+    function = memory.package.c.function(call.name)
+    if function is not None and index < len(function.params):
+        return c_param_is_checked(memory.package.c, function.params[index])
+    # No declaration the scanner can see: judge from the Go type of the argument.
+    arg_type = memory.type_of(call.args[index])
+    if arg_type.kind == "unsafe-pointer":
+        return True
+    if arg_type.kind == "pointer" and arg_type.elem is not None:
+        return go_type_has_pointers(memory, arg_type.elem)
+    return False

@@ -1,0 +1,93 @@
+"""Go pointer to Go memory that holds unpinned Go pointers passed to C.
+
+## What it finds
+
+An argument of a C call that points to Go memory which, when the call runs, holds a Go
+pointer to unpinned Go memory: `unsafe.Pointer(&m)` of a map, channel, closure, interface,
+heap string or slice; `&x`, `&x.f`, `&s[0]`, `unsafe.SliceData(s)` or a plain pointer whose
+checked memory holds such pointers; Go-allocated C structs whose pointer fields were set to
+Go memory (`&C.holder{p: new(C.int)}`). It follows cgo's rules exactly: for `&x.f` only that
+field is checked, for `&s[0]` the whole backing array, for any other pointer the whole
+allocation; `uintptr` fields are not pointers; results of `C.CString`, `C.CBytes` and
+`C.malloc` are C memory; memory pinned with `runtime.Pinner` before the call is allowed;
+parameters whose C type cannot hold pointers (`int *`) are not checked. A deferred call is
+judged with the values it sees when it runs. Reported at the C call.
+
+## Why it matters
+
+The garbage collector does not scan C's view of memory. If C can reach a Go pointer that is
+not pinned, the object behind it may be freed or reused while C still follows it. The
+runtime's default check (`cgocheck=1`) panics with `argument of cgo function has Go pointer
+to unpinned Go pointer` — but only on the paths your tests happen to run.
+
+## Example
+
+```go
+i := 0
+s := []unsafe.Pointer{nil, unsafe.Pointer(&i)}
+C.use_table(&s[0]) // the whole backing array is checked: s[1] is a Go pointer
+```
+
+## Fix
+
+Copy the data into C memory (`C.malloc`) and pass that, pass an integer `cgo.Handle`
+instead of a Go pointer, or pin every Go object the memory points to with `runtime.Pinner`
+before the call (and `Unpin` after C is done with it).
+"""
+
+from __future__ import annotations
+
+from cgoguard.analysis.memory import FunctionMemory, function_memories
+from cgoguard.analysis.pointerness import (
+    CheckMode,
+    argument_is_checked,
+    argument_violation,
+    c_calls,
+    checked_memory,
+)
+from cgoguard.findings import Severity
+from cgoguard.rules.base import RuleContext, RuleMeta
+
+META = RuleMeta(
+    id="CG201",
+    name="go-pointer-to-go-pointer",
+    category="go-pointer-to-go-pointer",
+    severity=Severity.ERROR,
+    title="C call argument points to Go memory holding unpinned Go pointers",
+)
+
+_SCOPE = {
+    CheckMode.ELEMENT: "the addressed memory",
+    CheckMode.ARRAY: "the whole array it indexes",
+    CheckMode.SLICE: "the slice",
+    CheckMode.OBJECT: "the whole Go allocation",
+}
+
+
+def check(ctx: RuleContext) -> None:
+    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+        _check_function(ctx, memory)
+
+
+def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
+    for call in c_calls(memory):
+        run_at = memory.run_position(call.node)
+        for index, arg in enumerate(call.args):
+            if not argument_is_checked(memory, call, index):
+                continue
+            checked = checked_memory(memory, arg, call.node.start_byte)
+            if checked is None:
+                continue
+            violation = argument_violation(memory, checked, run_at)
+            if violation is None:
+                continue
+            deferred = " when the deferred call runs" if run_at != call.node.end_byte else ""
+            fix = ("pass a cgo.Handle instead (maps and channels can never be pinned)"
+                   if violation.kind in ("map", "chan") else
+                   "pin the pointed-to object with runtime.Pinner before the call, or copy the data into C memory")
+            message = (f"argument {index + 1} of C.{call.name} points to Go memory holding an unpinned Go "
+                       f"pointer{deferred}: {violation.slot} of {checked.obj.describe()} holds {violation.what} "
+                       f"(the runtime checks {_SCOPE[checked.mode]}); {fix}")
+            related = [ctx.related(memory.file, violation.node, "the Go pointer is stored here")] \
+                if violation.node is not None else None
+            ctx.report(META, memory.file, arg, message, related=related)

@@ -1,0 +1,87 @@
+"""Unpinned Go pointer written into C memory or mmap memory.
+
+## What it finds
+
+A store that writes a Go pointer into memory the Go garbage collector does not manage:
+memory from `C.malloc`/`C.calloc` or returned by a C function, a `*C.T` loaded from such
+memory, or memory from `syscall.Mmap`/`unix.Mmap`. Pointers, heap strings, slices, maps,
+closures and interface data all count, also inside arrays and structs assigned as a whole
+(`p.a = [10]*C.char{new(C.char)}`, `*dst = *src`) and in `copy()` of pointer-holding
+slices into such memory. Pointers pinned with `runtime.Pinner` before the store (and not
+unpinned yet) are allowed, and so are C pointers stored into C memory. Reported at the write.
+
+## Why it matters
+
+The garbage collector cannot see pointers held in C memory: the Go object may be freed (and
+its memory reused) while C memory still points to it. The runtime only notices when the
+program is built with `GOEXPERIMENT=cgocheck2`, where such a write is a fatal error
+(`unpinned Go pointer stored into non-Go memory`); normal builds corrupt memory silently.
+
+## Example
+
+```go
+slot := C.new_slot()        // char ** from C
+*slot = (*C.char)(C.CBytes(data)) // fine: C memory
+*slot = new(C.char)         // Go pointer stored into C memory
+```
+
+## Fix
+
+Store C memory instead (copy the data with `C.CBytes`/`C.malloc`), store an integer
+`cgo.Handle` and look the Go value up when C calls back, or pin the object with
+`runtime.Pinner` before the store and `Unpin` it only after C no longer uses it.
+"""
+
+from __future__ import annotations
+
+from cgoguard.analysis.memory import Address, FunctionMemory, Origin, Store, function_memories
+from cgoguard.analysis.pointerness import Violation, describe_slot, leaf_violation
+from cgoguard.findings import Severity
+from cgoguard.rules.base import RuleContext, RuleMeta
+
+META = RuleMeta(
+    id="CG202",
+    name="go-pointer-stored-in-c-memory",
+    category="go-pointer-stored-in-c-memory",
+    severity=Severity.ERROR,
+    title="Go pointer written into C or mmap memory",
+)
+
+_FOREIGN = {Origin.C: "C memory", Origin.MMAP: "memory mapped with Mmap"}
+
+
+def check(ctx: RuleContext) -> None:
+    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+        for address, store in memory.resolved_stores:
+            if address.origin in _FOREIGN:
+                _check_store(ctx, memory, address, store)
+
+
+def _check_store(ctx: RuleContext, memory: FunctionMemory, address: Address, store: Store) -> None:
+    violation = _stored_go_pointer(memory, store)
+    if violation is None:
+        return
+    where = _FOREIGN[address.origin]
+    what = f"copies {violation.what} ({violation.slot} of the source slice)" if store.is_copy else (
+        f"writes {violation.what}" + (f" ({violation.slot} of the stored value)" if violation.slot != "the value "
+                                      "itself" else ""))
+    message = (f"store into {where}: this {'copy' if store.is_copy else 'assignment'} {what} where the garbage "
+               "collector cannot see it; store C memory or a cgo.Handle instead, or pin the object with "
+               "runtime.Pinner before the store and unpin it after C is done")
+    ctx.report(META, memory.file, store.stmt, message)
+
+
+def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None:
+    at = store.stmt.end_byte - 1  # after the right-hand side, before the store itself
+    if store.is_copy:
+        source = memory.eval(store.rhs, at)  # type: ignore[arg-type]
+        if source.origin is not Origin.GO or source.obj is None:
+            return None
+        leaves = memory.contents(source.obj, source.path, at)
+    else:
+        leaves = memory.expand(store.rhs, (), (), store)
+    for leaf in leaves:
+        found = leaf_violation(memory, leaf, at, allow_globals=True)
+        if found is not None:
+            return Violation(describe_slot(leaf.path), found.what, found.kind, found.node)
+    return None
