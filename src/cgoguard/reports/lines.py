@@ -17,6 +17,7 @@ from typing import BinaryIO, TextIO
 from cgoguard.findings import InputError
 
 MAX_LINE_BYTES = 8192
+_CHUNK_BYTES = 256 * 1024
 _BINARY_PROBE_BYTES = 8192
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]")
@@ -52,21 +53,32 @@ def clean_line(raw: str) -> str:
 
 
 def iter_binary_lines(stream: BinaryIO) -> Iterator[str]:
-    """Decoded lines of a byte stream, each at most :data:`MAX_LINE_BYTES` long."""
-    while True:
-        chunk = stream.readline(MAX_LINE_BYTES)
-        if not chunk:
-            return
-        if not chunk.endswith(b"\n") and len(chunk) == MAX_LINE_BYTES:
-            _skip_rest_of_line(stream)
-        yield chunk.decode("utf-8", "replace")
+    """Decoded lines of a byte stream (without line ends), each cut to :data:`MAX_LINE_BYTES`.
 
-
-def _skip_rest_of_line(stream: BinaryIO) -> None:
-    while True:
-        rest = stream.readline(MAX_LINE_BYTES)
-        if not rest or rest.endswith(b"\n"):
-            return
+    Reads fixed-size chunks and decodes each run of complete lines at once: per-line
+    ``readline`` and ``decode`` calls would cost more than the parsing itself.
+    """
+    pending = b""
+    skipping = False  # inside the tail of a line already cut
+    while chunk := stream.read(_CHUNK_BYTES):
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk, skipping = chunk[newline + 1:], False
+        data = pending + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+        else:
+            pending = data[cut + 1:]
+            for line in data[:cut].decode("utf-8", "replace").split("\n"):
+                yield line if len(line) <= MAX_LINE_BYTES else line[:MAX_LINE_BYTES]
+        if len(pending) > MAX_LINE_BYTES:
+            yield pending[:MAX_LINE_BYTES].decode("utf-8", "replace")
+            pending, skipping = b"", True
+    if pending:
+        yield pending.decode("utf-8", "replace")
 
 
 def iter_text_lines(stream: TextIO) -> Iterator[str]:

@@ -7,6 +7,7 @@ outside reports cost one character test and, rarely, one regular-expression matc
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 
@@ -14,8 +15,10 @@ from cgoguard.reports.lines import clean_line
 from cgoguard.reports.model import Collector, Report, Take
 from cgoguard.reports.parsers import asan, goruntime, race, valgrind
 
-# First characters of every report's first line (after cleaning): a cheap pre-filter.
+# First characters of every report's first line (after cleaning), and words one of them
+# contains: together a cheap pre-filter that lets ordinary log lines skip all other work.
 _START_CHARS = frozenset("=EWpfSgwr<")
+_MAYBE_START = re.compile(r"ERROR|WARNING|panic: |fatal error|SIG[A-Z]|goroutine |write of|==\d|<error>")
 _CONTEXT_LINES = 4
 # Reports that only echo a Go crash: GOTRACEBACK=crash re-raises SIGABRT, and sanitizers
 # then report that signal again from runtime.raise.
@@ -37,6 +40,9 @@ class Scanner:
 
     def feed(self, raw: str) -> None:
         self.line_no += 1
+        if self.active is None and not _MAYBE_START.search(raw):
+            self.context.append(raw)  # kept raw; cleaned only if a report needs it
+            return
         line = clean_line(raw)
         if self.active is not None:
             take = self.active.feed(line)
@@ -58,7 +64,8 @@ class Scanner:
         if match := asan.START.match(line):
             return asan.AsanCollector(match, self.origin, self.line_no)
         if match := goruntime.START.match(line):
-            return goruntime.GoCollector(match, self.origin, self.line_no, list(self.context))
+            context = [clean_line(c) for c in self.context]
+            return goruntime.GoCollector(match, self.origin, self.line_no, context)
         if match := race.START.match(line):
             return race.RaceCollector(match, self.origin, self.line_no)
         if match := valgrind.START.match(line):

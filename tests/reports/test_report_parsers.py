@@ -1,0 +1,185 @@
+"""Report wordings across Go versions, log noise, interleaving and truncation."""
+
+from __future__ import annotations
+
+import pytest
+
+from cgoguard.reports import analyze_text
+from cgoguard.reports.lines import MAX_LINE_BYTES, clean_line
+
+GO_STACK = """
+goroutine 1 [running]:
+main.send.func1(0xc000012345)
+\t/home/u/app/send.go:21 +0x48
+main.send(...)
+\t/home/u/app/send.go:21
+main.main()
+\t/home/u/app/main.go:9 +0x13
+exit status 2
+"""
+
+
+@pytest.mark.parametrize(("header", "category"), [
+    # cgocheck=1 argument checks: Go 1.6-1.20, 1.21-1.25, 1.26+ (one line per <kind>).
+    ("panic: runtime error: cgo argument has Go pointer to Go pointer", "go-pointer-to-go-pointer"),
+    ("panic: runtime error: cgo argument has Go pointer to unpinned Go pointer", "go-pointer-to-go-pointer"),
+    *[(f"panic: runtime error: argument of cgo function has Go pointer to unpinned Go {kind}",
+       "go-pointer-to-go-pointer")
+      for kind in ("channel", "function", "interface", "map", "pointer", "slice", "string", "struct",
+                   "unsafe pointer")],
+    # Result checks.
+    ("panic: runtime error: cgo result has Go pointer", "go-pointer-returned-to-c"),
+    ("panic: runtime error: cgo result is unpinned Go pointer or points to unpinned Go pointer",
+     "go-pointer-returned-to-c"),
+    ("panic: runtime error: /home/u/app/export.go:31: result of Go function getBuf called from cgo is "
+     "unpinned Go slice or points to unpinned Go slice", "go-pointer-returned-to-c"),
+    # cgocheck2 (GODEBUG=cgocheck=2 up to 1.20, GOEXPERIMENT=cgocheck2 since 1.21).
+    ("write of Go pointer 0xc0000b2330 to non-Go memory 0x7f0f9772f080\n"
+     "fatal error: Go pointer stored into non-Go memory", "go-pointer-stored-in-c-memory"),
+    ("write of unpinned Go pointer 0xc0000b2330 to non-Go memory 0x7f0f9772f080\n"
+     "fatal error: unpinned Go pointer stored into non-Go memory", "go-pointer-stored-in-c-memory"),
+    ("fatal error: unpinned Go pointer stored into non-Go memory", "go-pointer-stored-in-c-memory"),
+    ("panic: runtime error: runtime.Pinner: found leaking pinned pointer; forgot to unpin?", "pinner-leak"),
+    ("fatal error: concurrent map writes", "concurrent-map-write"),
+    ("fatal error: concurrent map read and map write", "concurrent-map-write"),
+    ("panic: runtime/cgo: misuse of an invalid Handle", "crash"),
+    ("panic: runtime error: invalid memory address or nil pointer dereference\n"
+     "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x5da137]", "segv"),
+    ("fatal error: unexpected signal during runtime execution\n"
+     "[signal SIGSEGV: segmentation violation code=0x1 addr=0x20 pc=0x7f2cc6e3b5c6]", "segv"),
+])
+def test_go_message_wordings(header: str, category: str) -> None:
+    result = analyze_text(header + "\n" + GO_STACK)
+    assert [f.category for f in result.findings] == [category]
+    finding = result.findings[0]
+    if category == "go-pointer-returned-to-c" and "export.go" in header:
+        assert (finding.path, finding.line) == ("/home/u/app/export.go", 31)
+    else:
+        assert (finding.path, finding.line) == ("/home/u/app/send.go", 21)
+
+
+def test_glibc_abort_message_classifies_sigabrt() -> None:
+    log = ("free(): double free detected in tcache 2\nSIGABRT: abort\nPC=0x7f0499a5be2c m=0 sigcode=18446744073709551610\n"
+           "signal arrived during cgo execution\n\ngoroutine 1 gp=0xc000002380 m=0 mp=0x53b480 [syscall]:\n"
+           "runtime.cgocall(0x4a1b20, 0xc000070f38)\n\t/usr/local/go/src/runtime/cgocall.go:167 +0x4b fp=0x1 sp=0x2 pc=0x3\n"
+           "main._Cfunc_release(0x1e8f2a0)\n\t_cgo_gotypes.go:61 +0x3f fp=0x1 sp=0x2 pc=0x3\n"
+           "main.main()\n\t/home/u/app/main.go:20 +0x2c fp=0x1 sp=0x2 pc=0x3\n"
+           "rax    0x0\nrbx    0x7f\nrip    0x7f0499a5be2c\n")
+    (finding,) = analyze_text(log).findings
+    assert finding.category == "double-free"
+    assert finding.extra["in_cgo"] is True
+    assert (finding.path, finding.line) == ("/home/u/app/main.go", 20)
+
+
+def test_gotraceback_crash_sigabrt_echo_is_not_a_second_finding() -> None:
+    log = ("fatal error: concurrent map writes\n" + GO_STACK.replace("exit status 2\n", "")
+           + "SIGABRT: abort\nPC=0x46e1c1 m=0 sigcode=18446744073709551610\n\ngoroutine 0 gp=0x1 m=0 mp=0x2 [idle]:\n"
+           "runtime.raise()\n\t/usr/local/go/src/runtime/sys_linux_amd64.s:154 +0x21\n")
+    assert [f.category for f in analyze_text(log).findings] == ["concurrent-map-write"]
+
+
+def test_prefixed_coloured_crlf_log() -> None:
+    plain = "panic: runtime error: cgo argument has Go pointer to unpinned Go pointer\n" + GO_STACK
+    decorated = "".join(f"2024-05-01T10:00:00.123456789Z app-1  | \x1b[31m{line}\x1b[0m\r\n"
+                        for line in plain.splitlines())
+    (finding,) = analyze_text(decorated).findings
+    assert (finding.category, finding.path, finding.line) == ("go-pointer-to-go-pointer", "/home/u/app/send.go", 21)
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("2024-01-01T12:00:00Z panic: x", "panic: x"),
+    ("2024/01/01 12:00:00 fatal error: y", "fatal error: y"),
+    ("Feb 26 12:52:23.767 host app[12]: SIGSEGV: segmentation violation", "SIGSEGV: segmentation violation"),
+    ("[1234] ==1==ERROR: AddressSanitizer: SEGV", "==1==ERROR: AddressSanitizer: SEGV"),
+    ("worker03-1     | goroutine 20 [syscall]:", "goroutine 20 [syscall]:"),
+    ("[2026-03-26 10:00:08.612] panic: z", "panic: z"),
+    ("\x1b[1;31m    #0 0x1 in f a.c:1\x1b[0m\r\n", "#0 0x1 in f a.c:1"),
+    ("main.main()", "main.main()"),
+])
+def test_clean_line(raw: str, clean: str) -> None:
+    assert clean_line(raw) == clean
+
+
+def test_interleaved_reports_from_two_processes() -> None:
+    asan = ("==11==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000038 at pc 0x1 bp 0x2 sp 0x3\n"
+            "READ of size 4 at 0x602000000038 thread T0\n    #0 0x5 in item_len /src/a.go:18\n")
+    go = "panic: runtime error: cgo argument has Go pointer to Go pointer\n" + GO_STACK
+    # A Go panic starts in the middle of the ASan report: both are reported, nothing raises.
+    result = analyze_text(asan + go + "SUMMARY: AddressSanitizer: heap-use-after-free /src/a.go:18 in item_len\n")
+    assert sorted(f.category for f in result.findings) == ["go-pointer-to-go-pointer", "use-after-free"]
+    assert any(f.extra.get("truncated") for f in result.findings)
+
+
+def test_truncated_reports_do_not_raise() -> None:
+    for text in ("==1==ERROR: AddressSanitizer: heap-buffer-overflow on address", "panic: ",
+                 "goroutine 1 [running]:\nmain.main(", "WARNING: DATA RACE\nWrite at 0x1 by goroutine 7:\n  main.f(",
+                 "<error>\n  <kind>InvalidRead</kind>\n  <what>Invalid read of size 4</what>\n  <stack>\n"
+                 "    <frame>\n      <fn>use_it</fn>\n      <file>a.c</file>\n      <line>9</line>\n"):
+        analyze_text(text)
+    (finding,) = analyze_text("<error>\n  <kind>InvalidRead</kind>\n  <what>Invalid read</what>\n  <stack>\n"
+                              "    <frame>\n      <fn>use_it</fn>\n      <file>a.c</file>\n      <line>9</line>\n").findings
+    assert (finding.category, finding.signature, finding.extra["truncated"]) == (
+        "buffer-overflow", "buffer-overflow:use_it", True)
+
+
+def test_valgrind_xml_use_after_free() -> None:
+    xml = """<error>
+  <unique>0x1</unique>
+  <tid>1</tid>
+  <kind>InvalidRead</kind>
+  <what>Invalid read of size 4</what>
+  <stack>
+    <frame><ip>0x10915E</ip><obj>/p</obj><fn>item_len</fn><dir>/src</dir><file>main.go</file><line>18</line></frame>
+    <frame><ip>0x10916E</ip><obj>/p</obj><fn>_cgo_0123456789ab_Cfunc_item_len</fn></frame>
+  </stack>
+  <auxwhat>Address 0x4a8d048 is 8 bytes inside a block of size 16 free'd</auxwhat>
+  <stack>
+    <frame><ip>0x483CA3F</ip><obj>/v</obj><fn>free</fn></frame>
+  </stack>
+</error>
+"""
+    (finding,) = analyze_text(xml).findings
+    assert (finding.category, finding.signature, finding.path, finding.line) == (
+        "use-after-free", "use-after-free:item_len", "/src/main.go", 18)
+
+
+def test_very_long_line_is_cut_not_loaded(tmp_path) -> None:
+    from cgoguard.reports import analyze
+
+    log = tmp_path / "long.log"
+    with log.open("wb") as out:
+        out.write(b"x" * (MAX_LINE_BYTES * 50) + b"\n")
+        out.write(b"panic: runtime error: cgo result has Go pointer\n" + GO_STACK.encode())
+    assert [f.category for f in analyze([log]).findings] == ["go-pointer-returned-to-c"]
+
+
+def test_binary_and_missing_inputs_are_errors(tmp_path) -> None:
+    from cgoguard.reports import analyze
+
+    binary = tmp_path / "core"
+    binary.write_bytes(b"\x7fELF\x00\x00\x01" * 100)
+    latin1 = tmp_path / "latin1.log"
+    latin1.write_bytes("caf\xe9\n".encode("latin-1") + b"fatal error: concurrent map writes\n" + GO_STACK.encode())
+    result = analyze([binary, tmp_path / "missing.log", latin1])
+    assert sorted(e.message.split(" (")[0] for e in result.errors) == ["binary file", "no such file or directory"]
+    assert [f.category for f in result.findings] == ["concurrent-map-write"]
+
+
+def test_cli_reads_stdin_and_fails_on_severity(monkeypatch, capsys) -> None:
+    import io
+
+    from cgoguard.cli import main
+
+    log = "fatal error: concurrent map writes\n" + GO_STACK
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(log.encode())))
+    assert main(["report", "-", "--source", "."]) == 1
+    assert "RT-GO-MAP [concurrent-map-write]" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"nothing to see\n")))
+    assert main(["report", "-", "--fail-on", "warning"]) == 0
+
+
+def test_cli_usage_errors(capsys) -> None:
+    from cgoguard.cli import main
+
+    assert main(["report", "x.log", "--binary", "/nonexistent/bin"]) == 2
+    assert "--binary" in capsys.readouterr().err
