@@ -10,10 +10,12 @@ naming conventions, in that order of precedence, each with its evidence.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cgoguard.contracts.infer import infer_contracts
 from cgoguard.contracts.model import EVIDENCE_KINDS, RETURN_KINDS, Contract, ContractSet, Evidence
+from cgoguard.errors import UsageError
 
 if TYPE_CHECKING:
     from cgoguard.gofront.package import Package
@@ -21,11 +23,73 @@ if TYPE_CHECKING:
 __all__ = ["EVIDENCE_KINDS", "RETURN_KINDS", "Contract", "ContractSet", "Evidence", "contracts_for_package",
            "infer_contracts"]
 
+# Keys of [tool.cgoguard.contracts] that are options rather than function names (a C
+# identifier never contains a dash).
+OPTION_KEYS = frozenset({"system-headers"})
 
-def contracts_for_package(package: Package, config: Mapping[str, Any] | None = None) -> ContractSet:
+
+def contracts_for_package(package: Package, config: Mapping[str, Any] | None = None, *,
+                          system_headers: bool | None = None, cache_dir: Path | None = None) -> ContractSet:
     """Contracts of every C function ``package`` can call.
 
-    ``config`` is the ``[tool.cgoguard.contracts]`` table (function name -> spec); its
-    entries override everything inferred.
+    ``config`` is the ``[tool.cgoguard.contracts]`` table: function name -> spec (its
+    entries override everything inferred), plus ``system-headers = true`` to also read the
+    ``<...>`` headers of the compiler's include dirs for the functions the package calls
+    (``system_headers`` overrides it). With ``cache_dir``, results are cached there by
+    content hash.
     """
-    return infer_contracts(package.c, config)
+    options, specs = split_config(config or {})
+    if system_headers is None:
+        system_headers = bool(options.get("system-headers", False))
+    model = package.c
+    texts = [(unit.path, unit.source) for unit in model.units]
+    extra = ""
+    headers: list[Path] = []
+    wanted: set[str] = set()
+    if system_headers:
+        from cgoguard.contracts.calls import c_call_sites
+        from cgoguard.contracts.system import system_headers as find_headers
+        from cgoguard.contracts.system import system_include_dirs
+
+        wanted = set(c_call_sites(package))
+        headers = find_headers(model.units, [*package.include_dirs, *system_include_dirs()])
+        texts += [(str(path), _read(path)) for path in headers]
+        extra = "\0".join(sorted(wanted))
+    store = None
+    if cache_dir is not None:
+        from cgoguard.contracts.cache import ContractCache, cache_key
+
+        store = ContractCache(cache_dir)
+        key = cache_key(texts, specs, extra)
+        cached = store.load(key)
+        if cached is not None:
+            return cached
+    if headers:
+        from cgoguard.contracts.system import with_system_functions
+
+        model = with_system_functions(model, headers, wanted)
+    contracts = infer_contracts(model, specs)
+    if store is not None:
+        store.store(key, contracts)
+    return contracts
+
+
+def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(options, function specs) of a ``[tool.cgoguard.contracts]`` table."""
+    if not isinstance(config, Mapping):
+        raise UsageError(f"[tool.cgoguard.contracts] must be a table of function = {{ ... }}, got {config!r}")
+    options = {k: v for k, v in config.items() if "-" in k}
+    unknown = sorted(set(options) - OPTION_KEYS)
+    if unknown:
+        raise UsageError(f"[tool.cgoguard.contracts]: unknown option(s) {', '.join(unknown)}; "
+                         f"valid options: {', '.join(sorted(OPTION_KEYS))}")
+    if not isinstance(options.get("system-headers", False), bool):
+        raise UsageError("[tool.cgoguard.contracts]: system-headers must be true or false")
+    return options, {k: v for k, v in config.items() if "-" not in k}
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""

@@ -83,9 +83,10 @@ def _facts_of(function: CFunction, name: str, args: list[str], text: str) -> Ite
     if name == "malloc" or name == "ownership_returns":
         dealloc = args[0] if name == "malloc" and args and _IDENT.fullmatch(args[0]) else None
         how = f" (release with {dealloc})" if dealloc else ""
-        yield function.name, fact("returns", "owned", f"returns owned memory{how}")
+        returns = fact("returns", "owned", f"returns owned memory{how}")
+        yield function.name, returns
         if dealloc:
-            yield function.name, fact("deallocator", dealloc, f"release with {dealloc}")
+            yield function.name, Fact("deallocator", dealloc, returns.evidence, Confidence.HIGH)
             index = _index(args[1]) if len(args) > 1 else 0
             if index is not None:
                 yield dealloc, fact("frees", True, f"frees arg {index} (named deallocator of {function.name})", index)

@@ -383,19 +383,19 @@ def _return_facts(summary: BodySummary, lookup: Lookup, type_deallocator: str | 
     if kind == "owned":
         dealloc = type_deallocator or next((k[1] for k in known if k[1]), None)
         how = f" (release with {dealloc})" if dealloc else ""
-        facts.append(Fact("returns", "owned", Evidence("body", f"returns owned memory{how}", site.location, site.text),
-                          confidence))
+        evidence = Evidence("body", f"returns owned memory{how}", site.location, site.text)
+        facts.append(Fact("returns", "owned", evidence, confidence))
         if dealloc:
-            facts.append(Fact("deallocator", dealloc,
-                              Evidence("body", f"release with {dealloc}", site.location, site.text), confidence))
+            facts.append(Fact("deallocator", dealloc, evidence, confidence))
     elif kind == "borrowed":
         owners = {k[1] for k in known}
-        facts.append(Fact("returns", "borrowed", Evidence("body", "returns memory owned by someone else",
-                                                          site.location, site.text), confidence))
-        if len(owners) == 1 and isinstance(next(iter(owners)), int):
-            owner = next(iter(owners))
-            facts.append(Fact("borrows", owner, Evidence("body", f"result points into arg {owner}", site.location,
-                                                         site.text), confidence))
+        owner = next(iter(owners)) if len(owners) == 1 else None
+        if isinstance(owner, int):
+            evidence = Evidence("body", f"returns memory inside arg {owner}", site.location, site.text)
+            facts += [Fact("returns", "borrowed", evidence, confidence), Fact("borrows", owner, evidence, confidence)]
+        else:
+            evidence = Evidence("body", "returns memory owned by someone else", site.location, site.text)
+            facts.append(Fact("returns", "borrowed", evidence, confidence))
     else:
         facts.append(Fact("returns", "static", Evidence("body", "returns static storage (never freed)",
                                                         site.location, site.text), confidence))

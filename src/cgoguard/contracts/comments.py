@@ -79,66 +79,73 @@ def comment_facts(function: CFunction, *, returns_pointer: bool, is_function: Ca
     if not function.comment:
         return []
     params = {p.name: i for i, p in enumerate(function.params) if p.name}
-    where = f"{function.path}:{function.line}"
-    facts: list[Fact] = []
-
-    def fact(aspect: str, value: object, description: str, sentence: str, arg: int | None = None) -> None:
-        facts.append(Fact(aspect, value, Evidence("comment", description, where, sentence), Confidence.MEDIUM, arg))
-
+    reader = _SentenceReader(f"{function.path}:{function.line}", params)
     for sentence in _sentences(clean_comment(function.comment)):
         if returns_pointer:
-            _result_facts(sentence, params, is_function, fact)
-        _argument_facts(sentence, params, fact)
-    return facts
+            reader.result_facts(sentence, is_function)
+        reader.argument_facts(sentence)
+    return reader.facts
 
 
-def _result_facts(sentence: str, params: dict[str, int], is_function: Callable[[str], bool],
-                  fact: Callable[..., None]) -> None:
-    if _STATIC.search(sentence):
-        fact("returns", "static", "returns static storage (never freed)", sentence)
-        return
-    owner = _owner(sentence, params)
-    if owner is not None:
-        fact("returns", "borrowed", f"the result belongs to arg {owner}", sentence)
-        fact("borrows", owner, f"result owned by arg {owner}", sentence)
-        return
-    if _NOT_FREE.search(sentence) or _VALID_UNTIL.search(sentence):
-        fact("returns", "borrowed", "the caller must not free the result", sentence)
-        return
-    for pattern in _OWNED_WITH:
-        match = pattern.search(sentence)
-        if match and _is_release_name(match.group("name"), is_function):
-            name = match.group("name")
-            fact("returns", "owned", f"returns owned memory (release with {name})", sentence)
-            fact("deallocator", name, f"release with {name}", sentence)
+class _SentenceReader:
+    def __init__(self, where: str, params: dict[str, int]) -> None:
+        self.where = where
+        self.params = params
+        self.facts: list[Fact] = []
+
+    def claim(self, description: str, sentence: str, *claims: tuple[str, object, int | None]) -> None:
+        """Facts read from one sentence share its evidence, so a document lists it once."""
+        evidence = Evidence("comment", description, self.where, sentence)
+        self.facts += [Fact(aspect, value, evidence, Confidence.MEDIUM, arg) for aspect, value, arg in claims]
+
+    def result_facts(self, sentence: str, is_function: Callable[[str], bool]) -> None:
+        if _STATIC.search(sentence):
+            self.claim("returns static storage (never freed)", sentence, ("returns", "static", None))
             return
-    if _OWNED.search(sentence):
-        fact("returns", "owned", "returns owned memory", sentence)
-
-
-def _owner(sentence: str, params: dict[str, int]) -> int | None:
-    for pattern, group in ((_OWNED_BY, "name"), (_VALID_UNTIL, "rest")):
-        match = pattern.search(sentence)
-        if match is None:
-            continue
-        words = re.findall(r"[A-Za-z_]\w*", match.group(group))
-        owner = next((params[w] for w in words if w in params), None)
+        owner = self._owner(sentence)
         if owner is not None:
-            return owner
-    return None
+            self.claim(f"the result belongs to arg {owner}", sentence, ("returns", "borrowed", None),
+                       ("borrows", owner, None))
+            return
+        if _NOT_FREE.search(sentence) or _VALID_UNTIL.search(sentence):
+            self.claim("the caller must not free the result", sentence, ("returns", "borrowed", None))
+            return
+        for pattern in _OWNED_WITH:
+            match = pattern.search(sentence)
+            if match and _is_release_name(match.group("name"), is_function):
+                name = match.group("name")
+                self.claim(f"returns owned memory (release with {name})", sentence, ("returns", "owned", None),
+                           ("deallocator", name, None))
+                return
+        if _OWNED.search(sentence):
+            self.claim("returns owned memory", sentence, ("returns", "owned", None))
 
+    def _owner(self, sentence: str) -> int | None:
+        for pattern, group in ((_OWNED_BY, "name"), (_VALID_UNTIL, "rest")):
+            match = pattern.search(sentence)
+            if match is None:
+                continue
+            words = re.findall(r"[A-Za-z_]\w*", match.group(group))
+            owner = next((self.params[w] for w in words if w in self.params), None)
+            if owner is not None:
+                return owner
+        return None
 
-def _argument_facts(sentence: str, params: dict[str, int], fact: Callable[..., None]) -> None:
-    for pattern, aspect, value, verb in ((_NOT_TAKES, "frees", False, "does not take over"),
-                                         (_TAKES, "frees", True, "takes over (frees)"),
-                                         (_FREES, "frees", True, "frees"),
-                                         (_KEEPS, "retains", True, "keeps")):
+    def argument_facts(self, sentence: str) -> None:
+        if _NOT_TAKES.search(sentence):
+            # "does not take ownership of p" must not also read as "takes ownership of p".
+            self._argument_claims(sentence, _NOT_TAKES, "frees", False, "does not take over")
+            return
+        self._argument_claims(sentence, _TAKES, "frees", True, "takes over (frees)")
+        self._argument_claims(sentence, _FREES, "frees", True, "frees")
+        self._argument_claims(sentence, _KEEPS, "retains", True, "keeps")
+
+    def _argument_claims(self, sentence: str, pattern: re.Pattern[str], aspect: str, value: bool, verb: str) -> None:
         for match in pattern.finditer(sentence):
             name = next((g for g in match.groups() if g), "")
-            if name in params:
-                fact(aspect, value, f"{verb} arg {params[name]} ({name})", sentence, params[name])
-        if pattern is _NOT_TAKES and pattern.search(sentence):
-            return  # "does not take ownership of p" must not also read as "takes ownership of p"
+            if name in self.params:
+                index = self.params[name]
+                self.claim(f"{verb} arg {index} ({name})", sentence, (aspect, value, index))
 
 
 def _is_release_name(name: str, is_function: Callable[[str], bool]) -> bool:

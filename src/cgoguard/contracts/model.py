@@ -173,6 +173,11 @@ class ContractSet:
     def names(self) -> list[str]:
         return sorted(self._contracts)
 
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Macro aliases (``#define my_free free``) that ``get`` resolves."""
+        return dict(self._aliases)
+
     # ----- convenience queries ---------------------------------------------------------
     def returns_owned(self, name: str) -> bool:
         contract = self.get(name)

@@ -37,6 +37,10 @@ def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str
     def fact(aspect: str, value: Any, description: str, arg: int | None = None) -> Fact:
         return Fact(aspect, value, Evidence(kind, description, location, text), Confidence.HIGH, arg)
 
+    def result_fact(aspect: str, value: Any) -> Fact:
+        """Facts about the result share one evidence: the summary of what the spec says."""
+        return Fact(aspect, value, result_evidence, Confidence.HIGH)
+
     facts: list[Fact] = []
     returns = spec.get("returns")
     dealloc = spec.get("free", spec.get("deallocator"))
@@ -47,16 +51,16 @@ def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str
         returns = returns or "owned"
         if not isinstance(dealloc, str) or not dealloc:
             raise UsageError(f"{where}: free must be a function name, got {dealloc!r}")
+    if returns is not None and returns not in RETURN_KINDS:
+        raise UsageError(f"{where}: returns must be one of {', '.join(RETURN_KINDS)}, got {returns!r}")
+    owner = _arg(where, "borrows", borrows, params) if borrows is not None else None
+    result_evidence = Evidence(kind, _result_description(returns, dealloc, owner), location, text)
     if returns is not None:
-        if returns not in RETURN_KINDS:
-            raise UsageError(f"{where}: returns must be one of {', '.join(RETURN_KINDS)}, got {returns!r}")
-        how = f" (release with {dealloc})" if dealloc and returns == "owned" else ""
-        facts.append(fact("returns", returns, f"returns {returns}{how}"))
+        facts.append(result_fact("returns", returns))
     if dealloc is not None:
-        facts.append(fact("deallocator", dealloc, f"release with {dealloc}"))
-    if borrows is not None:
-        owner = _arg(where, "borrows", borrows, params)
-        facts.append(fact("borrows", owner, f"result owned by arg {owner}"))
+        facts.append(result_fact("deallocator", dealloc))
+    if owner is not None:
+        facts.append(result_fact("borrows", owner))
     for key, aspect, verb in (("frees", "frees", "frees"), ("retains", "retains", "keeps")):
         if key not in spec:
             continue
@@ -70,6 +74,14 @@ def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str
         index = _arg(where, "out", raw, params)
         facts.append(fact("out", out_dealloc, f"hands back an owned object through arg {index}", index))
     return facts
+
+
+def _result_description(returns: str | None, dealloc: str | None, owner: int | None) -> str:
+    if owner is not None:
+        return f"returns memory owned by arg {owner}"
+    if returns == "owned" and dealloc:
+        return f"returns owned memory (release with {dealloc})"
+    return f"returns {returns}" if returns else f"released with {dealloc}"
 
 
 def _as_list(where: str, key: str, value: Any) -> list[Any]:

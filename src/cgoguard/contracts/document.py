@@ -1,0 +1,198 @@
+"""The contract document of packages: for each C function called from Go, who owns the
+result and how to release it, which arguments the call keeps or frees, why we think so, and
+where Go calls it. Markdown for reviewers, JSON for tools."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from cgoguard import __version__
+from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.calls import CallSite
+from cgoguard.contracts.model import EVIDENCE_KINDS, Contract, Evidence
+from cgoguard.findings import InputError
+
+PRECEDENCE_TEXT = " > ".join(EVIDENCE_KINDS)
+
+
+@dataclass
+class FunctionEntry:
+    contract: Contract
+    signature: str  # C prototype when the function is declared in parsed C, else ""
+    pointer_result: bool | None  # None: the declaration was not parsed
+    void_result: bool = False
+    call_sites: list[CallSite] = field(default_factory=list)
+
+
+@dataclass
+class PackageDocument:
+    display_dir: str
+    name: str
+    functions: list[FunctionEntry]
+    errors: list[InputError] = field(default_factory=list)
+
+
+def entry_for(name: str, contract: Contract | None, model: CModel, sites: list[CallSite]) -> FunctionEntry:
+    function = model.function(name)
+    contract = contract or Contract(name)
+    if function is None:
+        return FunctionEntry(contract, "", None, sites)
+    pointer = function.returns_pointer or model.is_pointer_type(function.return_type)
+    void = function.return_type == "void" and not function.return_pointer_depth
+    return FunctionEntry(contract, signature(function, name), pointer, sites, void)
+
+
+def signature(function: CFunction, name: str | None = None) -> str:
+    params = [f"{p.type} {'*' * p.pointer_depth}{p.name}".strip() if not p.is_function_pointer
+              else f"{p.type} (*{p.name})(...)" for p in function.params]
+    if function.variadic:
+        params.append("...")
+    stars = "*" * function.return_pointer_depth
+    return f"{function.return_type} {stars}{name or function.name}({', '.join(params) or 'void'})"
+
+
+# ----- JSON -------------------------------------------------------------------------------
+def render_json(documents: list[PackageDocument]) -> str:
+    data = {
+        "tool": {"name": "cgoguard", "version": __version__},
+        "precedence": list(EVIDENCE_KINDS),
+        "packages": [{
+            "dir": doc.display_dir,
+            "name": doc.name,
+            "functions": [to_dict(entry) for entry in doc.functions],
+            "errors": [e.to_dict() for e in doc.errors],
+        } for doc in documents],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+# ----- Markdown ---------------------------------------------------------------------------
+def render_markdown(documents: list[PackageDocument]) -> str:
+    lines = ["# C ownership contracts", "",
+             f"Evidence precedence when sources disagree: {PRECEDENCE_TEXT}. "
+             "Overridden evidence is struck through.", ""]
+    if not documents:
+        lines += ["No package that uses cgo was found.", ""]
+    for doc in documents:
+        lines += _package_section(doc)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _package_section(doc: PackageDocument) -> list[str]:
+    lines = [f"## Package `{doc.name}` ({_code(doc.display_dir)})", ""]
+    if not doc.functions:
+        lines += ["The package calls no C function.", ""]
+    else:
+        lines += ["| C function | Result | Release with | Frees | Keeps | Confidence | Go calls |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [_summary_row(entry) for entry in doc.functions]
+        lines.append("")
+        for entry in doc.functions:
+            lines += _function_section(entry)
+    if doc.errors:
+        lines += ["### Problems reading the package", ""]
+        lines += [f"- {_code(e.path)}: {_escape(e.message)}" for e in doc.errors]
+        lines.append("")
+    return lines
+
+
+def _summary_row(entry: FunctionEntry) -> str:
+    c = entry.contract
+    release = ", ".join(f"`{d}`" for d in _releases(c)) or "—"
+    cells = [f"`{c.function}`", _result_word(entry), release, _args(c, c.frees_args), _args(c, c.retains_args),
+             c.confidence.value if c.is_known else "—", str(len(entry.call_sites))]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _releases(contract: Contract) -> list[str]:
+    found = [contract.deallocator] if contract.returns == "owned" and contract.deallocator else []
+    return found + [d for d in contract.owned_out_args.values() if d and d not in found]
+
+
+def _result_word(entry: FunctionEntry) -> str:
+    c = entry.contract
+    if c.returns == "borrowed" and c.borrows_from is not None:
+        return f"borrowed from `{c.param_name(c.borrows_from)}`"
+    if c.returns == "unknown" and entry.pointer_result is False:
+        return "void" if entry.void_result else "not a pointer"
+    return c.returns
+
+
+def _args(contract: Contract, indexes: frozenset[int]) -> str:
+    return ", ".join(f"`{contract.param_name(i)}`" for i in sorted(indexes)) or "—"
+
+
+def _function_section(entry: FunctionEntry) -> list[str]:
+    c = entry.contract
+    lines = [f"### `{c.function}`", ""]
+    if entry.signature:
+        where = f" — declared at {_code(c.declared_at)}" if c.declared_at else ""
+        lines += [f"{_code(entry.signature)}{where}", ""]
+    lines.append(f"- **Result:** {_result_sentence(entry)}")
+    for index, dealloc in sorted(c.owned_out_args.items()):
+        how = f"release it with `{dealloc}`" if dealloc else "how to release it is unknown"
+        lines.append(f"- **Output:** hands back an owned object through `{c.param_name(index)}` (arg {index}); {how}.")
+    for index in sorted(c.frees_args):
+        lines.append(f"- **Frees:** `{c.param_name(index)}` (arg {index}): the caller must not use or free it afterwards.")
+    for index in sorted(c.retains_args):
+        lines.append(f"- **Keeps:** `{c.param_name(index)}` (arg {index}) after returning: it must stay valid "
+                     "(and must not be Go memory).")
+    if c.is_known:
+        lines.append(f"- **Confidence:** {c.confidence.value}")
+    lines.append("")
+    if c.evidence:
+        lines += ["Evidence:", ""]
+        lines += [_evidence_line(e) for e in c.evidence]
+        lines.append("")
+    if entry.call_sites:
+        lines += ["Called from: " + ", ".join(_code(str(s)) for s in entry.call_sites), ""]
+    return lines
+
+
+def _result_sentence(entry: FunctionEntry) -> str:
+    c = entry.contract
+    if c.returns == "owned":
+        how = f"release it with `{c.deallocator}`" if c.deallocator else "how to release it is unknown"
+        return f"owned by the caller; {how}."
+    if c.returns == "borrowed":
+        if c.borrows_from is not None:
+            owner = c.param_name(c.borrows_from)
+            return (f"borrowed from `{owner}` (arg {c.borrows_from}); valid only while `{owner}` is; "
+                    "never free it.")
+        return "borrowed (owned by the library); never free it."
+    if c.returns == "static":
+        return "static storage; never free it."
+    if entry.pointer_result is False:
+        return "none (void)." if entry.void_result else "not a pointer."
+    return "unknown: no evidence says who owns it."
+
+
+def _evidence_line(evidence: Evidence) -> str:
+    location = (f"[{_link_title(evidence.location)}]({evidence.location})" if evidence.location.startswith("http")
+                else _code(evidence.location))
+    text = f": {_code(evidence.text)}" if evidence.text and evidence.kind in ("body", "attribute", "naming") else (
+        f": “{_escape(evidence.text)}”" if evidence.text else "")
+    body = f"*{evidence.kind}* {location} — {_escape(evidence.fact)}{text}"
+    return f"- ~~{body}~~ (overridden)" if evidence.overridden else f"- {body}"
+
+
+def _link_title(url: str) -> str:
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    return tail or url
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_dict(entry: FunctionEntry) -> dict[str, Any]:
+    return {**entry.contract.to_dict(), "signature": entry.signature,
+            "call_sites": [{"path": s.path, "line": s.line} for s in entry.call_sites]}
