@@ -1,0 +1,176 @@
+"""``cgoguard run [--check ...] [-- CMD ...]``: run a module's tests under every runtime checker.
+
+Exit status: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 on a
+usage error or (with ``--strict``) when a check could not run or timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cgoguard.output import FORMATS
+
+if TYPE_CHECKING:
+    from cgoguard.findings import Finding, InputError
+    from cgoguard.runner.session import CheckResult
+
+DEFAULT_CHECKS = "asan,leak,cgocheck,cgocheck2,race"
+DEFAULT_TIMEOUT_S = 900.0
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from cgoguard.runner.checks import CHECK_HELP
+
+    checks_help = "; ".join(f"{name}: {text}" for name, text in CHECK_HELP.items())
+    parser = subparsers.add_parser(
+        "run", help="run tests or a program under ASan, leak, cgocheck, cgocheck2, race",
+        description="Run a command (default: go test ./...) once per runtime checker, with each "
+                    "checker's flags and environment for the installed Go, and report every bug "
+                    "found, once, at the Go line to fix. Put the command after --, e.g. "
+                    "cgoguard run --check race -- go test -run TestCache ./cache",
+        epilog=f"checks: {checks_help}")
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...",
+                        help="the command to run (default: go test ./...)")
+    parser.add_argument("--check", default=DEFAULT_CHECKS, metavar="LIST",
+                        help=f"comma-separated checks, or all (default: {DEFAULT_CHECKS})")
+    parser.add_argument("-C", "--dir", default=".", metavar="DIR", help="run in DIR (default: .)")
+    parser.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                        help=f"time budget per check in seconds (default: {DEFAULT_TIMEOUT_S:g})")
+    parser.add_argument("-j", "--jobs", type=_positive_int, default=1, metavar="N",
+                        help="checks to run at the same time (default: 1)")
+    parser.add_argument("--keep-logs", metavar="DIR",
+                        help="keep every log, sanitizer report and trace in a new directory under DIR")
+    parser.add_argument("--no-static", action="store_true",
+                        help="skip the static scan that ties C-only stacks (leaks) to Go lines")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument("--fail-on", choices=("error", "warning", "info", "none"), default="warning",
+                     help="lowest severity that makes the exit status 1 (default: warning)")
+    out.add_argument("--strict", action="store_true",
+                     help="exit 2 when a check could not run or timed out")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from cgoguard.errors import UsageError
+    from cgoguard.output import write_output
+    from cgoguard.runner.checks import parse_checks
+    from cgoguard.runner.command import DEFAULT_COMMAND
+    from cgoguard.runner.session import FAILED, TIMED_OUT, RunOptions, run_checks
+
+    directory = Path(args.dir)
+    if not directory.is_dir():
+        raise UsageError(f"-C {args.dir}: not a directory")
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    options = RunOptions(command=command or list(DEFAULT_COMMAND), directory=directory.resolve(),
+                         checks=parse_checks(args.check), timeout=args.timeout, jobs=args.jobs,
+                         use_static=not args.no_static)
+    progress = _progress_printer() if sys.stderr.isatty() else (lambda _: None)
+    started = time.monotonic()
+    with _logs_directory(args.keep_logs) as logs_dir:
+        options.logs_dir = logs_dir
+        results, findings, errors, extra = run_checks(options, progress)
+    wall = time.monotonic() - started
+    extra = {"command": options.command, "directory": str(options.directory), "wall_seconds": round(wall, 2),
+             "checks": [r.summary() for r in results], **extra}
+    if args.keep_logs:
+        extra["logs"] = str(logs_dir)
+    write_output(render_run(results, findings, errors, extra, args.format), args.output)
+    if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in results):
+        return 2
+    return 1 if _fails(findings, args.fail_on) else 0
+
+
+def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],
+               extra: dict[str, Any], fmt: str) -> str:
+    from cgoguard.output import render
+
+    if fmt != "text":
+        return render(findings, errors, fmt, extra=extra)
+    return summary_table(results, extra) + render(findings, errors, "text") + _footer(findings, extra)
+
+
+def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
+    toolchain = extra.get("toolchain", {})
+    lines = [f"cgoguard run: {' '.join(extra['command'])} in {extra['directory']} "
+             f"({toolchain.get('go', '?')}, {toolchain.get('platform', '?')})", ""]
+    header = ("check", "status", "findings", "time", "runs")
+    rows = [(r.check, r.status, str(len(r.findings)), f"{r.seconds:.1f} s" if r.seconds else "-",
+             str(r.runs) + (f" (with {r.shared_with})" if r.shared_with else "")) for r in results]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        lines.append("  " + "  ".join(cell.ljust(w) if i in (0, 1, 4) else cell.rjust(w)
+                                      for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+    for result in results:
+        if result.message:
+            lines.append(f"  {result.check}: {result.message}")
+    lines += [f"  note: {note}" for note in extra.get("notes", [])]
+    return "\n".join(lines) + "\n\n"
+
+
+def _footer(findings: list[Finding], extra: dict[str, Any]) -> str:
+    count = len(findings)
+    text = f"{count} finding{'s' if count != 1 else ''} in {extra['wall_seconds']:.1f} s"
+    if "logs" in extra:
+        text += f"; logs in {extra['logs']}"
+    return ("\n" if findings else "") + text + "\n"
+
+
+def _fails(findings: list[Finding], fail_on: str) -> bool:
+    from cgoguard.findings import Severity
+
+    if fail_on == "none":
+        return False
+    threshold = Severity(fail_on)
+    return any(f.severity.at_least(threshold) for f in findings)
+
+
+@contextlib.contextmanager
+def _logs_directory(keep: str | None) -> Iterator[Path]:
+    """--keep-logs DIR: a new directory under DIR, kept; otherwise a temporary one, removed."""
+    from cgoguard.errors import UsageError
+
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="cgoguard-run-") as temporary:
+            yield Path(temporary)
+        return
+    try:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        directory = Path(tempfile.mkdtemp(prefix=time.strftime("run-%Y%m%d-%H%M%S-"), dir=keep))
+    except OSError as exc:
+        raise UsageError(f"--keep-logs {keep}: {exc.strerror or exc}") from exc
+    yield directory
+
+
+def _progress_printer() -> Callable[[str], None]:
+    started = time.monotonic()
+
+    def show(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value

@@ -1,0 +1,167 @@
+"""The per-process logs one execution leaves behind, and what they say about crashes.
+
+With ``-exec`` (go test / go run) every Go process has a directory written by
+:mod:`cgoguard.runner.execwrap`: ``meta.json``, ``output.log`` (stdout and stderr),
+sanitizer logs (``asan.<pid>``, ``gorace.<pid>``) and, for ``gc``, ``trace.out``. Other
+commands leave one output file and the sanitizer logs in the execution's directory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+SANITIZER_LOG_PREFIXES = ("asan.", "gorace.")
+_RUN = re.compile(rb"^=== RUN\s+(\S+)")
+_SUMMARY = re.compile(rb"^(PASS|FAIL)\s*$")
+# The SIGABRT that ASAN_OPTIONS=abort_on_error=1 causes; only its goroutine stack of a
+# cgo call is worth reading (see trim_induced_abort).
+_SIGABRT = b"SIGABRT: abort"
+_DURING_CGO = b"signal arrived during cgo execution"
+# GOTRACEBACK=crash: after the crash report the runtime stops every other thread with SIGQUIT
+# and prints each one's stack after a "-----" line; those are context, not new crashes.
+_THREAD_DUMP_SEPARATOR = b"-----"
+_THREAD_DUMP_HEADER = b"SIGQUIT: quit"
+
+
+@dataclass
+class ProcessLog:
+    """Everything one process (a test binary, a ``go run`` program) left behind."""
+
+    directory: Path
+    output: Path
+    meta: dict[str, object] = field(default_factory=dict)
+    sanitizer_logs: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The package directory (test binaries run there) or the program name."""
+        return str(self.meta.get("cwd") or self.meta.get("binary") or self.directory.name)
+
+    @property
+    def trace(self) -> Path | None:
+        path = self.directory / "trace.out"
+        return path if path.is_file() and path.stat().st_size else None
+
+    @property
+    def returncode(self) -> int | None:
+        code = self.meta.get("returncode")
+        return code if isinstance(code, int) else None
+
+
+def wrapped_processes(root: Path) -> list[ProcessLog]:
+    """The process directories the exec wrapper made under ``root``, oldest first."""
+    logs = []
+    for meta_path in root.glob("*/meta.json"):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        directory = meta_path.parent
+        logs.append(ProcessLog(directory, directory / "output.log", meta, _sanitizer_logs(directory)))
+    return sorted(logs, key=lambda log: float(log.meta.get("start", 0)))  # type: ignore[arg-type]
+
+
+def unwrapped_process(directory: Path, output: Path) -> ProcessLog:
+    """The logs of a command run without the wrapper: its output and every sanitizer log."""
+    return ProcessLog(directory, output, {}, _sanitizer_logs(directory))
+
+
+def _sanitizer_logs(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.name.startswith(SANITIZER_LOG_PREFIXES))
+
+
+def crashed_test(log: ProcessLog) -> str | None:
+    """The top-level test a test binary was running when it died, if it died mid-run.
+
+    A binary that ran every test prints a final ``PASS``/``FAIL`` line (a leak report may
+    follow it); one that crashed or panicked stops inside the last test it started.
+    """
+    if not log.meta.get("test") or log.returncode in (0, None) or not log.output.is_file():
+        return None
+    last_started: str | None = None
+    finished = False
+    with open(log.output, "rb") as stream:
+        for line in stream:
+            if match := _RUN.match(line):
+                name = match[1].decode("utf-8", "replace")
+                if "/" not in name:
+                    last_started, finished = name, False
+            elif _SUMMARY.match(line):
+                finished = True
+    return None if finished else last_started
+
+
+def write_analysis_input(log: ProcessLog, destination: Path) -> Path:
+    """One file with the process's sanitizer reports followed by its output.
+
+    A sanitizer report and the Go traceback that follows its abort belong together; writing
+    them in their real order lets the report parser attach the Go frames to the report.
+    """
+    with open(destination, "wb") as sink:
+        for path in log.sanitizer_logs:
+            _copy_lines(path, sink)
+        if log.output.is_file():
+            lines = drop_thread_dumps(_lines(log.output))
+            _write_all(trim_induced_abort(lines) if log.sanitizer_logs else lines, sink)
+    return destination
+
+
+def trim_induced_abort(lines: Iterator[bytes]) -> Iterator[bytes]:
+    """Drop the runtime's dump of an abort that hit Go code rather than a cgo call.
+
+    After a sanitizer report about Go code, the abort arrives on a non-Go stack and the
+    runtime prints only its own confusion ("unknown pc", "panic during panic"). After a report
+    about C code it prints the goroutine blocked in the cgo call: that part is kept.
+    """
+    pending: list[bytes] = []
+    for line in lines:
+        if pending:
+            pending.append(line)
+            if _DURING_CGO in line:
+                yield from pending
+                pending = []
+            elif len(pending) > 4:
+                return
+        elif line.startswith(_SIGABRT):
+            pending.append(line)
+        else:
+            yield line
+    yield from pending
+
+
+def drop_thread_dumps(lines: Iterator[bytes]) -> Iterator[bytes]:
+    """Stop at the per-thread SIGQUIT dumps GOTRACEBACK=crash appends to a crash report."""
+    held: list[bytes] = []
+    for line in lines:
+        if held:
+            held.append(line)
+            if line.startswith(_THREAD_DUMP_HEADER):
+                return
+            if line.strip():
+                yield from held
+                held = []
+        elif line.rstrip() == _THREAD_DUMP_SEPARATOR:
+            held.append(line)
+        else:
+            yield line
+    yield from held
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as stream:
+        yield from stream
+
+
+def _copy_lines(path: Path, sink: BinaryIO) -> None:
+    _write_all(_lines(path), sink)
+    sink.write(b"\n")
+
+
+def _write_all(lines: Iterator[bytes], sink: BinaryIO) -> None:
+    for line in lines:
+        sink.write(line)

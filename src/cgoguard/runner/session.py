@@ -1,0 +1,324 @@
+"""``cgoguard run``: run a command under each selected runtime checker and gather the reports.
+
+One :class:`Setup` (see :mod:`cgoguard.runner.checks`) becomes one *execution*: the command
+runs with the checker switched on, in its own process group, with a time budget. A crash
+stops a test binary at the test that caused it, hiding the bugs of the tests after it, so
+for ``go test`` the execution re-runs the crashed packages with ``-skip`` for the tests that
+already crashed, until every test has run or the budget is spent. Each process's logs then
+go through ``cgoguard.reports.analyze``; the findings of all checks are merged at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cgoguard.findings import Finding, InputError
+from cgoguard.runner import logs as proclogs
+from cgoguard.runner.attribution import fold_induced_abort
+from cgoguard.runner.checks import Setup, plan
+from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags, skip_flag
+from cgoguard.runner.process import Outcome, run_command
+from cgoguard.runner.toolchain import Toolchain, inspect_toolchain
+
+# Statuses shown in the summary table.
+PASSED = "passed"
+FOUND = "found bugs"
+FAILED = "failed to run"
+TIMED_OUT = "timed out"
+
+# A module with more crashing tests than this is reported after this many runs.
+MAX_RUNS = 12
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunOptions:
+    command: list[str]
+    directory: Path
+    checks: list[str]
+    timeout: float | None = None  # per check, seconds
+    jobs: int = 1
+    logs_dir: Path = Path()  # where executions write their logs (a temporary dir or --keep-logs)
+    use_static: bool = True
+
+
+@dataclass
+class CheckResult:
+    check: str
+    status: str
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+    message: str = ""
+    runs: int = 0
+    processes: int = 0
+    shared_with: str = ""  # the other check of a shared execution (asan+leak)
+
+    def summary(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"check": self.check, "status": self.status, "findings": len(self.findings),
+                                "seconds": round(self.seconds, 2), "runs": self.runs,
+                                "processes": self.processes}
+        if self.message:
+            data["message"] = self.message
+        if self.shared_with:
+            data["shared_with"] = self.shared_with
+        return data
+
+
+@dataclass
+class Execution:
+    """The outcome of one Setup before its findings are split between its checks."""
+
+    setup: Setup
+    status: str
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    message: str = ""
+    runs: int = 0
+    processes: list[proclogs.ProcessLog] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    """What every execution shares: options, toolchain, environment, static findings."""
+
+    options: RunOptions
+    toolchain: Toolchain
+    module_root: Path
+    base_env: dict[str, str]
+    static_findings: list[Finding] | None
+    progress: Progress
+
+    def execute(self, setup: Setup) -> Execution:
+        if setup.problem:
+            self.progress(f"{setup.name}: cannot run: {setup.problem}")
+            return Execution(setup, FAILED, message=setup.problem)
+        directory = self.options.logs_dir / setup.name
+        directory.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        execution = self._run_until_every_test_ran(setup, directory, started)
+        execution.seconds = time.monotonic() - started
+        if execution.status != FAILED:
+            self._analyze(execution, directory)
+        return execution
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _run_until_every_test_ran(self, setup: Setup, directory: Path, started: float) -> Execution:
+        command = GoCommand.parse(self.options.command)
+        env = {**self.base_env, **setup.env, "CGO_ENABLED": "1"}
+        flags = list(setup.go_flags)
+        if setup.needs_debug_info and command.wrapped and not command.has_flag("ldflags"):
+            # go test / go run strip symbols by default, so ASan could not name any frame.
+            flags.append("-ldflags=-s=false -w=false")
+        config_path = directory / "exec.json"
+        wrapper_config: dict[str, Any] = {"logs": str(directory), "log_options": setup.log_options,
+                                          "test_trace": setup.test_trace, "only_dirs": None}
+        if command.wrapped:
+            flags.append(exec_flag(config_path))
+        elif not command.subcommand:
+            env["GOFLAGS"] = merge_goflags(env.get("GOFLAGS", ""), setup.go_flags)
+        if not command.wrapped:
+            for name, separator in setup.log_options.items():
+                short = name.split("_")[0].lower()
+                env[name] = separator.join(filter(None, [env.get(name, "").strip(separator + " "),
+                                                         f"log_path={directory / short}"]))
+        execution = Execution(setup, PASSED)
+        skipped: set[str] = set()
+        outcome: Outcome | None = None
+        while execution.runs < MAX_RUNS:
+            config_path.write_text(json.dumps(wrapper_config), encoding="utf-8")
+            argv = command.with_flags([*flags, skip_flag(sorted(skipped))] if skipped else flags)
+            execution.runs += 1
+            self.progress(f"{setup.name}: run {execution.runs}: {' '.join(argv[:6])}"
+                          f"{' ...' if len(argv) > 6 else ''}")
+            output = directory / f"run-{execution.runs}.log"
+            outcome = run_command(argv, cwd=self.options.directory, env=env, output=output,
+                                  timeout=self._remaining(started))
+            if outcome.start_error:
+                return Execution(setup, FAILED, message=outcome.start_error, runs=execution.runs)
+            if not command.wrapped:
+                execution.processes.append(proclogs.unwrapped_process(directory, output))
+            if outcome.timed_out:
+                execution.status = TIMED_OUT
+                execution.message = f"killed after {self.options.timeout:g} s (--timeout)"
+                break
+            if not command.is_test:
+                break
+            crashed = _crashed_tests(directory)
+            new = {test for test, _ in crashed} - skipped
+            if not new:
+                break
+            self.progress(f"{setup.name}: {', '.join(sorted(new))} crashed its test binary; "
+                          "running the remaining tests")
+            skipped |= new
+            wrapper_config["only_dirs"] = sorted({cwd for _, cwd in crashed})
+        if command.wrapped:
+            execution.processes = proclogs.wrapped_processes(directory)
+        if outcome and outcome.returncode not in (0, None) and not execution.processes:
+            execution.status = FAILED
+            execution.message = _tail(directory / f"run-{execution.runs}.log") or \
+                f"the command exited with status {outcome.returncode}"
+        return execution
+
+    def _remaining(self, started: float) -> float | None:
+        if self.options.timeout is None:
+            return None
+        return max(0.1, self.options.timeout - (time.monotonic() - started))
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def _analyze(self, execution: Execution, directory: Path) -> None:
+        if "gc" in execution.setup.checks:
+            self._analyze_gc(execution)
+        else:
+            analysis_dir = directory / "analysis"
+            analysis_dir.mkdir(exist_ok=True)
+            for index, log in enumerate(execution.processes):
+                combined = proclogs.write_analysis_input(log, analysis_dir / f"{index:03d}.log")
+                findings, errors = self._analyze_reports(combined, log)
+                if log.sanitizer_logs:
+                    findings = fold_induced_abort(findings, self.module_root)
+                execution.findings += findings
+                execution.errors += errors
+        if execution.status == PASSED and execution.findings:
+            execution.status = FOUND
+
+    def _analyze_gc(self, execution: Execution) -> None:
+        """GC data only: bugs that crash a gc run are the other checks' business."""
+        from cgoguard.runner.gcdata import analyze_gc
+
+        findings, summaries, errors = analyze_gc(execution.processes)
+        execution.findings += findings
+        execution.errors += errors
+        execution.extra["gc"] = summaries
+        crashed = sum(1 for log in execution.processes if log.returncode not in (0, None))
+        notes = [] if summaries else ["no GC cycle ran during the command"]
+        if crashed:
+            notes.append(f"{crashed} of {len(execution.processes)} processes crashed "
+                         "(the other checks report why)")
+        execution.message = "; ".join(notes)
+
+    def _analyze_reports(self, path: Path, log: proclogs.ProcessLog) -> tuple[list[Finding], list[InputError]]:
+        try:
+            from cgoguard.reports import analyze
+        except ImportError:
+            return [], [InputError(str(path), "cgoguard.reports is not available: "
+                                              "runtime reports were collected but not analysed")]
+        result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings)
+        for finding in result.findings:
+            finding.extra.setdefault("process", log.label)
+            self._relocate_unplaced(finding, log)
+        return list(result.findings), list(result.errors)
+
+    def _relocate_unplaced(self, finding: Finding, log: proclogs.ProcessLog) -> None:
+        """A report without a source line points into our temporary log: name the package instead."""
+        if not Path(finding.path).resolve().is_relative_to(self.options.logs_dir.resolve()):
+            return
+        package = Path(str(log.meta.get("cwd") or self.options.directory)).resolve()
+        finding.path = str(package.relative_to(self.module_root)) if package.is_relative_to(self.module_root) \
+            else str(package)
+        finding.line = finding.column = 0
+
+
+def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> tuple[list[CheckResult], list[Finding],
+                                                                                  list[InputError], dict[str, Any]]:
+    """Run every selected check; returns per-check results, merged findings, errors, extras."""
+    from cgoguard.runner.merge import merge_findings
+
+    base_env = dict(os.environ)
+    toolchain = inspect_toolchain(options.directory, base_env)
+    module_root = find_module_root(options.directory)
+    setups = plan(options.checks, toolchain, base_env)
+    static = static_findings(module_root, progress) if options.use_static and toolchain.usable else None
+    session = Session(options, toolchain, module_root, base_env, static, progress)
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        executions = list(pool.map(session.execute, setups))
+    results = [result for execution in executions for result in split_by_check(execution)]
+    errors = [error for execution in executions for error in execution.errors]
+    errors += [InputError(f"check {r.check}", r.message) for r in results if r.status == FAILED]
+    extra: dict[str, Any] = {"toolchain": {"go": toolchain.version_text, "platform": toolchain.platform,
+                                           "cc": toolchain.compiler.describe() if toolchain.usable else ""}}
+    notes = [f"{e.setup.name}: {note}" for e in executions for note in e.setup.notes]
+    if notes:
+        extra["notes"] = notes
+    for execution in executions:
+        extra.update(execution.extra)
+    return results, merge_findings(results, module_root), errors, extra
+
+
+def split_by_check(execution: Execution) -> list[CheckResult]:
+    """asan+leak ran once: leaks belong to ``leak``, every other finding to ``asan``."""
+    checks = execution.setup.checks
+    results = []
+    for check in checks:
+        if len(checks) == 1:
+            findings = execution.findings
+        elif check == "leak":
+            findings = [f for f in execution.findings if f.category == "c-leak"]
+        else:
+            findings = [f for f in execution.findings if f.category != "c-leak"]
+        status = execution.status
+        if status in (PASSED, FOUND):
+            status = FOUND if findings else PASSED
+        others = [c for c in checks if c != check]
+        results.append(CheckResult(check, status, execution.seconds, findings, execution.message,
+                                   execution.runs, len(execution.processes), "+".join(others)))
+    return results
+
+
+def find_module_root(directory: Path) -> Path:
+    """The directory holding go.mod above ``directory`` (or ``directory`` itself)."""
+    directory = directory.resolve()
+    for candidate in (directory, *directory.parents):
+        if (candidate / "go.mod").is_file():
+            return candidate
+    return directory
+
+
+def static_findings(module_root: Path, progress: Progress) -> list[Finding] | None:
+    """Static findings for the module, so C-only runtime stacks can be tied to Go lines."""
+    try:
+        from dataclasses import replace
+
+        from cgoguard.scan.config import load_config
+        from cgoguard.scan.engine import scan
+    except ImportError:
+        return None
+    progress("static scan of the module (to map C-only stacks to Go lines)")
+    try:
+        # No cache: cgoguard run must not write into the user's tree.
+        config = replace(load_config(module_root), use_cache=False)
+        return list(scan([str(module_root)], config).findings)
+    except Exception as exc:  # the runtime checks are worth having without it
+        progress(f"static scan failed ({type(exc).__name__}: {exc}); continuing without it")
+        return None
+
+
+def _crashed_tests(directory: Path) -> list[tuple[str, str]]:
+    """(test, package directory) of every test binary that died inside a test so far."""
+    crashed = []
+    for log in proclogs.wrapped_processes(directory):
+        if (test := proclogs.crashed_test(log)) is not None:
+            crashed.append((test, str(log.meta.get("cwd", ""))))
+    return crashed
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, stream.tell() - 4096))
+            text = stream.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(line for line in text.splitlines()[-lines:] if line.strip())
