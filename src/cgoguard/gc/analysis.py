@@ -290,10 +290,11 @@ def _spread(totals: dict[tuple[int, int], list[float]], run: int, slot: int, beg
     """Add ``cpu_ns`` spent evenly over [begin, end) to the windows it overlaps."""
     if cpu_ns == 0:
         return
-    if end_ns <= begin_ns:
-        totals.setdefault((run, begin_ns // width_ns), [0.0, 0.0])[slot] += cpu_ns
+    first, last = begin_ns // width_ns, max(begin_ns, end_ns - 1) // width_ns
+    if first == last:  # the common case: the phase lies inside one window
+        totals.setdefault((run, first), [0.0, 0.0])[slot] += cpu_ns
         return
-    for index in range(begin_ns // width_ns, (end_ns - 1) // width_ns + 1):
+    for index in range(first, last + 1):
         overlap = min(end_ns, (index + 1) * width_ns) - max(begin_ns, index * width_ns)
         totals.setdefault((run, index), [0.0, 0.0])[slot] += cpu_ns * overlap / (end_ns - begin_ns)
 
