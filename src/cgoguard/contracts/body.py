@@ -342,6 +342,11 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
                 evidence = Evidence("body", f"{verb} arg {item.param} (passes it to {item.callee})",
                                     item.site.location, item.site.text)
                 facts.append(Fact(aspect, True, evidence, callee.confidence, arg=item.param))
+        if item.position in callee.owned_out_args:
+            evidence = Evidence("body", f"hands back an owned object through arg {item.param} (via {item.callee})",
+                                item.site.location, item.site.text)
+            facts.append(Fact("out", callee.owned_out_args[item.position], evidence, callee.confidence,
+                              arg=item.param))
     for store in summary.stores:
         where = "a global/static" if store.into_global else "a structure another argument points to"
         evidence = Evidence("body", f"keeps arg {store.param} (stores it in {where})", store.site.location,

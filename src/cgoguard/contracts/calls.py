@@ -48,7 +48,6 @@ def c_call_sites(package: Package) -> dict[str, list[CallSite]]:
 
 
 def is_c_type(model: CModel, name: str) -> bool:
-    if name in model.functions or name in model.macro_aliases:
-        return False
-    return (name in CGO_TYPE_NAMES or name.startswith(("struct_", "union_", "enum_"))
-            or name in model.typedefs)
+    if name in CGO_TYPE_NAMES or name.startswith(("struct_", "union_", "enum_")):
+        return True
+    return name in model.typedefs and name not in model.functions

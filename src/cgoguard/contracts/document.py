@@ -38,10 +38,10 @@ def entry_for(name: str, contract: Contract | None, model: CModel, sites: list[C
     function = model.function(name)
     contract = contract or Contract(name)
     if function is None:
-        return FunctionEntry(contract, "", None, sites)
+        return FunctionEntry(contract, "", None, call_sites=sites)
     pointer = function.returns_pointer or model.is_pointer_type(function.return_type)
     void = function.return_type == "void" and not function.return_pointer_depth
-    return FunctionEntry(contract, signature(function, name), pointer, sites, void)
+    return FunctionEntry(contract, signature(function, name), pointer, void_result=void, call_sites=sites)
 
 
 def signature(function: CFunction, name: str | None = None) -> str:
@@ -117,6 +117,8 @@ def _result_word(entry: FunctionEntry) -> str:
         return f"borrowed from `{c.param_name(c.borrows_from)}`"
     if c.returns == "unknown" and entry.pointer_result is False:
         return "void" if entry.void_result else "not a pointer"
+    if c.returns == "unknown" and entry.pointer_result is None and c.is_known:
+        return "—"  # a library function known for what it does to its arguments
     return c.returns
 
 
