@@ -56,3 +56,20 @@ def run_program(go_builder):
         return runs[name]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def c_only_asan_run(go_builder) -> ProgramRun:
+    """The use-after-free program with only its C code instrumented, reported unsymbolized.
+
+    ``CGO_CFLAGS=-fsanitize=address`` is the set-up that works with any Go version; with
+    ``ASAN_OPTIONS=symbolize=0`` every frame is a bare ``(module+0xoff)``.
+    """
+    env = {"CGO_CFLAGS": "-g -O1 -fsanitize=address -fno-omit-frame-pointer", "CGO_LDFLAGS": "-fsanitize=address"}
+    try:
+        binary = go_builder(PROGRAMS / "uaf", env=env)
+    except RuntimeError as exc:
+        pytest.skip(f"cannot build with -fsanitize=address: {str(exc).splitlines()[-1]}")
+    result = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "ASAN_OPTIONS": "symbolize=0"})
+    return ProgramRun("uaf", PROGRAMS / "uaf", binary, result.stderr)

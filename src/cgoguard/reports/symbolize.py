@@ -13,7 +13,6 @@ import json
 import shutil
 import subprocess
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from cgoguard.findings import Frame, InputError
@@ -22,7 +21,8 @@ from cgoguard.reports.model import Report
 
 _TIMEOUT_SECONDS = 60
 Symbol = tuple[str, str, int, int]  # function, file, line, column
-Symbolizer = Callable[[Path, list[str]], dict[str, Symbol]]
+# Per offset, the innermost (inlined) function first, as sanitizers print them.
+Symbols = dict[str, list[Symbol]]
 
 
 def needs_symbol(frame: Frame) -> bool:
@@ -36,11 +36,30 @@ def symbolize_reports(reports: list[Report], binary: Path | None, errors: list[I
             for frame in stack:
                 if needs_symbol(frame) and (module := _module_file(frame, binary)) is not None:
                     by_module[module].append(frame)
+    resolved: dict[int, list[Symbol]] = {}
     for module, frames in by_module.items():
         symbols = _symbolize(module, sorted({f.offset for f in frames}), errors)
         for frame in frames:
-            if symbol := symbols.get(frame.offset):
-                _apply(frame, symbol)
+            if found := symbols.get(frame.offset):
+                resolved[id(frame)] = found
+    if resolved:
+        for report in reports:
+            for name, stack in report.stacks.items():
+                report.stacks[name] = [new for frame in stack for new in _expand(frame, resolved.get(id(frame)))]
+
+
+def _expand(frame: Frame, symbols: list[Symbol] | None) -> list[Frame]:
+    """The frame, symbolized; inlined functions become frames of their own (innermost first)."""
+    if not symbols:
+        return [frame]
+    frames = []
+    for function, path, line, column in symbols:
+        new = Frame(function=frame.function or function, path=path if line else "", line=line, column=column,
+                    module=frame.module, offset=frame.offset)
+        new.kind = classify(new)
+        frames.append(new)
+        frame = Frame(function="", module=frame.module, offset=frame.offset)
+    return frames
 
 
 def _module_file(frame: Frame, binary: Path | None) -> Path | None:
@@ -54,62 +73,59 @@ def _module_file(frame: Frame, binary: Path | None) -> Path | None:
     return binary  # a raw pc= value from a Go traceback: only the user's binary can explain it
 
 
-def _apply(frame: Frame, symbol: Symbol) -> None:
-    function, path, line, column = symbol
-    if function and not frame.function:
-        frame.function = function
-    if path and line:
-        frame.path, frame.line, frame.column = path, line, column
-    frame.kind = classify(frame)
-
-
-def _symbolize(module: Path, offsets: list[str], errors: list[InputError]) -> dict[str, Symbol]:
+def _symbolize(module: Path, offsets: list[str], errors: list[InputError]) -> Symbols:
+    """Each tool in turn, for the offsets still without a source line (names alone are a fallback)."""
+    with_lines: Symbols = {}
+    names_only: Symbols = {}
+    missing = offsets
     for tool in (_llvm_symbolizer, _addr2line, _dwarf):
         try:
-            symbols = tool(module, offsets)
+            found = tool(module, missing)
         except (OSError, subprocess.SubprocessError, ValueError) as exc:
             errors.append(InputError(str(module), f"symbolization with {tool.__name__.strip('_')} failed: {exc}"))
             continue
-        if symbols:
-            return symbols
-    return {}
+        for offset, chain in found.items():
+            (with_lines if any(line for _, _, line, _ in chain) else names_only)[offset] = chain
+        missing = [offset for offset in missing if offset not in with_lines]
+        if not missing:
+            break
+    return {**names_only, **with_lines}
 
 
-def _llvm_symbolizer(module: Path, offsets: list[str]) -> dict[str, Symbol]:
+def _llvm_symbolizer(module: Path, offsets: list[str]) -> Symbols:
     tool = shutil.which("llvm-symbolizer")
     if tool is None:
         return {}
     result = subprocess.run([tool, f"--obj={module}", "--output-style=JSON", "--functions=linkage",
-                             "--no-inlines"], input="\n".join(offsets) + "\n", capture_output=True, text=True,
+                             "--inlines"], input="\n".join(offsets) + "\n", capture_output=True, text=True,
                             timeout=_TIMEOUT_SECONDS, check=False)
-    symbols: dict[str, Symbol] = {}
+    symbols: Symbols = {}
     for offset, line in zip(offsets, result.stdout.splitlines(), strict=False):
-        entries = json.loads(line).get("Symbol") or [{}]
-        entry = entries[0]
-        function = entry.get("FunctionName", "")
-        if function and function != "??":
-            symbols[offset] = (function, entry.get("FileName", ""), int(entry.get("Line", 0)),
-                               int(entry.get("Column", 0)))
+        chain = [(entry.get("FunctionName", ""), entry.get("FileName", ""), int(entry.get("Line", 0)),
+                  int(entry.get("Column", 0))) for entry in json.loads(line).get("Symbol") or []]
+        chain = [symbol for symbol in chain if symbol[0] and symbol[0] != "??"]
+        if chain:
+            symbols[offset] = chain
     return symbols
 
 
-def _addr2line(module: Path, offsets: list[str]) -> dict[str, Symbol]:
+def _addr2line(module: Path, offsets: list[str]) -> Symbols:
     tool = shutil.which("addr2line")
     if tool is None:
         return {}
     result = subprocess.run([tool, "-f", "-e", str(module), *offsets], capture_output=True, text=True,
                             timeout=_TIMEOUT_SECONDS, check=False)
     lines = result.stdout.splitlines()
-    symbols: dict[str, Symbol] = {}
+    symbols: Symbols = {}
     for offset, function, location in zip(offsets, lines[0::2], lines[1::2], strict=False):
         path, _, line = location.rpartition(":")
         line_no = int(line.split()[0]) if line.split() and line.split()[0].isdigit() else 0
         if function != "??":
-            symbols[offset] = (function, "" if path == "??" else path, line_no, 0)
+            symbols[offset] = [(function, "" if path == "??" else path, line_no, 0)]
     return symbols
 
 
-def _dwarf(module: Path, offsets: list[str]) -> dict[str, Symbol]:
+def _dwarf(module: Path, offsets: list[str]) -> Symbols:
     """pyelftools fallback: function from .symtab, file:line from the DWARF line programs."""
     from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
@@ -122,13 +138,13 @@ def _dwarf(module: Path, offsets: list[str]) -> dict[str, Symbol]:
             raise ValueError(str(exc)) from exc
         functions = _function_table(elf)
         lines = _line_table(elf) if elf.has_dwarf_info() else ([], [])
-    symbols: dict[str, Symbol] = {}
+    symbols: Symbols = {}
     for offset, address in addresses.items():
         function = _lookup(functions, address)
         location = _lookup(lines, address)
         if function or location:
             path, line = location if location else ("", 0)
-            symbols[offset] = (function or "", path, line, 0)
+            symbols[offset] = [(function or "", path, line, 0)]
     return symbols
 
 
