@@ -84,10 +84,12 @@ def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
             deferred = " when the deferred call runs" if run_at != call.node.end_byte else ""
             fix = ("pass a cgo.Handle instead (maps and channels can never be pinned)"
                    if violation.kind in ("map", "chan") else
-                   "pin the pointed-to object with runtime.Pinner before the call, or copy the data into C memory")
+                   "pin the pointed-to object with runtime.Pinner before the call or copy the data into C memory")
+            holder = checked.obj.describe() if violation.slot == "the value itself" \
+                else f"{violation.slot} of {checked.obj.describe()}"
             message = (f"argument {index + 1} of C.{call.name} points to Go memory holding an unpinned Go "
-                       f"pointer{deferred}: {violation.slot} of {checked.obj.describe()} holds {violation.what} "
-                       f"(the runtime checks {_SCOPE[checked.mode]}); {fix}")
+                       f"pointer{deferred}: {holder} holds {violation.what} (the runtime checks "
+                       f"{_SCOPE[checked.mode]}); {fix}")
             related = [ctx.related(memory.file, violation.node, "the Go pointer is stored here")] \
                 if violation.node is not None else None
             ctx.report(META, memory.file, arg, message, related=related)

@@ -1,0 +1,96 @@
+"""Go pointer passed to a C function that keeps it after returning.
+
+## What it finds
+
+A C call whose argument is a Go pointer (`&x`, `new(T)`, `&T{}`, `&s[0]`, ...) when the C
+function keeps that argument after it returns: its body stores the parameter into a global or
+static variable or into a structure reachable from one, or passes it on to a function that
+does (registering a callback with a context pointer is the common case). The ownership
+contracts of the package's C functions (`cgoguard contracts`) say which arguments are kept.
+When the contract only shows the pointer stored into a structure another argument points to,
+the call is reported only if that other argument is C memory. Passing C memory, an integer
+`cgo.Handle`, or a pointer pinned with `runtime.Pinner` is fine. Reported at the C call.
+
+## Why it matters
+
+A Go pointer passed as an argument is pinned only for the duration of the call. Once the
+call returns, the garbage collector may free the object and reuse its memory while C still
+holds the old address — the next callback reads garbage or corrupts an unrelated object. No
+runtime check catches this; it shows up as rare, unreproducible crashes.
+
+## Example
+
+```go
+state := &callbackState{name: name}
+C.register_handler(C.handler_fn(C.goHandler), unsafe.Pointer(state)) // C keeps `state`
+```
+
+## Fix
+
+Pass a `cgo.Handle` instead: `h := cgo.NewHandle(state)`, hand C the integer
+(`C.uintptr_t(h)`), recover the value with `h.Value()` in the callback and call `h.Delete()`
+when C is done. If C must hold a real pointer, pin the object with `runtime.Pinner` for as
+long as C keeps it, or allocate the shared state in C memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
+from cgoguard.analysis.pointerness import CCall, describe_value
+from cgoguard.findings import Severity
+from cgoguard.rules.base import RuleContext, RuleMeta
+
+META = RuleMeta(
+    id="CG203",
+    name="c-retains-go-pointer",
+    category="c-retains-go-pointer",
+    severity=Severity.ERROR,
+    title="Go pointer passed to a C function that keeps it after returning",
+)
+
+_STRUCTURE_ONLY = "a structure another argument points to"
+
+
+def check(ctx: RuleContext) -> None:
+    contracts = ctx.contracts if ctx.contracts is not None else ctx.shared("contracts", lambda: _contracts(ctx))
+    if contracts is None:
+        return
+    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+        from cgoguard.analysis.pointerness import c_calls
+
+        for call in c_calls(memory):
+            for index in range(len(call.args)):
+                if contracts.retains_arg(call.name, index):
+                    _check_argument(ctx, memory, call, index, contracts.get(call.name))
+
+
+def _contracts(ctx: RuleContext) -> Any:
+    try:
+        from cgoguard.contracts import contracts_for_package
+    except ImportError:
+        return None
+    return contracts_for_package(ctx.package)
+
+
+def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index: int, contract: Any) -> None:
+    value = memory.eval(call.args[index], call.node.start_byte)
+    if value.origin is not Origin.GO or value.form != "pointer" or memory.is_pinned(value, call.node.end_byte):
+        return
+    evidence = [e for e in contract.evidence
+                if not getattr(e, "overridden", False) and f"arg {index} " in f"{e.fact} "]
+    if evidence and all(_STRUCTURE_ONLY in e.fact for e in evidence) \
+            and not _another_argument_in_c_memory(memory, call, index):
+        return  # C stores it into a structure we cannot show outlives the call
+    why = f" ({evidence[0].location}: {evidence[0].fact})" if evidence else ""
+    message = (f"C.{call.name} keeps argument {index + 1} after it returns{why}, but the argument is "
+               f"{describe_value(value)}: the garbage collector may free or reuse it while C still holds it; "
+               "pass a cgo.Handle (runtime/cgo) and look the value up when C calls back, or pin the object "
+               "with runtime.Pinner for as long as C keeps it")
+    ctx.report(META, memory.file, call.args[index], message)
+
+
+def _another_argument_in_c_memory(memory: FunctionMemory, call: CCall, index: int) -> bool:
+    others: list[Value] = [memory.eval(arg, call.node.start_byte) for i, arg in enumerate(call.args) if i != index]
+    return any(v.origin is Origin.C for v in others)
