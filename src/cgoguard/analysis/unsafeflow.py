@@ -47,10 +47,14 @@ class Binding:
 
     name_node: Node
     value: Node | None  # None when the value is one result of a multi-value call, or absent
+    statement: Node  # the declaration or assignment
 
     @property
     def position(self) -> int:
         return self.name_node.start_byte
+
+    def contains(self, node: Node) -> bool:
+        return self.statement.start_byte <= node.start_byte < self.statement.end_byte
 
 
 @dataclass
@@ -74,7 +78,7 @@ class FunctionScope:
     def reaching(self, name: str, at: Node) -> Binding | None:
         """The last binding of ``name`` before ``at`` in source order (None: a parameter,
         a global, or declared without a value)."""
-        earlier = [b for b in self.bindings.get(name, []) if b.position < at.start_byte]
+        earlier = [b for b in self.bindings.get(name, []) if b.position < at.start_byte and not b.contains(at)]
         return earlier[-1] if earlier else None
 
     def is_param(self, name: str) -> bool:
@@ -111,7 +115,7 @@ def _collect_bindings(func: Node) -> dict[str, list[Binding]]:
             if name.type != "identifier" or text(name) == "_":
                 continue
             value = values[index] if len(values) == len(names) else None
-            bindings.setdefault(text(name), []).append(Binding(name, value))
+            bindings.setdefault(text(name), []).append(Binding(name, value, node))
     for entries in bindings.values():
         entries.sort(key=lambda b: b.position)
     return bindings

@@ -2,7 +2,7 @@
 
 ## What it finds
 
-A pointer conversion through `unsafe.Pointer` where one side is a C type and the other a type
+A pointer conversion through `unsafe.Pointer` where one side is a C type and the other a Go type
 of a different size on linux/amd64: Go `int` (8 bytes) viewed as `C.int` (4 bytes), a
 `*C.long` viewed as `*int32`, a Go struct viewed as a C struct with a different layout, or
 the elements of a `[]int` passed as `*C.int`. When either side is an array, element sizes
@@ -10,7 +10,9 @@ are compared (`(*[1 << 20]C.int)(p)` over a `*C.int` is fine). The conversion is
 
 Sizes come from the linux/amd64 ABI for basic types, from the package's C declarations for
 C typedefs, structs and unions, and from field-by-field layout (with alignment) for Go
-structs. When any size is not knowable the rule stays silent. Views as bytes (`*C.char`,
+structs. When any size is not knowable the rule stays silent. Casts between two C types
+(`(*C.GtkWidget)(unsafe.Pointer(win))`, a derived struct viewed as its first member) are C's
+own inheritance idiom and are not reported. Views as bytes (`*C.char`,
 `*byte`, `*C.uint8_t`, `void`) are raw-memory access and are not reported.
 
 ## Why it matters
@@ -85,8 +87,8 @@ def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node) -> Non
         return
     # An array view over an element pointer (or a pointer into an array) is about elements.
     target, origin = _element(converted[0].elem, scope), _element(source_type.elem, scope)
-    if not (_is_c(target, scope) or _is_c(origin, scope)) or _is_raw(target, scope) or _is_raw(origin, scope):
-        return
+    if _is_c(target, scope) == _is_c(origin, scope) or _is_raw(target, scope) or _is_raw(origin, scope):
+        return  # Go-to-Go is not cgo's business; C-to-C casts are C's struct-inheritance idiom
     target_layout, origin_layout = layout(target, scope.package), layout(origin, scope.package)
     if target_layout is None or origin_layout is None or target_layout.size == origin_layout.size:
         return

@@ -1,0 +1,225 @@
+"""Types whose values carry a finalizer (or cleanup) that releases C resources.
+
+``runtime.SetFinalizer(x, f)`` and ``runtime.AddCleanup(x, f, arg)`` anywhere in the package
+mark the type of ``x``. The finalizer counts when its body, directly or through the methods
+and functions it calls, calls ``C.free`` or a C deallocator (from the package's contracts,
+else by name: ``x_free``, ``x_destroy``, ``x_unref``...). The C-pointer fields of such a type
+(promoted ones included) are its *handles*: what a use-after-free needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tree_sitter import Node
+
+from cgoguard.analysis.unsafeflow import FunctionScope, describe
+from cgoguard.contracts.naming import deallocator_word
+from cgoguard.gofront.package import GoFile, Package
+from cgoguard.gofront.resolve import LocalTypes
+from cgoguard.gofront.symbols import FuncInfo
+from cgoguard.gofront.syntax import c_name, call_parts, line_of, text, unparen, walk
+from cgoguard.gofront.types import GoType
+
+MAX_CALL_DEPTH = 4
+
+
+@dataclass
+class Finalizer:
+    type_name: str  # the Go type whose values are finalized
+    description: str  # "(*Blob).Free", "a func literal"
+    file: GoFile
+    call: Node  # the SetFinalizer / AddCleanup call
+    release: str  # the C function that releases, "C.git_blob_free"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file.display_path}:{line_of(self.call)}"
+
+
+@dataclass
+class FinalizedTypes:
+    package: Package
+    by_type: dict[str, Finalizer] = field(default_factory=dict)
+    # Function bodies that run as (or under) a finalizer: the object is already unreachable there.
+    finalizer_bodies: set[tuple[str, int]] = field(default_factory=set)
+
+    def finalizer_of(self, t: GoType) -> Finalizer | None:
+        """The finalizer of a named type, through aliases and defined-from types."""
+        seen: set[str] = set()
+        while t.kind == "named" and t.name not in seen:
+            if t.name in self.by_type:
+                return self.by_type[t.name]
+            seen.add(t.name)
+            declared = self.package.symbols.types.get(t.name)
+            if declared is None:
+                return None
+            t = declared.type
+        return None
+
+    def runs_under_finalizer(self, node: Node, file: GoFile) -> bool:
+        return (file.display_path, node.start_byte) in self.finalizer_bodies
+
+
+def find_finalized_types(package: Package, scopes: list[FunctionScope], contracts: Any) -> FinalizedTypes:
+    result = FinalizedTypes(package)
+    for scope in scopes:
+        runtime = scope.imports_as("runtime")
+        if runtime is None:
+            continue
+        for node in walk(scope.body):
+            if node.type != "call_expression":
+                continue
+            func, args = call_parts(node)
+            callee = text(unparen(func))
+            if callee in (f"{runtime}.SetFinalizer", f"{runtime}.AddCleanup") and len(args) >= 2:
+                _record(result, scope, node, args, contracts)
+    return result
+
+
+def _record(result: FinalizedTypes, scope: FunctionScope, call: Node, args: list[Node], contracts: Any) -> None:
+    target = _pointee_name(scope.type_of(args[0]))
+    finalizer = unparen(args[1])
+    if target is None or finalizer is None or text(finalizer) == "nil" or target in result.by_type:
+        return
+    resolved = _resolve_function(finalizer, scope)
+    if resolved is None:
+        return
+    body, file, description = resolved
+    visited: set[tuple[str, int]] = set()
+    release = _release_in(body, file, scope.package, contracts, visited, 0)
+    if release is not None:
+        result.by_type[target] = Finalizer(target, description, scope.file, call, release)
+        result.finalizer_bodies |= visited
+
+
+def _pointee_name(t: GoType) -> str | None:
+    if t.kind == "pointer" and t.elem is not None and t.elem.kind == "named" and "." not in t.elem.name:
+        return t.elem.name
+    return None
+
+
+def _resolve_function(node: Node, scope: FunctionScope) -> tuple[Node, GoFile, str] | None:
+    """(body owner node, file, description) of a function value: a literal, a function name or
+    a method expression ``(*T).Free`` / ``T.Close``."""
+    symbols = scope.package.symbols
+    if node.type == "func_literal":
+        return node, scope.file, describe(node, 50)
+    if node.type == "identifier" and text(node) in symbols.funcs:
+        info = symbols.funcs[text(node)]
+        return info.node, info.file, text(node)
+    if node.type == "selector_expression":
+        operand = unparen(node.child_by_field_name("operand"))
+        method = text(node.child_by_field_name("field"))
+        if operand is not None and operand.type == "unary_expression":
+            operand = unparen(operand.child_by_field_name("operand"))
+        if operand is not None and operand.type in ("identifier", "type_identifier"):
+            info = find_method(scope.package, text(operand), method)
+            if info is not None:
+                return info.node, info.file, f"(*{text(operand)}).{method}"
+    return None
+
+
+def find_method(package: Package, type_name: str, method: str, depth: int = 0) -> FuncInfo | None:
+    """A method of a package type, including methods promoted from embedded fields."""
+    info = package.symbols.method(type_name, method)
+    if info is not None or depth > 6:
+        return info
+    for embedded in embedded_types(package, type_name):
+        found = find_method(package, embedded, method, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def embedded_types(package: Package, type_name: str) -> Iterator[str]:
+    """Names of the package types embedded (by value or pointer) in struct ``type_name``."""
+    declared = package.symbols.types.get(type_name)
+    struct = package.symbols.underlying(declared.type) if declared is not None else None
+    if struct is None or struct.kind != "struct":
+        return
+    for name, field_type in struct.fields:
+        base = field_type.elem if field_type.kind == "pointer" and field_type.elem is not None else field_type
+        # struct_fields names an embedded field after its type.
+        if base.kind == "named" and base.name == name and name in package.symbols.types:
+            yield name
+
+
+def field_path(package: Package, type_name: str, name: str, depth: int = 0) -> tuple[list[str], GoType] | None:
+    """(types from ``type_name`` down to the one declaring ``name``, the field's type)."""
+    declared = package.symbols.types.get(type_name)
+    struct = package.symbols.underlying(declared.type) if declared is not None else None
+    if struct is None or struct.kind != "struct" or depth > 6:
+        return None
+    for field_name, field_type in struct.fields:
+        if field_name == name:
+            return [type_name], field_type
+    for embedded in embedded_types(package, type_name):
+        found = field_path(package, embedded, name, depth + 1)
+        if found is not None:
+            return [type_name, *found[0]], found[1]
+    return None
+
+
+def is_handle_type(t: GoType, package: Package) -> bool:
+    """A C pointer as Go sees it: ``*C.T``, ``unsafe.Pointer`` or a C typedef of a pointer."""
+    t = package.symbols.underlying(t)
+    if t.kind == "unsafe-pointer":
+        return True
+    if t.kind == "pointer" and t.elem is not None:
+        elem = package.symbols.underlying(t.elem)
+        return elem.kind == "c" or (elem.kind == "pointer" and is_handle_type(elem, package))
+    return t.kind == "c" and package.c.is_pointer_type(t.name)
+
+
+def _release_in(owner: Node, file: GoFile, package: Package, contracts: Any,
+                visited: set[tuple[str, int]], depth: int) -> str | None:
+    """The first C deallocator ``owner``'s body calls, following package calls."""
+    key = (file.display_path, owner.start_byte)
+    if key in visited or depth > MAX_CALL_DEPTH:
+        return None
+    visited.add(key)
+    body = owner.child_by_field_name("body")
+    if body is None:
+        return None
+    types = LocalTypes(package, file, owner)
+    for node in walk(body):
+        if node.type != "call_expression":
+            continue
+        function = unparen(node.child_by_field_name("function"))
+        name = c_name(function)
+        if name is not None:
+            if is_deallocator(name, contracts):
+                return f"C.{name}"
+            continue
+        callee = _callee(function, types, package)
+        if callee is not None:
+            found = _release_in(callee.node, callee.file, package, contracts, visited, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _callee(function: Node | None, types: LocalTypes, package: Package) -> FuncInfo | None:
+    if function is None:
+        return None
+    if function.type == "identifier" and not types.is_local(text(function)):
+        return package.symbols.funcs.get(text(function))
+    if function.type == "selector_expression":
+        receiver = types.type_of(function.child_by_field_name("operand"))
+        if receiver.kind == "pointer" and receiver.elem is not None:
+            receiver = receiver.elem
+        if receiver.kind == "named":
+            return find_method(package, receiver.name, text(function.child_by_field_name("field")))
+    return None
+
+
+def is_deallocator(name: str, contracts: Any) -> bool:
+    if name == "free":
+        return True
+    if contracts is not None and contracts.is_deallocator(name):
+        return True
+    return deallocator_word(name) is not None
+

@@ -1,0 +1,490 @@
+"""Missing runtime.KeepAlive: a finalizer can free a C handle while a C call still uses it.
+
+## What it finds
+
+A type whose values get `runtime.SetFinalizer` (or `runtime.AddCleanup`) somewhere in the
+package, with a finalizer that releases C resources (`C.free`, or a C deallocator such as
+`git_blob_free`, directly or through a method like `Free`/`Close`). A function loads a C
+handle from such a value (`v.ptr`, a promoted field, a local copy of it, or memory a C
+getter returned for it), passes it to C, and then neither uses the value again nor calls
+`runtime.KeepAlive(v)` after the last C use. Also reported: a `runtime.KeepAlive(v)` placed
+*before* a later use of memory owned by `v`, such as converting a C string a getter returned.
+The C call (or the late use) is reported.
+
+Not reported: when the value is used after the call (another method call, a field access,
+returning it), when `runtime.KeepAlive(v)` follows (a `defer runtime.KeepAlive(v)` covers the
+whole function), inside the finalizer and its `Free` (after `runtime.SetFinalizer(v, nil)`),
+when the value itself is passed on (to the C call, a `runtime.Pinner`, `cgo.NewHandle` or a
+handle table), and for types without a finalizer. In a loop, a use earlier in the loop body
+counts as a later use.
+
+## Why it matters
+
+The Go compiler considers a variable dead after its last use, and loading `v.ptr` is that
+last use. The GC may then collect `v` while the C function is still running, run its
+finalizer, and free the C object under C's feet: a use-after-free that shows up only under
+GC pressure (git2go #352/#393, gpgme #23, govips #543).
+
+## Example
+
+```go
+func (b *Blob) Size() int64 {
+	return int64(C.git_blob_rawsize(b.ptr)) // b can be finalized during the call
+}
+```
+
+## Fix
+
+Keep the value reachable until C is done with everything it owns:
+
+```go
+func (b *Blob) Size() int64 {
+	size := C.git_blob_rawsize(b.ptr)
+	runtime.KeepAlive(b)
+	return int64(size)
+}
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from cgoguard.analysis.finalizers import (
+    FinalizedTypes,
+    Finalizer,
+    field_path,
+    find_finalized_types,
+    find_method,
+    is_deallocator,
+    is_handle_type,
+)
+from cgoguard.analysis.unsafeflow import (
+    CGO_GO_RESULTS,
+    FunctionScope,
+    c_call_name,
+    conversion,
+    describe,
+    function_scopes,
+    is_unsafe_pointer_call,
+)
+from cgoguard.findings import Severity
+from cgoguard.gofront.syntax import call_parts, line_of, text, unparen, walk
+from cgoguard.gofront.types import GoType
+from cgoguard.rules.base import RuleContext, RuleMeta
+
+META = RuleMeta(
+    id="CG301",
+    name="missing-keepalive",
+    category="missing-keepalive",
+    severity=Severity.ERROR,
+    title="finalizer may free a C handle while a C call still uses it (missing runtime.KeepAlive)",
+)
+# Callees that keep the value they are given reachable (pinning, handle tables).
+_RETAINING_WORDS = ("pin", "track", "handle", "register", "retain")
+_LOOPS = frozenset({"for_statement"})
+_CASES = frozenset({"expression_case", "default_case", "type_case", "communication_case"})
+_SWITCHES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
+
+
+@dataclass(frozen=True)
+class Handle:
+    """C memory a C use needs its owner kept alive for."""
+
+    root: str  # the local variable that owns it
+    owner_decl: int | None  # declaration offset of that variable
+    finalizer: Finalizer
+    shown: str  # how the message names it: "b.ptr", "p (b.ptr, line 3)"
+    producer: Node | None = None  # for memory a C getter returned: that call
+
+
+def check(ctx: RuleContext) -> None:
+    scopes: list[FunctionScope] = ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package))
+    finalized: FinalizedTypes = ctx.shared(
+        "finalizers.types", lambda: find_finalized_types(ctx.package, scopes, ctx.contracts))
+    if not finalized.by_type:
+        return
+    for scope in scopes:
+        if not finalized.runs_under_finalizer(scope.node, scope.file):
+            _FunctionCheck(ctx, scope, finalized).run()
+
+
+class _FunctionCheck:
+    def __init__(self, ctx: RuleContext, scope: FunctionScope, finalized: FinalizedTypes) -> None:
+        self.ctx = ctx
+        self.scope = scope
+        self.finalized = finalized
+        self.locals: dict[tuple[str, int], list[tuple[Node, Handle]]] = {}  # (name, decl) -> bindings
+
+    # ----- finding handles ----------------------------------------------------------
+    def handle_load(self, node: Node) -> Handle | None:
+        """``v.ptr`` / ``v.inner.ptr`` / ``v.native()`` where ``v`` is a local finalized value."""
+        node = unparen(node)
+        if node is None:
+            return None
+        if node.type == "call_expression":
+            return self._accessor_call(node)
+        if node.type != "selector_expression":
+            return None
+        chain = _selector_chain(node)
+        if chain is None:
+            return None
+        root, fields = chain
+        return self._owner(root, fields, node)
+
+    def _owner(self, root: Node, fields: list[str], node: Node) -> Handle | None:
+        name = text(root)
+        types = self.scope.types
+        if not types.is_local(name):
+            return None
+        current = types.var_type(name, root)
+        finalizer: Finalizer | None = None
+        for index, field_name in enumerate(fields):
+            named = _named(current, self.scope)
+            if named is None:
+                return None
+            found = field_path(self.scope.package, named, field_name)
+            if found is None:
+                return None
+            path, current = found
+            for type_name in path:
+                finalizer = self.finalized.by_type.get(type_name, finalizer)
+            if index == 0 and self.scope.underlying(types.var_type(name, root)).kind != "pointer":
+                return None  # a copy of the value: KeepAlive on it would not help either
+        if finalizer is None or not is_handle_type(current, self.scope.package):
+            return None
+        return Handle(name, types.declaration_of(name, root), finalizer, describe(node, 40))
+
+    def _accessor_call(self, call: Node) -> Handle | None:
+        func, args = call_parts(call)
+        func = unparen(func)
+        if args or func is None or func.type != "selector_expression":
+            return None
+        receiver = unparen(func.child_by_field_name("operand"))
+        if receiver is None or receiver.type != "identifier":
+            return None
+        named = _named(self.scope.types.var_type(text(receiver), receiver), self.scope)
+        finalizer = self.finalized.by_type.get(named or "")
+        method = find_method(self.scope.package, named, text(func.child_by_field_name("field"))) if named else None
+        if finalizer is None or method is None or not is_handle_type(method.result_type, self.scope.package):
+            return None
+        name = text(receiver)
+        return Handle(name, self.scope.types.declaration_of(name, receiver), finalizer, describe(call, 40))
+
+    def handles_in(self, node: Node) -> Iterator[tuple[Node, Handle]]:
+        """Handles used in ``node``: loads, and locals that copied a handle or C memory it owns."""
+        for inner in walk(node):
+            if inner.type in ("selector_expression", "call_expression"):
+                if inner.parent is not None and inner.parent.type == "selector_expression" and \
+                        inner.parent.child_by_field_name("operand") == inner:
+                    continue  # only the whole chain v.a.b, not its prefix v.a
+                handle = self.handle_load(inner)
+                if handle is not None:
+                    yield inner, handle
+            elif inner.type == "identifier":
+                handle = self.local_handle(inner)
+                if handle is not None:
+                    yield inner, handle
+
+    def local_handle(self, identifier: Node) -> Handle | None:
+        name = text(identifier)
+        binding = self.scope.reaching(name, identifier)
+        if binding is None or binding.value is None or binding.name_node == identifier:
+            return None
+        value = _strip_conversions(binding.value, self.scope)
+        line = line_of(binding.name_node)
+        loaded = self.handle_load(value) if value is not None else None
+        if loaded is not None:
+            return Handle(loaded.root, loaded.owner_decl, loaded.finalizer, f"{name} ({loaded.shown}, line {line})")
+        if value is None or value.type != "call_expression":
+            return None
+        function = c_call_name(value, self.scope)
+        if function is None or function in CGO_GO_RESULTS or not self._returns_borrowed(function, identifier):
+            return None
+        owner = next((h for _, h in self.handles_in(value)), None)
+        if owner is None:
+            return None
+        return Handle(owner.root, owner.owner_decl, owner.finalizer,
+                      f"{name}, memory owned by {owner.root} (returned by {describe(value, 50)} at line {line})",
+                      producer=value)
+
+    def _returns_borrowed(self, function: str, use: Node) -> bool:
+        """Whether C.function returns a pointer into its argument rather than new memory."""
+        contracts = self.ctx.contracts
+        if contracts is not None and (contracts.returns_owned(function) or contracts.returns_static(function)):
+            return False
+        declared = self.scope.package.c.function(function)
+        if declared is not None:
+            return declared.returns_pointer
+        return _read_as_pointer(use, self.scope)  # unknown declaration: trust how it is used
+
+    # ----- checking -----------------------------------------------------------------
+    def run(self) -> None:
+        reported: set[tuple[int, str]] = set()
+        for use, function in self._c_uses():
+            for node, handle in self.handles_in(use):
+                key = (use.start_byte, handle.root)
+                if key in reported or self._kept_alive(use, handle):
+                    continue
+                reported.add(key)
+                self._report(use, self._receiving_call(node, use) or function, handle)
+
+    def _c_uses(self) -> Iterator[tuple[Node, str]]:
+        """Outermost C calls (and unsafe.Slice/String over C memory) of the function."""
+        body = self.scope.body
+        unsafe = self.scope.imports_as("unsafe")
+        for node in walk(body):
+            if node.type != "call_expression" or _inside_c_call(node, self.scope):
+                continue
+            function = c_call_name(node, self.scope)
+            if function is not None and not is_deallocator(function, self.ctx.contracts):
+                yield node, f"C.{function}"
+            elif function is None and unsafe is not None and text(unparen(node.child_by_field_name("function"))) in (
+                    f"{unsafe}.Slice", f"{unsafe}.String"):
+                yield node, text(unparen(node.child_by_field_name("function")))
+
+    def _receiving_call(self, node: Node, use: Node) -> str | None:
+        """The innermost C call inside ``use`` that gets ``node`` as (part of) an argument."""
+        parent = node.parent
+        while parent is not None and _within(parent, use):
+            name = c_call_name(parent, self.scope) if parent.type == "call_expression" else None
+            if name is not None:
+                return f"C.{name}"
+            parent = parent.parent
+        return None
+
+    def _kept_alive(self, use: Node, handle: Handle) -> bool:
+        occurrences = [o for o in walk(self.scope.node) if self._is_use_of(o, handle)]
+        for occurrence in occurrences:
+            if _within(occurrence, use):
+                if _passed_itself(occurrence, use):
+                    return True  # C gets the value itself: cgo keeps call arguments alive
+                continue
+            if self._keeps_alive(occurrence, use, handle):
+                return True
+        return False
+
+    def _is_use_of(self, node: Node, handle: Handle) -> bool:
+        if node.type != "identifier" or text(node) != handle.root:
+            return False
+        parent = node.parent
+        if parent is not None and parent.type in ("parameter_declaration", "var_spec"):
+            return False
+        if parent is not None and parent.type == "expression_list" and parent.parent is not None and \
+                parent.parent.type in ("short_var_declaration", "assignment_statement") and \
+                parent.parent.child_by_field_name("left") == parent:
+            return False  # assigning a new value is not a use of the old one
+        return self.scope.types.declaration_of(handle.root, node) == handle.owner_decl
+
+    def _keeps_alive(self, occurrence: Node, use: Node, handle: Handle) -> bool:
+        if _enclosing(occurrence, ("defer_statement",)) is not None:
+            return True
+        if _is_finalizer_cleared(occurrence, self.scope) and occurrence.start_byte < use.start_byte:
+            return True
+        if _passed_to_retainer(occurrence):
+            return True
+        literal = _enclosing(occurrence, ("func_literal",))
+        if literal is not None and not _within(use, literal):
+            return True  # captured by a closure that may run later
+        if _statement(occurrence) == _statement(use):
+            return True
+        if occurrence.start_byte >= use.end_byte:
+            return _reachable_after(use, occurrence)
+        return _in_same_loop(use, occurrence, handle.owner_decl)
+
+    def _report(self, use: Node, function: str, handle: Handle) -> None:
+        finalizer = handle.finalizer
+        early = self._early_keepalive(use, handle)
+        related = [self.ctx.related(finalizer.file, finalizer.call,
+                                    f"finalizer {finalizer.description} set here; it calls {finalizer.release}")]
+        if handle.producer is not None:
+            late = f" after {early}" if early else ""
+            message = (f"{handle.shown} is used by {function}{late}; {handle.root} may be unreachable by then, and "
+                       f"its finalizer {finalizer.description} ({finalizer.where}) can run {finalizer.release} and "
+                       f"free it first. Move runtime.KeepAlive({handle.root}) after this use")
+        else:
+            early_note = f" ({early} comes before this call)" if early else ""
+            message = (f"{handle.shown} is passed to {function} and {handle.root} is not used afterwards"
+                       f"{early_note}: its finalizer {finalizer.description} ({finalizer.where}) can run "
+                       f"{finalizer.release} while C still uses the handle. Add runtime.KeepAlive({handle.root}) "
+                       f"after the call")
+        self.ctx.report(META, self.scope.file, use, message, related=related)
+
+    def _early_keepalive(self, use: Node, handle: Handle) -> str:
+        runtime = self.scope.imports_as("runtime")
+        for node in walk(self.scope.body):
+            if node.type == "call_expression" and node.end_byte <= use.start_byte and \
+                    text(unparen(node.child_by_field_name("function"))) == f"{runtime}.KeepAlive":
+                args = call_parts(node)[1]
+                if args and text(unparen(args[0])) == handle.root:
+                    return f"runtime.KeepAlive({handle.root}) at line {line_of(node)}"
+        return ""
+
+
+# ----- syntax helpers ------------------------------------------------------------------
+def _named(t: GoType, scope: FunctionScope) -> str | None:
+    resolved = scope.underlying(t)
+    if resolved.kind == "pointer" and resolved.elem is not None:
+        t = resolved.elem
+    return t.name if t.kind == "named" and "." not in t.name else None
+
+
+def _selector_chain(node: Node) -> tuple[Node, list[str]] | None:
+    fields: list[str] = []
+    while node is not None and node.type == "selector_expression":
+        fields.append(text(node.child_by_field_name("field")))
+        node = unparen(node.child_by_field_name("operand"))
+    if node is None or node.type != "identifier":
+        return None
+    return node, fields[::-1]
+
+
+def _strip_conversions(node: Node | None, scope: FunctionScope) -> Node | None:
+    node = unparen(node)
+    while node is not None:
+        inner = is_unsafe_pointer_call(node, scope)
+        if inner is None:
+            converted = conversion(node, scope)
+            inner = converted[1] if converted is not None and converted[0].kind == "pointer" else None
+        if inner is None:
+            return node
+        node = unparen(inner)
+    return node
+
+
+def _read_as_pointer(identifier: Node, scope: FunctionScope) -> bool:
+    """Whether ``identifier`` sits where only a pointer makes sense (GoString's argument,
+    a pointer conversion, unsafe.Slice, a dereference)."""
+    parent = identifier.parent
+    if parent is None:
+        return False
+    if parent.type == "unary_expression" and text(parent.child_by_field_name("operator")) == "*":
+        return True
+    if parent.type == "argument_list" and parent.parent is not None:
+        call = parent.parent
+        first = call_parts(call)[1][:1] == [identifier]
+        name = c_call_name(call, scope)
+        if name in CGO_GO_RESULTS and first:
+            return True
+        callee = text(unparen(call.child_by_field_name("function")))
+        unsafe = scope.imports_as("unsafe")
+        if first and callee in (f"{unsafe}.Slice", f"{unsafe}.String", f"{unsafe}.Pointer"):
+            return True
+        converted = conversion(call, scope)
+        return converted is not None and converted[0].kind == "pointer"
+    return parent.type == "call_expression" and _read_as_pointer(parent, scope)
+
+
+def _inside_c_call(node: Node, scope: FunctionScope) -> bool:
+    parent = node.parent
+    while parent is not None and parent.type not in ("statement_list", "block", "func_literal"):
+        if parent.type == "call_expression" and c_call_name(parent, scope) is not None:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _within(node: Node, container: Node) -> bool:
+    return container.start_byte <= node.start_byte and node.end_byte <= container.end_byte
+
+
+def _enclosing(node: Node, kinds: tuple[str, ...]) -> Node | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in kinds:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _statement(node: Node) -> Node:
+    while node.parent is not None and node.parent.type not in ("statement_list", "block", "source_file"):
+        node = node.parent
+    return node
+
+
+def _passed_itself(occurrence: Node, call: Node) -> bool:
+    """``C.f(v.ptr, unsafe.Pointer(v))``: the value itself, not one of its fields, is an argument."""
+    parent = occurrence.parent
+    return parent is not None and parent.type != "selector_expression" and _within(occurrence, call)
+
+
+def _passed_to_retainer(occurrence: Node) -> bool:
+    parent = occurrence.parent
+    if parent is None or parent.type != "argument_list" or parent.parent is None:
+        return False
+    callee = text(unparen(parent.parent.child_by_field_name("function"))).lower()
+    return any(word in callee.rsplit(".", 1)[-1] for word in _RETAINING_WORDS)
+
+
+def _is_finalizer_cleared(occurrence: Node, scope: FunctionScope) -> bool:
+    """``runtime.SetFinalizer(v, nil)``: from here on no finalizer can free the handle."""
+    parent = occurrence.parent
+    call = parent.parent if parent is not None and parent.type == "argument_list" else None
+    if call is None:
+        return False
+    _, args = call_parts(call)
+    callee = text(unparen(call.child_by_field_name("function")))
+    return callee == f"{scope.imports_as('runtime')}.SetFinalizer" and len(args) == 2 and \
+        args[0] == occurrence and text(args[1]) == "nil"
+
+
+def _ancestors(node: Node) -> list[Node]:
+    chain = [node]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    return chain
+
+
+def _reachable_after(use: Node, later: Node) -> bool:
+    """Whether ``later`` (after ``use`` in the source) can execute after ``use``: not in another
+    branch of the same if/switch, and no unconditional return in between."""
+    use_chain, later_chain = _ancestors(use), _ancestors(later)
+    later_ids = {n.id for n in later_chain}
+    common = next(n for n in use_chain if n.id in later_ids)
+    toward_use = use_chain[[n.id for n in use_chain].index(common.id) - 1]
+    toward_later = later_chain[[n.id for n in later_chain].index(common.id) - 1]
+    if common.type == "if_statement":
+        branches = {n.id for n in (common.child_by_field_name("consequence"),
+                                   common.child_by_field_name("alternative")) if n is not None}
+        if toward_use.id in branches and toward_later.id in branches and toward_use.id != toward_later.id:
+            return False
+    if common.type in _SWITCHES and toward_use.type in _CASES and toward_later.type in _CASES \
+            and toward_use.id != toward_later.id:
+        return False
+    for node in use_chain:
+        if node.id == common.id:
+            break
+        parent = node.parent
+        if parent is not None and parent.type == "statement_list":
+            siblings = parent.named_children
+            start = next(i for i, s in enumerate(siblings) if s.id == node.id)
+            for sibling in siblings[start:]:
+                if parent.id == common.id and sibling.id == toward_later.id:
+                    break
+                if _terminates(sibling):
+                    return False
+    return True
+
+
+def _terminates(statement: Node) -> bool:
+    if statement.type in ("return_statement", "goto_statement"):
+        return True
+    if statement.type == "expression_statement":
+        call = statement.named_children[0] if statement.named_children else None
+        return call is not None and call.type == "call_expression" and \
+            text(call.child_by_field_name("function")) in ("panic", "os.Exit", "log.Fatal", "log.Fatalf")
+    return False
+
+
+def _in_same_loop(use: Node, earlier: Node, declaration: int | None) -> bool:
+    """An earlier use inside a loop around ``use`` runs again on the next iteration."""
+    loop = _enclosing(use, tuple(_LOOPS))
+    while loop is not None:
+        if _within(earlier, loop) and (declaration is None or declaration < loop.start_byte):
+            return True
+        loop = _enclosing(loop, tuple(_LOOPS))
+    return False

@@ -1,0 +1,84 @@
+"""missing-keepalive (CG301): fixtures, AddCleanup, and the finalizer discovery behind it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from analysistest import FIXTURES, analyze, expectations, run
+
+from cgoguard.analysis.finalizers import find_finalized_types
+from cgoguard.analysis.unsafeflow import function_scopes
+from cgoguard.contracts import contracts_for_package
+from cgoguard.gofront import Package, discover, load_packages
+
+
+@pytest.fixture(scope="module")
+def keepalive_findings() -> list:
+    return run(FIXTURES / "keepalive", {"CG301"})
+
+
+def test_fixture_findings_match_wants(keepalive_findings: list) -> None:
+    assert {f.category for f in keepalive_findings} == {"missing-keepalive"}
+    assert all(f.related and "finalizer" in f.related[0].message for f in keepalive_findings)
+
+
+def test_fixtures_have_eight_positives_and_eight_negatives() -> None:
+    files = sorted((FIXTURES / "keepalive").glob("*.go"))
+    assert len(expectations(files)) >= 8
+    assert sum(p.read_text().count("// Negative") for p in files) >= 8
+
+
+def _package(directory: Path) -> Package:
+    return load_packages(discover([str(directory)]).packages[0])[0]
+
+
+def test_finalized_types_and_their_releases() -> None:
+    package = _package(FIXTURES / "keepalive")
+    finalized = find_finalized_types(package, function_scopes(package), contracts_for_package(package))
+    releases = {name: f.release for name, f in finalized.by_type.items()}
+    assert releases == {
+        "Repository": "C.git_repository_free", "Blob": "C.git_object_free", "Commit": "C.git_object_free",
+        "Widget": "C.g_object_unref", "Context": "C.gpgme_release", "Note": "C.note_free",
+    }  # Tracker's finalizer only closes a channel: not a C release
+
+
+ADD_CLEANUP = '''package cleanup
+
+/*
+#include <stdlib.h>
+typedef struct { int n; } image;
+static image *image_new(void) { return calloc(1, sizeof(image)); }
+static void image_free(image *i) { free(i); }
+static int image_width(image *i) { return i->n; }
+*/
+import "C"
+
+import "runtime"
+
+type Image struct{ ptr *C.image }
+
+func NewImage() *Image {
+	img := &Image{ptr: C.image_new()}
+	runtime.AddCleanup(img, func(p *C.image) { C.image_free(p) }, img.ptr)
+	return img
+}
+
+func (i *Image) Width() int {
+	return int(C.image_width(i.ptr))
+}
+
+func (i *Image) WidthKept() int {
+	w := C.image_width(i.ptr)
+	runtime.KeepAlive(i)
+	return int(w)
+}
+'''
+
+
+def test_add_cleanup_counts_like_a_finalizer(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/cleanup\n\ngo 1.24\n")
+    (tmp_path / "cleanup.go").write_text(ADD_CLEANUP)
+    findings = analyze(tmp_path, {"CG301"})
+    assert [(f.line, f.rule) for f in findings] == [(23, "CG301")]
+    assert "C.image_free" in findings[0].message
