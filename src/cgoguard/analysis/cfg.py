@@ -45,6 +45,7 @@ class CfgNode:
     ast: Node | None
     succs: list[int] = field(default_factory=list)
     preds: list[int] = field(default_factory=list)
+    true_succ: int = -1  # for an `if` condition: the successor taken when it holds
 
 
 @dataclass
@@ -180,10 +181,13 @@ class _Builder:
         if init is not None:
             current = self._statement(init, current)
         cond = self._link(current, COND, stmt.child_by_field_name("condition"))
+        first_new = len(self.nodes)
         after = self._block_or_stmt(stmt.child_by_field_name("consequence"), [cond])
+        if first_new < len(self.nodes) and cond in self.nodes[first_new].preds:
+            self.nodes[cond].true_succ = first_new
         alternative = stmt.child_by_field_name("alternative")
         if alternative is None:
-            return after + [cond]
+            return [*after, cond]
         return after + self._block_or_stmt(alternative, [cond])
 
     def _block_or_stmt(self, node: Node | None, current: list[int]) -> list[int]:

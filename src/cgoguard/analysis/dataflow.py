@@ -22,8 +22,9 @@ _VISITS_PER_NODE = 24
 
 class ForwardAnalysis(Generic[S]):
     def __init__(self, cfg: Cfg, initial: S, transfer: Callable[[CfgNode, S], S],
-                 join: Callable[[S, S], S]) -> None:
+                 join: Callable[[S, S], S], refine: Callable[[CfgNode, int, S], S] | None = None) -> None:
         self.cfg = cfg
+        self.refine = refine  # edge-specific refinement (e.g. `p != nil` holds on the true edge)
         self.initial = initial
         self.transfer = transfer
         self.join = join
@@ -50,8 +51,9 @@ class ForwardAnalysis(Generic[S]):
             for succ in node.succs:
                 if succ not in rank:
                     continue
+                edge_out = self.refine(node, succ, out) if self.refine is not None else out
                 previous = self.before.get(succ)
-                merged = out if previous is None else self.join(previous, out)
+                merged = edge_out if previous is None else self.join(previous, edge_out)
                 if previous is None or merged != previous:
                     self.before[succ] = merged
                     if succ not in queued:

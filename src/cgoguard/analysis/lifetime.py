@@ -31,6 +31,7 @@ from tree_sitter import Node
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
+from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ GLOBALS = 1
 NONE: Objs = frozenset()
 ALLOC, FREED, ESCAPED = "A", "F", "E"
 _FIELD_DEPTH = 3  # field-of-field-of... objects beyond this depth are weak summaries
+_MAX_PATHS = 4  # distinct states kept apart per CFG node before they are merged
+_MUST_KINDS = frozenset({"use-after-free", "double-free", "bad-free"})  # reported when true on every path
+_MAY_KINDS = frozenset({"leak", "dangling"})  # reported when true on some path
 
 # Calls through which a pointer keeps denoting the same memory.
 _ALIAS_CALLS = frozenset({"unsafe.Add", "unsafe.Slice", "unsafe.String", "unsafe.SliceData", "unsafe.StringData"})
@@ -94,7 +98,7 @@ class Deferred:
 
 
 class State:
-    __slots__ = ("env", "heap", "flags", "freed_at", "defers", "dangling", "nil_defers")
+    __slots__ = ("dangling", "defers", "env", "flags", "freed_at", "heap", "nil_defers")
 
     def __init__(self) -> None:
         self.env: dict[str, Objs] = {}
@@ -116,6 +120,43 @@ class State:
         return isinstance(other, State) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class Paths:
+    """A few states, one per group of paths: keeps `if p != nil` correlated with earlier frees.
+
+    Up to ``_MAX_PATHS`` distinct states are kept apart; beyond that they are merged.
+    """
+
+    __slots__ = ("states",)
+
+    def __init__(self, states: tuple[State, ...]) -> None:
+        self.states = states
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Paths) and len(self.states) == len(other.states) and all(
+            s in other.states for s in self.states)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def deduplicated(self) -> Paths:
+        unique: list[State] = []
+        for state in self.states:
+            if state not in unique:
+                unique.append(state)
+        return Paths(tuple(unique))
+
+    def join(self, other: Paths) -> Paths:
+        combined = Paths(self.states + other.states).deduplicated()
+        if len(combined.states) <= _MAX_PATHS:
+            return combined
+        return Paths((combined.merged(),))
+
+    def merged(self) -> State:
+        result = self.states[0]
+        for state in self.states[1:]:
+            result = join(result, state)
+        return result
 
 
 def join(a: State, b: State) -> State:
@@ -174,9 +215,12 @@ class FunctionAnalysis:
         self.sites: list[Node] = []
         self.site_ids: dict[tuple[int, int], int] = {}
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
+        self.maps: set[int] = set()
+        self.not_maps: set[int] = set()
         self.events: list[Event] = []
         self.reported: set[tuple] = set()
         self.reporting = False
+        self.report_kinds = _MUST_KINDS | _MAY_KINDS
         self.node: CfgNode | None = None
         self.state = State()
         self.returned: Objs = NONE
@@ -219,11 +263,48 @@ class FunctionAnalysis:
             for name, _ in self.info.results:
                 if name:
                     initial.env[name] = frozenset({NIL})
-        solver = ForwardAnalysis(self.cfg, initial, self._transfer, join)
+        solver = ForwardAnalysis(self.cfg, Paths((initial,)), self._transfer_paths, Paths.join,
+                                 self._refine_paths)
         before = solver.solve()
         self.reporting = True
         for node_id in sorted(before, key=lambda n: _position(self.cfg.nodes[n])):
-            self._transfer(self.cfg.nodes[node_id], before[node_id])
+            node, paths = self.cfg.nodes[node_id], before[node_id]
+            if not paths.states:
+                continue
+            # "Must" facts (use after free, double free) hold on every path reaching the node...
+            self.report_kinds = _MUST_KINDS
+            self._transfer(node, paths.merged())
+            # ...while a leak or a dangling reference on any one path is a finding.
+            self.report_kinds = _MAY_KINDS
+            for state in paths.states:
+                self._transfer(node, state)
+
+    def _transfer_paths(self, node: CfgNode, paths: Paths) -> Paths:
+        return Paths(tuple(self._transfer(node, state) for state in paths.states)).deduplicated()
+
+    def _refine_paths(self, node: CfgNode, succ: int, paths: Paths) -> Paths:
+        if node.true_succ < 0:
+            return paths
+        refined = (self._refine(node, succ, state) for state in paths.states)
+        return Paths(tuple(state for state in refined if state is not None))
+
+    def _refine(self, node: CfgNode, succ: int, state: State) -> State | None:
+        """On the edges out of `if p != nil` / `if p == nil`, p is (not) nil; None: infeasible."""
+        if node.ast is None:
+            return state
+        holds = succ == node.true_succ
+        refined = state
+        for name, non_nil in _nil_tests(node.ast, holds):
+            value = state.env.get(name)
+            if value is None:
+                continue
+            narrowed = value - {NIL} if non_nil else value & {NIL}
+            if not narrowed:
+                return None  # p is never nil (or always nil) on this path: the edge is not taken
+            if narrowed != value:
+                refined = refined.copy() if refined is state else refined
+                refined.env[name] = narrowed
+        return refined
 
     def _transfer(self, node: CfgNode, state: State) -> State:
         if node.ast is None or node.kind not in (STMT, COND, RANGE, RETURN, DEFER, GO):
@@ -395,13 +476,14 @@ class FunctionAnalysis:
 
     def _range(self, clause: Node) -> None:
         collection = self.eval(clause.child_by_field_name("right"))
+        self._note_map(clause.child_by_field_name("right"), collection)
         names = _expressions(clause.child_by_field_name("left"))
         elements: set[int] = set()
         for base in collection - {NIL}:
             entries = [v for (b, f), v in self.state.heap.items() if b == base and f.startswith("[")]
             for value in entries:
                 elements |= value
-            elements.add(self.field_obj(base, "[*]", weak=True))
+            elements |= self.load((base, "[*]"), f"{text(clause.child_by_field_name('right'))}[...]", weak=True)
         for index, name in enumerate(names):
             self.assign(name, frozenset(elements) if index == 1 else NONE)
 
@@ -427,7 +509,9 @@ class FunctionAnalysis:
         if left.type == "index_expression":
             key = _index_key(left.child_by_field_name("index"))
             self.eval(left.child_by_field_name("index"))
-            for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
+            bases = self.eval(left.child_by_field_name("operand"))
+            self._note_map(left.child_by_field_name("operand"), bases)
+            for base in bases - {NIL}:
                 self.store((base, key), value)
             self.escape(value, reason="stored in a collection")
             return
@@ -504,7 +588,7 @@ class FunctionAnalysis:
             return known
         if self._is_global(name):
             return self.load((GLOBALS, "." + name), name)
-        if name in ("true", "false", "iota") or name not in self.declared and name not in self.params:
+        if name in ("true", "false", "iota") or (name not in self.declared and name not in self.params):
             return NONE
         return frozenset({self.obj(("var", name), "var", node, name, root=True)})
 
@@ -531,10 +615,21 @@ class FunctionAnalysis:
         self.eval(index)
         self.use(bases, node, "indexing a view of")
         key = _index_key(index)
+        self._note_map(operand, bases)
+        constant = unparen(index) is not None and unparen(index).type in _CONSTANT_KEYS
         result: set[int] = set()
         for base in bases - {NIL}:
-            result |= self.load((base, key), f"{text(operand)}[{text(index)}]", weak=key == "[*]")
+            # An element read through a variable index stands for many elements (loops!): weak.
+            result |= self.load((base, key), f"{text(operand)}[{text(index)}]", weak=not constant)
         return frozenset(result)
+
+    def _note_map(self, operand: Node | None, bases: Objs) -> None:
+        """Remember which objects are maps: freeing what a map holds leaves dangling entries."""
+        fresh = bases - {NIL} - self.maps - self.not_maps
+        if not fresh or operand is None:
+            return
+        kind = self.local_types.underlying(self.local_types.type_of(operand)).kind
+        (self.maps if kind == "map" else self.not_maps).update(fresh)
 
     def _unary(self, node: Node) -> Objs:
         operator = text(node.child_by_field_name("operator"))
@@ -716,7 +811,9 @@ class FunctionAnalysis:
         if not values:
             return
         key = _index_key(args[1]) if len(args) > 1 else "[*]"
-        for base in values[0] - {NIL}:
+        bases = values[0] - {NIL}
+        self.state.dangling = frozenset(d for d in self.state.dangling if d[2][0] not in bases)
+        for base in bases:
             exact = (base, key)
             if key != "[*]" and exact in self.state.heap:
                 self.state.heap.pop(exact)
@@ -813,8 +910,7 @@ class FunctionAnalysis:
         if func.type == "selector_expression":
             cname = c_name(func)
             if cname is not None:
-                return self.pkg.package.c.function(cname) is None and cname not in _CGO_FUNCS \
-                    and self.pkg.ownership.contract(cname) is None
+                return _is_c_type_name(cname, self.pkg.package)
             return text(func) == "unsafe.Pointer"
         if func.type == "identifier":
             name = text(func)
@@ -851,10 +947,8 @@ class FunctionAnalysis:
         return None
 
     @property
-    def local_types(self):  # noqa: ANN201 - LocalTypes, imported lazily (it is only needed for methods)
+    def local_types(self) -> LocalTypes:
         if not hasattr(self, "_local_types"):
-            from cgoguard.gofront.resolve import LocalTypes
-
             top = self.func
             while top.type == "func_literal" and top.parent is not None:
                 top = top.parent
@@ -871,10 +965,10 @@ class FunctionAnalysis:
         if self.reporting:
             self._check_free(objs, site_node, arg, via, deferred, strong)
         for obj in objs:
-            if self.objects[obj].weak:
-                continue
             flags = self.state.flags.get(obj, frozenset())
-            if strong:
+            if self.objects[obj].weak:
+                self.state.flags[obj] = flags | {FREED}  # never reported on, but the map now dangles
+            elif strong:
                 self.state.flags[obj] = frozenset({FREED})
                 self.state.freed_at[obj] = frozenset({site})
             else:
@@ -903,7 +997,7 @@ class FunctionAnalysis:
                       f"{text(arg)} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}"
                       + (f"; this {via} runs when the function returns" if deferred is not None else "")
                       + "; remove one of the frees (or set the pointer to nil after the first)",
-                      self._alloc_related(obj) + [(first, "first freed here")])
+                      [*self._alloc_related(obj), (first, "first freed here")])
             return
         if deferred is None:
             for pending in self.state.defers:
@@ -914,12 +1008,12 @@ class FunctionAnalysis:
                               f"{text(arg)} is freed here and again by the deferred call at line "
                               f"{_line(defer_stmt)} when the function returns; remove this {via} call "
                               f"(the defer already releases it)",
-                              self._alloc_related(obj) + [(defer_stmt, "deferred free registered here")])
+                              [*self._alloc_related(obj), (defer_stmt, "deferred free registered here")])
                     return
 
     def _defer_frees(self, pending: Deferred, obj: int) -> bool:
         call = unparen(self.sites[pending.site].named_children[0])
-        func, args = call_parts(call)
+        func, _args = call_parts(call)
         func = unparen(func)
         cname = c_name(func)
         if cname is not None:
@@ -943,7 +1037,7 @@ class FunctionAnalysis:
         self.emit("use-after-free", node, ("uaf", node.start_byte),
                   f"{text(node)}: {how} {self._describe(obj)} after it was freed at line {_line(free_site)}; "
                   f"move the free after the last use",
-                  [(free_site, "freed here")] + self._alloc_related(obj))
+                  [(free_site, "freed here"), *self._alloc_related(obj)])
 
     def escape(self, value: Objs, reason: str = "") -> None:
         for obj in self.reachable(value):
@@ -987,13 +1081,22 @@ class FunctionAnalysis:
                               f"returns {self._describe(obj)}, but the deferred call at line {_line(defer_stmt)} "
                               f"frees it as the function returns, so the caller gets a dangling pointer; drop the "
                               f"defer and let the caller free it",
-                              [(defer_stmt, "deferred free here")] + self._alloc_related(obj))
+                              [(defer_stmt, "deferred free here"), *self._alloc_related(obj)])
                     return
 
     def _check_leaks(self, node: Node) -> None:
+        referenced: Objs | None = None
         for obj, flags in self.state.flags.items():
-            if ALLOC in flags and self.objects[obj].owned:
-                self._report_leak(obj, f"when the function returns at line {_line(node)}", node)
+            if ALLOC not in flags or not self.objects[obj].owned:
+                continue
+            if FREED in flags:
+                # Freed on some paths and no longer referenced here: the paths were merged after
+                # a free-and-nil (`C.free(p); p = nil`), not a real leak.
+                if referenced is None:
+                    referenced = frozenset().union(*self.state.env.values(), *self.state.heap.values())
+                if obj not in referenced:
+                    continue
+            self._report_leak(obj, f"when the function returns at line {_line(node)}", node)
 
     def _report_leak(self, obj: int, when: str, exit_node: Node | None) -> None:
         info = self.objects[obj]
@@ -1032,8 +1135,10 @@ class FunctionAnalysis:
             contents = self.state.heap.get(loc, NONE)
             if obj not in contents or base not in live or FREED not in self.state.flags.get(obj, frozenset()):
                 continue
-            if self.objects[base].kind == "var" and loc[1] == "*":
-                continue
+            if FREED in self.state.flags.get(base, frozenset()):
+                continue  # the container itself was released: nothing can read the stale field
+            if loc[1] == "*" or (loc[1].startswith("[") and base not in self.maps):
+                continue  # pointees and slice elements: the owner of the slice decides
             where = self._location(loc)
             free_node = self.sites[site]
             fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
@@ -1061,7 +1166,7 @@ class FunctionAnalysis:
         return [(info.node, "allocated here")] if info.kind == "alloc" and info.node is not None else []
 
     def emit(self, kind: str, node: Node, key: tuple, message: str, related: list[tuple[Node, str]]) -> None:
-        if not self.reporting or key in self.reported:
+        if not self.reporting or kind not in self.report_kinds or key in self.reported:
             return
         self.reported.add(key)
         self.events.append(Event(kind, node, message, related))
@@ -1102,16 +1207,47 @@ class FunctionAnalysis:
         escaped: set[int] = set()
         for state in self.exit_states:
             for (base, _), contents in state.heap.items():
-                if self.objects[base].root and base not in param_objs or base in param_objs:
+                if (self.objects[base].root and base not in param_objs) or base in param_objs:
                     escaped |= {param_objs[o] for o in contents if o in param_objs and o != base}
         return escaped
 
 
-_CGO_FUNCS = frozenset({"CString", "CBytes", "GoString", "GoStringN", "GoBytes", "malloc", "free", "calloc",
-                        "realloc"})
+_CONSTANT_KEYS = frozenset({"int_literal", "interpreted_string_literal", "raw_string_literal"})
+_C_SCALARS = frozenset(
+    "char schar uchar short ushort int uint long ulong longlong ulonglong float double size_t ssize_t "
+    "uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t "
+    "complexfloat complexdouble _Bool bool off_t time_t".split())
 _GO_TYPES = frozenset(
     "bool byte rune string int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 uintptr "
     "float32 float64 complex64 complex128 any error".split())
+
+
+def _nil_tests(cond: Node, holds: bool) -> list[tuple[str, bool]]:
+    """(variable, is non-nil) facts implied by ``cond`` evaluating to ``holds``."""
+    cond = unparen(cond)
+    if cond is None or cond.type != "binary_expression":
+        return []
+    operator = text(cond.child_by_field_name("operator"))
+    left, right = unparen(cond.child_by_field_name("left")), unparen(cond.child_by_field_name("right"))
+    if operator in ("&&", "||"):
+        if (operator == "&&") != holds:
+            return []  # a false `&&` (or a true `||`) says nothing about either side alone
+        return [*_nil_tests(left, holds), *_nil_tests(right, holds)]
+    if operator not in ("==", "!=") or left is None or right is None:
+        return []
+    if right.type == "nil" and left.type == "identifier":
+        name = text(left)
+    elif left.type == "nil" and right.type == "identifier":
+        name = text(right)
+    else:
+        return []
+    return [(name, (operator == "!=") == holds)]
+
+
+def _is_c_type_name(name: str, package: Package) -> bool:
+    """Whether ``C.name`` names a type (so ``C.name(x)`` is a conversion, not a call)."""
+    return name in _C_SCALARS or name.startswith(("struct_", "union_", "enum_")) or (
+        name in package.c.typedefs and package.c.function(name) is None)
 
 
 def _expressions(node: Node | None) -> list[Node]:
@@ -1186,9 +1322,7 @@ def declared_names(func: Node) -> frozenset[str]:
     names: set[str] = set()
     for node in walk(func):
         kind = node.type
-        if kind in ("parameter_declaration", "variadic_parameter_declaration"):
-            names.update(text(n) for n in node.children_by_field_name("name"))
-        elif kind == "var_spec":
+        if kind in ("parameter_declaration", "variadic_parameter_declaration") or kind == "var_spec":
             names.update(text(n) for n in node.children_by_field_name("name"))
         elif kind in ("short_var_declaration", "range_clause", "receive_statement"):
             left = node.child_by_field_name("left")

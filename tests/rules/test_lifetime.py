@@ -1,0 +1,62 @@
+"""C-memory lifetime rules (CG101-CG104) over their analysistest fixtures."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from analysistest import FIXTURES, run
+
+LIFETIME_RULES = {"CG101", "CG102", "CG103", "CG104"}
+LIFETIME = FIXTURES / "lifetime"
+CASES = {"leak": "CG101", "uaf": "CG102", "doublefree": "CG103", "dangling": "CG104"}
+
+
+@pytest.fixture(scope="module")
+def findings() -> dict[str, list]:
+    return {name: run(LIFETIME / name, LIFETIME_RULES) for name in CASES}
+
+
+def _negative_functions(directory: Path) -> int:
+    source = "\n".join(p.read_text() for p in directory.glob("*.go"))
+    negatives = source.split("// ---- negatives ----", 1)[1]
+    return len(re.findall(r"^func ", negatives, re.M))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fixture_matches_wants_with_enough_cases(findings: dict[str, list], case: str) -> None:
+    per_rule = Counter(f.rule for f in findings[case])
+    assert per_rule[CASES[case]] >= 8, per_rule
+    assert _negative_functions(LIFETIME / case) >= 8
+
+
+def test_leak_message_names_variable_return_line_and_fix(findings: dict[str, list]) -> None:
+    leak = next(f for f in findings["leak"] if f.rule == "CG101" and "cs" in f.message and f.line == 30)
+    assert "returns at line 32" in leak.message
+    assert "defer C.free(unsafe.Pointer(cs))" in leak.message
+    assert [r.line for r in leak.related] == [32]
+
+
+def test_use_after_free_points_at_free_and_allocation(findings: dict[str, list]) -> None:
+    uaf = next(f for f in findings["uaf"] if f.rule == "CG102" and f.line == 31)
+    assert {r.message for r in uaf.related} == {"freed here", "allocated here"}
+    assert sorted(r.line for r in uaf.related) == [29, 30]
+
+
+def test_double_free_with_defer_names_the_defer(findings: dict[str, list]) -> None:
+    double = next(f for f in findings["doublefree"] if f.rule == "CG103" and f.line == 39)
+    assert "deferred call at line 37" in double.message
+    assert 37 in [r.line for r in double.related]
+
+
+def test_delete_after_cgo_call_is_not_reported(findings: dict[str, list]) -> None:
+    source = (LIFETIME / "dangling" / "dangling.go").read_text().splitlines()
+    line = next(i for i, text in enumerate(source, 1) if "func (c *Cache) DropAfterCgo" in text)
+    assert not [f for f in findings["dangling"] if line <= f.line <= line + 3]
+
+
+def test_severities(findings: dict[str, list]) -> None:
+    severities = {f.rule: f.severity.value for fs in findings.values() for f in fs}
+    assert severities == {"CG101": "warning", "CG102": "error", "CG103": "error", "CG104": "warning"}
