@@ -38,6 +38,7 @@ WEAK_CORRELATION = 0.3
 TIME_TO_STOP_NOTABLE_MS = 1.0
 # gctrace prints cycle starts to 1 ms; a trace pause within this distance matches a cycle.
 ALIGN_TOLERANCE_NS = 1_500_000
+ALIGN_PROBE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,13 +400,21 @@ def _align(c: Correlation, gctrace: GcAnalysis, gc_pauses: list[Pause]) -> None:
     sweeps = [p.begin_ns for p in gc_pauses if p.reason == "GC sweep termination"][:200]
     if not starts or not sweeps:
         return
-    best_offset, best_score = 0, 0
-    for start in starts[:5000]:
-        offset = start - sweeps[0]
-        score = 0
-        for s in sweeps:
+    def matches(offset: int, candidates: list[int]) -> int:
+        hits = 0
+        for s in candidates:
             i = bisect.bisect_left(starts, s + offset - ALIGN_TOLERANCE_NS)
-            score += i < len(starts) and starts[i] <= s + offset + ALIGN_TOLERANCE_NS
+            hits += i < len(starts) and starts[i] <= s + offset + ALIGN_TOLERANCE_NS
+        return hits
+
+    best_offset, best_score = 0, 0
+    probe = sweeps[:ALIGN_PROBE]
+    for start in starts:
+        offset = start - sweeps[0]
+        # Cheap test on the first few pauses before scoring all of them.
+        if matches(offset, probe) * 2 < len(probe):
+            continue
+        score = matches(offset, sweeps)
         if score > best_score:
             best_offset, best_score = offset, score
     if best_score * 2 >= min(len(sweeps), len(starts)):
@@ -445,7 +454,8 @@ def _pause_vs_activity(c: Correlation) -> str:
     longer = hp > lp * LONGER_RATIO and hp - lp > LONGER_MIN_DIFF_NS
     detail = (f"p99 {_ms(hp)} ms in high-cgo windows ({high.pauses.count} pauses, "
               f"{high.mean_rate_per_s:.0f} calls/s) vs {_ms(lp)} ms in low-cgo windows "
-              f"({low.pauses.count} pauses, {low.mean_rate_per_s:.0f} calls/s); p50 "
+              f"({low.pauses.count} pauses, {low.mean_rate_per_s:.0f} calls/s); p90 "
+              f"{_ms(high.pauses.p90_ns)} vs {_ms(low.pauses.p90_ns)} ms, p50 "
               f"{_ms(high.pauses.p50_ns)} vs {_ms(low.pauses.p50_ns)} ms")
     if longer:
         return (f"GC pauses are longer when cgo activity is high: {detail}; time to stop is "
