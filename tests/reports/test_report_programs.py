@@ -140,3 +140,26 @@ def test_symbolizes_raw_offsets_with_the_binary(run_program) -> None:
     result = analyze_text(log, source_roots=[run.source_dir], binary=run.binary)
     finding = result.findings[0]
     assert any(f.function == "main.main" and f.path.endswith("main.go") for f in finding.frames)
+
+
+def test_goroutine_dump_keeps_only_the_crashing_goroutine(run_program) -> None:
+    finding = only_finding(run_program("store"))  # GOTRACEBACK=system-style `gp= m= mp=` headers
+    assert finding.extra["goroutines"] > 1
+    assert all("gcenable" not in f.function for f in finding.frames)
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "html"])
+def test_cli_rich_formats(run_program, tmp_path, fmt: str) -> None:
+    pytest.importorskip(f"cgoguard.output.{fmt}")
+    run = run_program("uaf")
+    log = tmp_path / "uaf.log"
+    log.write_text(run.output)
+    out = tmp_path / f"out.{fmt}"
+    assert cgoguard_main(["report", str(log), "--format", fmt, "--output", str(out),
+                          "--source", str(run.source_dir)]) == 1
+    text = out.read_text()
+    if fmt == "sarif":
+        (result,) = json.loads(text)["runs"][0]["results"]
+        assert result["codeFlows"]
+    else:
+        assert "use-after-free" in text

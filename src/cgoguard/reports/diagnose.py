@@ -12,6 +12,7 @@ Rule ids name the detector that produced the report (stable; used in baselines):
 ``RT-CGOCHECK2``   GOEXPERIMENT=cgocheck2 (GODEBUG=cgocheck=2) store errors
 ``RT-GO-PINNER``   runtime.Pinner leak panic
 ``RT-GO-MAP``      concurrent map writes
+``RT-GO-HANDLE``   cgo.Handle used or deleted after Delete (``misuse of an invalid Handle``)
 ``RT-GO-PANIC``    other panics; ``RT-GO-FATAL`` other fatal errors;
 ``RT-GO-SIGNAL``   fatal signals (``SIGSEGV: ...``, ``signal arrived during cgo execution``)
 ``RT-VALGRIND``    valgrind memcheck
@@ -31,7 +32,7 @@ from cgoguard.reports.model import Report
 RULES = {
     "asan": "RT-ASAN", "lsan": "RT-LSAN", "memory": "RT-MSAN", "hwaddress": "RT-HWASAN", "tsan": "RT-TSAN",
     "go-race": "RT-RACE", "cgocheck": "RT-CGOCHECK", "cgocheck2": "RT-CGOCHECK2", "go-pinner": "RT-GO-PINNER",
-    "go-map": "RT-GO-MAP", "go-panic": "RT-GO-PANIC", "go-fatal": "RT-GO-FATAL", "go-signal": "RT-GO-SIGNAL",
+    "go-map": "RT-GO-MAP", "go-handle": "RT-GO-HANDLE", "go-panic": "RT-GO-PANIC", "go-fatal": "RT-GO-FATAL", "go-signal": "RT-GO-SIGNAL",
     "go": "RT-GO-FATAL", "valgrind": "RT-VALGRIND",
 }
 _WARNING_CATEGORIES = {"c-leak", "pinner-leak", "handle-leak"}

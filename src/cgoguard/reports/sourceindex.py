@@ -94,23 +94,26 @@ class GoFile:
 class SourceIndex:
     def __init__(self, roots: list[Path]) -> None:
         self.roots = [Path(r) for r in roots]
-        self.go_paths: list[Path] = []
-        self.c_paths: list[Path] = []
-        self._by_name: dict[str, list[Path]] = defaultdict(list)
         self._parsed: dict[Path, GoFile | None] = {}
-        self._list_files()
 
-    def _list_files(self) -> None:
+    @cached_property
+    def _files(self) -> tuple[list[Path], list[Path], dict[str, list[Path]]]:
+        """(Go files, C files, files by base name): listed on first use, not per report."""
+        go_paths: list[Path] = []
+        c_paths: list[Path] = []
+        by_name: dict[str, list[Path]] = defaultdict(list)
         for root in self.roots:
-            candidates = [root] if root.is_file() else self._walk(root)
-            for path in candidates:
-                if len(self.go_paths) + len(self.c_paths) >= _MAX_FILES:
-                    return
+            for path in [root] if root.is_file() else self._walk(root):
+                if len(go_paths) + len(c_paths) >= _MAX_FILES:
+                    return go_paths, c_paths, by_name
                 if path.suffix == ".go":
-                    self.go_paths.append(path)
+                    go_paths.append(path)
                 elif path.suffix in (".c", ".h"):
-                    self.c_paths.append(path)
-                self._by_name[path.name].append(path)
+                    c_paths.append(path)
+                else:
+                    continue
+                by_name[path.name].append(path)
+        return go_paths, c_paths, by_name
 
     @staticmethod
     def _walk(root: Path) -> list[Path]:
@@ -132,7 +135,7 @@ class SourceIndex:
         candidate = Path(reported)
         if candidate.is_file() and any(_is_under(candidate, root) for root in self.roots):
             return candidate
-        matches = self._by_name.get(candidate.name, [])
+        matches = self._files[2].get(candidate.name, [])
         if len(matches) <= 1:
             return matches[0] if matches else None
         wanted = candidate.parts
@@ -164,7 +167,7 @@ class SourceIndex:
     @cached_property
     def cgo_files(self) -> list[GoFile]:
         result = []
-        for path in self.go_paths:
+        for path in self._files[0]:
             try:
                 head = path.read_bytes()[:_MAX_FILE_BYTES]
             except OSError:
@@ -188,7 +191,7 @@ class SourceIndex:
         for go_file in self.cgo_files:
             for c_function in go_file.preamble_functions:
                 functions.setdefault(c_function.name, c_function)
-        for path in self.c_paths:
+        for path in self._files[1]:
             for c_function in _parse_c_file(path):
                 functions.setdefault(c_function.name, c_function)
         return functions

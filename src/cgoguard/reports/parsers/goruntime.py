@@ -47,6 +47,8 @@ _MESSAGE_CATEGORIES: tuple[tuple[re.Pattern[str], str, str], ...] = (
                 r"\.go:\d+: result of Go func"), "go-pointer-returned-to-c", "cgocheck"),
     (re.compile(r"Go pointer stored into non-Go memory"), "go-pointer-stored-in-c-memory", "cgocheck2"),
     (re.compile(r"found leaking pinned pointer"), "pinner-leak", "go-pinner"),
+    # cgo.Handle.Value/Delete on a deleted or zero handle: a use after Delete or a double Delete.
+    (re.compile(r"misuse of an invalid Handle"), "crash", "go-handle"),
     (re.compile(r"concurrent map (?:writes|read and map write|iteration and map write)"),
      "concurrent-map-write", "go-map"),
     (re.compile(r"invalid memory address or nil pointer dereference|unexpected signal"), "segv", ""),
