@@ -27,7 +27,7 @@ from tree_sitter import Node
 
 from cgoguard.cfront.model import CMember
 from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
+from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
 from cgoguard.gofront.types import GoType, type_from_node
 
 if TYPE_CHECKING:
@@ -154,8 +154,9 @@ class PinEvent:
 class FunctionMemory:
     """Memory origins and contents inside one function declaration (closures included)."""
 
-    def __init__(self, types: LocalTypes) -> None:
+    def __init__(self, types: LocalTypes, constructors: Constructors | None = None) -> None:
         self.types = types
+        self.constructors = constructors or Constructors(types.package)
         self.package = types.package
         self.file = types.file
         self.func = types.func
@@ -530,8 +531,9 @@ class FunctionMemory:
         name = c_name(func)
         if name is not None:
             return self._eval_c_call(name, node, args, at)
-        if self.types._is_type_expression(func):
-            return self._eval_conversion(type_from_node(func), node, args, at)
+        target = self._as_type(func)
+        if target is not None:
+            return self._eval_conversion(target, node, args, at)
         if func.type == "identifier" and not self.types.is_local(text(func)):
             builtin = self._eval_builtin(text(func), node, args, at)
             if builtin is not None:
@@ -540,6 +542,17 @@ class FunctionMemory:
         if qualified in _UNSAFE_PASSTHROUGH and args:
             return self.eval(args[0], at).with_form(_UNSAFE_PASSTHROUGH[qualified], node)
         return self._eval_other_call(node)
+
+    def _as_type(self, func: Node) -> GoType | None:
+        """The type a conversion's callee names (``(**C.char)(p)`` included), or None."""
+        func = unparen(func) or func
+        if func.type == "unary_expression" and text(func.child_by_field_name("operator")) == "*":
+            inner = func.child_by_field_name("operand")
+            elem = self._as_type(inner) if inner is not None else None
+            return GoType("pointer", elem=elem) if elem is not None else None
+        if self.types._is_type_expression(func):
+            return type_from_node(func)
+        return None
 
     def _qualified(self, func: Node) -> str:
         if func.type != "selector_expression":
@@ -598,6 +611,11 @@ class FunctionMemory:
         return None
 
     def _eval_other_call(self, node: Node) -> Value:
+        func = unparen(node.child_by_field_name("function"))
+        if func is not None and func.type == "identifier" and not self.types.is_local(text(func)):
+            form = self.constructors.result_form(text(func))
+            if form is not None:
+                return Value(Origin.GO, self._alloc(node), (), form, node)
         result = self.type_of(node)
         if result.kind == "basic" and result.name == "string":
             return Value(Origin.GO, self._alloc(node), (), "string", node)
@@ -812,8 +830,42 @@ _EVAL_HANDLERS = {
 }
 
 
+class Constructors:
+    """Package functions that always return freshly allocated Go memory (``func newT() *T``)."""
+
+    def __init__(self, package: Package) -> None:
+        self.package = package
+        self._forms: dict[str, str | None] = {}
+
+    def result_form(self, name: str) -> str | None:
+        """The form (pointer, slice, ...) of the Go memory ``name()`` returns, or None."""
+        if name not in self._forms:
+            self._forms[name] = None  # guards recursion
+            self._forms[name] = self._summarize(name)
+        return self._forms[name]
+
+    def _summarize(self, name: str) -> str | None:
+        info = self.package.symbols.funcs.get(name)
+        body = info.body if info is not None else None
+        if info is None or body is None or len(info.results) != 1:
+            return None
+        memory = FunctionMemory(LocalTypes(self.package, info.file, info.node), self)
+        forms = set()
+        for node in walk_skipping_funcs(body):
+            if node.type != "return_statement":
+                continue
+            results = [c for c in node.named_children if c.type == "expression_list"]
+            values = results[0].named_children if results else []
+            value = memory.eval(values[0], node.start_byte) if len(values) == 1 else UNKNOWN_VALUE
+            if value.origin is not Origin.GO or value.form == "aggregate":
+                return None
+            forms.add(value.form)
+        return forms.pop() if len(forms) == 1 else None
+
+
 def function_memories(package: Package) -> list[FunctionMemory]:
     """A FunctionMemory for every function and method with a body in the reported files."""
+    constructors = Constructors(package)
     memories: list[FunctionMemory] = []
     for file in package.files:
         if not package.reports_on(file):
@@ -821,7 +873,7 @@ def function_memories(package: Package) -> list[FunctionMemory]:
         for decl in file.root.named_children:
             if decl.type in ("function_declaration", "method_declaration") \
                     and decl.child_by_field_name("body") is not None:
-                memories.append(FunctionMemory(LocalTypes(package, file, decl)))
+                memories.append(FunctionMemory(LocalTypes(package, file, decl), constructors))
     return memories
 
 
