@@ -62,3 +62,30 @@ def test_arbitrary_bytes_never_raise(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "input.log"
     path.write_bytes(data)
     analyze([path])
+
+
+UAF_PROGRAM = (Path(__file__).parent / "programs" / "uaf" / "main.go").read_bytes()
+UAF_REPORT = """==9==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000038 at pc 0x1 bp 0x2 sp 0x3
+READ of size 4 at 0x602000000038 thread T0
+    #0 0x5385c5 in item_len /build/main.go:18
+    #1 0x5385c5 in _cgo_b61d85c710cd_Cfunc_item_len /tmp/go-build/cgo-gcc-prolog:67
+freed by thread T0 here:
+    #0 0x7f910beb76a8 in __interceptor_free ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:52
+    #1 0x484023 in runtime.asmcgocall /usr/local/go/src/runtime/asm_amd64.s:995
+previously allocated by thread T0 here:
+    #0 0x7f910beb89cf in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x538651 in item_new /build/main.go:10
+    #2 0x538651 in _cgo_b61d85c710cd_Cfunc_item_new /tmp/go-build/cgo-gcc-prolog:86
+SUMMARY: AddressSanitizer: heap-use-after-free /build/main.go:18 in item_len
+"""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, len(UAF_PROGRAM) - 1), st.binary(max_size=8)), max_size=12))
+def test_broken_go_sources_never_break_the_mapping(tmp_path: Path, edits: list[tuple[int, bytes]]) -> None:
+    source = bytearray(UAF_PROGRAM)
+    for position, replacement in edits:
+        source[position:position + len(replacement)] = replacement
+    (tmp_path / "main.go").write_bytes(bytes(source))
+    (finding,) = analyze_text(UAF_REPORT, source_roots=[tmp_path]).findings
+    assert finding.category == "use-after-free" and finding.line > 0

@@ -158,10 +158,11 @@ class Locator:
             reason = "the Go call of the faulting C function"
         best = ranked[0][1]
         confidence, how = _confidence(ranked)
-        label = f"C.{best.name}" if best.name != entry else f"C.{entry}"
+        label = f"C.{best.name}"
+        why = f"{how}: {reason}" if len(ranked) > 1 else how
         location = self._at(best.path, best.line, confidence,
-                            f"ASan cannot unwind past runtime.asmcgocall: Go call site of {label} recovered "
-                            f"from the sources ({how}; {reason})", column=best.column)
+                            f"the {report.detector} stack ends at the cgo boundary (runtime.asmcgocall); the Go "
+                            f"call site of {label} was recovered from the sources ({why})", column=best.column)
         location.go_function = best.function.qualified if best.function else ""
         location.c_entry = best.name
         location.recovered_frame = Frame(function=location.go_function or label, path=best.path, line=best.line,

@@ -104,6 +104,8 @@ class GoCollector:
         if match.group("panic") or match.group("fatal"):
             is_panic = bool(match.group("panic"))
             message = (match.group("pmsg") if is_panic else match.group("fmsg")).removesuffix(" [recovered]")
+            # The first specific message wins; a generic one gives way to a later, more specific
+            # line (a nested panic, or the fatal error after cgocheck2's "write of Go pointer").
             if report.kind in ("", "write-barrier", "stack-overflow") or report.category == "crash":
                 self._set_message("panic" if is_panic else "fatal error", message)
         elif match.group("signal"):
