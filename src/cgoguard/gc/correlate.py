@@ -400,23 +400,27 @@ def _align(c: Correlation, gctrace: GcAnalysis, gc_pauses: list[Pause]) -> None:
     sweeps = [p.begin_ns for p in gc_pauses if p.reason == "GC sweep termination"][:200]
     if not starts or not sweeps:
         return
-    def matches(offset: int, candidates: list[int]) -> int:
-        hits = 0
+    def matches(offset: int, candidates: list[int]) -> tuple[int, int]:
+        """How many pauses land on a cycle start, and (negated) how far off they land in total."""
+        hits, residual = 0, 0
         for s in candidates:
             i = bisect.bisect_left(starts, s + offset - ALIGN_TOLERANCE_NS)
-            hits += i < len(starts) and starts[i] <= s + offset + ALIGN_TOLERANCE_NS
-        return hits
+            if i < len(starts) and starts[i] <= s + offset + ALIGN_TOLERANCE_NS:
+                hits += 1
+                residual += abs(starts[i] - s - offset)
+        return hits, -residual
 
-    best_offset, best_score = 0, 0
+    best_offset, best = 0, (0, 0)
     probe = sweeps[:ALIGN_PROBE]
     for start in starts:
         offset = start - sweeps[0]
         # Cheap test on the first few pauses before scoring all of them.
-        if matches(offset, probe) * 2 < len(probe):
+        if matches(offset, probe)[0] * 2 < len(probe):
             continue
         score = matches(offset, sweeps)
-        if score > best_score:
-            best_offset, best_score = offset, score
+        if score > best:
+            best_offset, best = offset, score
+    best_score = best[0]
     if best_score * 2 >= min(len(sweeps), len(starts)):
         c.gctrace_offset_s, c.gctrace_matched = best_offset / NS_PER_S, best_score
 

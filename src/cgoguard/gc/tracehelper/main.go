@@ -12,8 +12,9 @@
 //	{"k":"bins","w":ns,"b":[[i,begun,returned],...]}  cgo calls begun/returned per bin
 //
 // Times are nanoseconds since the first event. A cgo call is a goroutine's syscall state
-// entered from a cgo wrapper (see cgoStack). Go 1.22+ traces record every such call; older
-// traces, converted by golang.org/x/exp/trace, only show calls whose P was taken.
+// entered from a cgo wrapper (see cgoStack). Go 1.22+ traces time every such call. Older
+// traces (Go 1.11-1.21, converted by golang.org/x/exp/trace) count every call too, but only
+// calls that blocked long enough to lose their P have a real duration; the others last 1 ns.
 package main
 
 import (
