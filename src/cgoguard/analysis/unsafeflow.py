@@ -274,8 +274,12 @@ def _identifier_origin(node: Node, scope: FunctionScope, depth: int) -> Origin:
         return Origin.GO
     if declared.kind == "pointer" and declared.elem is not None:
         elem = scope.underlying(declared.elem)
-        if elem.kind == "c":
-            return Origin.C if scope.is_param(name) else Origin.UNKNOWN
+        base = elem
+        while base.kind == "pointer" and base.elem is not None:
+            base = scope.underlying(base.elem)
+        if base.kind == "c":
+            # A C-typed pointer parameter, or a local C filled in through an out-parameter.
+            return Origin.C
         if elem.kind in ("struct", "basic", "array", "slice", "named"):
             return Origin.GO
     return Origin.UNKNOWN

@@ -15,7 +15,8 @@ Not reported: when the value is used after the call (another method call, a fiel
 returning it), when `runtime.KeepAlive(v)` follows (a `defer runtime.KeepAlive(v)` covers the
 whole function), inside the finalizer and its `Free` (after `runtime.SetFinalizer(v, nil)`),
 when the value itself is passed on (to the C call, a `runtime.Pinner`, `cgo.NewHandle` or a
-handle table), and for types without a finalizer. In a loop, a use earlier in the loop body
+handle table) or stored in another object (`&Iterator{repo: r}`), and for types without a
+finalizer. In a loop, a use earlier in the loop body
 counts as a later use.
 
 ## Why it matters
@@ -150,8 +151,9 @@ class _FunctionCheck:
             if found is None:
                 return None
             path, current = found
-            for type_name in path:
-                finalizer = self.finalized.by_type.get(type_name, finalizer)
+            # Types embedded by value are one object with their container: the container's own
+            # finalizer is the one that runs. A later step through a field is another object.
+            finalizer = next((self.finalized.by_type[t] for t in path if t in self.finalized.by_type), finalizer)
             if index == 0 and self.scope.underlying(types.var_type(name, root)).kind != "pointer":
                 return None  # a copy of the value: KeepAlive on it would not help either
         if finalizer is None or not is_handle_type(current, self.scope.package):
@@ -284,7 +286,7 @@ class _FunctionCheck:
             return True
         if _is_finalizer_cleared(occurrence, self.scope) and occurrence.start_byte < use.start_byte:
             return True
-        if _passed_to_retainer(occurrence):
+        if _passed_to_retainer(occurrence) or _stored(occurrence):
             return True
         literal = _enclosing(occurrence, ("func_literal",))
         if literal is not None and not _within(use, literal):
@@ -418,6 +420,22 @@ def _passed_to_retainer(occurrence: Node) -> bool:
         return False
     callee = text(unparen(parent.parent.child_by_field_name("function"))).lower()
     return any(word in callee.rsplit(".", 1)[-1] for word in _RETAINING_WORDS)
+
+
+def _stored(occurrence: Node) -> bool:
+    """``&Iter{owner: v}`` or ``it.owner = v``: another object now references the value, and
+    whatever keeps that object alive keeps it alive too."""
+    parent = occurrence.parent
+    if parent is not None and parent.type == "literal_element":
+        return True
+    if parent is None or parent.type != "expression_list" or parent.parent is None:
+        return False
+    statement = parent.parent
+    if statement.type != "assignment_statement" or statement.child_by_field_name("right") != parent:
+        return False
+    targets = statement.child_by_field_name("left")
+    return targets is not None and any(t.type in ("selector_expression", "index_expression")
+                                       for t in targets.named_children)
 
 
 def _is_finalizer_cleared(occurrence: Node, scope: FunctionScope) -> bool:

@@ -48,10 +48,12 @@ from tree_sitter import Node
 from cgoguard.analysis.unsafeflow import (
     Binding,
     FunctionScope,
+    Origin,
     conversion,
     describe,
     function_scopes,
     is_unsafe_pointer_call,
+    pointer_origin,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import call_parts, text, unparen, walk
@@ -97,10 +99,36 @@ def header_kind(t: GoType, scope: FunctionScope, depth: int = 0) -> str | None:
 
 def _check_literal(ctx: RuleContext, scope: FunctionScope, literal: Node) -> None:
     kind = header_kind(type_from_node(literal.child_by_field_name("type")), scope)
-    if kind is not None:
+    if kind is None:
+        return
+    data = _data_value(literal)
+    if data is not None and _data_origin(data, scope) is Origin.C:
+        # C memory is not collected, so this works today; it is still a deprecated hand-built header.
         ctx.report(META, scope.file, literal,
-                   f"reflect.{kind} built as a composite literal: its Data is a uintptr the GC does not see, "
-                   f"so nothing keeps the memory alive for the slice made from it; {_FIX}")
+                   f"reflect.{kind} built as a composite literal over C memory ({describe(data, 40)}): reflect "
+                   f"headers are deprecated since Go 1.21 and a literal is not a real slice header; {_FIX}",
+                   severity=Severity.WARNING)
+        return
+    ctx.report(META, scope.file, literal,
+               f"reflect.{kind} built as a composite literal: its Data is a uintptr the GC does not see, "
+               f"so nothing keeps the memory alive for the slice made from it; {_FIX}")
+
+
+def _data_value(literal: Node) -> Node | None:
+    body = literal.child_by_field_name("body")
+    for element in body.named_children if body is not None else []:
+        key = element.child_by_field_name("key") if element.type == "keyed_element" else None
+        value = element.child_by_field_name("value") if key is not None else None
+        if key is not None and text(key) == "Data" and value is not None:
+            return value.named_children[0] if value.named_children else value
+    return None
+
+
+def _data_origin(data: Node, scope: FunctionScope) -> Origin:
+    converted = conversion(data, scope)
+    operand = converted[1] if converted is not None else data
+    pointer = is_unsafe_pointer_call(operand, scope)
+    return pointer_origin(pointer if pointer is not None else operand, scope)
 
 
 def _check_call(ctx: RuleContext, scope: FunctionScope, call: Node) -> None:
