@@ -80,16 +80,16 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with _logs_directory(args.keep_logs) as logs_dir:
         options.logs_dir = logs_dir
-        results, findings, errors, extra = run_checks(options, progress)
+        report = run_checks(options, progress)
     wall = time.monotonic() - started
     extra = {"command": options.command, "directory": str(options.directory), "wall_seconds": round(wall, 2),
-             "checks": [r.summary() for r in results], **extra}
+             "checks": [r.summary() for r in report.results], **report.extra}
     if args.keep_logs:
         extra["logs"] = str(logs_dir)
-    write_output(render_run(results, findings, errors, extra, args.format), args.output)
-    if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in results):
+    write_output(render_run(report.results, report.findings, report.errors, extra, args.format), args.output)
+    if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in report.results):
         return 2
-    return 1 if _fails(findings, args.fail_on) else 0
+    return 1 if _fails(report.findings, args.fail_on) else 0
 
 
 def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],

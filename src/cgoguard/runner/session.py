@@ -24,7 +24,7 @@ from cgoguard.runner import logs as proclogs
 from cgoguard.runner.attribution import fold_induced_abort
 from cgoguard.runner.checks import Setup, plan
 from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags, skip_flag
-from cgoguard.runner.process import Outcome, run_command
+from cgoguard.runner.process import Outcome, no_core_dumps, run_command, stop_all
 from cgoguard.runner.toolchain import Toolchain, inspect_toolchain
 
 # Statuses shown in the summary table.
@@ -230,19 +230,27 @@ class Session:
         finding.line = finding.column = 0
 
 
-def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> tuple[list[CheckResult], list[Finding],
-                                                                                  list[InputError], dict[str, Any]]:
-    """Run every selected check; returns per-check results, merged findings, errors, extras."""
+@dataclass
+class RunReport:
+    results: list[CheckResult]  # one per check, in the order of CHECK_NAMES
+    findings: list[Finding]  # merged across checks
+    errors: list[InputError]
+    extra: dict[str, Any]  # toolchain, notes, gc summaries
+
+
+def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunReport:
+    """Run every selected check and merge what they found."""
     from cgoguard.runner.merge import merge_findings
 
     base_env = dict(os.environ)
     toolchain = inspect_toolchain(options.directory, base_env)
     module_root = find_module_root(options.directory)
     setups = plan(options.checks, toolchain, base_env)
-    static = static_findings(module_root, progress) if options.use_static and toolchain.usable else None
+    wants_static = options.use_static and any(not s.problem and "gc" not in s.checks for s in setups)
+    static = static_findings(module_root, progress) if wants_static else None
     session = Session(options, toolchain, module_root, base_env, static, progress)
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        executions = list(pool.map(session.execute, setups))
+    with no_core_dumps():
+        executions = _execute_all(session, setups, options.jobs)
     results = [result for execution in executions for result in split_by_check(execution)]
     errors = [error for execution in executions for error in execution.errors]
     errors += [InputError(f"check {r.check}", r.message) for r in results if r.status == FAILED]
@@ -253,7 +261,20 @@ def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> tupl
         extra["notes"] = notes
     for execution in executions:
         extra.update(execution.extra)
-    return results, merge_findings(results, module_root), errors, extra
+    return RunReport(results, merge_findings(results, module_root), errors, extra)
+
+
+def _execute_all(session: Session, setups: list[Setup], jobs: int) -> list[Execution]:
+    if jobs <= 1:
+        return [session.execute(setup) for setup in setups]  # Ctrl-C reaches run_command directly
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        return list(pool.map(session.execute, setups))
+    except KeyboardInterrupt:
+        stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def split_by_check(execution: Execution) -> list[CheckResult]:

@@ -1,0 +1,85 @@
+"""Child processes: own process group, killed as a whole on timeout, output kept in full."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from gotools import requires_go
+
+from cgoguard.cli import main
+from cgoguard.runner.process import run_command
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def wait_dead(pid: int, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    script = f"sleep 300 & echo $! > {pid_file}; echo started; wait"
+    outcome = run_command(["sh", "-c", script], cwd=tmp_path, env=dict(os.environ),
+                          output=tmp_path / "out.log", timeout=1.0)
+    assert outcome.timed_out and outcome.returncode is None
+    assert 1.0 <= outcome.seconds < 10
+    assert wait_dead(int(pid_file.read_text())), "the background grandchild survived the timeout"
+    assert (tmp_path / "out.log").read_text() == "started\n"
+
+
+def test_output_is_captured_in_full(tmp_path: Path) -> None:
+    outcome = run_command(["sh", "-c", "seq 1 200000; seq 1 5 >&2; exit 3"], cwd=tmp_path,
+                          env=dict(os.environ), output=tmp_path / "out.log", timeout=60)
+    assert outcome.returncode == 3 and not outcome.timed_out
+    lines = (tmp_path / "out.log").read_text().splitlines()
+    assert len(lines) == 200005 and lines[199999] == "200000"
+
+
+def test_a_command_that_cannot_start_is_reported(tmp_path: Path) -> None:
+    outcome = run_command(["/nonexistent/tool"], cwd=tmp_path, env=dict(os.environ),
+                          output=tmp_path / "out.log", timeout=5)
+    assert outcome.returncode is None and "cannot start /nonexistent/tool" in outcome.start_error
+
+
+@requires_go
+def test_cli_timeout_is_a_timed_out_check_and_strict_exits_2(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    report = tmp_path / "report.json"
+    code = main(["run", "--check", "cgocheck", "--timeout", "1", "--strict", "--no-static", "-C", str(tmp_path),
+                 "--format", "json", "-o", str(report), "--",
+                 "sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait"])
+    assert code == 2
+    (check,) = json.loads(report.read_text())["checks"]
+    assert check["check"] == "cgocheck" and check["status"] == "timed out"
+    assert "--timeout" in check["message"]
+    assert wait_dead(int(pid_file.read_text()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pid", "report.json"]  # nothing else written
+
+
+@requires_go
+def test_any_command_gets_the_check_environment(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    dump = tmp_path / "env.txt"
+    code = main(["run", "--check", "race,cgocheck2", "--no-static", "-C", str(tmp_path), "--format", "json",
+                 "-o", str(report), "--strict", "--",
+                 "sh", "-c", f'echo "$GOFLAGS|$GOEXPERIMENT|$GORACE" >> {dump}'])
+    assert code == 0
+    cgocheck2, race = dump.read_text().splitlines()  # checks run in their canonical order
+    assert race.startswith("-race||log_path=")
+    assert cgocheck2.endswith("|cgocheck2|")
+    statuses = {c["check"]: c["status"] for c in json.loads(report.read_text())["checks"]}
+    assert statuses == {"cgocheck2": "passed", "race": "passed"}
