@@ -62,12 +62,15 @@ def _check_store(ctx: RuleContext, memory: FunctionMemory, address: Address, sto
     if violation is None:
         return
     where = _FOREIGN[address.origin]
-    what = f"copies {violation.what} ({violation.slot} of the source slice)" if store.is_copy else (
-        f"writes {violation.what}" + (f" ({violation.slot} of the stored value)" if violation.slot != "the value "
-                                      "itself" else ""))
-    message = (f"store into {where}: this {'copy' if store.is_copy else 'assignment'} {what} where the garbage "
-               "collector cannot see it; store C memory or a cgo.Handle instead, or pin the object with "
-               "runtime.Pinner before the store and unpin it after C is done")
+    if store.is_copy:
+        what = f"copy() writes {violation.what} ({violation.slot} of the source slice)"
+    elif violation.slot == "the value itself":
+        what = f"this assignment writes {violation.what}"
+    else:
+        what = f"this assignment writes {violation.what} ({violation.slot} of the stored value)"
+    message = (f"Go pointer stored into {where}: {what} where the garbage collector cannot see it; store C "
+               "memory or a cgo.Handle instead, or pin the object with runtime.Pinner before the store and "
+               "unpin it after C is done with it")
     ctx.report(META, memory.file, store.stmt, message)
 
 

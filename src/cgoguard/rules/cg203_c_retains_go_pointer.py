@@ -83,12 +83,19 @@ def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index
     if evidence and all(_STRUCTURE_ONLY in e.fact for e in evidence) \
             and not _another_argument_in_c_memory(memory, call, index):
         return  # C stores it into a structure we cannot show outlives the call
-    why = f" ({evidence[0].location}: {evidence[0].fact})" if evidence else ""
+    why = f" ({_render(evidence[0])})" if evidence else ""
     message = (f"C.{call.name} keeps argument {index + 1} after it returns{why}, but the argument is "
                f"{describe_value(value)}: the garbage collector may free or reuse it while C still holds it; "
                "pass a cgo.Handle (runtime/cgo) and look the value up when C calls back, or pin the object "
                "with runtime.Pinner for as long as C keeps it")
     ctx.report(META, memory.file, call.args[index], message)
+
+
+def _render(evidence: Any) -> str:
+    """``file.c:12: `saved = p;` (stores it in a global/static)``: the code that keeps it."""
+    reason = evidence.fact.split("(", 1)[1].rstrip(")") if "(" in evidence.fact else evidence.fact
+    code = f" `{evidence.text}`" if evidence.text else ""
+    return f"{evidence.location}:{code} {reason}"
 
 
 def _another_argument_in_c_memory(memory: FunctionMemory, call: CCall, index: int) -> bool:
