@@ -183,3 +183,52 @@ def test_cli_usage_errors(capsys) -> None:
 
     assert main(["report", "x.log", "--binary", "/nonexistent/bin"]) == 2
     assert "--binary" in capsys.readouterr().err
+
+
+def test_cgo_traceback_frames_from_a_symbolizer() -> None:
+    # runtime.SetCgoTraceback + a symbolizer (ianlancetaylor/cgosymbolizer) prints C frames
+    # as a bare name and "\tfile:line pc=0x..", and unknown ones as "non-Go function at pc=".
+    log = ("SIGSEGV: segmentation violation\nPC=0x4a1a0e m=0 sigcode=1 addr=0x0\nsignal arrived during cgo execution\n\n"
+           "goroutine 1 gp=0xc000002380 m=0 mp=0x53b480 [syscall]:\n"
+           "crash_here\n\t/src/app/main.go:7 pc=0x4a1a0e\nnon-Go function at pc=0x7f12faab76a8\n"
+           "runtime.cgocall(0x4a19f0, 0xc000070f38)\n\t/usr/local/go/src/runtime/cgocall.go:167 +0x4b\n"
+           "main._Cfunc_crash_here()\n\t_cgo_gotypes.go:61 +0x3f\nmain.main()\n\t/src/app/main.go:15 +0x2c\n"
+           "Aborted\n")
+    (finding,) = analyze_text(log).findings
+    assert finding.category == "segv"
+    assert finding.signature == "segv:crash_here > main.main"
+    assert (finding.path, finding.line) == ("/src/app/main.go", 15)
+    assert finding.frames[0].kind == "c" and finding.frames[1].offset == "0x7f12faab76a8"
+
+
+def test_stack_variable_frame_is_not_part_of_the_crash_stack() -> None:
+    log = """==5==ERROR: AddressSanitizer: stack-buffer-overflow on address 0x7ffd1 at pc 0x1 bp 0x2 sp 0x3
+WRITE of size 4 at 0x7ffd1 thread T0
+    #0 0x4f in fill /src/app/main.go:9
+    #1 0x50 in _cgo_0123456789ab_Cfunc_fill /tmp/go-build/cgo-gcc-prolog:50
+Address 0x7ffd1 is located in stack of thread T0 at offset 40 in frame
+    #0 0x4e in fill /src/app/main.go:6
+  This frame has 1 object(s):
+    [32, 40) 'buf' (line 7) <== Memory access at offset 40 overflows this variable
+SUMMARY: AddressSanitizer: stack-buffer-overflow /src/app/main.go:9 in fill
+"""
+    (finding,) = analyze_text(log).findings
+    assert (finding.category, finding.signature) == ("buffer-overflow", "buffer-overflow:fill")
+    assert [f.line for f in finding.frames] == [9, 50]
+
+
+def test_tsan_location_block_is_the_allocation() -> None:
+    log = """WARNING: ThreadSanitizer: data race (pid=9)
+  Write of size 4 at 0x7b0400000010 by thread T2:
+    #0 bump /src/app/main.go:8 (prog+0x4b9b0)
+    #1 _cgo_82605fb7dc7c_Cfunc_bump /src/app/main.go:96 (prog+0x4ba31)
+  Previous read of size 4 at 0x7b0400000010 by main thread:
+    #0 peek /src/app/main.go:12 (prog+0x4b9f0)
+  Location is heap block of size 4 at 0x7b0400000010 allocated by main thread:
+    #0 malloc <null> (libtsan.so.2+0x3fb7d)
+    #1 make_counter /src/app/main.go:4 (prog+0x4b900)
+SUMMARY: ThreadSanitizer: data race /src/app/main.go:8 in bump
+"""
+    (finding,) = analyze_text(log).findings
+    assert finding.signature == "data-race:bump"
+    assert finding.extra["location"].startswith("Location is heap block")

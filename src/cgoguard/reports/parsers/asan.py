@@ -120,6 +120,7 @@ class AsanCollector:
             self.section = "creator"
         elif _LOCATED.match(line):
             report.details.setdefault("location", line)
+            self.section = "location"  # a stack variable's frame follows, not more of the crash
         elif signal := _SIGNAL_ACCESS.match(line):
             report.details["access"] = signal.group("access")
         elif not _IGNORED.match(line) and not _SHADOW.match(line):

@@ -25,6 +25,7 @@ _SIGNAL_LINE = re.compile(r"^\[signal (?P<sig>SIG\w+): [^\]]*?(?:addr=(?P<addr>0
                           r"(?: pc=(?P<pc>0x[0-9a-f]+))?\]$")
 _PC_LINE = re.compile(r"^PC=(?P<pc>0x[0-9a-f]+) m=\S+(?: sigcode=\S+)?(?: addr=(?P<addr>0x[0-9a-f]+))?$")
 _CREATED_BY = re.compile(r"^created by (?P<func>\S+)(?: in goroutine \d+)?$")
+_C_NAME = re.compile(r"^[A-Za-z_]\w*$")
 _NON_GO = re.compile(r"^non-Go function at pc=(?P<pc>0x[0-9a-f]+)$")
 _REGISTER = re.compile(r"^(?:[a-z][a-z0-9]{1,6}|r\d+|x\d+)\s+0x[0-9a-f]+$")
 _BENIGN = re.compile(
@@ -94,6 +95,7 @@ class GoCollector:
         self.goroutines = 0
         self.section = ""  # "runtime", "crash", "creator", "skip"
         self.pending: str | None = None
+        self.pending_is_c = False
         self.noise = 0
         self.saw_frames = False
         self._header(match)
@@ -160,11 +162,14 @@ class GoCollector:
         if self.pending is not None and (file_match := GO_FILE_LINE.match(line)):
             self._add(self.pending, file_match.group("path"), int(file_match.group("line")),
                       file_match.group("pc") or "")
-            self.pending = None
+            self.pending, self.pending_is_c = None, False
             return Take.MORE
         self._flush_pending()
         if (func_match := GO_FUNC_LINE.match(line)) and self.section:
             self.pending = func_match.group("func")
+            return Take.MORE
+        if self.section in ("crash", "runtime") and _C_NAME.match(line):
+            self.pending, self.pending_is_c = line, True  # a frame only if a file line follows
             return Take.MORE
         if goroutine := _GOROUTINE.match(line):
             self._goroutine(goroutine)
@@ -236,9 +241,9 @@ class GoCollector:
             self.section = "skip"
 
     def _flush_pending(self) -> None:
-        if self.pending is not None:
+        if self.pending is not None and not self.pending_is_c:
             self._add(self.pending, "", 0, "")
-            self.pending = None
+        self.pending, self.pending_is_c = None, False
 
     def finish(self) -> list[Report]:
         self._flush_pending()

@@ -18,9 +18,10 @@ _ACCESS = re.compile(
     r"(?P<addr>0x[0-9a-f]+) by (?P<who>main goroutine|goroutine \d+|main thread|thread T\d+)"
     r"(?: \(mutexes: [^)]*\))?:$")
 _CREATED = re.compile(r"^(?:Goroutine \d+ \((?:running|finished)\)|Thread T\d+ .*) created (?:by .* )?at:$")
+_LOCATION = re.compile(r"^(?:Location is .*|Mutex M\d+ .*created at):?$")
 _SEPARATOR = re.compile(r"^=+$")
 _FOUND = re.compile(r"^Found \d+ data race\(s\)$")
-_AUX = re.compile(r"^(?:Location is .*|Global var .*|Mutex M\d+ .*created at:|\[failed to restore the stack\]|"
+_AUX = re.compile(r"^(?:Global var .*|\[failed to restore the stack\]|"
                   r"Heap block of size .*|Thread T\d+ .*|SUMMARY: ThreadSanitizer: .*|"
                   r"testing\.go:\d+: race detected.*|)$")
 _MAX_NOISE = 3
@@ -55,6 +56,9 @@ class RaceCollector:
             self._access(access)
         elif _CREATED.match(line):
             self.section = "creator" if "creator" not in self.report.stacks else "skip"
+        elif _LOCATION.match(line):
+            self.section = "alloc" if " allocated by " in line else "skip"
+            self.report.details.setdefault("location", line)
         elif _SEPARATOR.match(line) or _FOUND.match(line) or line.startswith("SUMMARY: ThreadSanitizer"):
             return Take.DONE if self.report.stacks else Take.MORE
         elif not _AUX.match(line):
