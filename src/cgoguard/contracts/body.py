@@ -92,9 +92,10 @@ class _BodyReader:
         self.params = {p.name: i for i, p in enumerate(function.params) if p.name}
         self.pointer_params = {i for i, p in enumerate(function.params)
                                if p.is_pointer or model.is_pointer_type(p.type)}
-        self.assigned: dict[str, list[Node]] = {}
+        self.assigned: dict[str, list[Node | None]] = {}  # None: a value we cannot follow
         self.static_locals: set[str] = set()
         self.summary = BodySummary(function.name)
+        self.returns_pointer = function.returns_pointer or model.is_pointer_type(function.return_type)
 
     # ----- the walk ---------------------------------------------------------------------
     def read(self, body: Node) -> BodySummary:
@@ -109,7 +110,7 @@ class _BodyReader:
                 if name in self.assigned or name in self.params:
                     self.assigned.setdefault(name, []).append(node.child_by_field_name("right"))
         for node in nodes:
-            if node.type == "return_statement" and node.named_children:
+            if node.type == "return_statement" and node.named_children and self.returns_pointer:
                 origin = self.origins(node.named_children[0])
                 self.summary.returns += [(o, self._site(node)) for o in origin]
             elif node.type == "call_expression":
@@ -121,14 +122,16 @@ class _BodyReader:
     def _declare_locals(self, node: Node) -> None:
         is_static = any(c.type == "storage_class_specifier" and self.unit.text(c) == "static" for c in node.children)
         for declarator in node.children_by_field_name("declarator"):
-            name_node = _declared_name(declarator)
+            name_node, is_array = _declared_name(declarator)
             if name_node is None:
                 continue
             name = self.unit.text(name_node)
             if is_static:
                 self.static_locals.add(name)
             self.assigned.setdefault(name, [])
-            if declarator.type == "init_declarator":
+            if is_array and not is_static:
+                self.assigned[name].append(None)  # stack memory: never a contract fact
+            elif declarator.type == "init_declarator":
                 value = declarator.child_by_field_name("value")
                 if value is not None and value.type != "initializer_list":
                     self.assigned[name].append(value)
@@ -190,7 +193,8 @@ class _BodyReader:
         values = self.assigned.get(name, [])
         reassigned = [o for v in values for o in self.origins(v, depth + 1)]
         if name in self.params:
-            return [Origin("param", index=self.params[name]), *reassigned]
+            index = self.params[name]
+            return [Origin("param", index=index) if index in self.pointer_params else UNKNOWN, *reassigned]
         if name in self.assigned:
             return reassigned if values else [UNKNOWN]
         if name in self.model.globals:
@@ -206,7 +210,8 @@ class _BodyReader:
             return UNKNOWN
         name = self.unit.text(root)
         if name in self.params and name not in self.assigned:
-            return Origin("param_member", index=self.params[name])
+            index = self.params[name]
+            return Origin("param_member", index=index) if index in self.pointer_params else UNKNOWN
         sources = self._identifier_origins(name, depth + 1)
         if sources and all(o.kind == "static" for o in sources):
             return STATIC
@@ -312,13 +317,13 @@ def _operator(node: Node) -> str:
     return next((c.type for c in node.children if not c.is_named), "")
 
 
-def _declared_name(declarator: Node) -> Node | None:
-    node = declarator
+def _declared_name(declarator: Node) -> tuple[Node | None, bool]:
+    """The declared identifier and whether it is an array."""
+    node, is_array = declarator, False
     while node is not None and node.type != "identifier":
-        if node.type == "array_declarator":
-            return None  # a local array: its address is stack memory, never a contract fact
+        is_array = is_array or node.type == "array_declarator"
         node = node.child_by_field_name("declarator")
-    return node
+    return node, is_array
 
 
 def summarize(model: CModel, function: CFunction) -> BodySummary | None:

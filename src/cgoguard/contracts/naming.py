@@ -65,8 +65,12 @@ def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
     return facts
 
 
+def _returns_pointer(model: CModel, function: CFunction) -> bool:
+    return function.returns_pointer or model.is_pointer_type(function.return_type)
+
+
 def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[str, str], dict[str, str]]) -> list[Fact]:
-    if not (function.returns_pointer or model.is_pointer_type(function.return_type)):  # x_init(&buf) -> int
+    if not _returns_pointer(model, function):  # x_init(&buf) -> int initialises caller storage
         return []
     for form, stem, word in _split(function.name):
         if word not in ALLOCATOR_WORDS:
@@ -84,7 +88,7 @@ def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[st
 
 
 def _deallocator_facts(model: CModel, function: CFunction) -> list[Fact]:
-    if deallocator_word(function.name) is None or not function.params:
+    if deallocator_word(function.name) is None or not function.params or _returns_pointer(model, function):
         return []
     first = function.params[0]
     if not (first.is_pointer or model.is_pointer_type(first.type)):

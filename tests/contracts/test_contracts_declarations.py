@@ -1,0 +1,75 @@
+"""Facts from declarations: GCC/Clang attributes, doc comments, naming pairs."""
+
+from __future__ import annotations
+
+import pytest
+from contracts_support import contracts_of, summary
+
+from cgoguard.findings import Confidence
+
+ATTRIBUTES = {
+    "attr_malloc_dealloc": ("owned", "lib_release", [], [], None),
+    "attr_malloc_trailing": ("owned", "lib_release", [], [], None),
+    "attr_std_syntax": ("owned", None, [], [], None),
+    "attr_through_macro": ("owned", None, [], [], None),
+    "attr_dealloc_index": ("owned", "lib_release_second", [], [], None),
+    "attr_ownership_returns": ("owned", None, [], [], None),
+    "attr_ownership_takes": ("unknown", None, [0], [], None),
+    "attr_ownership_holds": ("unknown", None, [], [1], None),
+    # named as deallocators by malloc(dealloc, index)
+    "lib_release": ("unknown", None, [0], [], None),
+    "lib_release_second": ("unknown", None, [1], [], None),
+}
+
+COMMENTS = {
+    "doc_free_with": ("owned", "handle_free", [], [], None),
+    "doc_caller_owns": ("owned", None, [], [], None),
+    "doc_owned_by_param": ("borrowed", None, [], [], 0),
+    "doc_do_not_free": ("borrowed", None, [], [], None),
+    "doc_static": ("static", None, [], [], None),
+    "doc_valid_until": ("borrowed", None, [], [], 0),
+    "doc_call_to_release": ("owned", "handle_free", [], [], None),
+    "doc_takes": ("unknown", None, [1], [], None),
+    "doc_keeps": ("unknown", None, [], [1], None),
+    "doc_copies": ("unknown", None, [], [], None),
+    "doc_frees": ("unknown", None, [0], [], None),
+}
+
+NAMING = {
+    "session_new": ("owned", "session_free", [], [], None),
+    "session_free": ("unknown", None, [0], [], None),
+    "session_open": ("owned", "session_close", [], [], None),
+    "session_close": ("unknown", None, [0], [], None),
+    "ParserCreate": ("owned", "ParserDestroy", [], [], None),
+    "ParserDestroy": ("unknown", None, [0], [], None),
+    "new_session": ("owned", "free_session", [], [], None),
+    "free_session": ("unknown", None, [0], [], None),
+    "session_init": ("unknown", None, [], [], None),  # initialises caller storage: returns int
+    "session_lookup": ("unknown", None, [], [], None),  # no allocator word
+}
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("attributes.h", ATTRIBUTES), ("comments.h", COMMENTS), ("naming.h", NAMING)])
+def test_declaration_facts(header: str, expected: dict) -> None:
+    contracts = contracts_of(header)
+    actual = {name: summary(contracts.get(name)) for name in expected}
+    assert actual == expected
+
+
+def test_evidence_kind_and_confidence_per_source() -> None:
+    attribute = contracts_of("attributes.h").get("attr_malloc_dealloc")
+    comment = contracts_of("comments.h").get("doc_free_with")
+    naming = contracts_of("naming.h").get("session_new")
+    assert (attribute.evidence[0].kind, attribute.confidence) == ("attribute", Confidence.HIGH)
+    assert (comment.evidence[0].kind, comment.confidence) == ("comment", Confidence.MEDIUM)
+    assert (naming.evidence[0].kind, naming.confidence) == ("naming", Confidence.LOW)
+    assert comment.evidence[0].text == "The result must be freed with handle_free()."
+    assert comment.evidence[0].location == "comments.h:9"
+
+
+def test_a_comment_does_not_invent_a_deallocator_from_ordinary_words() -> None:
+    from contracts_support import contracts_of_text
+
+    contracts = contracts_of_text(b"/* The result must be freed by the caller. */\nchar *f(void);\n")
+    assert summary(contracts.get("f")) == ("owned", None, [], [], None)

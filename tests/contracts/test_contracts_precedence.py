@@ -1,0 +1,79 @@
+"""Conflicting sources resolve by precedence (config > attribute > body > pack > comment >
+naming), and the losing evidence stays visible, marked overridden."""
+
+from __future__ import annotations
+
+import pytest
+from contracts_support import contracts_of, contracts_of_text, summary
+
+from cgoguard.contracts import EVIDENCE_KINDS
+from cgoguard.errors import UsageError
+
+CONFIG = {"config_beats_all": {"returns": "static", "ref": "team wiki: config_beats_all"}}
+
+
+@pytest.fixture(scope="module")
+def contracts():
+    return contracts_of("conflicts.h", CONFIG)
+
+
+def test_precedence_order_is_documented() -> None:
+    assert EVIDENCE_KINDS == ("config", "attribute", "body", "pack", "comment", "naming")
+
+
+@pytest.mark.parametrize(("function", "expected", "winner", "loser"), [
+    ("attribute_beats_comment", ("owned", "conflict_free", [], [], None), "attribute", "comment"),
+    ("body_beats_comment", ("static", None, [], [], None), "body", "comment"),
+    ("conflict_new", ("static", None, [], [], None), "body", "naming"),
+    ("config_beats_all", ("static", None, [], [], None), "config", "comment"),
+    ("strdup", ("owned", "free", [], [], None), "pack", "comment"),
+])
+def test_conflict_resolution(contracts, function: str, expected: tuple, winner: str, loser: str) -> None:
+    contract = contracts.get(function)
+    assert summary(contract) == expected
+    kept = {(e.kind, e.overridden) for e in contract.evidence}
+    assert (winner, False) in kept
+    assert (loser, True) in kept, "the losing evidence is kept, marked overridden"
+
+
+def test_config_lists_are_complete() -> None:
+    """A user's `frees = []` says the call frees nothing, whatever the body suggests."""
+    source = b"#include <stdlib.h>\nvoid consume(void *p, void *q) { free(p); free(q); }\n"
+    contracts = contracts_of_text(source, "c.c", {"consume": {"frees": ["q"]}})
+    assert sorted(contracts.get("consume").frees_args) == [1]
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ({"returns": "owned", "free": "sqlite3_free"}, ("owned", "sqlite3_free", [], [], None)),
+    ({"free": "my_free"}, ("owned", "my_free", [], [], None)),
+    ({"borrows": "stmt"}, ("borrowed", None, [], [], 0)),
+    ({"retains": [1]}, ("unknown", None, [], [1], None)),
+    ({"frees": 0}, ("unknown", None, [0], [], None)),
+])
+def test_user_contract_forms(spec: dict, expected: tuple) -> None:
+    contracts = contracts_of_text(b"char *api(void *stmt, void *data);\n", "api.h", {"api": spec})
+    assert summary(contracts.get("api")) == expected
+
+
+def test_user_contract_out_argument() -> None:
+    contracts = contracts_of_text(b"int open_it(const char *n, void **out);\n", "api.h",
+                                  {"open_it": {"out": {"out": "close_it"}}})
+    assert contracts.get("open_it").owned_out_args == {1: "close_it"}
+
+
+def test_user_contract_for_an_undeclared_function() -> None:
+    contracts = contracts_of_text(b"", "empty.h", {"lib_get": {"returns": "static"}})
+    assert contracts.returns_static("lib_get")
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"returns": "mine"}, "returns must be one of owned, borrowed, static, unknown"),
+    ({"retruns": "owned"}, "unknown key(s) retruns"),
+    ({"frees": ["nope"]}, "neither an argument index nor a parameter name (parameters: stmt, data)"),
+    ({"free": 3}, "free must be a function name"),
+    ("owned", "expected a table"),
+])
+def test_user_contract_errors_are_clear(spec: object, message: str) -> None:
+    with pytest.raises(UsageError, match="api") as raised:
+        contracts_of_text(b"char *api(void *stmt, void *data);\n", "api.h", {"api": spec})
+    assert message in str(raised.value)
