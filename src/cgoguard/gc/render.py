@@ -48,12 +48,14 @@ def render_summary(a: GcAnalysis) -> list[str]:
 
 def render_table(a: GcAnalysis) -> list[str]:
     cycles = a.cycles
-    title = "Cycles:"
+    title = "Cycles (wall ms: sweep termination, concurrent mark, mark termination; CPU ms: mark assist, background, idle):"
     if len(cycles) > MAX_TABLE_ROWS:
         cycles = sorted(sorted(cycles, key=lambda c: -c.stw_ns)[:MAX_TABLE_ROWS],
                         key=lambda c: (c.run, c.start_ns, c.line))
         title = f"Cycles (the {MAX_TABLE_ROWS} longest pauses of {len(a.cycles)}; --format json lists all):"
-    header = (f"{'run':>3} {'gc':>6} {'start s':>10} {'STW ms':>9} {'sweep':>8} {'mark':>8} {'markterm':>8} "
+    # Clock columns are wall ms (sweep termination, concurrent mark, mark termination); the
+    # assist/background/idle columns are mark CPU ms.
+    header = (f"{'run':>3} {'gc':>6} {'start s':>10} {'STW ms':>9} {'sweepT':>8} {'concur':>8} {'markT':>8} "
               f"{'assist':>8} {'bg':>8} {'idle':>8} {'heap MB':>15} {'goal':>6} {'P':>3}")
     rows = [title, header]
     for c in cycles:
