@@ -36,7 +36,7 @@ def _package(directory: Path) -> Package:
 def test_finalized_types_and_their_releases() -> None:
     package = _package(FIXTURES / "keepalive")
     finalized = find_finalized_types(package, function_scopes(package), contracts_for_package(package))
-    releases = {name: f.release for name, f in finalized.by_type.items()}
+    releases = {name: f.releases[0][0] for name, f in finalized.by_type.items()}
     assert releases == {
         "Repository": "C.git_repository_free", "Blob": "C.git_object_free", "Commit": "C.git_object_free",
         "Widget": "C.g_object_unref", "Context": "C.gpgme_release", "Note": "C.note_free",

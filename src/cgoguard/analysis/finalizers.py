@@ -32,11 +32,19 @@ class Finalizer:
     description: str  # "(*Blob).Free", "a func literal"
     file: GoFile
     call: Node  # the SetFinalizer / AddCleanup call
-    release: str  # the C function that releases, "C.git_blob_free"
+    releases: list[tuple[str, str]]  # (C deallocator, its argument's text), in body order
 
     @property
     def where(self) -> str:
         return f"{self.file.display_path}:{line_of(self.call)}"
+
+    def release_for(self, field_name: str) -> str:
+        """The deallocator applied to ``field_name`` (``C.ZSTD_freeDDict`` for ``p.dDict``),
+        else the first one the finalizer calls."""
+        for function, argument in self.releases:
+            if argument.endswith(f".{field_name}") or argument.endswith(f".{field_name})"):
+                return function
+        return self.releases[0][0]
 
 
 @dataclass
@@ -89,9 +97,10 @@ def _record(result: FinalizedTypes, scope: FunctionScope, call: Node, args: list
         return
     body, file, description = resolved
     visited: set[tuple[str, int]] = set()
-    release = _release_in(body, file, scope.package, contracts, visited, 0)
-    if release is not None:
-        result.by_type[target] = Finalizer(target, description, scope.file, call, release)
+    releases: list[tuple[str, str]] = []
+    _collect_releases(body, file, scope.package, contracts, visited, releases, 0)
+    if releases:
+        result.by_type[target] = Finalizer(target, description, scope.file, call, releases)
         result.finalizer_bodies |= visited
 
 
@@ -174,16 +183,14 @@ def is_handle_type(t: GoType, package: Package) -> bool:
     return t.kind == "c" and package.c.is_pointer_type(t.name)
 
 
-def _release_in(owner: Node, file: GoFile, package: Package, contracts: Any,
-                visited: set[tuple[str, int]], depth: int) -> str | None:
-    """The first C deallocator ``owner``'s body calls, following package calls."""
+def _collect_releases(owner: Node, file: GoFile, package: Package, contracts: Any,
+                      visited: set[tuple[str, int]], releases: list[tuple[str, str]], depth: int) -> None:
+    """Append the C deallocator calls of ``owner``'s body, following package calls."""
     key = (file.display_path, owner.start_byte)
-    if key in visited or depth > MAX_CALL_DEPTH:
-        return None
-    visited.add(key)
     body = owner.child_by_field_name("body")
-    if body is None:
-        return None
+    if key in visited or depth > MAX_CALL_DEPTH or body is None:
+        return
+    visited.add(key)
     types = LocalTypes(package, file, owner)
     for node in walk(body):
         if node.type != "call_expression":
@@ -192,14 +199,12 @@ def _release_in(owner: Node, file: GoFile, package: Package, contracts: Any,
         name = c_name(function)
         if name is not None:
             if is_deallocator(name, contracts):
-                return f"C.{name}"
+                args = call_parts(node)[1]
+                releases.append((f"C.{name}", text(args[0]) if args else ""))
             continue
         callee = _callee(function, types, package)
         if callee is not None:
-            found = _release_in(callee.node, callee.file, package, contracts, visited, depth + 1)
-            if found is not None:
-                return found
-    return None
+            _collect_releases(callee.node, callee.file, package, contracts, visited, releases, depth + 1)
 
 
 def _callee(function: Node | None, types: LocalTypes, package: Package) -> FuncInfo | None:

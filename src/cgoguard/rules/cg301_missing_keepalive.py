@@ -99,7 +99,12 @@ class Handle:
     owner_decl: int | None  # declaration offset of that variable
     finalizer: Finalizer
     shown: str  # how the message names it: "b.ptr", "p (b.ptr, line 3)"
+    field: str  # the field holding the handle, to name the deallocator that frees it
     producer: Node | None = None  # for memory a C getter returned: that call
+
+    @property
+    def release(self) -> str:
+        return self.finalizer.release_for(self.field)
 
 
 def check(ctx: RuleContext) -> None:
@@ -158,7 +163,7 @@ class _FunctionCheck:
                 return None  # a copy of the value: KeepAlive on it would not help either
         if finalizer is None or not is_handle_type(current, self.scope.package):
             return None
-        return Handle(name, types.declaration_of(name, root), finalizer, describe(node, 40))
+        return Handle(name, types.declaration_of(name, root), finalizer, describe(node, 40), fields[-1])
 
     def _accessor_call(self, call: Node) -> Handle | None:
         func, args = call_parts(call)
@@ -174,7 +179,8 @@ class _FunctionCheck:
         if finalizer is None or method is None or not is_handle_type(method.result_type, self.scope.package):
             return None
         name = text(receiver)
-        return Handle(name, self.scope.types.declaration_of(name, receiver), finalizer, describe(call, 40))
+        return Handle(name, self.scope.types.declaration_of(name, receiver), finalizer, describe(call, 40),
+                      text(func.child_by_field_name("field")))
 
     def handles_in(self, node: Node) -> Iterator[tuple[Node, Handle]]:
         """Handles used in ``node``: loads, and locals that copied a handle or C memory it owns."""
@@ -200,7 +206,8 @@ class _FunctionCheck:
         line = line_of(binding.name_node)
         loaded = self.handle_load(value) if value is not None else None
         if loaded is not None:
-            return Handle(loaded.root, loaded.owner_decl, loaded.finalizer, f"{name} ({loaded.shown}, line {line})")
+            return Handle(loaded.root, loaded.owner_decl, loaded.finalizer, f"{name} ({loaded.shown}, line {line})",
+                          loaded.field)
         if value is None or value.type != "call_expression":
             return None
         function = c_call_name(value, self.scope)
@@ -211,7 +218,7 @@ class _FunctionCheck:
             return None
         return Handle(owner.root, owner.owner_decl, owner.finalizer,
                       f"{name}, memory owned by {owner.root} (returned by {describe(value, 50)} at line {line})",
-                      producer=value)
+                      owner.field, producer=value)
 
     def _returns_borrowed(self, function: str, use: Node) -> bool:
         """Whether C.function returns a pointer into its argument rather than new memory."""
@@ -301,17 +308,17 @@ class _FunctionCheck:
         finalizer = handle.finalizer
         early = self._early_keepalive(use, handle)
         related = [self.ctx.related(finalizer.file, finalizer.call,
-                                    f"finalizer {finalizer.description} set here; it calls {finalizer.release}")]
+                                    f"finalizer {finalizer.description} set here; it calls {handle.release}")]
         if handle.producer is not None:
             late = f" after {early}" if early else ""
             message = (f"{handle.shown} is used by {function}{late}; {handle.root} may be unreachable by then, and "
-                       f"its finalizer {finalizer.description} ({finalizer.where}) can run {finalizer.release} and "
+                       f"its finalizer {finalizer.description} ({finalizer.where}) can run {handle.release} and "
                        f"free it first. Move runtime.KeepAlive({handle.root}) after this use")
         else:
             early_note = f" ({early} comes before this call)" if early else ""
             message = (f"{handle.shown} is passed to {function} and {handle.root} is not used afterwards"
                        f"{early_note}: its finalizer {finalizer.description} ({finalizer.where}) can run "
-                       f"{finalizer.release} while C still uses the handle. Add runtime.KeepAlive({handle.root}) "
+                       f"{handle.release} while C still uses the handle. Add runtime.KeepAlive({handle.root}) "
                        f"after the call")
         self.ctx.report(META, self.scope.file, use, message, related=related)
 
