@@ -7,6 +7,8 @@ Each program is built once per session (``go build -asan``, default cgocheck,
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -163,3 +165,17 @@ def test_cli_rich_formats(run_program, tmp_path, fmt: str) -> None:
         assert result["codeFlows"]
     else:
         assert "use-after-free" in text
+
+
+def test_abort_on_error_go_stack_gives_the_exact_go_line(run_program) -> None:
+    run = run_program("doublefree")
+    aborted = subprocess.run([str(run.binary)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "ASAN_OPTIONS": "abort_on_error=1"})
+    assert "signal arrived during cgo execution" in aborted.stderr
+    result = analyze_text(aborted.stderr, source_roots=[run.source_dir])
+    (finding,) = result.findings  # the SIGABRT dump is folded into the ASan finding
+    assert finding.category == "double-free"
+    assert finding.line == run.line_of("\tC.free(b.data)")
+    assert finding.confidence is Confidence.HIGH
+    assert finding.frames[-1].kind == "go" and finding.frames[-1].path.endswith("doublefree/main.go")
+    assert finding.signature == only_finding(run).signature  # same bucket as without abort_on_error

@@ -60,7 +60,11 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding | None:
         location = Location(path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
                             explanation="no source location in the report; pointing at the log")
     frames = [locator.display_frame(f) for f in dedupe_inlined(report.crash_stack or report.stacks.get("alloc", []))]
-    if location.recovered_frame is not None:
+    # The Go side: printed by the runtime at the sanitizer's abort, or recovered from the sources.
+    abort_stack = [f for f in report.stacks.get("go", []) if f.kind in ("go", "cgo-glue")]
+    if abort_stack:
+        frames += [locator.display_frame(f) for f in abort_stack]
+    elif location.recovered_frame is not None:
         frames.append(location.recovered_frame)
     sig = signature(report, location.go_function, location.c_entry)
     title = _TITLES.get(report.category, report.category)

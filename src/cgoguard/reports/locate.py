@@ -71,7 +71,7 @@ class Locator:
                 return located
         if report.detector.startswith(("go", "cgocheck")):
             return self._first_user_frame(report)
-        located = self._from_go_frames(report) or self._from_c_entry(report)
+        located = self._from_abort_stack(report) or self._from_go_frames(report) or self._from_c_entry(report)
         return located or self._first_meaningful_frame(report)
 
     # -- Go frames ---------------------------------------------------------------------------
@@ -95,6 +95,22 @@ class Locator:
                 location = self._at(frame.path, frame.line, Confidence.HIGH, "Go frame in the sanitizer stack",
                                     function=frame.function)
                 location.go_function = frame.function
+                return location
+        return None
+
+    def _from_abort_stack(self, report: Report) -> Location | None:
+        """The Go stack the runtime printed when the sanitizer aborted (``abort_on_error=1``)."""
+        for frame in report.stacks.get("go", []):
+            if is_user_go_frame(frame):
+                location = self._at(frame.path, frame.line, Confidence.HIGH,
+                                    "Go stack printed by the runtime when the sanitizer aborted", function=frame.function)
+                location.go_function = frame.function
+                if self.index is not None and (entry := self.c_entry(report.crash_stack)):
+                    local = self.index.resolve(frame.path, frame.function, frame.line)
+                    calls = [c for c in self.calls_for(entry) if local and c.path == str(local) and c.line == frame.line]
+                    if calls:
+                        location.c_entry = calls[0].name
+                        self._explain_chain(report, calls[0], location)
                 return location
         return None
 

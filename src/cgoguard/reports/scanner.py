@@ -23,6 +23,7 @@ _CONTEXT_LINES = 4
 # Reports that only echo a Go crash: GOTRACEBACK=crash re-raises SIGABRT, and sanitizers
 # then report that signal again from runtime.raise.
 _ECHO_DISTANCE = 5
+_SANITIZERS = frozenset({"asan", "lsan", "tsan", "memory", "hwaddress"})
 _ECHO_FUNCTIONS = ("runtime.raise", "runtime.raise.abi0", "runtime.raiseproc", "runtime.crash")
 
 
@@ -37,6 +38,7 @@ class Scanner:
         self.context: deque[str] = deque(maxlen=_CONTEXT_LINES)
         self.last_go_report_line = -1
         self.last_report: Report | None = None
+        self.last_report_end = -1
 
     def feed(self, raw: str) -> None:
         self.line_no += 1
@@ -78,13 +80,24 @@ class Scanner:
         collector, self.active = self.active, None
         assert collector is not None
         for report in collector.finish():
-            if self._is_echo(report):
+            if self._is_echo(report) or self._folded_into_sanitizer_report(report):
                 continue
             if report.detector.startswith(("go", "cgocheck")):
                 self.last_go_report_line = self.line_no
-            self.last_report = report
+            self.last_report, self.last_report_end = report, self.line_no
             self.sink(report)
         self.context.clear()
+
+    def _folded_into_sanitizer_report(self, report: Report) -> bool:
+        """With ``abort_on_error=1`` the sanitizer's abort makes Go print the goroutine that was
+        in the faulting cgo call: that stack is the sanitizer report's missing Go side."""
+        last = self.last_report
+        if (last is None or last.detector not in _SANITIZERS or report.detector != "go-signal"
+                or report.details.get("signal") != "SIGABRT" or not report.details.get("in_cgo")
+                or report.origin_line - self.last_report_end > _ECHO_DISTANCE):
+            return False
+        last.stacks["go"] = report.crash_stack
+        return True
 
     def _is_echo(self, report: Report) -> bool:
         if report.detector == "valgrind" and report.kind.startswith("Process terminating"):
