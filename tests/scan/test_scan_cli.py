@@ -188,3 +188,24 @@ def test_internal_errors_exit_2(project: Path, cli: RunCli, monkeypatch: pytest.
     assert status == 2
     assert "internal error while analysing: RuntimeError: boom" in json.loads(out)["errors"][0]["message"]
     assert "Traceback" not in err
+
+
+def test_progress_bar_draws_and_erases() -> None:
+    import io
+
+    from cgoguard.scan.cli import _ProgressBar
+
+    stream = io.StringIO()
+    bar = _ProgressBar(stream)
+    bar(0, 1)  # a single package: no bar
+    assert stream.getvalue() == ""
+    bar(1, 4)
+    bar.clear()
+    assert stream.getvalue() == ("\rcgoguard: scanning [#######.......................] 1/4 packages"
+                                 "\r\033[K")
+
+
+def test_help_documents_exit_status(cli: RunCli) -> None:
+    status, out, _ = cli("scan", "--help")
+    assert status == 0
+    assert "exit status:" in out and "no Go packages at all" in out

@@ -22,13 +22,31 @@ if TYPE_CHECKING:
 
 C_SOURCE_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx")
 
+EPILOG = """\
+exit status:
+  0  nothing at or above --fail-on was found (also when there are no Go packages at all:
+     a warning is printed, as go vet ./... and ruff do)
+  1  findings at or above --fail-on, or files that could not be analysed (listed as errors)
+  2  usage or configuration error, or an internal error
+
+suppressions:
+  //cgoguard:ignore CG101[,c-leak,...] -- reason
+  at the end of the reported line or on the line above it; the reason is required.
+
+configuration:
+  [tool.cgoguard] in pyproject.toml, or cgoguard.toml; the closest one at or above the
+  scanned path is used. Keys: select, ignore, severity, tags, goos, goarch, tests,
+  generated, exclude, fail-on, baseline, jobs, cache, cache-dir, contracts.
+"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "scan", help="find C-memory bugs in cgo packages",
         description="Statically analyse Go packages that call C through cgo. PATHs are directories "
                     "(scanned recursively, like ./...) or files (their package is analysed, findings "
-                    "are reported for the named files; a C file stands for its package).")
+                    "are reported for the named files; a C file stands for its package).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", metavar="PATH", help="directories or files (default: .)")
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
