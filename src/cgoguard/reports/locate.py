@@ -109,7 +109,10 @@ class Locator:
                     local = self.index.resolve(frame.path, frame.function, frame.line)
                     calls = [c for c in self.calls_for(entry) if local and c.path == str(local) and c.line == frame.line]
                     if calls:
+                        # Name the declared function, as the static recovery does: the frame
+                        # may be cgo's closure around the call (main.main.func1).
                         location.c_entry = calls[0].name
+                        location.go_function = calls[0].function.qualified if calls[0].function else ""
                         self._explain_chain(report, calls[0], location)
                 return location
         return None
