@@ -1,0 +1,130 @@
+"""The cgo pointer-passing rules (CG201-CG204) over their fixtures, and proof that the
+fixtures' labels are real: the Go runtime itself rejects every positive case and accepts
+every negative one.
+
+The fixture package tests/fixtures/pointers is one program holding every case as a function
+registered under a name ("cg201/pos/map_arg", "official/ptr1", ...). It is built once per
+session twice — default and GOEXPERIMENT=cgocheck2 — and all cases run in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from analysistest import FIXTURES, run
+from test_ptr_official_cases import documented_cases
+
+from cgoguard.findings import Finding
+from cgoguard.rules import find_rule
+
+FIXTURE = FIXTURES / "pointers"
+POINTER_RULES = ("CG201", "CG202", "CG203", "CG204")
+_CASE_NAME = re.compile(r'"((?:official|cg20[1-4])/[\w/]+)"')
+
+# How the runtime shows each kind of violation.
+ARGUMENT_PANIC = r"argument of cgo function has Go pointer to unpinned Go"
+STORE_THROW = r"unpinned Go pointer stored into non-Go memory"
+RESULT_PANIC = r"result of Go function \w+ called from cgo is unpinned Go"
+FREED_READ = r"C kept a Go pointer: after garbage collection it reads freed memory"
+
+
+def registered_cases() -> list[str]:
+    names = {m for path in FIXTURE.glob("*.go") for m in _CASE_NAME.findall(path.read_text(encoding="utf-8"))}
+    return sorted(names)
+
+
+@pytest.fixture(scope="module")
+def findings() -> list[Finding]:
+    return run(FIXTURE, set(POINTER_RULES))
+
+
+def test_fixtures_match_want_comments(findings: list[Finding]) -> None:
+    assert {f.rule for f in findings} == set(POINTER_RULES)
+
+
+def test_each_rule_has_eight_positive_and_eight_negative_cases() -> None:
+    counts = Counter(name.rsplit("/", 1)[0] for name in registered_cases() if not name.startswith("official/"))
+    for rule in POINTER_RULES:
+        assert counts[f"{rule.lower()}/pos"] >= 8, rule
+        assert counts[f"{rule.lower()}/neg"] >= 8, rule
+
+
+def test_messages_say_what_is_wrong_and_how_to_fix_it(findings: list[Finding]) -> None:
+    for finding in findings:
+        assert re.search(r"runtime\.Pinner|cgo\.Handle|C\.CString|C memory", finding.message), finding.message
+    by_line = {(Path(f.path).name, f.line): f.message for f in findings}
+    source = (FIXTURE / "official.go").read_text(encoding="utf-8").splitlines()
+    sliceptr2 = next(n for n, line in enumerate(source, 1) if "C.ot_f8(" in line)
+    assert by_line[("official.go", sliceptr2)].startswith(
+        "argument 1 of C.ot_f8 points to Go memory holding an unpinned Go pointer: element [1] of ")
+
+
+def test_rules_are_registered_with_docs() -> None:
+    for rule_id in POINTER_RULES:
+        rule = find_rule(rule_id)
+        assert rule is not None and rule.meta.category == rule.meta.name
+        assert "```go" in rule.docs
+
+
+# ----- runtime labels ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Run:
+    case: str
+    cgocheck2: bool  # run the GOEXPERIMENT=cgocheck2 build
+    godebug: str
+    must_fail: str | None  # the regexp the output must match, or None: must exit 0
+
+
+def planned_runs(case: str) -> list[Run]:
+    """Every run proving a case's label (a positive also runs where it must still pass)."""
+    group = case.rsplit("/", 1)[0]
+    if group == "official":
+        runtime = {c.name: c.runtime for c in documented_cases()}[case.split("/", 1)[1]]
+        if runtime == "rejects":
+            return [Run(case, False, "", r"unpinned Go")]
+        if runtime == "rejects (cgocheck2)":
+            return [Run(case, False, "", None), Run(case, True, "", STORE_THROW)]
+    elif group == "cg201/pos":
+        return [Run(case, False, "", ARGUMENT_PANIC)]
+    elif group == "cg202/pos":
+        return [Run(case, True, "", STORE_THROW)]
+    elif group == "cg203/pos":
+        return [Run(case, False, "clobberfree=1", FREED_READ)]
+    elif group == "cg204/pos":
+        return [Run(case, False, "", RESULT_PANIC)]
+    clean = [Run(case, False, "", None), Run(case, True, "", None)]
+    return clean + ([Run(case, False, "clobberfree=1", None)] if group == "cg203/neg" else [])
+
+
+def execute(binary: Path, planned: Run) -> str | None:
+    """Run one case; a description of the mismatch, or None when the runtime agrees."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GODEBUG", "GOEXPERIMENT")}
+    if planned.godebug:
+        env["GODEBUG"] = planned.godebug
+    result = subprocess.run([str(binary), planned.case], env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    build = "cgocheck2" if planned.cgocheck2 else "default"
+    if planned.must_fail is None:
+        return None if result.returncode == 0 else f"{planned.case} ({build}): failed:\n{output[-600:]}"
+    if result.returncode == 0:
+        return f"{planned.case} ({build} {planned.godebug}): ran clean, the runtime did not reject it"
+    if not re.search(planned.must_fail, output):
+        return f"{planned.case} ({build}): failed without /{planned.must_fail}/:\n{output[-600:]}"
+    return None
+
+
+@pytest.mark.go
+def test_runtime_agrees_with_every_label(go_builder) -> None:
+    default = go_builder(FIXTURE, name="pointers")
+    cgocheck2 = go_builder(FIXTURE, name="pointers-cgocheck2", env={"GOEXPERIMENT": "cgocheck2"})
+    runs = [r for case in registered_cases() for r in planned_runs(case)]
+    with ThreadPoolExecutor(max_workers=max(4, (os.cpu_count() or 2) * 2)) as pool:
+        problems = [p for p in pool.map(lambda r: execute(cgocheck2 if r.cgocheck2 else default, r), runs) if p]
+    assert not problems, f"{len(problems)} of {len(runs)} runs disagree:\n" + "\n".join(problems)
