@@ -40,6 +40,7 @@ def test_finalized_types_and_their_releases() -> None:
     assert releases == {
         "Repository": "C.git_repository_free", "Blob": "C.git_object_free", "Commit": "C.git_object_free",
         "Widget": "C.g_object_unref", "Context": "C.gpgme_release", "Note": "C.note_free",
+        "ImageRef": "C.clear_image",  # frees through its C body (g_object_unref_image)
     }  # Tracker's finalizer only closes a channel: not a C release
 
 

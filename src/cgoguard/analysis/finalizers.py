@@ -16,6 +16,7 @@ from typing import Any
 from tree_sitter import Node
 
 from cgoguard.analysis.unsafeflow import FunctionScope, describe
+from cgoguard.cfront.model import CModel
 from cgoguard.contracts.naming import deallocator_word
 from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
@@ -198,7 +199,7 @@ def _collect_releases(owner: Node, file: GoFile, package: Package, contracts: An
         function = unparen(node.child_by_field_name("function"))
         name = c_name(function)
         if name is not None:
-            if is_deallocator(name, contracts):
+            if is_deallocator(name, contracts, package.c):
                 args = call_parts(node)[1]
                 releases.append((f"C.{name}", text(args[0]) if args else ""))
             continue
@@ -221,10 +222,58 @@ def _callee(function: Node | None, types: LocalTypes, package: Package) -> FuncI
     return None
 
 
-def is_deallocator(name: str, contracts: Any) -> bool:
-    if name == "free":
+def is_deallocator(name: str, contracts: Any, model: CModel | None = None, depth: int = 0) -> bool:
+    """Whether C function ``name`` releases memory: ``free``, a deallocator by contract or by
+    name, or (with the C model) a function whose body calls one (``clear_image`` calling
+    ``g_object_unref``)."""
+    if name == "free" or deallocator_word(name) is not None:
         return True
     if contracts is not None and contracts.is_deallocator(name):
         return True
-    return deallocator_word(name) is not None
+    function = model.function(name) if model is not None and depth < 2 else None
+    if function is None or function.body is None:
+        return False
+    for node in walk(function.body):
+        callee = node.child_by_field_name("function") if node.type == "call_expression" else None
+        if callee is not None and callee.type == "identifier" and \
+                is_deallocator(function.unit.text(callee), contracts, model, depth + 1):
+            return True
+    return False
 
+
+
+def c_forwarders(package: Package, scopes: list[FunctionScope]) -> dict[str, frozenset[int]]:
+    """Package functions that pass C-handle parameters on to C (govips' ``vipsResize(in, ...)``):
+    function name -> indexes of those parameters. Wrappers of wrappers are followed a few levels."""
+    infos = {info.node.id: info for info in package.symbols.funcs.values()}
+    result: dict[str, frozenset[int]] = {}
+    for _ in range(3):
+        changed = False
+        for scope in scopes:
+            info = infos.get(scope.node.id)
+            handles = {name: index for index, (name, t) in enumerate(info.params)
+                       if name and is_handle_type(t, package)} if info is not None else {}
+            if not handles or info is None:
+                continue
+            found = _forwarded(scope, handles, result)
+            if found != result.get(info.name, frozenset()):
+                result[info.name] = found
+                changed = True
+        if not changed:
+            break
+    return result
+
+
+def _forwarded(scope: FunctionScope, handles: dict[str, int], known: dict[str, frozenset[int]]) -> frozenset[int]:
+    found: set[int] = set()
+    for node in walk(scope.body):
+        if node.type != "call_expression":
+            continue
+        func, args = call_parts(node)
+        func = unparen(func)
+        if c_name(func) is None:
+            callee = text(func) if func is not None and func.type == "identifier" else ""
+            args = [args[i] for i in sorted(known.get(callee, ())) if i < len(args)]
+        for arg in args:
+            found.update(handles[text(n)] for n in walk(arg) if n.type == "identifier" and text(n) in handles)
+    return frozenset(found)

@@ -57,6 +57,7 @@ from tree_sitter import Node
 from cgoguard.analysis.finalizers import (
     FinalizedTypes,
     Finalizer,
+    c_forwarders,
     field_path,
     find_finalized_types,
     find_method,
@@ -113,16 +114,19 @@ def check(ctx: RuleContext) -> None:
         "finalizers.types", lambda: find_finalized_types(ctx.package, scopes, ctx.contracts))
     if not finalized.by_type:
         return
+    forwarders = ctx.shared("finalizers.forwarders", lambda: c_forwarders(ctx.package, scopes))
     for scope in scopes:
         if not finalized.runs_under_finalizer(scope.node, scope.file):
-            _FunctionCheck(ctx, scope, finalized).run()
+            _FunctionCheck(ctx, scope, finalized, forwarders).run()
 
 
 class _FunctionCheck:
-    def __init__(self, ctx: RuleContext, scope: FunctionScope, finalized: FinalizedTypes) -> None:
+    def __init__(self, ctx: RuleContext, scope: FunctionScope, finalized: FinalizedTypes,
+                 forwarders: dict[str, frozenset[int]]) -> None:
         self.ctx = ctx
         self.scope = scope
         self.finalized = finalized
+        self.forwarders = forwarders
         self.locals: dict[tuple[str, int], list[tuple[Node, Handle]]] = {}  # (name, decl) -> bindings
 
     # ----- finding handles ----------------------------------------------------------
@@ -233,27 +237,32 @@ class _FunctionCheck:
     # ----- checking -----------------------------------------------------------------
     def run(self) -> None:
         reported: set[tuple[int, str]] = set()
-        for use, function in self._c_uses():
-            for node, handle in self.handles_in(use):
+        for use, function, searched in self._c_uses():
+            for node, handle in (found for part in searched for found in self.handles_in(part)):
                 key = (use.start_byte, handle.root)
                 if key in reported or self._kept_alive(use, handle):
                     continue
                 reported.add(key)
                 self._report(use, self._receiving_call(node, use) or function, handle)
 
-    def _c_uses(self) -> Iterator[tuple[Node, str]]:
-        """Outermost C calls (and unsafe.Slice/String over C memory) of the function."""
-        body = self.scope.body
+    def _c_uses(self) -> Iterator[tuple[Node, str, list[Node]]]:
+        """(call, what it is, the parts that reach C): the outermost C calls, calls of package
+        functions that pass handle arguments on to C, and unsafe.Slice/String."""
         unsafe = self.scope.imports_as("unsafe")
-        for node in walk(body):
+        for node in walk(self.scope.body):
             if node.type != "call_expression" or _inside_c_call(node, self.scope):
                 continue
             function = c_call_name(node, self.scope)
-            if function is not None and not is_deallocator(function, self.ctx.contracts):
-                yield node, f"C.{function}"
-            elif function is None and unsafe is not None and text(unparen(node.child_by_field_name("function"))) in (
-                    f"{unsafe}.Slice", f"{unsafe}.String"):
-                yield node, text(unparen(node.child_by_field_name("function")))
+            callee = text(unparen(node.child_by_field_name("function")))
+            if function is not None:
+                if not is_deallocator(function, self.ctx.contracts, self.scope.package.c):
+                    yield node, f"C.{function}", [node]
+            elif callee in self.forwarders and not self.scope.types.is_local(callee):
+                args = call_parts(node)[1]
+                yield node, f"{callee} (which hands it to C)", [args[i] for i in self.forwarders[callee]
+                                                                if i < len(args)]
+            elif unsafe is not None and callee in (f"{unsafe}.Slice", f"{unsafe}.String"):
+                yield node, callee, [node]
 
     def _receiving_call(self, node: Node, use: Node) -> str | None:
         """The innermost C call inside ``use`` that gets ``node`` as (part of) an argument."""
