@@ -14,11 +14,17 @@ import shutil
 import subprocess
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from cgoguard.findings import Frame, InputError
 from cgoguard.reports.frames import classify
 from cgoguard.reports.model import Report
 
+if TYPE_CHECKING:
+    from elftools.dwarf.lineprogram import LineProgram
+    from elftools.elf.elffile import ELFFile
+
+T = TypeVar("T")
 _TIMEOUT_SECONDS = 60
 Symbol = tuple[str, str, int, int]  # function, file, line, column
 # Per offset, the innermost (inlined) function first, as sanitizers print them.
@@ -127,20 +133,21 @@ def _addr2line(module: Path, offsets: list[str]) -> Symbols:
 
 def _dwarf(module: Path, offsets: list[str]) -> Symbols:
     """pyelftools fallback: function from .symtab, file:line from the DWARF line programs."""
-    from elftools.common.exceptions import ELFError
+    from elftools.common.exceptions import DWARFError, ELFError
     from elftools.elf.elffile import ELFFile
 
     addresses = {offset: int(offset, 16) for offset in offsets}
     with module.open("rb") as stream:
         try:
             elf = ELFFile(stream)
-        except ELFError as exc:
-            raise ValueError(str(exc)) from exc
-        functions = _function_table(elf)
-        lines = _line_table(elf) if elf.has_dwarf_info() else ([], [])
+            functions = _function_table(elf)
+            lines = _line_table(elf) if elf.has_dwarf_info() else ([], [])
+        except (ELFError, DWARFError, KeyError, IndexError, UnicodeDecodeError) as exc:
+            raise ValueError(f"unreadable ELF/DWARF data: {exc}") from exc
     symbols: Symbols = {}
     for offset, address in addresses.items():
-        function = _lookup(functions, address)
+        function_entry = _lookup(functions, address)
+        function = function_entry[1] if function_entry and address < function_entry[0] else ""
         location = _lookup(lines, address)
         if function or location:
             path, line = location if location else ("", 0)
@@ -148,21 +155,22 @@ def _dwarf(module: Path, offsets: list[str]) -> Symbols:
     return symbols
 
 
-def _function_table(elf: object) -> tuple[list[int], list[object]]:
-    symtab = elf.get_section_by_name(".symtab")  # type: ignore[attr-defined]
+def _function_table(elf: ELFFile) -> tuple[list[int], list[tuple[int, str]]]:
+    """Function start addresses and (end, name), sorted, from the ELF symbol table."""
+    symtab = elf.get_section_by_name(".symtab")
     entries: list[tuple[int, int, str]] = []
     if symtab is not None:
         for symbol in symtab.iter_symbols():
             if symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_value"]:
-                entries.append((symbol["st_value"], symbol["st_size"], symbol.name))
+                start = symbol["st_value"]
+                entries.append((start, start + max(symbol["st_size"], 1), symbol.name))
     entries.sort()
-    starts = [start for start, _, _ in entries]
-    values: list[object] = [name for _, _, name in entries]
-    return starts, values
+    return [start for start, _, _ in entries], [(end, name) for _, end, name in entries]
 
 
-def _line_table(elf: object) -> tuple[list[int], list[object]]:
-    dwarf = elf.get_dwarf_info()  # type: ignore[attr-defined]
+def _line_table(elf: ELFFile) -> tuple[list[int], list[tuple[str, int]]]:
+    """Addresses and (file, line) of every row of every DWARF line program, sorted."""
+    dwarf = elf.get_dwarf_info()
     rows: list[tuple[int, tuple[str, int]]] = []
     for unit in dwarf.iter_CUs():
         program = dwarf.line_program_for_CU(unit)
@@ -177,8 +185,8 @@ def _line_table(elf: object) -> tuple[list[int], list[object]]:
     return [address for address, _ in rows], [value for _, value in rows]
 
 
-def _file_names(program: object) -> dict[int, str]:
-    header = program.header  # type: ignore[attr-defined]
+def _file_names(program: LineProgram) -> dict[int, str]:
+    header = program.header
     directories = [d.decode() if isinstance(d, bytes) else str(d) for d in header["include_directory"]]
     names: dict[int, str] = {}
     version = header["version"]
@@ -191,11 +199,12 @@ def _file_names(program: object) -> dict[int, str]:
         elif 0 < dir_index <= len(directories):
             directory = directories[dir_index - 1]
         full = name if name.startswith("/") or not directory else f"{directory}/{name}"
+        # DWARF 5 numbers files from 0, earlier versions from 1.
         names[index if version >= 5 else index + 1] = full
     return names
 
 
-def _lookup(table: tuple[list[int], list[object]], address: int):  # type: ignore[no-untyped-def]
+def _lookup(table: tuple[list[int], list[T]], address: int) -> T | None:
     starts, values = table
     position = bisect.bisect_right(starts, address) - 1
     return values[position] if position >= 0 else None
