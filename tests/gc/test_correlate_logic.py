@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cgoguard.gc.analysis import analyze_gctrace
-from cgoguard.gc.correlate import TraceData, measure, spearman
+from cgoguard.gc.correlate import TraceData, mann_whitney_greater, measure, spearman
 
 MS = 1_000_000
 
@@ -36,6 +36,7 @@ def test_busy_and_quiet_windows_with_equal_pauses_give_a_not_longer_verdict() ->
     assert (c.high.windows, c.low.windows) == (5, 5)
     assert (c.high.mean_rate_per_s, c.low.mean_rate_per_s) == (50_000.0, 5_000.0)
     assert c.verdict[0].startswith("GC pauses are not longer when cgo activity is high: p99 0.1 ms")
+    assert c.shift_p is None  # identical samples: no rank test to report
     assert c.rates["overall"] == 27_500.0
     assert c.findings == []
 
@@ -45,8 +46,18 @@ def test_longer_pauses_in_busy_windows_are_reported_as_such() -> None:
     pauses = [_stw(w * 100 + k * 20 + 10, 2.0 if (w % 2 == 0) else 0.1, stop_ms=0.5)
               for w in range(10) for k in range(4)]
     c = measure("t.out", _trace(pauses, calls, 1000))
-    assert c.verdict[0].startswith("GC pauses are longer when cgo activity is high: p99 2 ms")
-    assert "time to stop is" in c.verdict[0]
+    assert c.verdict[0].startswith("GC pauses are longer when cgo activity is high (Mann-Whitney one-sided p=")
+    assert "p99 2 ms in high-cgo windows" in c.verdict[0] and "time to stop is" in c.verdict[0]
+    assert c.shift_p is not None and c.shift_p < 1e-6
+
+
+def test_a_longer_tail_alone_is_not_called_longer_pauses() -> None:
+    calls = {ms: (50 if (ms // 100) % 2 == 0 else 5) for ms in range(1000)}
+    # One 5 ms outlier among forty 0.1 ms pauses in the busy windows.
+    pauses = [_stw(w * 100 + k * 20 + 10, 5.0 if (w, k) == (0, 0) else 0.1) for w in range(10) for k in range(4)]
+    c = measure("t.out", _trace(pauses, calls, 1000))
+    assert c.verdict[0].startswith("GC pauses are not longer overall when cgo activity is high")
+    assert c.verdict[0].endswith("the difference rests on a few pauses")
 
 
 def test_returns_during_a_pause_and_their_wait() -> None:
@@ -103,3 +114,10 @@ def test_verdicts_for_missing_data() -> None:
 ])
 def test_spearman(xs: list[float], ys: list[float], rho: float | None) -> None:
     assert spearman(xs, ys) == rho
+
+
+def test_mann_whitney() -> None:
+    # Worked by hand: U=24.5, tie-corrected sd 4.7726, z=2.4096 with continuity correction.
+    assert mann_whitney_greater([5, 6, 7, 8, 9], [1, 2, 3, 4, 5]) == 0.007985
+    assert mann_whitney_greater([1, 1], [1, 1]) is None
+    assert mann_whitney_greater([], [1]) is None

@@ -35,6 +35,7 @@ LONGER_RATIO = 1.25
 LONGER_MIN_DIFF_NS = 50_000
 MIN_PAUSES_PER_GROUP = 3
 WEAK_CORRELATION = 0.3
+SIGNIFICANT_P = 0.01
 TIME_TO_STOP_NOTABLE_MS = 1.0
 # gctrace prints cycle starts to 1 ms; a trace pause within this distance matches a cycle.
 ALIGN_TOLERANCE_NS = 1_500_000
@@ -145,6 +146,7 @@ class Correlation:
     high: WindowGroup | None = None
     low: WindowGroup | None = None
     rho_rate_vs_pause: float | None = None
+    shift_p: float | None = None  # Mann-Whitney: P(pauses in busy windows are not longer)
     rho_incgo_vs_stop: float | None = None
     verdict: list[str] = field(default_factory=list)
     gctrace_offset_s: float | None = None
@@ -188,6 +190,7 @@ class Correlation:
             "high_cgo_windows": group(self.high),
             "low_cgo_windows": group(self.low),
             "spearman_cgo_rate_before_vs_pause": self.rho_rate_vs_pause,
+            "mann_whitney_p_high_longer": self.shift_p,
             "spearman_in_cgo_vs_time_to_stop": self.rho_incgo_vs_stop,
             "gctrace_offset_s": self.gctrace_offset_s,
             "gctrace_cycles_matched": self.gctrace_matched,
@@ -272,6 +275,26 @@ def _ranks(values: Sequence[float]) -> list[float]:
             ranks[order[k]] = (start + end) / 2 + 1
         start = end + 1
     return ranks
+
+
+def mann_whitney_greater(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """One-sided p-value that ``xs`` tend to be larger than ``ys`` (normal approximation).
+
+    Ties get average ranks and the variance its tie correction; None when undefined.
+    """
+    n1, n2 = len(xs), len(ys)
+    if n1 == 0 or n2 == 0:
+        return None
+    values = [*xs, *ys]
+    ranks = _ranks(values)
+    u = sum(ranks[:n1]) - n1 * (n1 + 1) / 2
+    n = n1 + n2
+    ties = Counter(values).values()
+    variance = n1 * n2 / 12 * ((n + 1) - sum(t ** 3 - t for t in ties) / (n * (n - 1)))
+    if variance <= 0:
+        return None
+    z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(variance)
+    return round(0.5 * math.erfc(z / math.sqrt(2)), 6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,10 +410,14 @@ def _window_groups(c: Correlation, gc_pauses: list[Pause]) -> None:
     for p in gc_pauses:
         pause_windows.setdefault(p.begin_ns // width_ns, []).append(p.duration_ns)
 
-    def group(indices: list[int]) -> WindowGroup:
+    durations = {busy: [d for i in indices for d in pause_windows.get(i, [])] for busy, indices in groups.items()}
+
+    def group(busy: bool) -> WindowGroup:
+        indices = groups[busy]
         return WindowGroup(len(indices), round(sum(rates[i] for i in indices) / len(indices), 1),
-                           Distribution.of(d for i in indices for d in pause_windows.get(i, [])))
-    c.high, c.low = group(groups[True]), group(groups[False])
+                           Distribution.of(durations[busy]))
+    c.high, c.low = group(True), group(False)
+    c.shift_p = mann_whitney_greater(durations[True], durations[False])
 
 
 def _align(c: Correlation, gctrace: GcAnalysis, gc_pauses: list[Pause]) -> None:
@@ -461,12 +488,20 @@ def _pause_vs_activity(c: Correlation) -> str:
               f"({low.pauses.count} pauses, {low.mean_rate_per_s:.0f} calls/s); p90 "
               f"{_ms(high.pauses.p90_ns)} vs {_ms(low.pauses.p90_ns)} ms, p50 "
               f"{_ms(high.pauses.p50_ns)} vs {_ms(low.pauses.p50_ns)} ms")
-    if longer:
-        return (f"GC pauses are longer when cgo activity is high: {detail}; time to stop is "
+    shifted = c.shift_p is not None and c.shift_p < SIGNIFICANT_P
+    test = "" if c.shift_p is None else f" (Mann-Whitney one-sided p={c.shift_p:.3g})"
+    if longer and shifted:
+        return (f"GC pauses are longer when cgo activity is high{test}: {detail}; time to stop is "
                 f"{_stopping_share(c)} of GC pause time. The stop does not wait for goroutines inside C "
                 "calls (see the time-to-stop line), but threads busy in C compete for CPUs with the "
                 "threads the pause needs")
-    return f"GC pauses are not longer when cgo activity is high: {detail}"
+    if longer:
+        return (f"GC pauses are not longer overall when cgo activity is high{test}, though the tail "
+                f"is: {detail}; the difference rests on a few pauses")
+    if shifted:
+        return (f"GC pauses are slightly longer overall when cgo activity is high{test}, but the tail "
+                f"is not: {detail}")
+    return f"GC pauses are not longer when cgo activity is high{test}: {detail}"
 
 
 def _stopping_share(c: Correlation) -> str:
