@@ -16,6 +16,8 @@ ATTRIBUTES = {
     "attr_ownership_returns": ("owned", None, [], [], None),
     "attr_ownership_takes": ("unknown", None, [0], [], None),
     "attr_ownership_holds": ("unknown", None, [], [1], None),
+    "attr_function_macro": ("owned", "lib_release", [], [], None),
+    "attr_function_macro_call": ("owned", "lib_release", [], [], None),
     # named as deallocators by malloc(dealloc, index)
     "lib_release": ("unknown", None, [0], [], None),
     "lib_release_second": ("unknown", None, [1], [], None),

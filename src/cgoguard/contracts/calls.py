@@ -25,9 +25,10 @@ CGO_COPY_HELPERS = frozenset({"GoString", "GoStringN", "GoBytes"})
 class CallSite:
     path: str
     line: int
+    column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.column}"
 
 
 def c_call_sites(package: Package) -> dict[str, list[CallSite]]:
@@ -43,7 +44,7 @@ def c_call_sites(package: Package) -> dict[str, list[CallSite]]:
             name = c_name(node.child_by_field_name("function"))
             if name is None or is_c_type(model, name) or name in CGO_COPY_HELPERS:
                 continue
-            sites.setdefault(name, []).append(CallSite(file.display_path, line_of(node)))
+            sites.setdefault(name, []).append(CallSite(file.display_path, line_of(node), node.start_point[1] + 1))
     return {name: sorted(found) for name, found in sorted(sites.items())}
 
 

@@ -44,8 +44,11 @@ _VALID_UNTIL = re.compile(r"\b(?:(?:is|are|remains?|stays?)\s+valid\s+(?:only\s+
 _TAKES = re.compile(r"\b(?:takes|assumes|acquires)\s+(?:over\s+)?ownership\s+of\s+(?:the\s+)?`?(?P<name>[A-Za-z_]\w*)", re.I)
 _NOT_TAKES = re.compile(r"\b(?:does\s+not|doesn't|never)\s+(?:take|assume)\s+ownership\s+of\s+(?:the\s+)?`?"
                         r"(?P<name>[A-Za-z_]\w*)", re.I)
+# "X is freed" alone is often a condition ("valid until X is freed"): only "X is freed by
+# this function/call" states what the call does.
 _FREES = re.compile(r"\b(?:frees|releases|deallocates|destroys)\s+(?:the\s+)?`?(?P<name>[A-Za-z_]\w*)`?"
-                    r"|`?(?P<name2>[A-Za-z_]\w*)`?\s+(?:is|will\s+be)\s+(?:freed|released|deallocated|destroyed)", re.I)
+                    r"|`?(?P<name2>[A-Za-z_]\w*)`?\s+(?:is|will\s+be)\s+(?:freed|released|deallocated|destroyed)"
+                    r"\s+by\s+(?:this|the)\s+(?:function|call)", re.I)
 _KEEPS = re.compile(
     r"`?(?P<name>[A-Za-z_]\w*)`?\s+(?:must|should|has\s+to|needs\s+to)\s+(?:remain|stay|be\s+kept)\s+(?:valid|alive|"
     r"allocated)|`?(?P<name2>[A-Za-z_]\w*)`?\s+must\s+outlive"

@@ -114,7 +114,7 @@ def _releases(contract: Contract) -> list[str]:
 def _result_word(entry: FunctionEntry) -> str:
     c = entry.contract
     if c.returns == "borrowed" and c.borrows_from is not None:
-        return f"borrowed from `{c.param_name(c.borrows_from)}`"
+        return f"borrowed from {_short_arg(c, c.borrows_from)}"
     if c.returns == "unknown" and entry.pointer_result is False:
         return "void" if entry.void_result else "not a pointer"
     if c.returns == "unknown" and entry.pointer_result is None and c.is_known:
@@ -123,7 +123,12 @@ def _result_word(entry: FunctionEntry) -> str:
 
 
 def _args(contract: Contract, indexes: frozenset[int]) -> str:
-    return ", ".join(f"`{contract.param_name(i)}`" for i in sorted(indexes)) or "—"
+    return ", ".join(_short_arg(contract, i) for i in sorted(indexes)) or "—"
+
+
+def _short_arg(contract: Contract, index: int) -> str:
+    name = contract.params[index] if index < len(contract.params) else ""
+    return f"`{name}`" if name else f"arg {index}"
 
 
 def _function_section(entry: FunctionEntry) -> list[str]:
@@ -135,11 +140,11 @@ def _function_section(entry: FunctionEntry) -> list[str]:
     lines.append(f"- **Result:** {_result_sentence(entry)}")
     for index, dealloc in sorted(c.owned_out_args.items()):
         how = f"release it with `{dealloc}`" if dealloc else "how to release it is unknown"
-        lines.append(f"- **Output:** hands back an owned object through `{c.param_name(index)}` (arg {index}); {how}.")
+        lines.append(f"- **Output:** hands back an owned object through {_arg_label(c, index)}; {how}.")
     for index in sorted(c.frees_args):
-        lines.append(f"- **Frees:** `{c.param_name(index)}` (arg {index}): the caller must not use or free it afterwards.")
+        lines.append(f"- **Frees:** {_arg_label(c, index)}: the caller must not use or free it afterwards.")
     for index in sorted(c.retains_args):
-        lines.append(f"- **Keeps:** `{c.param_name(index)}` (arg {index}) after returning: it must stay valid "
+        lines.append(f"- **Keeps:** {_arg_label(c, index)} after returning: it must stay valid "
                      "(and must not be Go memory).")
     if c.is_known:
         lines.append(f"- **Confidence:** {c.confidence.value}")
@@ -153,6 +158,11 @@ def _function_section(entry: FunctionEntry) -> list[str]:
     return lines
 
 
+def _arg_label(contract: Contract, index: int) -> str:
+    name = contract.params[index] if index < len(contract.params) else ""
+    return f"`{name}` (arg {index})" if name else f"arg {index}"
+
+
 def _result_sentence(entry: FunctionEntry) -> str:
     c = entry.contract
     if c.returns == "owned":
@@ -160,14 +170,15 @@ def _result_sentence(entry: FunctionEntry) -> str:
         return f"owned by the caller; {how}."
     if c.returns == "borrowed":
         if c.borrows_from is not None:
-            owner = c.param_name(c.borrows_from)
-            return (f"borrowed from `{owner}` (arg {c.borrows_from}); valid only while `{owner}` is; "
-                    "never free it.")
+            owner = _short_arg(c, c.borrows_from)
+            return f"borrowed from {_arg_label(c, c.borrows_from)}; valid only while {owner} is; never free it."
         return "borrowed (owned by the library); never free it."
     if c.returns == "static":
         return "static storage; never free it."
     if entry.pointer_result is False:
         return "none (void)." if entry.void_result else "not a pointer."
+    if entry.pointer_result is None and c.is_known:
+        return "no ownership fact (the contract is about its arguments)."
     return "unknown: no evidence says who owns it."
 
 
@@ -197,4 +208,4 @@ def _escape(text: str) -> str:
 
 def to_dict(entry: FunctionEntry) -> dict[str, Any]:
     return {**entry.contract.to_dict(), "signature": entry.signature,
-            "call_sites": [{"path": s.path, "line": s.line} for s in entry.call_sites]}
+            "call_sites": [{"path": s.path, "line": s.line, "column": s.column} for s in entry.call_sites]}

@@ -104,9 +104,6 @@ class Contract:
     def must_not_free_result(self) -> bool:
         return self.returns in ("borrowed", "static")
 
-    def param_name(self, index: int) -> str:
-        return self.params[index] if 0 <= index < len(self.params) and self.params[index] else f"arg {index}"
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "function": self.function,

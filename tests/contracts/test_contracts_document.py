@@ -1,0 +1,90 @@
+"""The contract document: a golden Markdown file for the example package, JSON for tools,
+and the ``cgoguard contracts`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from analysistest import FIXTURES
+
+from cgoguard.cli import main
+from cgoguard.contracts.document import render_json, render_markdown
+from cgoguard.contracts.report import document_package
+from cgoguard.gofront import DiscoveryOptions, discover, load_packages
+
+CONTRACTS_FIXTURES = FIXTURES / "contracts"
+GOLDEN = CONTRACTS_FIXTURES / "example" / "CONTRACTS.md"
+CONFIG = {"ik_version": {"returns": "static", "ref": "imgkit README: ik_version",
+                         "note": "The version string is a literal."}}
+
+
+@pytest.fixture
+def example_document(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(CONTRACTS_FIXTURES)  # display paths are relative to the working directory
+    found = discover(["example"], DiscoveryOptions())
+    package = load_packages(found.packages[0])[0]
+    return document_package(package, CONFIG)
+
+
+def test_markdown_matches_the_golden_file(example_document) -> None:
+    text = render_markdown([example_document])
+    if os.environ.get("CGOGUARD_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8"), "set CGOGUARD_UPDATE_GOLDEN=1 to regenerate after review"
+
+
+def test_json_has_every_fact_and_call_site(example_document) -> None:
+    data = json.loads(render_json([example_document]))
+    assert data["precedence"] == ["config", "attribute", "body", "pack", "comment", "naming"]
+    functions = {f["function"]: f for f in data["packages"][0]["functions"]}
+    encode = functions["ik_encode"]
+    assert (encode["returns"], encode["deallocator"], encode["confidence"]) == ("owned", "ik_buffer_free", "medium")
+    assert encode["signature"] == "unsigned char *ik_encode(ik_image *img, size_t *len)"
+    assert encode["evidence"][0]["kind"] == "comment"
+    assert functions["ik_image_name"]["borrows_from"] == 0
+    assert functions["ik_codec_set_progress"]["retains_args"] == [2]
+    assert functions["ex_consume"]["frees_args"] == [0]
+    assert [(s["line"], s["column"]) for s in functions["CString"]["call_sites"]] == [(53, 12), (53, 26)]
+    assert "GoString" not in functions and "int" not in functions, "copies and conversions are not C calls"
+
+
+def test_cli_writes_json_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(CONTRACTS_FIXTURES)
+    output = tmp_path / "contracts.json"
+    assert main(["contracts", "example", "--format", "json", "--no-cache", "-o", str(output)]) == 0
+    assert json.loads(output.read_text())["packages"][0]["name"] == "example"
+    assert main(["contracts", "example", "--no-cache"]) == 0
+    assert "| `ik_encode` | owned | `ik_buffer_free` |" in capsys.readouterr().out
+
+
+def test_cli_reads_user_contracts_from_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "p.go").write_text('package p\n\n// char *lib_get(void);\nimport "C"\n\n'
+                                  "func F() { _ = C.lib_get() }\n")
+    (tmp_path / "cgoguard.toml").write_text('[contracts]\nlib_get = { returns = "owned", free = "lib_put" }\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["contracts", "pkg", "--format", "json", "--no-cache"]) == 0
+    contract = json.loads(capsys.readouterr().out)["packages"][0]["functions"][0]
+    assert (contract["function"], contract["returns"], contract["deallocator"]) == ("lib_get", "owned", "lib_put")
+    assert contract["evidence"][0]["kind"] == "config"
+
+
+def test_cli_rejects_a_bad_user_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.go").write_text('package p\n\n// char *lib_get(void);\nimport "C"\n')
+    (tmp_path / "cgoguard.toml").write_text('[contracts]\nlib_get = { returns = "yours" }\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["contracts", ".", "--no-cache"]) == 2
+    assert "lib_get: returns must be one of owned, borrowed, static, unknown" in capsys.readouterr().err
+
+
+def test_cli_on_a_directory_without_cgo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.go").write_text("package p\n")
+    assert main(["contracts", str(tmp_path), "--no-cache"]) == 0
+    assert "No package that uses cgo was found." in capsys.readouterr().out
