@@ -48,9 +48,9 @@ func (b *Buffer) String() string {
 // Bytes frees the copy twice: once explicitly and once more in the deferred call.
 func (b *Buffer) Bytes() []byte {
 	p := C.buffer_copy(b.c)
-	defer C.free(unsafe.Pointer(p)) // frees p when Bytes returns
+	defer C.free(unsafe.Pointer(p)) // BUG(double-free): frees p a second time when Bytes returns
 	out := C.GoBytes(unsafe.Pointer(p), C.int(b.c.len))
-	C.free(unsafe.Pointer(p)) // BUG(double-free): the deferred call above frees p again
+	C.free(unsafe.Pointer(p)) // first free: the deferred call above frees p again
 	return out
 }
 
