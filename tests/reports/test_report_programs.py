@@ -179,3 +179,18 @@ def test_abort_on_error_go_stack_gives_the_exact_go_line(run_program) -> None:
     assert finding.confidence is Confidence.HIGH
     assert finding.frames[-1].kind == "go" and finding.frames[-1].path.endswith("doublefree/main.go")
     assert finding.signature == only_finding(run).signature  # same bucket as without abort_on_error
+
+
+def test_with_scan_marks_static_findings_confirmed(run_program, tmp_path) -> None:
+    pytest.importorskip("cgoguard.scan.engine")
+    run = run_program("uaf")
+    log = tmp_path / "uaf.log"
+    log.write_text(run.output)
+    out = tmp_path / "out.json"
+    cgoguard_main(["report", str(log), "--with-scan", "--format", "json", "--output", str(out),
+                   "--source", str(run.source_dir)])
+    findings = json.loads(out.read_text())["findings"]
+    confirmed = [f for f in findings if f["source"] == "static"]
+    assert confirmed and all(f["extra"]["confirmed_at_runtime"] for f in confirmed)
+    (runtime,) = [f for f in findings if f["source"] == "runtime"]
+    assert runtime["extra"]["confirms"]
