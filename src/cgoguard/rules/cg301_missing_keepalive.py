@@ -518,7 +518,22 @@ def _in_same_loop(use: Node, earlier: Node, declaration: int | None) -> bool:
     """An earlier use inside a loop around ``use`` runs again on the next iteration."""
     loop = _enclosing(use, tuple(_LOOPS))
     while loop is not None:
+        if not _reaches_loop_end(use, loop):
+            return False  # the iteration ends in a return: there is no next one
         if _within(earlier, loop) and (declaration is None or declaration < loop.start_byte):
             return True
         loop = _enclosing(loop, tuple(_LOOPS))
     return False
+
+
+def _reaches_loop_end(use: Node, loop: Node) -> bool:
+    node = use
+    while node.parent is not None and node.id != loop.id:
+        parent = node.parent
+        if parent.type == "statement_list":
+            siblings = parent.named_children
+            start = next(i for i, s in enumerate(siblings) if s.id == node.id)
+            if any(_terminates(s) for s in siblings[start:]):
+                return False
+        node = parent
+    return True
