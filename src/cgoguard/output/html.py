@@ -43,7 +43,7 @@ code, pre, .loc { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; f
   background: var(--sev); font-size: .75rem; font-weight: 600; padding: .05rem .4rem; text-transform: uppercase; }
 .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem; }
 .rule { font-weight: 600; } .message { margin: .4rem 0; }
-pre.snippet { background: var(--panel); border-radius: 4px; padding: .5rem 0; overflow-x: auto; margin: .5rem 0; }
+pre.snippet { tab-size: 4; background: var(--panel); border-radius: 4px; padding: .5rem 0; overflow-x: auto; margin: .5rem 0; }
 pre.snippet span { display: block; padding: 0 .75rem; white-space: pre; }
 pre.snippet span.hit { background: var(--hl); }
 pre.snippet i { display: inline-block; width: 3.5rem; color: var(--muted); font-style: normal;
@@ -74,7 +74,7 @@ def render_html(findings: list[Finding], errors: list[InputError], extra: dict[s
 def _header(findings: list[Finding], errors: list[InputError]) -> str:
     severities = Counter(f.severity.value for f in findings)
     categories = Counter(f.category for f in findings)
-    pills = [f'<span class="pill">{n} {escape(level)}</span>'
+    pills = [f'<span class="pill">{n} {level}{"s" if n != 1 and level != "info" else ""}</span>'
              for level in ("error", "warning", "info") if (n := severities[level])]
     pills += [f'<span class="pill"><code>{escape(c)}</code> {n}</span>' for c, n in categories.most_common()]
     if errors:
