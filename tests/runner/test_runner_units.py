@@ -129,6 +129,11 @@ def test_crashed_test_is_the_last_one_started(tmp_path: Path) -> None:
     assert logs.crashed_test(log) == "TestB"
 
 
+def test_crash_detection_reads_go_test_json_framing(tmp_path: Path) -> None:
+    log = write_process(tmp_path, "\x16=== RUN   TestA\n\x16--- PASS: TestA (0.00s)\n\x16=== RUN   TestB\npanic: x\n", 2)
+    assert logs.crashed_test(log) == "TestB"
+
+
 def test_a_leak_report_after_pass_is_not_a_crash(tmp_path: Path) -> None:
     log = write_process(tmp_path, "=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n==1==ERROR: LeakSanitizer\n", 1)
     assert logs.crashed_test(log) is None
@@ -177,17 +182,19 @@ def finding(category: str, line: int, *, detector: str = "asan", path: str = "p/
 
 
 @pytest.fixture
-def module(tmp_path: Path) -> Path:
+def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A module in the current directory, as reports show paths relative to it."""
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "p.go").write_text(SOURCE)
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
 def test_enclosing_function(module: Path) -> None:
-    assert enclosing_function_line(module, "p/p.go", 6) == 3
-    assert enclosing_function_line(module, "p/p.go", 11) == 10
-    assert enclosing_function_line(module, "p/p.go", 1) == 0
-    assert enclosing_function_line(module, "p/missing.go", 5) == 0
+    assert enclosing_function_line("p/p.go", 6) == 3
+    assert enclosing_function_line(str(module / "p/p.go"), 11) == 10
+    assert enclosing_function_line("p/p.go", 1) == 0
+    assert enclosing_function_line("p/missing.go", 5) == 0
 
 
 def test_induced_abort_gives_an_unplaced_report_its_go_line(module: Path) -> None:
@@ -211,7 +218,7 @@ def test_same_bug_from_several_checks_is_one_finding(module: Path) -> None:
         CheckResult("cgocheck", "found bugs", findings=[finding("double-free", 5, detector="go-signal")]),
         CheckResult("race", "found bugs", findings=[finding("crash", 5, detector="go-signal")]),
     ]
-    merged = sorted(merge_findings(results, module), key=lambda f: f.line)
+    merged = sorted(merge_findings(results), key=lambda f: f.line)
     assert [(f.category, f.line, f.extra["checks"]) for f in merged] == [
         ("double-free", 6, ["asan", "cgocheck", "race"]), ("use-after-free", 11, ["asan"])]
     assert merged[0].message.endswith("(found by asan, cgocheck, race)")
@@ -220,7 +227,7 @@ def test_same_bug_from_several_checks_is_one_finding(module: Path) -> None:
 
 def test_one_checks_distinct_lines_stay_distinct(module: Path) -> None:
     results = [CheckResult("asan", "found bugs", findings=[finding("double-free", 5), finding("double-free", 6)])]
-    assert sorted(f.line for f in merge_findings(results, module)) == [5, 6]
+    assert sorted(f.line for f in merge_findings(results)) == [5, 6]
 
 
 def test_shared_execution_splits_leaks_from_other_findings() -> None:

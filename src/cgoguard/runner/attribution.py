@@ -21,14 +21,17 @@ SANITIZER_DETECTORS = frozenset({"asan", "lsan", "tsan"})
 _TOP_LEVEL_FUNC = re.compile(r"^func\b")
 
 
+def source_path(path: str) -> Path:
+    """A finding's path on disk (reports show paths relative to the current directory)."""
+    return Path(path) if Path(path).is_absolute() else Path.cwd() / path
+
+
 def in_module(finding: Finding, module_root: Path) -> bool:
     """Whether the finding points at a line of a file of the module."""
     if not finding.path or finding.line <= 0:
         return False
-    path = Path(finding.path)
-    if not path.is_absolute():
-        return (module_root / path).is_file()
-    return path.resolve().is_relative_to(module_root)
+    path = source_path(finding.path).resolve()
+    return path.is_file() and path.is_relative_to(module_root)
 
 
 def fold_induced_abort(findings: list[Finding], module_root: Path) -> list[Finding]:
@@ -49,11 +52,11 @@ def fold_induced_abort(findings: list[Finding], module_root: Path) -> list[Findi
     return [f for f in findings if not any(f is abort for abort in aborts)]
 
 
-def enclosing_function_line(module_root: Path, path: str, line: int) -> int:
+def enclosing_function_line(path: str, line: int) -> int:
     """The line of the top-level func declaration that contains ``path:line`` (0 if unknown)."""
     if not path.endswith(".go"):
         return 0
-    lines = _read_lines(str(module_root / path) if not Path(path).is_absolute() else path)
+    lines = _read_lines(str(source_path(path)))
     for index in range(min(line, len(lines)) - 1, -1, -1):
         if _TOP_LEVEL_FUNC.match(lines[index]):
             return index + 1

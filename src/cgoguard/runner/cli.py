@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import sys
 import tempfile
 import time
@@ -103,7 +104,7 @@ def render_run(results: list[CheckResult], findings: list[Finding], errors: list
 
 def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
     toolchain = extra.get("toolchain", {})
-    lines = [f"cgoguard run: {' '.join(extra['command'])} in {extra['directory']} "
+    lines = [f"cgoguard run: {shlex.join(extra['command'])} in {extra['directory']} "
              f"({toolchain.get('go', '?')}, {toolchain.get('platform', '?')})", ""]
     header = ("check", "status", "findings", "time", "runs")
     rows = [(r.check, r.status, str(len(r.findings)), f"{r.seconds:.1f} s" if r.seconds else "-",

@@ -18,6 +18,8 @@ from typing import BinaryIO
 SANITIZER_LOG_PREFIXES = ("asan.", "gorace.")
 _RUN = re.compile(rb"^=== RUN\s+(\S+)")
 _SUMMARY = re.compile(rb"^(PASS|FAIL)\s*$")
+# go test -json runs test binaries with -test.v=test2json, which frames these lines with ^V.
+_TEST2JSON_MARK = b"\x16"
 # The SIGABRT that ASAN_OPTIONS=abort_on_error=1 causes; only its goroutine stack of a
 # cgo call is worth reading (see trim_induced_abort).
 _SIGABRT = b"SIGABRT: abort"
@@ -86,7 +88,8 @@ def crashed_test(log: ProcessLog) -> str | None:
     last_started: str | None = None
     finished = False
     with open(log.output, "rb") as stream:
-        for line in stream:
+        for raw in stream:
+            line = raw.lstrip(_TEST2JSON_MARK)
             if match := _RUN.match(line):
                 name = match[1].decode("utf-8", "replace")
                 if "/" not in name:

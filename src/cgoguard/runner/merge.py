@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cgoguard.findings import Finding, Related, stable_fingerprint
@@ -46,7 +45,7 @@ class _Bug:
         return self.best.category
 
 
-def merge_findings(results: list[CheckResult], module_root: Path) -> list[Finding]:
+def merge_findings(results: list[CheckResult]) -> list[Finding]:
     """All findings of all checks, one per bug, each knowing which checks reported it."""
     by_line: dict[tuple[str, int], list[_Bug]] = defaultdict(list)
     unlocated: list[_Bug] = []
@@ -61,7 +60,7 @@ def merge_findings(results: list[CheckResult], module_root: Path) -> list[Findin
     by_function: dict[tuple[str, int, str], list[_Bug]] = defaultdict(list)
     for bug in same_line:
         best = bug.best
-        function_line = enclosing_function_line(module_root, best.path, best.line)
+        function_line = enclosing_function_line(best.path, best.line)
         by_function[(best.path, function_line or -best.line, bug.category)].append(bug)
     bugs = [bug for group in by_function.values() for bug in _merge_across_checks(group)]
     bugs += _merge_by(unlocated, key=lambda f: f.signature or f.fingerprint or f.message)

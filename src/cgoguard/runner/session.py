@@ -225,8 +225,7 @@ class Session:
         if not Path(finding.path).resolve().is_relative_to(self.options.logs_dir.resolve()):
             return
         package = Path(str(log.meta.get("cwd") or self.options.directory)).resolve()
-        finding.path = str(package.relative_to(self.module_root)) if package.is_relative_to(self.module_root) \
-            else str(package)
+        finding.path = os.path.relpath(package) if package.is_relative_to(Path.cwd()) else str(package)
         finding.line = finding.column = 0
 
 
@@ -261,7 +260,7 @@ def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunR
         extra["notes"] = notes
     for execution in executions:
         extra.update(execution.extra)
-    return RunReport(results, merge_findings(results, module_root), errors, extra)
+    return RunReport(results, merge_findings(results), errors, extra)
 
 
 def _execute_all(session: Session, setups: list[Setup], jobs: int) -> list[Execution]:
