@@ -56,6 +56,7 @@ _KEEPS = re.compile(
     r"(?P<name3>[A-Za-z_]\w*)`?\s+(?:pointer|until|for|after|beyond)", re.I)
 _NOT_RELEASE_NAMES = frozenset({"the", "a", "an", "caller", "user", "application", "calling", "it", "this", "that",
                                 "means", "itself"})
+_WORD = re.compile(r"[A-Za-z_]\w*")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
 
 
@@ -128,13 +129,15 @@ class _SentenceReader:
             match = pattern.search(sentence)
             if match is None:
                 continue
-            words = re.findall(r"[A-Za-z_]\w*", match.group(group))
+            words = _WORD.findall(match.group(group))
             owner = next((self.params[w] for w in words if w in self.params), None)
             if owner is not None:
                 return owner
         return None
 
     def argument_facts(self, sentence: str) -> None:
+        if not self.params.keys() & set(_WORD.findall(sentence)):
+            return  # every argument fact names a parameter
         if _NOT_TAKES.search(sentence):
             # "does not take ownership of p" must not also read as "takes ownership of p".
             self._argument_claims(sentence, _NOT_TAKES, "frees", False, "does not take over")
