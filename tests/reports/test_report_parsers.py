@@ -232,3 +232,21 @@ SUMMARY: ThreadSanitizer: data race /src/app/main.go:8 in bump
     (finding,) = analyze_text(log).findings
     assert finding.signature == "data-race:bump"
     assert finding.extra["location"].startswith("Location is heap block")
+
+
+def test_valgrind_definite_leak_maps_to_the_go_allocation() -> None:
+    from pathlib import Path
+
+    programs = Path(__file__).parent / "programs"
+    log = """==31== 8 bytes in 1 blocks are definitely lost in loss record 1 of 9
+==31==    at 0x4848899: malloc (in /usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so)
+==31==    by 0x4A1E6BE: strdup (strdup.c:42)
+==31==    by 0x4A1A0E: dup_name (main.go:7)
+==31==    by 0x4A1A30: _cgo_edc9d6d07361_Cfunc_dup_name (cgo-gcc-prolog:54)
+==31==    by 0x482003: runtime.asmcgocall.abi0 (asm_amd64.s:995)
+==31==
+"""
+    (finding,) = analyze_text(log, source_roots=[programs / "leak"]).findings
+    source = (programs / "leak" / "main.go").read_text().splitlines()
+    assert (finding.category, finding.rule, finding.signature) == ("c-leak", "RT-VALGRIND", "c-leak:dup_name")  # as LSan buckets it
+    assert "C.dup_name(cs)" in source[finding.line - 1]

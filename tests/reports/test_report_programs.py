@@ -53,6 +53,7 @@ def test_double_free_points_at_the_second_free(run_program) -> None:
     messages = {r.message: r.line for r in finding.related}
     assert messages["first freed here (C.free)"] == run.line_of("func (b *buffer) Close()")
     assert messages["allocated here (C.malloc)"] == run.line_of("C.malloc(32)")
+    assert messages["pointer stored in struct field buffer.data"] == run.line_of("C.malloc(32)")
 
 
 def test_leak_points_at_the_allocation(run_program) -> None:

@@ -270,6 +270,9 @@ class Locator:
                 location.related.append(self._related(first.path, first.line, f"{what} (C.{first.name})"))
 
     def _add_stores(self, alloc: CCall, location: Location) -> None:
+        if alloc.literal_field:
+            location.related.append(self._related(alloc.path, alloc.line,
+                                                  f"pointer stored in struct field {alloc.literal_field}"))
         if alloc.function is None or not alloc.assigned_to:
             return
         for store in alloc.function.stores:

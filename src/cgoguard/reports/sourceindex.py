@@ -37,6 +37,7 @@ class CCall:
     function: GoFunction | None
     args: list[str]
     assigned_to: str = ""  # the variable the result is assigned to, if any
+    literal_field: str = ""  # "data" in `&buffer{data: C.malloc(32)}`
 
 
 @dataclass
@@ -320,7 +321,8 @@ def _record_call(node: Node, function: GoFunction) -> None:
         return
     function.c_calls.append(CCall(name=name, path=function.path, line=line_of(node),
                                   column=node.start_point[1] + 1, function=function,
-                                  args=[text(a) for a in args], assigned_to=_assigned_variable(node)))
+                                  args=[text(a) for a in args], assigned_to=_assigned_variable(node),
+                                  literal_field=_literal_field(node)))
 
 
 def _assigned_variable(call: Node) -> str:
@@ -335,6 +337,20 @@ def _assigned_variable(call: Node) -> str:
         return ""
     left = node.child_by_field_name("left") or node.child_by_field_name("name")
     return text(left).split(",")[0].strip() if left is not None else ""
+
+
+def _literal_field(call: Node) -> str:
+    """The key of the composite-literal element the call's value initialises, if any."""
+    node = call.parent
+    while node is not None and node.type in ("parenthesized_expression", "call_expression",
+                                             "type_conversion_expression", "literal_element"):
+        node = node.parent
+    if node is None or node.type != "keyed_element" or not node.named_children:
+        return ""
+    literal = node.parent.parent if node.parent is not None else None
+    type_node = literal.child_by_field_name("type") if literal is not None else None
+    key = text(node.named_children[0])
+    return f"{text(type_node)}.{key}" if type_node is not None else key
 
 
 def _record_store(node: Node, function: GoFunction) -> None:
