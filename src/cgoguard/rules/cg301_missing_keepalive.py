@@ -61,7 +61,6 @@ from cgoguard.analysis.finalizers import (
     field_path,
     find_finalized_types,
     find_method,
-    is_deallocator,
     is_handle_type,
 )
 from cgoguard.analysis.unsafeflow import (
@@ -240,7 +239,7 @@ class _FunctionCheck:
         for use, function, searched in self._c_uses():
             for node, handle in (found for part in searched for found in self.handles_in(part)):
                 key = (use.start_byte, handle.root)
-                if key in reported or self._kept_alive(use, handle):
+                if key in reported or self._frees_handle(function, handle) or self._kept_alive(use, handle):
                     continue
                 reported.add(key)
                 self._report(use, self._receiving_call(node, use) or function, handle)
@@ -255,14 +254,18 @@ class _FunctionCheck:
             function = c_call_name(node, self.scope)
             callee = text(unparen(node.child_by_field_name("function")))
             if function is not None:
-                if not is_deallocator(function, self.ctx.contracts, self.scope.package.c):
-                    yield node, f"C.{function}", [node]
+                yield node, f"C.{function}", [node]
             elif callee in self.forwarders and not self.scope.types.is_local(callee):
                 args = call_parts(node)[1]
                 yield node, f"{callee} (which hands it to C)", [args[i] for i in self.forwarders[callee]
                                                                 if i < len(args)]
             elif unsafe is not None and callee in (f"{unsafe}.Slice", f"{unsafe}.String"):
                 yield node, callee, [node]
+
+    def _frees_handle(self, function: str, handle: Handle) -> bool:
+        """An explicit release (``Close`` calling ``C.x_free(v.ptr)``): a double-free question,
+        not a keep-alive one. Deleting things (``git_reference_delete``) is an ordinary use."""
+        return function == "C.free" or function in {name for name, _ in handle.finalizer.releases}
 
     def _receiving_call(self, node: Node, use: Node) -> str | None:
         """The innermost C call inside ``use`` that gets ``node`` as (part of) an argument."""
