@@ -104,3 +104,14 @@ def test_config_without_file_uses_go_mod_as_root(tmp_path: Path) -> None:
     assert load_config(tmp_path / "a").root == tmp_path
     with pytest.raises(UsageError, match="no such configuration file"):
         load_config(tmp_path, config_file=tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(("select", "expected"), [
+    ("CG99", ["CG990:leaky/leaky.go", "CG991:leaky/leaky.go"]),  # an id prefix
+    ("test-malloc", ["CG991:leaky/leaky.go"]),  # a rule name
+    ("c-leak", ["CG990:leaky/leaky.go", "CG991:leaky/leaky.go"]),  # a category
+    ("ALL", ["CG990:leaky/leaky.go", "CG991:leaky/leaky.go"]),
+    ("segv", []),  # a category without static rules selects nothing, and is not an error
+])
+def test_rule_keys(project: Path, cli: RunCli, select: str, expected: list[str]) -> None:
+    assert rules_reported(cli, "--select", select)[1] == expected

@@ -111,16 +111,21 @@ def _analyse_all(packages: list[PackageSources], settings: AnalysisSettings, con
 
 def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSettings,
          jobs: int) -> Iterator[tuple[int, PackageResult]]:
+    serial = ((index, analyse_package(packages[index], settings)) for index in todo)
     if jobs <= 1 or len(todo) <= 1:
-        for index in todo:
-            yield index, analyse_package(packages[index], settings)
+        yield from serial
         return
     # Largest packages first, so that one big package does not start last and finish alone.
     todo = sorted(todo, key=lambda i: -sum(len(s.data) for s in packages[i].go_files))
     # fork: workers inherit the imported modules and the loaded grammars (no start-up cost).
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+    try:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context)
+    except OSError:  # no POSIX semaphores (some sandboxes): analyse in this process instead
+        yield from serial
+        return
+    with pool:
         futures = {pool.submit(analyse_package, packages[i], settings): i for i in todo}
         for future in as_completed(futures):
             try:
