@@ -35,8 +35,8 @@ def test_json_summary(gctrace_log: Path, capsys: pytest.CaptureFixture[str]) -> 
     summary = document["summary"]
     assert {k: summary[k] for k in ("cycles", "forced_cycles", "stw_total_ms", "stw_max_ms", "stw_p50_ms",
                                     "stw_p99_ms")} == {"cycles": 2, "forced_cycles": 1, "stw_total_ms": 12.58,
-                                                       "stw_max_ms": 12.0, "stw_p50_ms": 0.05,
-                                                       "stw_p99_ms": 12.0}
+                                                       "stw_max_ms": 12.5, "stw_p50_ms": 0.08,
+                                                       "stw_p99_ms": 12.5}
     assert [f["rule"] for f in document["findings"]] == ["gc-stw-p99"]
     assert document["findings"][0]["line"] == 3
     assert [c["gc"] for c in document["gc"]["cycles"]] == [1, 2]

@@ -80,9 +80,10 @@ class GcAnalysis:
     def summary(self) -> dict[str, Any]:
         """Headline numbers.
 
-        ``stw_*`` describe each stop-the-world pause (sweep termination and mark termination
-        are two pauses, as ``/gc/pauses:seconds`` and execution traces count them);
-        ``stw_per_cycle_*`` describe their sum per cycle.
+        ``stw_*`` describe each cycle's stop-the-world time: sweep termination plus mark
+        termination wall clock, the two phases gctrace reports as STW. ``pause_*`` describe
+        each of those phases as a separate pause, as ``/gc/pauses:seconds`` and execution
+        traces count them (``pauses`` of them, about two per cycle).
         """
         gc_cpu = sum(c.gc_cpu_ns for c in self.cycles)
         assist = sum(c.assist_cpu_ns for c in self.cycles)
@@ -92,10 +93,9 @@ class GcAnalysis:
             "forced_cycles": self.forced_cycles,
             "runs": len(self.runs),
             "formats": self.formats,
-            "stw_pauses": self.pauses.count,
-            **{k: v for k, v in self.pauses.to_ms_dict("stw_").items() if k != "stw_count"},
-            **{k: v for k, v in self.per_cycle.to_ms_dict("stw_per_cycle_").items()
-               if k != "stw_per_cycle_count"},
+            **{k: v for k, v in self.per_cycle.to_ms_dict("stw_").items() if k != "stw_count"},
+            "pauses": self.pauses.count,
+            **{k: v for k, v in self.pauses.to_ms_dict("pause_").items() if k != "pause_count"},
             "sweep_termination_max_ms": ms(self.sweep_termination.max_ns),
             "sweep_termination_p99_ms": ms(self.sweep_termination.p99_ns),
             "mark_termination_max_ms": ms(self.mark_termination.max_ns),
@@ -356,13 +356,12 @@ def _findings(analysis: GcAnalysis) -> list[Finding]:
         return []
     findings = []
     worst = max(cycles, key=lambda c: c.stw_ns)
-    p99_ms = ms(analysis.pauses.p99_ns)
+    p99_ms = ms(analysis.per_cycle.p99_ns)
     if p99_ms > analysis.stw_threshold_ms:
         phase = "sweep termination" if worst.sweep_term_ns >= worst.mark_term_ns else "mark termination"
         findings.append(_finding(
             analysis, "gc-stw-p99",
-            f"GC stop-the-world pause p99 is {p99_ms:g} ms over {analysis.pauses.count} pauses in "
-            f"{len(cycles)} cycles (threshold "
+            f"GC stop-the-world time per cycle has p99 {p99_ms:g} ms over {len(cycles)} cycles (threshold "
             f"{analysis.stw_threshold_ms:g} ms); the longest, gc {worst.number} at "
             f"@{worst.start_ns / NS_PER_S:.3f}s, stopped the world for {ms(worst.stw_ns):g} ms, mostly in "
             f"{phase} ({ms(worst.sweep_term_ns):g} + {ms(worst.mark_term_ns):g} ms)",

@@ -33,8 +33,8 @@ def render_summary(a: GcAnalysis) -> list[str]:
                      f"{run.span_s:.3f} s, {rate}{gap}")
     lines += [
         "Stop-the-world (nearest-rank percentiles):",
+        _dist_line("per cycle", a.per_cycle),
         _dist_line("each pause", a.pauses),
-        _dist_line("per cycle (sum)", a.per_cycle),
         _dist_line("sweep termination", a.sweep_termination),
         _dist_line("mark termination", a.mark_termination),
         f"GC CPU: {s['gc_cpu_ms']:g} ms (assists {s['assist_share_of_gc_cpu'] * 100:.1f}%); "
