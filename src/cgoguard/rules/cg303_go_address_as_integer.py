@@ -13,11 +13,14 @@ addresses of C memory passed as integers (C memory does not move), `cgo.Handle` 
 ## Why it matters
 
 cgo keeps pointer arguments alive for the duration of the call and checks them against the
-pointer-passing rules. An address disguised as an integer gets neither: nothing references
-the Go object during the call, so the GC may free it while C reads or writes it, and the
-runtime's cgocheck never sees it. DataDog/zstd shipped exactly this bug, passing
-`C.uintptr_t(uintptr(unsafe.Pointer(&src[0])))` to avoid the pointer check, and corrupted
-data under GC pressure.
+pointer-passing rules. An address disguised as an integer gets neither. Converting to
+`uintptr` does not make the object escape, so a buffer may live on the goroutine stack; if
+the stack grows on the way into the call it is copied elsewhere, every real pointer is
+updated, and the integer still names the old, reused stack. A heap object may likewise be
+freed while C uses it, and the runtime's cgocheck never sees the address. DataDog/zstd
+shipped exactly this pattern (`C.uintptr_t(uintptr(unsafe.Pointer(&src[0])))`, to avoid the
+pointer check) and got memory corruption (DataDog/zstd #90, fixed in #91 by passing
+`unsafe.Pointer`).
 
 ## Example
 
@@ -94,6 +97,7 @@ def _check_argument(ctx: RuleContext, scope: FunctionScope, function: str, arg: 
     ctx.report(
         META, scope.file, arg,
         f"C.{function} receives the address of Go memory {describe(held.source)} as an integer{carrier}; cgo "
-        f"neither checks nor keeps alive a pointer hidden in an integer, so the GC may free it while C uses it. "
+        f"neither checks nor keeps alive a pointer hidden in an integer, so the memory may be freed, or moved with "
+        f"a growing stack, while C uses it. "
         f"Pass unsafe.Pointer({describe(held.source, 40)}) to a pointer parameter instead",
     )
