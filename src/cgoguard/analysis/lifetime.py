@@ -77,9 +77,24 @@ class Obj:
     root: bool = False  # a parameter, receiver, captured variable or the globals: outlives the call
     weak: bool = False
     borrowed_from: str = ""  # C function whose result this is, when it must not be freed
+    # Out-parameter allocations: names holding the call's status, or the `if` testing the call.
+    # Paths that return from a branch on that status are the C function's failure paths.
+    status: tuple[str | Node, ...] = ()
     base: int = -1  # field objects: the object they were read from
     field: str = ""
     depth: int = 0
+
+
+@dataclass(slots=True)
+class CallInfo:
+    func: Node | None
+    args: list[Node]
+    kind: str = "unknown"  # none|closure|conversion|c|builtin|alias|finalizer|harmless|go|unknown
+    cname: str = ""
+    name: str = ""  # the callee identifier of a plain call (`append`, `freeBuf`)
+    callee: FuncInfo | None = None
+    receiver: Node | None = None
+    string_conversion: bool = False
 
 
 @dataclass(slots=True)
@@ -184,11 +199,41 @@ def _union_maps(a: dict, b: dict) -> dict:
 class Ownership:
     """The C side's ownership facts (from the contracts), in the questions the analysis asks."""
 
-    def __init__(self, contracts: object) -> None:
+    def __init__(self, contracts: object, package: Package) -> None:
         self.contracts = contracts
+        self.package = package
+        self._handed_off: dict[str, frozenset[int]] = {}
 
     def contract(self, name: str) -> object | None:
         return self.contracts.get(name) if self.contracts is not None else None  # type: ignore[attr-defined]
+
+    def is_deallocator(self, name: str) -> bool:
+        if name in ("free", "sqlite3_free", "g_free"):
+            return True
+        check = getattr(self.contracts, "is_deallocator", None)
+        return bool(check and check(name))
+
+    def handed_off(self, name: str) -> frozenset[int]:
+        """Parameters a C body passes on together with a destructor (`sqlite3_result_text(ctx, s,
+        n, free)`): the callee now owns them."""
+        if name not in self._handed_off:
+            self._handed_off[name] = self._scan_body(name)
+        return self._handed_off[name]
+
+    def _scan_body(self, name: str) -> frozenset[int]:
+        function = self.package.c.function(name)
+        if function is None or function.body is None:
+            return frozenset()
+        params = {p.name: i for i, p in enumerate(function.params) if p.name and p.is_pointer}
+        found: set[int] = set()
+        for node in walk(function.body):
+            if node.type != "call_expression":
+                continue
+            args = node.child_by_field_name("arguments")
+            names = [function.unit.text(a).lstrip("&(*void) ").strip() for a in (args.named_children if args else [])]
+            if any(self.is_deallocator(n) for n in names):
+                found.update(params[n] for n in names if n in params)
+        return frozenset(found)
 
 
 @dataclass
@@ -216,6 +261,8 @@ class FunctionAnalysis:
         self.site_ids: dict[tuple[int, int], int] = {}
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
         self.maps: set[int] = set()
+        self._calls: dict[int, CallInfo] = {}
+        self.interior: set[int] = set()  # field objects whose address (&x.f) was taken
         self.not_maps: set[int] = set()
         self.events: list[Event] = []
         self.reported: set[tuple] = set()
@@ -223,10 +270,10 @@ class FunctionAnalysis:
         self.report_kinds = _MUST_KINDS | _MAY_KINDS
         self.node: CfgNode | None = None
         self.state = State()
-        self.returned: Objs = NONE
         self.params = self._param_indexes()
         self.cfg: Cfg = build_cfg(func)
         self.results: list[list[Objs]] = []  # per return: result objects (for the summary)
+        self.escaped: set[int] = set()  # objects escaped before some return (for the summary)
         self.exit_states: list[State] = []
 
     # ----- objects and sites -----------------------------------------------------------
@@ -270,6 +317,10 @@ class FunctionAnalysis:
         for node_id in sorted(before, key=lambda n: _position(self.cfg.nodes[n])):
             node, paths = self.cfg.nodes[node_id], before[node_id]
             if not paths.states:
+                continue
+            if len(paths.states) == 1:
+                self.report_kinds = _MUST_KINDS | _MAY_KINDS
+                self._transfer(node, paths.states[0])
                 continue
             # "Must" facts (use after free, double free) hold on every path reaching the node...
             self.report_kinds = _MUST_KINDS
@@ -356,6 +407,8 @@ class FunctionAnalysis:
         if operator not in ("=", ":="):
             for node in lefts + rights:
                 self.eval(node)
+            for left in lefts:  # `p += size`: a new value (pointer arithmetic moves on)
+                self.assign(left, frozenset({self.obj(("result", stmt.start_byte, 0), "opaque", stmt, text(left))}))
             return
         if len(lefts) == len(rights):
             values = [self.eval(right) for right in rights]
@@ -408,12 +461,16 @@ class FunctionAnalysis:
         reachable = self.reachable(returned)
         if self.reporting:
             self._check_returned_freed(node, reachable, returned)
-        self.escape(returned, reason="returned")
-        self.returned = reachable
+            # Escaped parameters, for the summary: stored or handed off before returning, or
+            # returned inside something else (`return &T{p: p}`); returning p itself is an alias.
+            self.escaped |= {o for o, flags in self.state.flags.items() if ESCAPED in flags}
+            self.escaped |= reachable - returned
+            # The caller owns what is still ours here, not what we already stored elsewhere.
+            self.results.append([frozenset(o for o in value if not self.objects[o].owned
+                                           or ALLOC in self.state.flags.get(o, frozenset())) for value in values])
+        self.escape(returned)
         self._run_defers(node)
-        self.returned = NONE
         if self.reporting:
-            self.results.append(values)
             self.exit_states.append(self.state)
             self._check_leaks(node)
             self._check_dangling(node)
@@ -513,7 +570,7 @@ class FunctionAnalysis:
             self._note_map(left.child_by_field_name("operand"), bases)
             for base in bases - {NIL}:
                 self.store((base, key), value)
-            self.escape(value, reason="stored in a collection")
+            self.escape(value | self.eval(left.child_by_field_name("index")))
             return
         if left.type == "unary_expression" and text(left.child_by_field_name("operator")) == "*":
             for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
@@ -522,13 +579,15 @@ class FunctionAnalysis:
     def store(self, loc: Loc, value: Objs) -> None:
         self.state.heap[loc] = value
         if self.objects[loc[0]].root or self._reachable_from_roots(loc[0]):
-            self.escape(value, reason="stored")
+            self.escape(value)
 
     def _check_nil_defer(self, name: str, at: Node, value: Objs) -> None:
         pending = [site for var, site in self.state.nil_defers if var == name]
         if not pending:
             return
         self.state.nil_defers = frozenset(p for p in self.state.nil_defers if p[0] != name)
+        if not any(self.objects[o].owned for o in value):
+            return  # borrowed or unknown: the deferred free of nil is harmless
         self.escape(value)  # reported here, not again as an ordinary leak
         if self.reporting:
             defer = self.sites[min(pending)]
@@ -634,9 +693,17 @@ class FunctionAnalysis:
     def _unary(self, node: Node) -> Objs:
         operator = text(node.child_by_field_name("operator"))
         operand = node.child_by_field_name("operand")
-        value = self.eval(operand)
         if operator == "&":
+            inner = unparen(operand)
+            value = self.eval(operand)
+            if inner is not None and inner.type in ("selector_expression", "index_expression") \
+                    and c_name(inner) is None:
+                # &x.f, &a[i]: a pointer into x's memory; handing it off hands off x.
+                for obj in value - {NIL}:
+                    if self.objects[obj].base >= 0:
+                        self.interior.add(obj)
             return value
+        value = self.eval(operand)
         if operator == "*":
             self.use(value, node, "dereference of")
             return frozenset().union(*(self.load((b, "*"), text(node)) for b in value - {NIL})) \
@@ -682,38 +749,96 @@ class FunctionAnalysis:
         return frozenset(result)
 
     # ----- calls ---------------------------------------------------------------------------
-    def call(self, call: Node, count: int) -> list[Objs]:
+    def call_info(self, call: Node) -> CallInfo:
+        """What a call expression is, decided once per call site (the dataflow revisits it)."""
+        info = self._calls.get(call.id)
+        if info is None:
+            info = self._classify_call(call)
+            self._calls[call.id] = info
+        return info
+
+    def _classify_call(self, call: Node) -> CallInfo:
         func, args = call_parts(call)
         func = unparen(func)
+        info = CallInfo(func, args)
+        if func is None:
+            info.kind = "none"
+        elif func.type == "func_literal":
+            info.kind = "closure"
+        elif self._is_conversion(func):
+            info.kind = "conversion"
+            info.string_conversion = func.type in ("identifier", "slice_type") and text(func) in ("string", "[]byte")
+        elif (cname := c_name(func)) is not None:
+            info.kind, info.cname = "c", cname
+        else:
+            self._classify_go_call(info, func)
+        return info
+
+    def _classify_go_call(self, info: CallInfo, func: Node) -> None:
+        package_ref = func.type == "selector_expression" and self._is_package_ref(func)
+        if func.type == "selector_expression" and not package_ref:
+            info.receiver = unparen(func.child_by_field_name("operand"))
+        info.name = _callee_name(func)
+        qualified = self._qualified(func)
+        if info.name in _BUILTIN_CALLS and info.name not in self.declared:
+            info.kind = "builtin"
+        elif qualified in _ALIAS_CALLS:
+            info.kind = "alias"
+        elif qualified == "runtime.SetFinalizer":
+            info.kind = "finalizer"
+        elif info.name in _HARMLESS_CALLS or qualified in _HARMLESS_CALLS:
+            info.kind = "harmless"
+        else:
+            info.callee = self._resolve(func)
+            info.kind = "go" if info.callee is not None else "unknown"
+
+    def call(self, call: Node, count: int) -> list[Objs]:
+        info = self.call_info(call)
+        func, args = info.func, info.args
         if func is None:
             return [NONE] * count
-        if func.type == "func_literal" or (func.type == "identifier" and text(func) in self.closures
-                                          and text(func) in self.state.env):
+        if info.kind == "closure" or (func.type == "identifier" and text(func) in self.closures
+                                      and text(func) in self.state.env):
             for arg in args:
                 self.eval(arg)
             self.inline_closure(func if func.type == "func_literal" else self.closures[text(func)])
             return [NONE] * count
-        if self._is_conversion(func):
+        if info.kind == "conversion":
             value = self.eval(args[0]) if args else NONE
-            if func.type in ("identifier", "slice_type") and text(func) in ("string", "[]byte"):
+            if info.string_conversion:
                 self.use(value, call, "conversion of")
             return [value] + [NONE] * (count - 1)
-        receiver = None
-        if func.type == "selector_expression" and c_name(func) is None and not self._is_package_ref(func):
-            receiver = unparen(func.child_by_field_name("operand"))
+        receiver = info.receiver
         values = ([self.eval(receiver)] if receiver is not None else []) + [self.eval(a) for a in args]
         return self.apply_call(call, values, count=count)
 
     def apply_call(self, call: Node, values: list[Objs], *, count: int = 1, deferred: Node | None = None) -> list[
             Objs]:
         """The effects of a call whose receiver/arguments evaluated to ``values``."""
-        func, args = call_parts(call)
-        func = unparen(func)
-        cname = c_name(func)
-        if cname is not None:
-            return self._c_call(call, cname, args, values, count, deferred)
-        name = _callee_name(func)
-        if name in ("append",):
+        info = self.call_info(call)
+        func, args, kind = info.func, info.args, info.kind
+        if kind == "c":
+            return self._c_call(call, info.cname, args, values, count, deferred)
+        if kind == "builtin":
+            return self._builtin(call, info.name, args, values, count)
+        if kind == "alias":
+            return [values[0] if values else NONE] + [NONE] * (count - 1)
+        if kind == "finalizer":
+            for value in values:
+                self.escape(value)
+            return [NONE] * count
+        if kind in ("harmless", "conversion", "closure", "none") or func is None:
+            return [NONE] * count
+        if info.callee is not None:
+            return self._go_call(call, info.callee, func, values, count, deferred)
+        for value in values[1:] if info.receiver is not None else values:
+            self.escape(value)
+        return [self._opaque_result(call, i) for i in range(count)]
+
+    def _builtin(self, call: Node, name: str, args: list[Node], values: list[Objs], count: int) -> list[Objs]:
+        if name in _HARMLESS_CALLS:
+            return [NONE] * count
+        if name == "append":
             return [self._append(call, values)] + [NONE] * (count - 1)
         if name in ("delete", "clear"):
             self._delete(args, values)
@@ -722,39 +847,32 @@ class FunctionAnalysis:
             for value, arg in zip(values, args, strict=False):
                 self.use(value, arg, "copy from")
             return [NONE] * count
-        if name in ("new", "make"):
-            return [frozenset({self.obj(("local", call.start_byte), "local", call, name)})] + [NONE] * (count - 1)
-        qualified = self._qualified(func)
-        if qualified in _ALIAS_CALLS:
-            return [values[0] if values else NONE] + [NONE] * (count - 1)
-        if qualified == "runtime.SetFinalizer":
-            for value in values:
-                self.escape(value, reason="finalizer")
-            return [NONE] * count
-        if name in _HARMLESS_CALLS or qualified in _HARMLESS_CALLS:
-            return [NONE] * count
-        callee = self._resolve(func)
-        if callee is not None:
-            return self._go_call(call, callee, func, values, count, deferred)
-        for value in values[1:] if func.type == "selector_expression" and not self._is_package_ref(func) \
-                else values:
-            self.escape(value, reason="passed to unknown code")
-        return [self._opaque_result(call, 0)] + [self._opaque_result(call, i) for i in range(1, count)]
+        return [frozenset({self.obj(("local", call.start_byte), "local", call, name)})] + [NONE] * (count - 1)
 
     def _opaque_result(self, call: Node, index: int) -> Objs:
-        return frozenset({self.obj(("result", call.start_byte, index), "opaque", call, text(call))})
+        key = ("result", call.start_byte, index)
+        result = self.keys.get(key)
+        if result is None:
+            result = self.obj(key, "opaque", call, text(call))
+        # Each execution yields a new value (think of a loop): forget what happened to the last one.
+        self.state.flags.pop(result, None)
+        self.state.freed_at.pop(result, None)
+        return frozenset({result})
 
     def _c_call(self, call: Node, cname: str, args: list[Node], values: list[Objs], count: int,
                 deferred: Node | None) -> list[Objs]:
         contract = self.pkg.ownership.contract(cname)
         frees = getattr(contract, "frees_args", frozenset())
-        retains = getattr(contract, "retains_args", frozenset())
+        retains = getattr(contract, "retains_args", frozenset()) | self.pkg.ownership.handed_off(cname)
+        if any(_names_destructor(arg) for arg in args):
+            # `C.bind(stmt, p, n, C.free_cb)` / `..., C.SQLITE_DESERIALIZE_FREEONCLOSE)`: C takes the pointers.
+            retains = retains | frozenset(range(len(args)))
         out_args = getattr(contract, "owned_out_args", {})
         for index, (arg, value) in enumerate(zip(args, values, strict=False)):
             if index in frees:
                 self.free(value, deferred or call, arg, via=f"C.{cname}", deferred=deferred)
             elif index in retains:
-                self.escape(value, reason=f"kept by C.{cname}")
+                self.escape(value)
             elif deferred is None:
                 self.use(value, arg, f"C.{cname} reads" if cname in _C_READERS else f"passing to C.{cname}")
         if deferred is None:
@@ -783,7 +901,9 @@ class FunctionAnalysis:
                 continue
             if isinstance(owned_out, dict) and index in owned_out:
                 dealloc = owned_out[index] or "free"
-                value = frozenset({self.allocate(arg, f"C.{cname} (through &{text(target)})", f"C.{dealloc}")})
+                allocation = self.allocate(arg, f"C.{cname} (through &{text(target)})", f"C.{dealloc}")
+                self.objects[allocation].status = _status_of(call)
+                value = frozenset({allocation})
             else:
                 value = frozenset({self.obj(("out", arg.start_byte), "opaque", arg, text(target))})
             self.assign(target, value)
@@ -791,7 +911,8 @@ class FunctionAnalysis:
     def allocate(self, node: Node, what: str, dealloc: str) -> int:
         allocation = self.obj(("alloc", node.start_byte), "alloc", node, what, owned=True, dealloc=dealloc)
         previous = self.state.flags.get(allocation)
-        if previous is not None and ALLOC in previous and self.reporting:
+        if previous is not None and ALLOC in previous and self.reporting and not any(
+                allocation in contents for contents in self.state.heap.values()):
             self._report_leak(allocation, "when the loop runs this allocation again", None)
         self.state.flags[allocation] = frozenset({ALLOC})
         self.state.freed_at.pop(allocation, None)
@@ -804,7 +925,7 @@ class FunctionAnalysis:
         added = frozenset().union(*values[1:]) if len(values) > 1 else NONE
         for base in bases:
             self.state.heap[(base, "[*]")] = self.state.heap.get((base, "[*]"), NONE) | added
-        self.escape(added, reason="stored in a collection")
+        self.escape(added)
         return bases
 
     def _delete(self, args: list[Node], values: list[Objs]) -> None:
@@ -832,7 +953,7 @@ class FunctionAnalysis:
             if param in summary.frees:
                 self.free(value, deferred or call, arg, via=callee.qualified_name, deferred=deferred)
             elif param in summary.escapes:
-                self.escape(value, reason=f"kept by {callee.qualified_name}")
+                self.escape(value)
         for param, field_name in summary.frees_fields:
             for base in by_param.get(param, NONE) - {NIL}:
                 label = f"{self.objects[base].label}{field_name}"
@@ -846,7 +967,9 @@ class FunctionAnalysis:
             dealloc = summary.owned_result(index)
             aliased = summary.aliased_param(index)
             if dealloc is not None:
-                results.append(frozenset({self.allocate(call, f"{callee.qualified_name}()", dealloc)}))
+                allocation = self.allocate(call, f"{callee.qualified_name}()", dealloc)
+                self.objects[allocation].status = _status_of(call)
+                results.append(frozenset({allocation}))
             elif aliased is not None:
                 results.append(by_param.get(aliased, NONE))
             else:
@@ -974,6 +1097,8 @@ class FunctionAnalysis:
             else:
                 self.state.flags[obj] = (flags - {ALLOC}) | {FREED}
                 self.state.freed_at[obj] = self.state.freed_at.get(obj, frozenset()) | {site}
+        if not via.startswith("C."):
+            return  # a wrapper's own stale references are reported in the wrapper
         for loc, contents in self.state.heap.items():
             for obj in objs & contents:
                 if self.objects[obj].kind != "closure":
@@ -1039,14 +1164,24 @@ class FunctionAnalysis:
                   f"move the free after the last use",
                   [(free_site, "freed here"), *self._alloc_related(obj)])
 
-    def escape(self, value: Objs, reason: str = "") -> None:
-        for obj in self.reachable(value):
-            info = self.objects[obj]
-            if info.kind == "closure":
-                self.escape(self.captured(info.node) - {obj})  # type: ignore[arg-type]
-            flags = self.state.flags.get(obj)
-            if flags is not None and ALLOC in flags:
-                self.state.flags[obj] = (flags - {ALLOC}) | {ESCAPED}
+    def escape(self, value: Objs) -> None:
+        """Hand memory off: everything reachable from ``value`` now belongs to someone else."""
+        done: set[int] = set()
+        pending = set(value - {NIL})
+        while pending:
+            batch = self.reachable(frozenset(pending)) - done
+            done |= batch
+            pending = set()
+            for obj in batch:
+                info = self.objects[obj]
+                if info.kind == "closure" and info.node is not None:
+                    pending |= self.captured(info.node)  # a closure that outlives us keeps its captures
+                if obj in self.interior:
+                    pending.add(info.base)  # &x.f handed off hands off x
+                flags = self.state.flags.get(obj, frozenset())
+                if ESCAPED not in flags or ALLOC in flags:
+                    self.state.flags[obj] = (flags - {ALLOC}) | {ESCAPED}
+            pending -= done | {NIL}
 
     def reachable(self, value: Objs) -> Objs:
         seen = set(value - {NIL})
@@ -1101,7 +1236,7 @@ class FunctionAnalysis:
     def _report_leak(self, obj: int, when: str, exit_node: Node | None) -> None:
         info = self.objects[obj]
         alloc = info.node
-        if alloc is None:
+        if alloc is None or (exit_node is not None and info.status and _on_failure_path(exit_node, info.status)):
             return
         parent = alloc.parent.parent if alloc.parent is not None else None
         holder = self._holder(obj)
@@ -1123,6 +1258,9 @@ class FunctionAnalysis:
         for name, value in sorted(self.state.env.items()):
             if obj in value:
                 return name
+        for loc, value in self.state.heap.items():
+            if obj in value and not loc[1].startswith("[") and loc[1] != "*":
+                return self._location(loc)
         return ""
 
     def _check_dangling(self, node: Node) -> None:
@@ -1139,6 +1277,8 @@ class FunctionAnalysis:
                 continue  # the container itself was released: nothing can read the stale field
             if loc[1] == "*" or (loc[1].startswith("[") and base not in self.maps):
                 continue  # pointees and slice elements: the owner of the slice decides
+            if self._is_c_record(base):
+                continue  # freeing the members of a C struct is how its destructor works
             where = self._location(loc)
             free_node = self.sites[site]
             fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
@@ -1147,6 +1287,22 @@ class FunctionAnalysis:
                       f"{where} still refers to memory freed here when the function returns at line "
                       f"{_line(node)}; later code can use or free it again; {fix}",
                       [(node, "function returns with the stale reference")])
+
+    def _is_c_record(self, obj: int) -> bool:
+        """Whether an object is a C struct (a `*C.git_options` parameter, a C member of one)."""
+        path: list[str] = []
+        info = self.objects[obj]
+        while info.kind == "field" and info.field.startswith("."):
+            path.append(info.field[1:])
+            info = self.objects[info.base]
+        if info.kind != "var":
+            return False
+        go_type = self.local_types.var_type(info.label)
+        for name in reversed(path):
+            go_type = self.local_types.field_type(go_type, name)
+        while go_type.kind == "pointer" and go_type.elem is not None:
+            go_type = go_type.elem
+        return go_type.kind == "c"
 
     def _location(self, loc: Loc) -> str:
         base, name = loc
@@ -1199,19 +1355,14 @@ class FunctionAnalysis:
             for (base, name), contents in state.heap.items():
                 if base in param_objs and contents == frozenset({NIL}):
                     nils.add((param_objs[base], name))
-        escapes = self._escaped_params(param_objs)
+        escapes = {param_objs[o] for o in self.escaped if o in param_objs}
         return FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
                                frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils))
 
-    def _escaped_params(self, param_objs: dict[int, int]) -> set[int]:
-        escaped: set[int] = set()
-        for state in self.exit_states:
-            for (base, _), contents in state.heap.items():
-                if (self.objects[base].root and base not in param_objs) or base in param_objs:
-                    escaped |= {param_objs[o] for o in contents if o in param_objs and o != base}
-        return escaped
 
 
+_BUILTIN_CALLS = frozenset({"append", "delete", "clear", "copy", "new", "make", "len", "cap", "print", "println",
+                            "panic", "min", "max", "complex", "real", "imag", "close"})
 _CONSTANT_KEYS = frozenset({"int_literal", "interpreted_string_literal", "raw_string_literal"})
 _C_SCALARS = frozenset(
     "char schar uchar short ushort int uint long ulong longlong ulonglong float double size_t ssize_t "
@@ -1220,6 +1371,43 @@ _C_SCALARS = frozenset(
 _GO_TYPES = frozenset(
     "bool byte rune string int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 uintptr "
     "float32 float64 complex64 complex128 any error".split())
+
+
+_DESTRUCTOR_ARG = re.compile(r"\bC\.(?:\w*free\w*|\w*FREE\w*|\w*(?:destroy|release)\w*)\b(?!\s*\()")
+
+
+def _names_destructor(arg: Node) -> bool:
+    """An argument that hands C a release function or a "free it yourself" flag."""
+    return bool(_DESTRUCTOR_ARG.search(text(arg)))
+
+
+def _status_of(call: Node) -> tuple[str | Node, ...]:
+    """How the caller learns whether ``call`` failed: the variables its result is assigned to,
+    or the `if` statement whose condition contains the call."""
+    node = call.parent
+    while node is not None and node.type not in ("block", "statement_list", "source_file"):
+        if node.type in ("short_var_declaration", "assignment_statement"):
+            left = node.child_by_field_name("left")
+            return tuple(text(n) for n in _expressions(left) if n.type == "identifier" and text(n) != "_")
+        if node.type == "if_statement":
+            return (node,)
+        node = node.parent
+    return ()
+
+
+def _on_failure_path(exit_node: Node, status: tuple[str | Node, ...]) -> bool:
+    names = {s for s in status if isinstance(s, str)}
+    current = exit_node.parent
+    while current is not None:
+        if current.type == "if_statement":
+            if any(s == current for s in status if not isinstance(s, str)):
+                return True
+            condition = current.child_by_field_name("condition")
+            if names and condition is not None and any(
+                    n.type == "identifier" and text(n) in names for n in walk(condition)):
+                return True
+        current = current.parent
+    return False
 
 
 def _nil_tests(cond: Node, holds: bool) -> list[tuple[str, bool]]:
@@ -1353,10 +1541,13 @@ class PackageLifetime:
 
 
 def analyze_package(package: Package, contracts: object) -> PackageLifetime:
-    pkg = PackageContext(package, Ownership(contracts))
-    functions = _interesting_functions(package)
+    pkg = PackageContext(package, Ownership(contracts, package))
     pkg.finalizers = _finalizers(package)
-    declared = {info.node.id: declared_names(info.node) for info in functions}
+    functions = _callees_first(package)
+    by_name: dict[str, list[FuncInfo]] = {}
+    for info in functions:
+        by_name.setdefault(info.name, []).append(info)
+    memory = _MemoryOps(pkg, by_name)
     analyses: dict[int, FunctionAnalysis] = {}
     dirty = {info.node.id for info in functions}
     for _ in range(_MAX_SUMMARY_ROUNDS):
@@ -1364,42 +1555,152 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
         for info in functions:
             if info.node.id not in dirty:
                 continue
-            analysis = FunctionAnalysis(pkg, info.file, info.node, info, declared[info.node.id])
-            analysis.run()
-            analyses[info.node.id] = analysis
-            summary = analysis.summary()
+            if memory.touches(info.node):
+                analysis = FunctionAnalysis(pkg, info.file, info.node, info, declared_names(info.node))
+                analysis.run()
+                analyses[info.node.id] = analysis
+                summary = analysis.summary()
+            else:
+                analyses.pop(info.node.id, None)
+                summary = _syntactic_summary(info)
             if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
                 pkg.summaries[info.node.id] = summary
                 changed.add(info.name)
         if not changed:
             break
-        dirty = {info.node.id for info in functions if changed & _called_names(info.node)}
+        # Callees come first, so only recursion (or methods sharing a name) needs another round.
+        dirty = {info.node.id for info in functions if changed & memory.calls(info.node)}
+        if not dirty:
+            break
     events: list[tuple[GoFile, Event]] = []
     for info in functions:
-        events += [(info.file, e) for e in analyses[info.node.id].events]
+        if info.node.id in analyses:
+            events += [(info.file, e) for e in analyses[info.node.id].events]
         for literal in (n for n in walk(info.node) if n.type == "func_literal"):
-            closure = FunctionAnalysis(pkg, info.file, literal, None, declared[info.node.id])
-            closure.run()
-            events += [(info.file, e) for e in closure.events]
+            if memory.touches(literal):
+                closure = FunctionAnalysis(pkg, info.file, literal, None, declared_names(info.node))
+                closure.run()
+                events += [(info.file, e) for e in closure.events]
     return PackageLifetime(events, pkg.summaries)
+
+
+_C_CALLED = re.compile(rb"\bC\.(\w+)\s*\(")
+_BUILTIN_MEMORY = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "free"})
+
+
+class _MemoryOps:
+    """Which function bodies can allocate or free C memory (the others get a syntactic summary)."""
+
+    def __init__(self, pkg: PackageContext, by_name: dict[str, list[FuncInfo]]) -> None:
+        self.pkg = pkg
+        self.by_name = by_name
+        self._calls: dict[int, set[str]] = {}
+        self._c_memory: dict[str, bool] = {}
+
+    def calls(self, func: Node) -> set[str]:
+        if func.id not in self._calls:
+            self._calls[func.id] = _called_names(func)
+        return self._calls[func.id]
+
+    def touches(self, func: Node) -> bool:
+        source = func.text or b""
+        if any(self._c_function_matters(m.decode()) for m in _C_CALLED.findall(source)):
+            return True
+        for name in self.calls(func):
+            for callee in self.by_name.get(name, ()):
+                summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+                if summary.returns_owned or summary.frees or summary.frees_fields:
+                    return True
+        return False
+
+    def _c_function_matters(self, name: str) -> bool:
+        if name not in self._c_memory:
+            contract = self.pkg.ownership.contract(name)
+            self._c_memory[name] = name in _BUILTIN_MEMORY or bool(contract is not None and (
+                getattr(contract, "returns", "unknown") in ("owned", "borrowed", "static")
+                or getattr(contract, "frees_args", None) or getattr(contract, "owned_out_args", None)))
+        return self._c_memory[name]
 
 
 def _called_names(func: Node) -> set[str]:
     return {m.decode() for m in _CALLED_NAME.findall(func.text or b"")}
 
 
-def _interesting_functions(package: Package) -> list[FuncInfo]:
-    """Functions that touch C (or call, transitively, package functions that do)."""
-    functions = list(package.symbols.all_functions())
-    calls = {id(info): _called_names(info.node) for info in functions}
-    touching = {info.name for info in functions if b"C." in (info.node.text or b"")}
-    while True:
-        grown = touching | {info.name for info in functions if calls[id(info)] & touching}
-        if grown == touching:
-            break
-        touching = grown
-    selected = [info for info in functions if info.name in touching]
-    return sorted(selected, key=lambda i: (i.file.display_path, i.node.start_byte))
+def _callees_first(package: Package) -> list[FuncInfo]:
+    """The package's functions, callees before callers (by name; cycles broken arbitrarily)."""
+    functions = sorted(package.symbols.all_functions(), key=lambda i: (i.file.display_path, i.node.start_byte))
+    by_name: dict[str, list[FuncInfo]] = {}
+    for info in functions:
+        by_name.setdefault(info.name, []).append(info)
+    order: list[FuncInfo] = []
+    state: dict[int, int] = {}  # 1: on the stack, 2: done
+    for root in functions:
+        if root.node.id in state:
+            continue
+        stack = [(root, iter(sorted(_called_names(root.node))))]
+        state[root.node.id] = 1
+        while stack:
+            info, pending = stack[-1]
+            callee = next((c for name in pending for c in by_name.get(name, ()) if c.node.id not in state), None)
+            if callee is None:
+                stack.pop()
+                state[info.node.id] = 2
+                order.append(info)
+            else:
+                state[callee.node.id] = 1
+                stack.append((callee, iter(sorted(_called_names(callee.node)))))
+    return order
+
+
+def _syntactic_summary(info: FuncInfo) -> FunctionSummary:
+    """What a function that never allocates or frees C memory does with its parameters."""
+    params = {name: index for index, (name, _) in enumerate(info.params) if name}
+    if info.receiver_name:
+        params[info.receiver_name] = RECEIVER
+    escapes: set[int] = set()
+    returned: set[tuple[int, int]] = set()
+    body = info.body
+    for node in walk(body) if body is not None else ():
+        if node.type != "identifier" or text(node) not in params:
+            continue
+        use = _use_context(node)
+        if use == "returned" and info.results:
+            returned.add((0, params[text(node)]))
+        elif use == "escapes":
+            escapes.add(params[text(node)])
+    return FunctionSummary(returns_param=tuple(sorted(returned)), escapes=frozenset(escapes))
+
+
+def _use_context(ident: Node) -> str:
+    """How a parameter is used: "escapes" (stored, handed to Go code), "returned", or "" (read)."""
+    node = ident
+    parent = node.parent
+    while parent is not None and (parent.type == "parenthesized_expression"
+                                  or (parent.type == "argument_list" and _is_conversion_call(parent.parent))
+                                  or parent.type == "call_expression" and _is_conversion_call(parent)):
+        node, parent = parent, parent.parent
+    if parent is None:
+        return ""
+    kind = parent.type
+    if kind == "selector_expression" or kind == "index_expression" and node == parent.named_children[0]:
+        return ""  # reading through it
+    if kind == "expression_list" and parent.parent is not None and parent.parent.type == "return_statement":
+        return "returned"
+    if kind == "argument_list":
+        call = parent.parent
+        return "" if call is not None and c_name(call.child_by_field_name("function")) is not None else "escapes"
+    if kind in ("binary_expression", "if_statement", "expression_statement", "inc_statement", "dec_statement"):
+        return ""
+    return "escapes"
+
+
+def _is_conversion_call(call: Node | None) -> bool:
+    if call is None or call.type != "call_expression":
+        return False
+    func = unparen(call.child_by_field_name("function"))
+    return func is not None and (func.type in ("pointer_type", "parenthesized_type", "qualified_type")
+                                 or text(func) in ("unsafe.Pointer", "uintptr")
+                                 or (func.type == "unary_expression" and text(func).startswith("*")))
 
 
 def _finalizers(package: Package) -> set[int]:
