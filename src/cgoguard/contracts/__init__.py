@@ -18,6 +18,7 @@ from cgoguard.contracts.model import EVIDENCE_KINDS, RETURN_KINDS, Contract, Con
 from cgoguard.errors import UsageError
 
 if TYPE_CHECKING:
+    from cgoguard.cfront.model import CModel
     from cgoguard.gofront.package import Package
 
 __all__ = ["EVIDENCE_KINDS", "RETURN_KINDS", "Contract", "ContractSet", "Evidence", "contracts_for_package",
@@ -42,36 +43,36 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
     if system_headers is None:
         system_headers = bool(options.get("system-headers", False))
     model = package.c
-    texts = [(unit.path, unit.source) for unit in model.units]
-    extra = ""
-    headers: list[Path] = []
-    wanted: set[str] = set()
-    if system_headers:
-        from cgoguard.contracts.calls import c_call_sites
-        from cgoguard.contracts.system import system_headers as find_headers
-        from cgoguard.contracts.system import system_include_dirs
+    headers, wanted = _system_inputs(package) if system_headers else ([], set())
+    if cache_dir is None:
+        return _infer(model, specs, headers, wanted)
+    from cgoguard.contracts.cache import ContractCache, cache_key
 
-        wanted = set(c_call_sites(package))
-        headers = find_headers(model.units, [*package.include_dirs, *system_include_dirs()])
-        texts += [(str(path), _read(path)) for path in headers]
-        extra = "\0".join(sorted(wanted))
-    store = None
-    if cache_dir is not None:
-        from cgoguard.contracts.cache import ContractCache, cache_key
+    texts = [(unit.path, unit.source) for unit in model.units] + [(str(p), _read(p)) for p in headers]
+    key = cache_key(texts, specs, "\0".join(sorted(wanted)))
+    store = ContractCache(cache_dir)
+    contracts = store.load(key)
+    if contracts is None:
+        contracts = _infer(model, specs, headers, wanted)
+        store.store(key, contracts)
+    return contracts
 
-        store = ContractCache(cache_dir)
-        key = cache_key(texts, specs, extra)
-        cached = store.load(key)
-        if cached is not None:
-            return cached
+
+def _system_inputs(package: Package) -> tuple[list[Path], set[str]]:
+    """The system headers a package includes and the C functions it calls."""
+    from cgoguard.contracts.calls import c_call_sites
+    from cgoguard.contracts.system import system_headers, system_include_dirs
+
+    headers = system_headers(package.c.units, [*package.include_dirs, *system_include_dirs()])
+    return headers, set(c_call_sites(package))
+
+
+def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Path], wanted: set[str]) -> ContractSet:
     if headers:
         from cgoguard.contracts.system import with_system_functions
 
         model = with_system_functions(model, headers, wanted)
-    contracts = infer_contracts(model, specs)
-    if store is not None:
-        store.store(key, contracts)
-    return contracts
+    return infer_contracts(model, specs)
 
 
 def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

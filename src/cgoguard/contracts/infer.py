@@ -9,6 +9,7 @@ frees its argument and ``outer(p) { wrap(p); }`` does too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from cgoguard.cfront.model import CFunction, CModel
@@ -27,8 +28,11 @@ _MAX_VISITS = 8
 
 
 def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None) -> ContractSet:
+    """Contracts of ``model``'s functions and the packs' (``config``: function name -> spec)."""
     fixed = _fixed_facts(model, config or {})
-    contracts = {name: _resolve(model, name, facts) for name, facts in fixed.items()}
+    packs = pack_facts()
+    contracts = {name: pack_contract(name) if name not in model.functions and facts == list(packs.get(name, ()))
+                 else _resolve(model, name, facts) for name, facts in fixed.items()}
     summaries = {f.name: s for f in model.functions.values() if (s := summarize(model, f)) is not None}
     _fixpoint(model, fixed, summaries, contracts)
     return ContractSet(contracts, model.macro_aliases)
@@ -48,6 +52,12 @@ def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fac
                 for f in model.functions.values() if f.comment}
     return {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),
                    *naming.get(name, ())] for name in names}
+
+
+@cache
+def pack_contract(name: str) -> Contract:
+    """The contract of a function known only from the packs (the same for every package)."""
+    return resolve(name, pack_facts()[name])
 
 
 def returns_pointer(model: CModel, function: CFunction) -> bool:
