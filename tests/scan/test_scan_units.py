@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cgoguard.findings import Finding
@@ -20,6 +20,7 @@ def go_file(source: str) -> GoFile:
     return load_go_file(SourceFile(Path("p.go"), "p.go", data))[0]
 
 
+@settings(deadline=None, max_examples=60)  # the first example loads the rule registry
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
 def test_any_directive_text_parses_without_error(rest: str) -> None:
     file = go_file(f"package p\n\n//cgoguard:ignore {rest}\nvar x = 1\n")
