@@ -35,6 +35,8 @@ COMMENTS = {
     "doc_keeps": ("unknown", None, [], [1], None),
     "doc_copies": ("unknown", None, [], [], None),
     "doc_frees": ("unknown", None, [0], [], None),
+    "doc_bracketed": ("owned", "handle_free", [], [], None),
+    "doc_shared_block": ("unknown", None, [], [], None),  # the sentence is about doc_other
 }
 
 NAMING = {

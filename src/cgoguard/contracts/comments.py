@@ -16,8 +16,9 @@ from cgoguard.contracts.model import Evidence, Fact
 from cgoguard.findings import Confidence
 
 _RELEASE_VERB = r"(?:freed|released|deallocated|destroyed|disposed(?:\s+of)?|closed|deleted)"
-_BY = r"(?:with|using|by\s+calling|by\s+a\s+call\s+to|via|through|by)"
-_NAME = r"`?(?P<name>[A-Za-z_]\w*)(?:\s*\(\s*\))?`?"
+_BY = r"(?:with|using|by\s+calling|by\s+(?:a\s+)?(?:subsequent\s+)?call\s+to|via|through|by)"
+# `name`, name(), [name()] or name(X): how headers and Doxygen write a function reference.
+_NAME = r"[`\[]?(?P<name>[A-Za-z_]\w*)(?:\s*\(\s*\w*\s*\))?[`\]]?"
 _OWNED_WITH = [
     re.compile(rf"\b(?:must|should|has\s+to|needs\s+to|can|may)\s+be\s+(?:later\s+)?{_RELEASE_VERB}"
                rf"(?:\s+(?:later|by\s+the\s+(?:caller|user|application)))?\s+{_BY}\s+{_NAME}", re.I),
@@ -57,6 +58,7 @@ _KEEPS = re.compile(
 _NOT_RELEASE_NAMES = frozenset({"the", "a", "an", "caller", "user", "application", "calling", "it", "this", "that",
                                 "means", "itself"})
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_RETURNED_BY = re.compile(r"\breturned\s+by\s+[`\[]?(?P<name>[A-Za-z_]\w*)\s*\(", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
 
 
@@ -83,7 +85,7 @@ def comment_facts(function: CFunction, *, returns_pointer: bool, is_function: Ca
     if not function.comment:
         return []
     params = {p.name: i for i, p in enumerate(function.params) if p.name}
-    reader = _SentenceReader(f"{function.path}:{function.line}", params)
+    reader = _SentenceReader(function.name, f"{function.path}:{function.line}", params)
     for sentence in _sentences(clean_comment(function.comment)):
         if returns_pointer:
             reader.result_facts(sentence, is_function)
@@ -92,7 +94,8 @@ def comment_facts(function: CFunction, *, returns_pointer: bool, is_function: Ca
 
 
 class _SentenceReader:
-    def __init__(self, where: str, params: dict[str, int]) -> None:
+    def __init__(self, function: str, where: str, params: dict[str, int]) -> None:
+        self.function = function
         self.where = where
         self.params = params
         self.facts: list[Fact] = []
@@ -103,6 +106,9 @@ class _SentenceReader:
         self.facts += [Fact(aspect, value, evidence, Confidence.MEDIUM, arg) for aspect, value, arg in claims]
 
     def result_facts(self, sentence: str, is_function: Callable[[str], bool]) -> None:
+        other = _RETURNED_BY.search(sentence)
+        if other and other.group("name") != self.function:
+            return  # a comment shared by several declarations, talking about another one
         if _STATIC.search(sentence):
             self.claim("returns static storage (never freed)", sentence, ("returns", "static", None))
             return
