@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ CONFIG_FILES = ("cgoguard.toml", "pyproject.toml")
 # and for the paths fingerprints are computed from).
 ROOT_MARKERS = ("go.mod", ".git")
 FAIL_ON_CHOICES = ("error", "warning", "info", "none")
+Converter = Callable[[str, Any], Any]  # (key for messages, TOML value) -> ScanConfig value
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,6 @@ class ScanConfig:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-# TOML key -> (ScanConfig field, converter). Keys are kebab-case; snake_case is accepted too.
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -82,7 +82,7 @@ def _str_list(key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _choice(choices: Iterable[str]) -> Any:
+def _choice(choices: Iterable[str]) -> Callable[[str, Any], str]:
     allowed = tuple(choices)
 
     def convert(key: str, value: Any) -> str:
@@ -124,7 +124,8 @@ def _path(key: str, value: Any) -> Path:
     return Path(value)
 
 
-_KEYS: dict[str, tuple[str, Any]] = {
+# TOML key -> (ScanConfig field, converter). Keys are kebab-case; snake_case is accepted too.
+_KEYS: dict[str, tuple[str, Converter]] = {
     "select": ("select", _str_list),
     "ignore": ("ignore", _str_list),
     "severity": ("severity", _severities),
@@ -220,7 +221,11 @@ def load_config(start_dir: str | Path | None = None, overrides: Mapping[str, Any
             raise ValueError(f"unknown ScanConfig field {key!r}")
         if value is not None:
             values[key] = value
-    return replace(ScanConfig(root=root, config_path=config_path), **values)
+    config = replace(ScanConfig(root=root, config_path=config_path), **values)
+    # Command-line values bypass the table's converters: check the ones argparse cannot.
+    _choice(KNOWN_OS)("goos", config.goos)
+    _choice(KNOWN_ARCH)("goarch", config.goarch)
+    return config
 
 
 def common_start(paths: Iterable[str]) -> Path:
