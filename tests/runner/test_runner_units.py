@@ -13,7 +13,8 @@ from cgoguard.findings import Finding
 from cgoguard.runner import logs
 from cgoguard.runner.attribution import enclosing_function_line, fold_induced_abort
 from cgoguard.runner.checks import merge_godebug, parse_checks, plan
-from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags, skip_flag
+from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags
+from cgoguard.runner.execwrap import _with_skip, crashed_test
 from cgoguard.runner.merge import merge_findings
 from cgoguard.runner.session import CheckResult, split_by_check
 from cgoguard.runner.toolchain import Toolchain, parse_go_version
@@ -105,7 +106,6 @@ def test_flags_go_right_after_the_go_subcommand() -> None:
 def test_exec_skip_and_goflags() -> None:
     flag = exec_flag(Path("/tmp/dir with space/exec.json"))
     assert flag.startswith(f"-exec={sys.executable} ") and flag.endswith("'/tmp/dir with space/exec.json'")
-    assert skip_flag(["TestB", "TestA"]) == "-skip=^(TestA|TestB)$"
     assert merge_goflags(" -mod=mod ", ["-race"]) == "-mod=mod -race"
 
 
@@ -123,25 +123,30 @@ def write_process(tmp_path: Path, output: str, returncode: int, *, test: bool = 
 
 
 def test_crashed_test_is_the_last_one_started(tmp_path: Path) -> None:
-    log = write_process(tmp_path, "=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n"
-                                  "=== RUN   TestB/sub\nSIGABRT: abort\n", 2)
-    assert log.sanitizer_logs == [log.directory / "asan.123"]
-    assert logs.crashed_test(log) == "TestB"
-
-
-def test_crash_detection_reads_go_test_json_framing(tmp_path: Path) -> None:
-    log = write_process(tmp_path, "\x16=== RUN   TestA\n\x16--- PASS: TestA (0.00s)\n\x16=== RUN   TestB\npanic: x\n", 2)
-    assert logs.crashed_test(log) == "TestB"
+    output = tmp_path / "out.log"
+    output.write_text("=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n=== RUN   TestB/sub\nSIGABRT: abort\n")
+    assert crashed_test(output) == "TestB"
+    output.write_text("\x16=== RUN   TestA\n\x16--- PASS: TestA (0.00s)\n\x16=== RUN   TestB\npanic: x\n")
+    assert crashed_test(output) == "TestB"  # go test -json framing
 
 
 def test_a_leak_report_after_pass_is_not_a_crash(tmp_path: Path) -> None:
-    log = write_process(tmp_path, "=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n==1==ERROR: LeakSanitizer\n", 1)
-    assert logs.crashed_test(log) is None
+    output = tmp_path / "out.log"
+    output.write_text("=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n==1==ERROR: LeakSanitizer\n")
+    assert crashed_test(output) is None
+
+
+def test_reruns_skip_the_crashed_tests_and_keep_the_users_skip() -> None:
+    args = ["-test.paniconexit0", "-test.timeout=10m0s"]
+    assert _with_skip(args, []) == args
+    assert _with_skip(args, ["TestA", "TestB"]) == ["-test.skip=^(TestA|TestB)$", *args]
+    assert _with_skip(["-test.skip=Slow", "-test.v=true"], ["TestA"]) == ["-test.skip=Slow|^(TestA)$", "-test.v=true"]
 
 
 def test_analysis_input_puts_the_sanitizer_report_before_the_output(tmp_path: Path) -> None:
     log = write_process(tmp_path, "=== RUN   TestA\nSIGABRT: abort\nPC=0x1 m=0\n\ngoroutine 1 [running]:\n"
                                   "runtime: g 1: unknown pc\nfatal error: unsafe.Slice\n", 2)
+    assert log.sanitizer_logs == [log.directory / "asan.123"] and log.returncode == 2
     text = logs.write_analysis_input(log, tmp_path / "combined.log").read_text()
     assert text.startswith("==123==ERROR: AddressSanitizer")
     assert "=== RUN   TestA" in text and "SIGABRT" not in text  # the induced abort's confusion is gone
@@ -235,7 +240,7 @@ def test_shared_execution_splits_leaks_from_other_findings() -> None:
     from cgoguard.runner.session import Execution
 
     execution = Execution(Setup("asan+leak", ("asan", "leak")), "found bugs", 3.0,
-                          [finding("c-leak", 5, detector="lsan"), finding("double-free", 6)], runs=2)
+                          [finding("c-leak", 5, detector="lsan"), finding("double-free", 6)])
     asan, leak = split_by_check(execution)
     assert [f.category for f in asan.findings] == ["double-free"] and asan.shared_with == "leak"
     assert [f.category for f in leak.findings] == ["c-leak"] and leak.status == "found bugs"

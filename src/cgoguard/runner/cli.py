@@ -106,9 +106,9 @@ def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
     toolchain = extra.get("toolchain", {})
     lines = [f"cgoguard run: {shlex.join(extra['command'])} in {extra['directory']} "
              f"({toolchain.get('go', '?')}, {toolchain.get('platform', '?')})", ""]
-    header = ("check", "status", "findings", "time", "runs")
+    header = ("check", "status", "findings", "time", "processes")
     rows = [(r.check, r.status, str(len(r.findings)), f"{r.seconds:.1f} s" if r.seconds else "-",
-             str(r.runs) + (f" (with {r.shared_with})" if r.shared_with else "")) for r in results]
+             str(r.processes) + (f" (shared with {r.shared_with})" if r.shared_with else "")) for r in results]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         lines.append("  " + "  ".join(cell.ljust(w) if i in (0, 1, 4) else cell.rjust(w)

@@ -62,10 +62,6 @@ def exec_flag(config_path: Path) -> str:
     return "-exec=" + " ".join(_quote(part) for part in (sys.executable, execwrap.__file__, str(config_path)))
 
 
-def skip_flag(tests: list[str]) -> str:
-    return "-skip=^(" + "|".join(re.escape(name) for name in sorted(tests)) + ")$"
-
-
 def merge_goflags(current: str, flags: list[str]) -> str:
     """GOFLAGS with ``flags`` added (GOFLAGS is a space-separated list of -flag=value)."""
     return " ".join(filter(None, [current.strip(), *flags]))

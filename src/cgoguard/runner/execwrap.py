@@ -1,4 +1,4 @@
-"""``go test -exec`` / ``go run -exec`` wrapper: gives every Go process its own log directory.
+"""``go test -exec`` / ``go run -exec`` wrapper: every Go process gets its own log directory.
 
 ``go test ./...`` runs one test binary per package, all with the same environment, so
 sanitizer logs, traces and output would be mixed up. cmd/go runs ``<this script> <config>
@@ -7,6 +7,11 @@ session's log root, points each sanitizer's ``log_path`` and the execution trace
 and copies the binary's output both to its own stdout/stderr (so ``go test`` still reports
 as usual) and into ``output.log``.
 
+A crash ends a test binary inside the test that caused it, hiding every test after it. So
+when a test binary dies mid-run, the wrapper runs it again, in a new directory, with
+``-test.skip`` for the tests that crashed so far, until every test has run (at most
+``MAX_RUNS`` times). Re-running the binary directly costs a fraction of another ``go test``.
+
 Runs as a plain script (no cgoguard imports): only the standard library is available.
 """
 
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import signal
 import subprocess
 import sys
@@ -22,39 +27,92 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 CHUNK = 64 * 1024
+MAX_RUNS = 12
+_RUN = re.compile(rb"^=== RUN\s+(\S+)")
+_SUMMARY = re.compile(rb"^(PASS|FAIL)\s*$")
+# go test -json runs test binaries with -test.v=test2json, which frames these lines with ^V.
+_TEST2JSON_MARK = b"\x16"
 
 
 def main(argv: list[str]) -> int:
     config = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     binary, args = argv[2], argv[3:]
-    cwd = os.getcwd()
-    is_test = Path(binary).name.endswith(".test")
-    only = config.get("only_dirs")
-    if is_test and only is not None and cwd not in only:
-        # A re-run after a crash concerns other packages: this one already ran to the end.
-        print("PASS")
-        return 0
+    if not Path(binary).name.endswith(".test"):
+        return _exit_status(_run_once(config, binary, args, test=False)[0])
+    skipped: list[str] = []
+    first_failure = 0
+    for _ in range(MAX_RUNS):
+        returncode, output = _run_once(config, binary, _with_skip(args, skipped), test=True)
+        first_failure = first_failure or returncode
+        crashed = crashed_test(output) if returncode != 0 else None
+        if crashed is None or crashed in skipped or _user_skip(args) is None:
+            break
+        skipped.append(crashed)
+        print(f"cgoguard: {crashed} crashed the test binary; running the tests after it", file=sys.stderr)
+    return _exit_status(first_failure)
+
+
+def crashed_test(output: Path) -> str | None:
+    """The top-level test a test binary was running when it died, if it died mid-run.
+
+    A binary that ran every test prints a final ``PASS``/``FAIL`` line (a leak report may
+    follow it); one that crashed or panicked stops inside the last test it started.
+    """
+    last_started: str | None = None
+    with open(output, "rb") as stream:
+        for raw in stream:
+            line = raw.lstrip(_TEST2JSON_MARK)
+            if match := _RUN.match(line):
+                name = match[1].decode("utf-8", "replace")
+                if "/" not in name:
+                    last_started = name
+            elif _SUMMARY.match(line):
+                return None
+    return last_started
+
+
+def _with_skip(args: list[str], skipped: list[str]) -> list[str]:
+    if not skipped:
+        return args
+    ours = "^(" + "|".join(re.escape(name) for name in skipped) + ")$"
+    user = _user_skip(args)
+    kept = [a for a in args if not a.startswith(("-test.skip=", "--test.skip="))]
+    return [f"-test.skip={user}|{ours}" if user else f"-test.skip={ours}", *kept]
+
+
+def _user_skip(args: list[str]) -> str | None:
+    """The user's -skip pattern ("" when none); None when it has subtest levels we cannot extend."""
+    for arg in args:
+        if arg.startswith(("-test.skip=", "--test.skip=")):
+            pattern = arg.split("=", 1)[1]
+            return None if "/" in pattern else pattern
+    return ""
+
+
+def _run_once(config: dict[str, Any], binary: str, args: list[str], *, test: bool) -> tuple[int, Path]:
     proc_dir = Path(tempfile.mkdtemp(prefix=Path(binary).name + "-", dir=config["logs"]))
     env = dict(os.environ)
     for name, separator in config.get("log_options", {}).items():
         current = env.get(name, "").strip(separator + " ")
-        env[name] = separator.join(filter(None, [current, f"log_path={proc_dir / name.split('_')[0].lower()}"]))
+        log_path = f"log_path={proc_dir / name.split('_')[0].lower()}"
+        env[name] = separator.join(filter(None, [current, log_path]))
     extra: list[str] = []
-    if is_test:
+    if test:
         extra.append("-test.v=true")  # "=== RUN" lines tell which test was running at a crash
         if config.get("test_trace"):
             extra.append(f"-test.trace={proc_dir / 'trace.out'}")
-    meta = {"binary": binary, "args": args, "cwd": cwd, "test": is_test, "start": time.time()}
+    meta: dict[str, Any] = {"binary": binary, "args": args, "cwd": os.getcwd(), "test": test,
+                            "start": time.time()}
     _write_meta(proc_dir, meta)
-    returncode = _run([binary, *extra, *args], env, proc_dir / "output.log")
+    output = proc_dir / "output.log"
+    # Our flags first: the user's own -test.v (e.g. test2json for go test -json) wins.
+    returncode = _run([binary, *extra, *args], env, output)
     meta.update(returncode=returncode, end=time.time())
     _write_meta(proc_dir, meta)
-    if returncode < 0:
-        return 128 - returncode
-    return returncode
+    return returncode, output
 
 
 def _run(command: list[str], env: dict[str, str], log_path: Path) -> int:
@@ -86,10 +144,14 @@ def _copy(stream: BinaryIO, target: BinaryIO, log: BinaryIO, lock: threading.Loc
             pass  # go test stopped reading; the log keeps everything
 
 
-def _write_meta(proc_dir: Path, meta: dict[str, object]) -> None:
+def _exit_status(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _write_meta(proc_dir: Path, meta: dict[str, Any]) -> None:
     temporary = proc_dir / "meta.json.tmp"
     temporary.write_text(json.dumps(meta), encoding="utf-8")
-    shutil.move(temporary, proc_dir / "meta.json")
+    os.replace(temporary, proc_dir / "meta.json")
 
 
 if __name__ == "__main__":

@@ -9,17 +9,12 @@ commands leave one output file and the sanitizer logs in the execution's directo
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 SANITIZER_LOG_PREFIXES = ("asan.", "gorace.")
-_RUN = re.compile(rb"^=== RUN\s+(\S+)")
-_SUMMARY = re.compile(rb"^(PASS|FAIL)\s*$")
-# go test -json runs test binaries with -test.v=test2json, which frames these lines with ^V.
-_TEST2JSON_MARK = b"\x16"
 # The SIGABRT that ASAN_OPTIONS=abort_on_error=1 causes; only its goroutine stack of a
 # cgo call is worth reading (see trim_induced_abort).
 _SIGABRT = b"SIGABRT: abort"
@@ -75,28 +70,6 @@ def unwrapped_process(directory: Path, output: Path) -> ProcessLog:
 
 def _sanitizer_logs(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.name.startswith(SANITIZER_LOG_PREFIXES))
-
-
-def crashed_test(log: ProcessLog) -> str | None:
-    """The top-level test a test binary was running when it died, if it died mid-run.
-
-    A binary that ran every test prints a final ``PASS``/``FAIL`` line (a leak report may
-    follow it); one that crashed or panicked stops inside the last test it started.
-    """
-    if not log.meta.get("test") or log.returncode in (0, None) or not log.output.is_file():
-        return None
-    last_started: str | None = None
-    finished = False
-    with open(log.output, "rb") as stream:
-        for raw in stream:
-            line = raw.lstrip(_TEST2JSON_MARK)
-            if match := _RUN.match(line):
-                name = match[1].decode("utf-8", "replace")
-                if "/" not in name:
-                    last_started, finished = name, False
-            elif _SUMMARY.match(line):
-                finished = True
-    return None if finished else last_started
 
 
 def write_analysis_input(log: ProcessLog, destination: Path) -> Path:

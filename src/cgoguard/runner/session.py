@@ -1,17 +1,18 @@
 """``cgoguard run``: run a command under each selected runtime checker and gather the reports.
 
 One :class:`Setup` (see :mod:`cgoguard.runner.checks`) becomes one *execution*: the command
-runs with the checker switched on, in its own process group, with a time budget. A crash
-stops a test binary at the test that caused it, hiding the bugs of the tests after it, so
-for ``go test`` the execution re-runs the crashed packages with ``-skip`` for the tests that
-already crashed, until every test has run or the budget is spent. Each process's logs then
-go through ``cgoguard.reports.analyze``; the findings of all checks are merged at the end.
+runs once with the checker switched on, in its own process group, with a time budget. For
+``go test`` and ``go run`` every Go process logs into its own directory through
+:mod:`cgoguard.runner.execwrap` (which also re-runs a test binary past a crashing test).
+Each process's logs then go through ``cgoguard.reports.analyze``; the findings of all
+checks are merged at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +24,8 @@ from cgoguard.findings import Finding, InputError
 from cgoguard.runner import logs as proclogs
 from cgoguard.runner.attribution import fold_induced_abort
 from cgoguard.runner.checks import Setup, plan
-from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags, skip_flag
-from cgoguard.runner.process import Outcome, no_core_dumps, run_command, stop_all
+from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags
+from cgoguard.runner.process import no_core_dumps, run_command, stop_all
 from cgoguard.runner.toolchain import Toolchain, inspect_toolchain
 
 # Statuses shown in the summary table.
@@ -32,9 +33,6 @@ PASSED = "passed"
 FOUND = "found bugs"
 FAILED = "failed to run"
 TIMED_OUT = "timed out"
-
-# A module with more crashing tests than this is reported after this many runs.
-MAX_RUNS = 12
 
 Progress = Callable[[str], None]
 
@@ -57,14 +55,12 @@ class CheckResult:
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     message: str = ""
-    runs: int = 0
     processes: int = 0
     shared_with: str = ""  # the other check of a shared execution (asan+leak)
 
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = {"check": self.check, "status": self.status, "findings": len(self.findings),
-                                "seconds": round(self.seconds, 2), "runs": self.runs,
-                                "processes": self.processes}
+                                "seconds": round(self.seconds, 2), "processes": self.processes}
         if self.message:
             data["message"] = self.message
         if self.shared_with:
@@ -82,7 +78,6 @@ class Execution:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     message: str = ""
-    runs: int = 0
     processes: list[proclogs.ProcessLog] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -105,7 +100,7 @@ class Session:
         directory = self.options.logs_dir / setup.name
         directory.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        execution = self._run_until_every_test_ran(setup, directory, started)
+        execution = self._run(setup, directory, started)
         execution.seconds = time.monotonic() - started
         if execution.status != FAILED:
             self._analyze(execution, directory)
@@ -113,61 +108,41 @@ class Session:
 
     # -- running ---------------------------------------------------------------------------
 
-    def _run_until_every_test_ran(self, setup: Setup, directory: Path, started: float) -> Execution:
+    def _run(self, setup: Setup, directory: Path, started: float) -> Execution:
         command = GoCommand.parse(self.options.command)
         env = {**self.base_env, **setup.env, "CGO_ENABLED": "1"}
         flags = list(setup.go_flags)
         if setup.needs_debug_info and command.wrapped and not command.has_flag("ldflags"):
             # go test / go run strip symbols by default, so ASan could not name any frame.
             flags.append("-ldflags=-s=false -w=false")
-        config_path = directory / "exec.json"
-        wrapper_config: dict[str, Any] = {"logs": str(directory), "log_options": setup.log_options,
-                                          "test_trace": setup.test_trace, "only_dirs": None}
         if command.wrapped:
+            config_path = directory / "exec.json"
+            config_path.write_text(json.dumps({"logs": str(directory), "log_options": setup.log_options,
+                                               "test_trace": setup.test_trace}), encoding="utf-8")
             flags.append(exec_flag(config_path))
-        elif not command.subcommand:
-            env["GOFLAGS"] = merge_goflags(env.get("GOFLAGS", ""), setup.go_flags)
-        if not command.wrapped:
+        else:
+            if not command.subcommand:
+                env["GOFLAGS"] = merge_goflags(env.get("GOFLAGS", ""), setup.go_flags)
             for name, separator in setup.log_options.items():
                 short = name.split("_")[0].lower()
                 env[name] = separator.join(filter(None, [env.get(name, "").strip(separator + " "),
                                                          f"log_path={directory / short}"]))
+        argv = command.with_flags(flags)
+        self.progress(f"{setup.name}: {shlex.join(argv[:6])}{' ...' if len(argv) > 6 else ''}")
+        output = directory / "command.log"
+        outcome = run_command(argv, cwd=self.options.directory, env=env, output=output,
+                              timeout=self._remaining(started))
+        if outcome.start_error:
+            return Execution(setup, FAILED, message=outcome.start_error)
         execution = Execution(setup, PASSED)
-        skipped: set[str] = set()
-        outcome: Outcome | None = None
-        while execution.runs < MAX_RUNS:
-            config_path.write_text(json.dumps(wrapper_config), encoding="utf-8")
-            argv = command.with_flags([*flags, skip_flag(sorted(skipped))] if skipped else flags)
-            execution.runs += 1
-            self.progress(f"{setup.name}: run {execution.runs}: {' '.join(argv[:6])}"
-                          f"{' ...' if len(argv) > 6 else ''}")
-            output = directory / f"run-{execution.runs}.log"
-            outcome = run_command(argv, cwd=self.options.directory, env=env, output=output,
-                                  timeout=self._remaining(started))
-            if outcome.start_error:
-                return Execution(setup, FAILED, message=outcome.start_error, runs=execution.runs)
-            if not command.wrapped:
-                execution.processes.append(proclogs.unwrapped_process(directory, output))
-            if outcome.timed_out:
-                execution.status = TIMED_OUT
-                execution.message = f"killed after {self.options.timeout:g} s (--timeout)"
-                break
-            if not command.is_test:
-                break
-            crashed = _crashed_tests(directory)
-            new = {test for test, _ in crashed} - skipped
-            if not new:
-                break
-            self.progress(f"{setup.name}: {', '.join(sorted(new))} crashed its test binary; "
-                          "running the remaining tests")
-            skipped |= new
-            wrapper_config["only_dirs"] = sorted({cwd for _, cwd in crashed})
-        if command.wrapped:
-            execution.processes = proclogs.wrapped_processes(directory)
-        if outcome and outcome.returncode not in (0, None) and not execution.processes:
+        execution.processes = (proclogs.wrapped_processes(directory) if command.wrapped
+                               else [proclogs.unwrapped_process(directory, output)])
+        if outcome.timed_out:
+            execution.status = TIMED_OUT
+            execution.message = f"killed after {self.options.timeout:g} s (--timeout)"
+        elif outcome.returncode != 0 and not execution.processes:
             execution.status = FAILED
-            execution.message = _tail(directory / f"run-{execution.runs}.log") or \
-                f"the command exited with status {outcome.returncode}"
+            execution.message = _tail(output) or f"the command exited with status {outcome.returncode}"
         return execution
 
     def _remaining(self, started: float) -> float | None:
@@ -292,7 +267,7 @@ def split_by_check(execution: Execution) -> list[CheckResult]:
             status = FOUND if findings else PASSED
         others = [c for c in checks if c != check]
         results.append(CheckResult(check, status, execution.seconds, findings, execution.message,
-                                   execution.runs, len(execution.processes), "+".join(others)))
+                                   len(execution.processes), "+".join(others)))
     return results
 
 
@@ -322,15 +297,6 @@ def static_findings(module_root: Path, progress: Progress) -> list[Finding] | No
     except Exception as exc:  # the runtime checks are worth having without it
         progress(f"static scan failed ({type(exc).__name__}: {exc}); continuing without it")
         return None
-
-
-def _crashed_tests(directory: Path) -> list[tuple[str, str]]:
-    """(test, package directory) of every test binary that died inside a test so far."""
-    crashed = []
-    for log in proclogs.wrapped_processes(directory):
-        if (test := proclogs.crashed_test(log)) is not None:
-            crashed.append((test, str(log.meta.get("cwd", ""))))
-    return crashed
 
 
 def _tail(path: Path, lines: int = 8) -> str:
