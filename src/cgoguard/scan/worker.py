@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cgoguard.findings import Finding, InputError
 from cgoguard.gofront.buildtags import BuildTarget
@@ -25,6 +25,9 @@ from cgoguard.scan.fingerprints import (
     normalise_line,
 )
 from cgoguard.scan.suppressions import Suppression, find_suppressions
+
+if TYPE_CHECKING:
+    from cgoguard.gofront.package import Package
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,13 @@ def analyse_package(sources: PackageSources, settings: AnalysisSettings) -> Pack
 
 def _analyse(sources: PackageSources, settings: AnalysisSettings) -> PackageResult:
     from cgoguard.gofront import load_packages
-    from cgoguard.rules import check_package
+    from cgoguard.rules import check_package, is_relevant
 
     result = PackageResult()
     for package in load_packages(sources, settings.target):
-        contracts = _contracts_for(package, settings.contracts)
-        if settings.rule_ids and package.files:
+        # Most packages of a large tree never touch C: skip inferring contracts for them.
+        if settings.rule_ids and package.files and is_relevant(package):
+            contracts = _contracts_for(package, settings.contracts)
             result.findings += check_package(package, rule_ids=list(settings.rule_ids), contracts=contracts)
         result.errors += package.errors
         for file in package.files:
@@ -83,7 +87,7 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings) -> PackageResu
     return result
 
 
-def _contracts_for(package: Any, config: Mapping[str, Any]) -> Any:
+def _contracts_for(package: Package, config: Mapping[str, Any]) -> Any:
     try:
         from cgoguard.contracts import contracts_for_package
     except ImportError:  # the contracts engine is optional: rules fall back to their own defaults
@@ -95,7 +99,7 @@ def _relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path.resolve(), root)).as_posix()
 
 
-def _context_factory(package: Any, root: Path):  # -> Callable[[Finding], FingerprintContext]
+def _context_factory(package: Package, root: Path) -> Callable[[Finding], FingerprintContext]:
     go_files = {f.display_path: f for f in package.files}
     c_files = {c.display_path: c for c in package.c_files}
 
