@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
 from cgoguard.gofront.resolve import LocalTypes
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
+from cgoguard.gofront.syntax import GO_LANGUAGE, c_name, call_parts, text, unparen, walk, walk_skipping_funcs
 
 if TYPE_CHECKING:
     from cgoguard.gofront.package import GoFile, Package
@@ -1137,19 +1138,21 @@ class FunctionAnalysis:
                     return
 
     def _defer_frees(self, pending: Deferred, obj: int) -> bool:
+        return obj in self._deferred_freed(pending)
+
+    def _deferred_freed(self, pending: Deferred) -> Objs:
+        """The objects a deferred call (arguments already evaluated) releases."""
         call = unparen(self.sites[pending.site].named_children[0])
-        func, _args = call_parts(call)
-        func = unparen(func)
-        cname = c_name(func)
-        if cname is not None:
-            frees = getattr(self.pkg.ownership.contract(cname), "frees_args", frozenset())
-            return any(i < len(pending.objs) and obj in pending.objs[i] for i in frees)
-        callee = self._resolve(func) if func is not None else None
-        if callee is None:
-            return False
-        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
-        offset = 1 if callee.receiver_type and func.type == "selector_expression" else 0
-        return any(0 <= i + offset < len(pending.objs) and obj in pending.objs[i + offset] for i in summary.frees)
+        info = self.call_info(call)
+        if info.kind == "c":
+            frees = getattr(self.pkg.ownership.contract(info.cname), "frees_args", frozenset())
+            return frozenset().union(*(pending.objs[i] for i in frees if i < len(pending.objs)))
+        if info.callee is None:
+            return NONE
+        summary = self.pkg.summaries.get(info.callee.node.id, EMPTY_SUMMARY)
+        offset = 1 if info.receiver is not None else 0
+        return frozenset().union(*(pending.objs[i + offset] for i in summary.frees
+                                   if 0 <= i + offset < len(pending.objs)))
 
     def use(self, value: Objs, node: Node, how: str) -> None:
         if not self.reporting:
@@ -1185,15 +1188,17 @@ class FunctionAnalysis:
 
     def reachable(self, value: Objs) -> Objs:
         seen = set(value - {NIL})
+        if not self.state.heap:
+            return frozenset(seen)
+        by_base: dict[int, set[int]] = {}
+        for (base, _), contents in self.state.heap.items():
+            by_base.setdefault(base, set()).update(contents)
         stack = list(seen)
         while stack:
-            base = stack.pop()
-            for (b, _), contents in self.state.heap.items():
-                if b == base:
-                    for obj in contents - {NIL}:
-                        if obj not in seen:
-                            seen.add(obj)
-                            stack.append(obj)
+            for obj in by_base.get(stack.pop(), ()):
+                if obj != NIL and obj not in seen:
+                    seen.add(obj)
+                    stack.append(obj)
         return frozenset(seen)
 
     def _reachable_from_roots(self, obj: int) -> bool:
@@ -1209,8 +1214,8 @@ class FunctionAnalysis:
         for pending in self.state.defers:
             if pending.kind != "call":
                 continue
-            for obj in reachable:
-                if self.objects[obj].owned and self._defer_frees(pending, obj):
+            for obj in reachable & self._deferred_freed(pending):
+                if self.objects[obj].owned:
                     defer_stmt = self.sites[pending.site]
                     self.emit("use-after-free", node, ("returns-freed", node.start_byte, obj),
                               f"returns {self._describe(obj)}, but the deferred call at line {_line(defer_stmt)} "
@@ -1505,25 +1510,31 @@ def _free_call(dealloc: str, holder: str) -> str:
     return f"{dealloc}({holder})"
 
 
+_DECLARATIONS = """
+(parameter_declaration name: (identifier) @name)
+(variadic_parameter_declaration name: (identifier) @name)
+(var_spec name: (identifier) @name)
+(short_var_declaration left: (expression_list (identifier) @name))
+(range_clause left: (expression_list (identifier) @name))
+(receive_statement left: (expression_list (identifier) @name))
+(type_switch_statement alias: (expression_list (identifier) @name))
+"""
+
+
+@cache
+def _query(source: str) -> Query:
+    return Query(GO_LANGUAGE, source)
+
+
+def _captures(source: str, node: Node) -> list[Node]:
+    return [n for nodes in QueryCursor(_query(source)).captures(node).values() for n in nodes]
+
+
 def declared_names(func: Node) -> frozenset[str]:
     """Every name declared inside a function (parameters, results, locals, closures' too)."""
-    names: set[str] = set()
-    for node in walk(func):
-        kind = node.type
-        if kind in ("parameter_declaration", "variadic_parameter_declaration") or kind == "var_spec":
-            names.update(text(n) for n in node.children_by_field_name("name"))
-        elif kind in ("short_var_declaration", "range_clause", "receive_statement"):
-            left = node.child_by_field_name("left")
-            if left is not None and (kind != "receive_statement" or _is_define(node)):
-                names.update(text(n) for n in _expressions(left) if n.type == "identifier")
-        elif kind == "type_switch_statement":
-            alias = node.child_by_field_name("alias")
-            names.update(text(n) for n in _expressions(alias) if n.type == "identifier")
-    return frozenset(names)
+    return frozenset(text(n) for n in _captures(_DECLARATIONS, func))
 
 
-def _is_define(node: Node) -> bool:
-    return any(c.type == ":=" for c in node.children)
 
 
 
@@ -1576,7 +1587,7 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
     for info in functions:
         if info.node.id in analyses:
             events += [(info.file, e) for e in analyses[info.node.id].events]
-        for literal in (n for n in walk(info.node) if n.type == "func_literal"):
+        for literal in _captures("(func_literal) @f", info.node) if b"func(" in (info.node.text or b"") else ():
             if memory.touches(literal):
                 closure = FunctionAnalysis(pkg, info.file, literal, None, declared_names(info.node))
                 closure.run()
@@ -1660,8 +1671,8 @@ def _syntactic_summary(info: FuncInfo) -> FunctionSummary:
     escapes: set[int] = set()
     returned: set[tuple[int, int]] = set()
     body = info.body
-    for node in walk(body) if body is not None else ():
-        if node.type != "identifier" or text(node) not in params:
+    for node in _captures("(identifier) @id", body) if body is not None else ():
+        if text(node) not in params:
             continue
         use = _use_context(node)
         if use == "returned" and info.results:
@@ -1677,12 +1688,12 @@ def _use_context(ident: Node) -> str:
     parent = node.parent
     while parent is not None and (parent.type == "parenthesized_expression"
                                   or (parent.type == "argument_list" and _is_conversion_call(parent.parent))
-                                  or parent.type == "call_expression" and _is_conversion_call(parent)):
+                                  or (parent.type == "call_expression" and _is_conversion_call(parent))):
         node, parent = parent, parent.parent
     if parent is None:
         return ""
     kind = parent.type
-    if kind == "selector_expression" or kind == "index_expression" and node == parent.named_children[0]:
+    if kind == "selector_expression" or (kind == "index_expression" and node == parent.named_children[0]):
         return ""  # reading through it
     if kind == "expression_list" and parent.parent is not None and parent.parent.type == "return_statement":
         return "returned"
@@ -1707,11 +1718,11 @@ def _finalizers(package: Package) -> set[int]:
     """Function nodes registered with runtime.SetFinalizer (they run once nothing can see the object)."""
     found: set[int] = set()
     for file in package.files:
-        if b"SetFinalizer" not in file.source:
-            continue
-        for node in walk(file.root):
-            if node.type != "call_expression" or not text(node.child_by_field_name("function")).endswith(
-                    "SetFinalizer"):
+        for match in re.finditer(rb"SetFinalizer\s*\(", file.source):
+            node = file.root.descendant_for_byte_range(match.start(), match.start())
+            while node is not None and node.type != "call_expression":
+                node = node.parent
+            if node is None:
                 continue
             _, args = call_parts(node)
             target = unparen(args[1]) if len(args) > 1 else None
@@ -1719,11 +1730,9 @@ def _finalizers(package: Package) -> set[int]:
                 continue
             if target.type == "func_literal":
                 found.add(target.id)
-            else:
-                name = text(target).rsplit(".", 1)[-1]
-                for info in package.symbols.all_functions():
-                    if info.name == name:
-                        found.add(info.node.id)
+                continue
+            name = text(target).rsplit(".", 1)[-1].rstrip(")")
+            found.update(info.node.id for info in package.symbols.all_functions() if info.name == name)
     return found
 
 
