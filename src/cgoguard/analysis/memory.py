@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -166,6 +165,8 @@ class FunctionMemory:
         self._depth = 0
         self._resolving = False
         self._literals: dict[Obj, Node] = {}  # objects allocated by a composite literal
+        self._locals: dict[tuple[str, int], Obj] = {}
+        self._partial_index: dict[Obj, list[tuple[Address, Store]]] = {}  # while resolving stores
         self._collect()
 
     # ----- collection ----------------------------------------------------------------
@@ -250,8 +251,10 @@ class FunctionMemory:
         name = text(ident)
         declared = self.types.declaration_of(name, ident)
         if declared is not None:
-            line = self.file.source[:declared].count(b"\n") + 1
-            return Obj("local", name, declared, line)
+            key = (name, declared)
+            if key not in self._locals:
+                self._locals[key] = Obj("local", name, declared, self.file.source.count(b"\n", 0, declared) + 1)
+            return self._locals[key]
         glob = self.package.symbols.globals.get(name)
         if glob is not None and not glob.is_const:
             return Obj("global", name, -1 - glob.node.start_byte, glob.node.start_point[0] + 1)
@@ -283,31 +286,31 @@ class FunctionMemory:
 
     # ----- stores --------------------------------------------------------------------
     @cached_property
-    def _syntactic_index(self) -> dict[Obj, list[tuple[Address, Store]]]:
-        """Stores whose target is a named variable (resolvable without evaluating pointers)."""
-        index: dict[Obj, list[tuple[Address, Store]]] = {}
-        for store in self.stores:
-            if store.is_copy:
-                continue
-            target = unparen(store.lhs)
-            if target is not None and target.type == "identifier":
-                obj = self.storage_of(target)
-                if obj is not None:
-                    index.setdefault(obj, []).append((Address(Origin.GO, obj, ()), store))
-        return index
-
-    @cached_property
     def resolved_stores(self) -> list[tuple[Address, Store]]:
-        """Every store with its target address (pointer targets evaluated where they happen)."""
+        """Every store with its target address, resolved in source order.
+
+        A target that goes through a pointer (``h.p.q = v``) is evaluated where the store
+        happens, seeing the stores resolved before it.
+        """
         self._resolving = True
         try:
             resolved = []
-            for store in self.stores:
+            for store in sorted(self.stores, key=lambda s: s.pos):
                 address = self.address_of(store.lhs, store.stmt.start_byte, through_slice=store.is_copy)
                 resolved.append((address, store))
+                if address.obj is not None and not store.is_copy:
+                    self._partial_index.setdefault(address.obj, []).append((address, store))
             return resolved
         finally:
             self._resolving = False
+
+    @cached_property
+    def _store_index(self) -> dict[Obj, list[tuple[Address, Store]]]:
+        index: dict[Obj, list[tuple[Address, Store]]] = {}
+        for address, store in self.resolved_stores:
+            if address.obj is not None and not store.is_copy:
+                index.setdefault(address.obj, []).append((address, store))
+        return index
 
     def stores_into(self, obj: Obj) -> list[tuple[Address, Store]]:
         """Stores into ``obj``, its literal initializer first."""
@@ -315,9 +318,8 @@ class FunctionMemory:
         literal = self._literals.get(obj)
         if literal is not None:
             initial.append((Address(Origin.GO, obj, ()), Store(literal, literal, literal.start_byte, literal)))
-        if self._resolving:
-            return initial + self._syntactic_index.get(obj, [])
-        return initial + [(a, s) for a, s in self.resolved_stores if a.obj == obj and not s.is_copy]
+        index = self._partial_index if self._resolving else self._store_index
+        return initial + index.get(obj, [])
 
     # ----- addresses -----------------------------------------------------------------
     def address_of(self, node: Node | None, at: int, *, through_slice: bool = False) -> Address:
@@ -353,12 +355,12 @@ class FunctionMemory:
         operand_type = self.type_of(operand)
         if operand_type.kind == "pointer":
             base = self.eval(operand, at)
-            return Address(base.origin, base.obj, base.path + (field_name,))
+            return Address(base.origin, base.obj, (*base.path, field_name))
         if operand is not None and operand.type == "identifier" and text(operand) in self.file.imports \
                 and not self.types.is_local(text(operand)):
             return Address(Origin.UNKNOWN)
         base_address = self.address_of(operand, at)
-        return Address(base_address.origin, base_address.obj, base_address.path + (field_name,))
+        return Address(base_address.origin, base_address.obj, (*base_address.path, field_name))
 
     def _index_address(self, node: Node, at: int) -> Address:
         operand = node.child_by_field_name("operand")
@@ -366,10 +368,10 @@ class FunctionMemory:
         operand_type = self.type_of(operand)
         if operand_type.kind in ("slice", "pointer"):
             base = self.eval(operand, at)
-            return Address(base.origin, base.obj, base.path + (step,))
+            return Address(base.origin, base.obj, (*base.path, step))
         if operand_type.kind == "array" or self.is_aggregate(operand_type):
             base_address = self.address_of(operand, at)
-            return Address(base_address.origin, base_address.obj, base_address.path + (step,))
+            return Address(base_address.origin, base_address.obj, (*base_address.path, step))
         return Address(Origin.UNKNOWN)
 
     # ----- evaluation ----------------------------------------------------------------
@@ -716,7 +718,7 @@ class FunctionMemory:
         if node is not None and node.type == "composite_literal" \
                 and (store.lhs == node or self.is_aggregate(self.type_of(node))):
             for step, element in self.literal_elements(node):
-                sub = path + (step,)
+                sub = (*path, step)
                 if _is_prefix(sub, region) or _is_prefix(region, sub):
                     yield from self.expand(element, sub, region, store)
             return

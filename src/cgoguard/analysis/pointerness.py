@@ -97,7 +97,7 @@ def _resolve_typedef_pointers(model: CModel, base: str) -> tuple[int, str]:
     depth = 0
     for _ in range(16):
         typedef = model.typedefs.get(base)
-        if typedef is None or typedef.type.startswith(("struct ", "union ")) and not typedef.pointer_depth:
+        if typedef is None or (typedef.type.startswith(("struct ", "union ")) and not typedef.pointer_depth):
             break
         depth += typedef.pointer_depth
         base = typedef.type
