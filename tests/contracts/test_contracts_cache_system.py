@@ -89,3 +89,19 @@ def test_system_headers_are_read_only_for_called_functions(tmp_path: Path) -> No
     assert (tempnam.returns, tempnam.deallocator) == ("owned", "free")
     assert tempnam.evidence[0].kind == "attribute" and "stdio.h" in tempnam.evidence[0].location
     assert contracts.get("fputs") is None, "functions the package does not call are not taken"
+
+
+@pytest.mark.skipif(shutil.which("pkg-config") is None, reason="needs pkg-config")
+def test_pkg_config_include_dirs_are_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    include = tmp_path / "prefix" / "include" / "mylib"
+    include.mkdir(parents=True)
+    (include / "mylib.h").write_text("/* The result must be freed with mylib_free(). */\nchar *mylib_get(void);\n"
+                                     "void mylib_free(char *p);\n")
+    (tmp_path / "mylib.pc").write_text(f"Name: mylib\nDescription: test\nVersion: 1\nCflags: -I{include}\n")
+    monkeypatch.setenv("PKG_CONFIG_PATH", str(tmp_path))
+    package_dir = tmp_path / "pkg"
+    package_dir.mkdir()
+    (package_dir / "p.go").write_text('package p\n\n// #cgo pkg-config: mylib\n// #include <mylib.h>\nimport "C"\n\n'
+                                      "func F() { _ = C.mylib_get() }\n")
+    contracts = contracts_for_package(_package(package_dir), {"system-headers": True})
+    assert contracts.deallocator_of("mylib_get") == "mylib_free"

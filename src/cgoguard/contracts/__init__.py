@@ -61,10 +61,18 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
 def _system_inputs(package: Package) -> tuple[list[Path], set[str]]:
     """The system headers a package includes and the C functions it calls."""
     from cgoguard.contracts.calls import c_call_sites
-    from cgoguard.contracts.system import system_headers, system_include_dirs
+    from cgoguard.contracts.system import (
+        pkg_config_arguments,
+        pkg_config_include_dirs,
+        system_headers,
+        system_include_dirs,
+    )
 
-    headers = system_headers(package.c.units, [*package.include_dirs, *system_include_dirs()])
-    return headers, set(c_call_sites(package))
+    pkg_config = pkg_config_arguments((d.value for d in package.cgo_directives if d.kind == "pkg-config"),
+                                      package.dir)
+    search = [*package.include_dirs, *(pkg_config_include_dirs(pkg_config) if pkg_config else ()),
+              *system_include_dirs()]
+    return system_headers(package.c.units, search), set(c_call_sites(package))
 
 
 def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Path], wanted: set[str]) -> ContractSet:

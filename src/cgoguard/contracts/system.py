@@ -1,8 +1,9 @@
 """Opt-in: contracts from angle-bracket headers in the C compiler's system include dirs.
 
 The scanner's C model follows only the package's own headers. Here the headers a package
-includes with ``<...>`` are found in the package's ``-I`` dirs and the compiler's system
-dirs (``cc -E -v`` lists them), read transitively, and parsed; only the functions the
+includes with ``<...>`` are found in the package's ``-I`` dirs, the dirs its ``#cgo
+pkg-config:`` packages name and the compiler's system dirs (``cc -E -v`` lists them), read
+transitively, and parsed; only the functions the
 package actually calls are taken from them, so a large libc does not flood the contracts.
 """
 
@@ -47,6 +48,31 @@ def system_include_dirs(compiler: str | None = None) -> tuple[Path, ...]:
             if path.is_dir():
                 dirs.append(path)
     return tuple(dirs)
+
+
+@cache
+def pkg_config_include_dirs(arguments: tuple[str, ...]) -> tuple[Path, ...]:
+    """``-I`` dirs of ``pkg-config --cflags-only-I ARGS`` (empty when pkg-config or the package is missing)."""
+    try:
+        result = subprocess.run(["pkg-config", "--cflags-only-I", *arguments], capture_output=True, text=True,
+                                timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    if result.returncode != 0:
+        return ()
+    try:
+        words = shlex.split(result.stdout)
+    except ValueError:  # unbalanced quotes in a .pc file
+        words = result.stdout.split()
+    return tuple(Path(word[2:]) for word in words if word.startswith("-I") and len(word) > 2)
+
+
+def pkg_config_arguments(values: Iterable[str], package_dir: Path) -> tuple[str, ...]:
+    """The package names and flags of ``#cgo pkg-config:`` lines, ``${SRCDIR}`` expanded."""
+    arguments: list[str] = []
+    for value in values:
+        arguments += value.replace("${SRCDIR}", str(package_dir)).split()
+    return tuple(arguments)
 
 
 def system_headers(units: Iterable[CUnit], search_dirs: list[Path]) -> list[Path]:
