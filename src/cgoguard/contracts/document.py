@@ -85,6 +85,7 @@ def _package_section(doc: PackageDocument) -> list[str]:
     if not doc.functions:
         lines += ["The package calls no C function.", ""]
     else:
+        lines += [_overview(doc.functions), ""]
         lines += ["| C function | Result | Release with | Frees | Keeps | Confidence | Go calls |",
                   "|---|---|---|---|---|---|---|"]
         lines += [_summary_row(entry) for entry in doc.functions]
@@ -96,6 +97,24 @@ def _package_section(doc: PackageDocument) -> list[str]:
         lines += [f"- {_code(e.path)}: {_escape(e.message)}" for e in doc.errors]
         lines.append("")
     return lines
+
+
+def _overview(entries: list[FunctionEntry]) -> str:
+    contracts = [e.contract for e in entries]
+    counts = [
+        (sum(c.returns == "owned" or bool(c.owned_out_args) for c in contracts),
+         "hands the caller memory to release", "hand the caller memory to release"),
+        (sum(c.must_not_free_result for c in contracts),
+         "returns memory the caller must not free", "return memory the caller must not free"),
+        (sum(bool(c.frees_args) for c in contracts), "frees or takes over an argument",
+         "free or take over an argument"),
+        (sum(bool(c.retains_args) for c in contracts), "keeps an argument after returning",
+         "keep an argument after returning"),
+        (sum(not c.is_known for c in contracts), "has no known contract", "have no known contract"),
+    ]
+    parts = [f"{count} {one if count == 1 else many}" for count, one, many in counts if count]
+    functions = "function" if len(entries) == 1 else "functions"
+    return f"{len(entries)} C {functions} called" + (": " + "; ".join(parts) + "." if parts else ".")
 
 
 def _summary_row(entry: FunctionEntry) -> str:
