@@ -21,7 +21,13 @@ import pytest
 from analysistest import FIXTURES, run
 from test_ptr_official_cases import documented_cases
 
+from cgoguard.analysis.memory import FunctionMemory, Origin, function_memories
+from cgoguard.analysis.pointerness import c_param_is_checked
+from cgoguard.cfront.model import CParam
 from cgoguard.findings import Finding
+from cgoguard.gofront import DiscoveryOptions, discover, load_packages
+from cgoguard.gofront.package import Package
+from cgoguard.gofront.syntax import walk
 from cgoguard.rules import find_rule
 
 FIXTURE = FIXTURES / "pointers"
@@ -71,6 +77,106 @@ def test_rules_are_registered_with_docs() -> None:
         rule = find_rule(rule_id)
         assert rule is not None and rule.meta.category == rule.meta.name
         assert "```go" in rule.docs
+
+
+# ----- memory origins and pointer-holding C types --------------------------------------------
+ORIGINS_SOURCE = """package origins
+
+/*
+#include <stdlib.h>
+typedef struct node { struct node *next; int v; } node;
+typedef node node_t;
+typedef union { char **p; long i; } with_ptr;
+typedef union { long i; double d; } no_ptr;
+struct outer { struct inner { int *p; } in; };
+struct flat { int a; char b[4]; };
+typedef void *handle_t;
+static node *node_new(void) { return calloc(1, sizeof(node)); }
+void f_void(void *p);
+void f_int(int *p);
+void f_pp(char **p);
+void f_node(node_t *n);
+void f_with(with_ptr *u);
+void f_without(no_ptr *u);
+void f_outer(struct outer *o);
+void f_flat(struct flat *f);
+void f_handle(handle_t h);
+*/
+import "C"
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+func probe(param *int) {
+	x := 0
+	cs := C.CString("a")
+	mem := C.malloc(8)
+	n := C.node_new()
+	next := n.next
+	alias := &x
+	alias = new(int)
+	over := unsafe.Slice((*byte)(mem), 8)
+	mapped, _ := syscall.Mmap(-1, 0, 4096, 0, 0)
+	use(cs, mem, n, next, alias, over, mapped, param, "lit", uintptr(unsafe.Pointer(&x)), []int{1}, &x)
+}
+
+func use(...any) {}
+"""
+
+
+@pytest.fixture(scope="module")
+def origins_package(tmp_path_factory: pytest.TempPathFactory) -> Package:
+    directory = tmp_path_factory.mktemp("origins")
+    (directory / "origins.go").write_text(ORIGINS_SOURCE)
+    return load_packages(discover([str(directory)], DiscoveryOptions()).packages[0])[0]
+
+
+@pytest.fixture(scope="module")
+def probe(origins_package: Package) -> FunctionMemory:
+    return next(m for m in function_memories(origins_package) if m.file.text(m.func.child_by_field_name("name"))
+                == "probe")
+
+
+@pytest.mark.parametrize(("position", "origin", "form"), [
+    (0, Origin.C, "pointer"),  # C.CString
+    (1, Origin.C, "pointer"),  # C.malloc
+    (2, Origin.C, "pointer"),  # result of a C function
+    (3, Origin.C, "pointer"),  # a pointer loaded from C memory
+    (4, Origin.GO, "pointer"),  # the latest assignment wins: new(int)
+    (5, Origin.C, "slice"),  # unsafe.Slice over C memory
+    (6, Origin.MMAP, "slice"),  # syscall.Mmap
+    (7, Origin.UNKNOWN, "pointer"),  # a parameter: nothing provable
+    (8, Origin.STATIC, "string"),  # string constants live in read-only data
+    (9, Origin.SCALAR, "pointer"),  # uintptr is not a pointer
+    (10, Origin.GO, "slice"),
+    (11, Origin.GO, "pointer"),
+])
+def test_memory_origin_of_expressions(probe: FunctionMemory, position: int, origin: Origin, form: str) -> None:
+    call = next(n for n in walk(probe.func) if n.type == "call_expression" and n.text.startswith(b"use("))
+    arg = call.child_by_field_name("arguments").named_children[position]
+    value = probe.eval(arg, call.start_byte)
+    assert value.origin is origin, arg.text
+    if origin in (Origin.GO, Origin.C, Origin.MMAP):
+        assert value.form == form
+
+
+def test_alias_and_reassignment_are_position_aware(probe: FunctionMemory) -> None:
+    uses = [n for n in walk(probe.func) if n.type == "identifier" and n.text == b"alias"]
+    before, after = uses[1], uses[-1]  # the target of `alias = new(int)`, and the last use
+    assert probe.eval(before, before.start_byte).obj.name == "x"
+    assert probe.eval(after, after.start_byte).obj.name == "new(int)"
+
+
+@pytest.mark.parametrize(("function", "checked"), [
+    ("f_void", True), ("f_int", False), ("f_pp", True), ("f_node", True), ("f_with", True),
+    ("f_without", False), ("f_outer", True), ("f_flat", False), ("f_handle", True),
+])
+def test_cgo_checks_only_parameters_that_can_reach_pointers(origins_package: Package, function: str,
+                                                            checked: bool) -> None:
+    param: CParam = origins_package.c.function(function).params[0]
+    assert c_param_is_checked(origins_package.c, param) is checked
 
 
 # ----- runtime labels ----------------------------------------------------------------------
