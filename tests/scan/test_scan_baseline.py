@@ -48,3 +48,12 @@ def test_malformed_baseline_is_a_usage_error(project: Path, cli: RunCli, content
     status, out, err = cli("scan", "--no-cache", "--baseline", "baseline.json")
     assert status == 2 and out == ""
     assert "is not a cgoguard baseline" in err
+
+
+def test_write_baseline_ignores_the_configured_baseline(project: Path, cli: RunCli) -> None:
+    cli("scan", "--no-cache", "--write-baseline", "baseline.json")
+    write_tree(project, {"cgoguard.toml": 'baseline = "baseline.json"\n'})
+    status, out, _ = cli("scan", "--no-cache")
+    assert (status, out) == (0, "")  # the configured baseline accepts both findings
+    status, _, err = cli("scan", "--no-cache", "--write-baseline", "again.json")
+    assert status == 0 and "wrote 2 finding(s)" in err

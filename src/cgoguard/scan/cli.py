@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     paths = [_package_path(p) for p in args.paths] or ["."]
     file_config = load_config(common_start(paths), {}, args.config)
     config = load_config(common_start(paths), _overrides(args, file_config), args.config)
+    if args.write_baseline:  # it records everything, so an existing baseline must not hide findings
+        config = replace(config, baseline=None)
     progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
         result = scan(paths, config, progress=progress)
@@ -155,8 +158,7 @@ def _overrides(args: argparse.Namespace, config: ScanConfig) -> dict[str, object
         "generated": args.include_generated,
         "exclude": (*config.exclude, *args.exclude) if args.exclude else None,
         "fail_on": args.fail_on,
-        # --write-baseline records everything, so an old baseline must not hide findings.
-        "baseline": None if args.write_baseline else (Path(args.baseline) if args.baseline else None),
+        "baseline": Path(args.baseline) if args.baseline else None,
         "jobs": args.jobs,
         "cache_dir": Path(args.cache_dir) if args.cache_dir else None,
         "use_cache": False if args.no_cache else None,
