@@ -12,7 +12,8 @@ getter returned for it), passes it to C, and then neither uses the value again n
 The C call (or the late use) is reported.
 
 Not reported: when the value is used after the call (another method call, a field access,
-returning it), when `runtime.KeepAlive(v)` follows (a `defer runtime.KeepAlive(v)` covers the
+returning it), in an unexported function whose every caller keeps its argument alive across
+the call, when `runtime.KeepAlive(v)` follows (a `defer runtime.KeepAlive(v)` covers the
 whole function), inside the finalizer and its `Free` (after `runtime.SetFinalizer(v, nil)`),
 when the value itself is passed on (to the C call, a `runtime.Pinner`, `cgo.NewHandle` or a
 handle table) or stored in another object (`&Iterator{repo: r}`), and for types without a
@@ -114,18 +115,98 @@ def check(ctx: RuleContext) -> None:
     if not finalized.by_type:
         return
     forwarders = ctx.shared("finalizers.forwarders", lambda: c_forwarders(ctx.package, scopes))
+    package = _PackageCheck(ctx, scopes, finalized, forwarders)
     for scope in scopes:
         if not finalized.runs_under_finalizer(scope.node, scope.file):
-            _FunctionCheck(ctx, scope, finalized, forwarders).run()
+            package.function(scope).run()
+
+
+class _PackageCheck:
+    """Per-function checks, plus the one question that crosses functions: do all callers of an
+    unexported function keep the argument alive themselves?"""
+
+    def __init__(self, ctx: RuleContext, scopes: list[FunctionScope], finalized: FinalizedTypes,
+                 forwarders: dict[str, frozenset[int]]) -> None:
+        self.ctx = ctx
+        self.scopes = scopes
+        self.finalized = finalized
+        self.forwarders = forwarders
+        self._checks: dict[int, _FunctionCheck] = {}
+
+    def function(self, scope: FunctionScope) -> _FunctionCheck:
+        if scope.node.id not in self._checks:
+            self._checks[scope.node.id] = _FunctionCheck(self, scope)
+        return self._checks[scope.node.id]
+
+    def callers_keep_alive(self, scope: FunctionScope, root: str, depth: int = 0) -> bool:
+        """Whether ``root``, a parameter or the receiver of an unexported function, stays alive in
+        every caller across the call (a caller that uses its argument afterwards keeps it
+        reachable for the whole call)."""
+        name = text(scope.node.child_by_field_name("name"))
+        position = _parameter_position(scope.node, root)
+        if depth > 2 or not name or name[0].isupper() or position is None:
+            return False
+        sites = list(self._call_sites(scope, name, position))
+        if not sites or any(site is None for site in sites):
+            return False  # never called here, or used as a function value: callers unknown
+        return all(self._kept_by_caller(*site, depth) for site in sites if site is not None)
+
+    def _kept_by_caller(self, caller: FunctionScope, call: Node, argument: Node, depth: int) -> bool:
+        argument = unparen(argument) or argument
+        chain = _selector_chain(argument) if argument.type == "selector_expression" else None
+        variable = chain[0] if chain is not None else argument
+        name = text(variable)
+        if variable.type != "identifier" or not caller.types.is_local(name):
+            return False
+        check = self.function(caller)
+        return check.root_kept_alive(call, name, caller.types.declaration_of(name, variable)) or \
+            self.callers_keep_alive(caller, name, depth + 1)
+
+    def _call_sites(self, callee: FunctionScope, name: str,
+                    position: int) -> Iterator[tuple[FunctionScope, Node, Node] | None]:
+        """(caller, call, argument bound to the parameter) of each call of ``callee``; None for a
+        reference that is not a call (a function value)."""
+        method = callee.node.type == "method_declaration"
+        wanted = "field_identifier" if method else "identifier"
+        for caller in self.scopes:
+            for node in walk(caller.node):
+                if node.type != wanted or text(node) != name:
+                    continue
+                reference = node.parent if method else node
+                if reference is None or node.parent.type == "function_declaration" or (
+                        method and reference.type != "selector_expression"):
+                    continue  # the declaration's own name, or another type's field
+                call = reference.parent
+                if call is None or call.type != "call_expression" or call.child_by_field_name("function") != reference:
+                    yield None
+                    continue
+                args = call_parts(call)[1]
+                if position < 0:
+                    operand = reference.child_by_field_name("operand")
+                    yield (caller, call, operand) if operand is not None else None
+                else:
+                    yield (caller, call, args[position]) if position < len(args) else None
+
+
+def _parameter_position(func: Node, name: str) -> int | None:
+    """-1 for the receiver, the index of a parameter, None when ``name`` is neither."""
+    receiver = func.child_by_field_name("receiver")
+    if receiver is not None and any(text(n) == name for d in receiver.named_children
+                                    for n in d.children_by_field_name("name")):
+        return -1
+    parameters = func.child_by_field_name("parameters")
+    names = [text(n) for d in (parameters.named_children if parameters is not None else [])
+             for n in d.children_by_field_name("name")]
+    return names.index(name) if name in names else None
 
 
 class _FunctionCheck:
-    def __init__(self, ctx: RuleContext, scope: FunctionScope, finalized: FinalizedTypes,
-                 forwarders: dict[str, frozenset[int]]) -> None:
-        self.ctx = ctx
+    def __init__(self, package: _PackageCheck, scope: FunctionScope) -> None:
+        self.package = package
+        self.ctx = package.ctx
         self.scope = scope
-        self.finalized = finalized
-        self.forwarders = forwarders
+        self.finalized = package.finalized
+        self.forwarders = package.forwarders
         self.locals: dict[tuple[str, int], list[tuple[Node, Handle]]] = {}  # (name, decl) -> bindings
 
     # ----- finding handles ----------------------------------------------------------
@@ -278,18 +359,24 @@ class _FunctionCheck:
         return None
 
     def _kept_alive(self, use: Node, handle: Handle) -> bool:
-        occurrences = [o for o in walk(self.scope.node) if self._is_use_of(o, handle)]
-        for occurrence in occurrences:
+        return self.root_kept_alive(use, handle.root, handle.owner_decl) or \
+            self.package.callers_keep_alive(self.scope, handle.root)
+
+    def root_kept_alive(self, use: Node, root: str, declaration: int | None) -> bool:
+        """Whether variable ``root`` is used, or otherwise kept reachable, after ``use``."""
+        for occurrence in walk(self.scope.node):
+            if not self._is_use_of(occurrence, root, declaration):
+                continue
             if _within(occurrence, use):
-                if _passed_itself(occurrence, use):
+                if _passed_itself(occurrence, use) and c_call_name(use, self.scope) is not None:
                     return True  # C gets the value itself: cgo keeps call arguments alive
                 continue
-            if self._keeps_alive(occurrence, use, handle):
+            if self._keeps_alive(occurrence, use, declaration):
                 return True
         return False
 
-    def _is_use_of(self, node: Node, handle: Handle) -> bool:
-        if node.type != "identifier" or text(node) != handle.root:
+    def _is_use_of(self, node: Node, root: str, declaration: int | None) -> bool:
+        if node.type != "identifier" or text(node) != root:
             return False
         parent = node.parent
         if parent is not None and parent.type in ("parameter_declaration", "var_spec"):
@@ -298,9 +385,9 @@ class _FunctionCheck:
                 parent.parent.type in ("short_var_declaration", "assignment_statement") and \
                 parent.parent.child_by_field_name("left") == parent:
             return False  # assigning a new value is not a use of the old one
-        return self.scope.types.declaration_of(handle.root, node) == handle.owner_decl
+        return self.scope.types.declaration_of(root, node) == declaration
 
-    def _keeps_alive(self, occurrence: Node, use: Node, handle: Handle) -> bool:
+    def _keeps_alive(self, occurrence: Node, use: Node, declaration: int | None) -> bool:
         if _enclosing(occurrence, ("defer_statement",)) is not None:
             return True
         if _is_finalizer_cleared(occurrence, self.scope) and occurrence.start_byte < use.start_byte:
@@ -314,7 +401,7 @@ class _FunctionCheck:
             return True
         if occurrence.start_byte >= use.end_byte:
             return _reachable_after(use, occurrence)
-        return _in_same_loop(use, occurrence, handle.owner_decl)
+        return _in_same_loop(use, occurrence, declaration)
 
     def _report(self, use: Node, function: str, handle: Handle) -> None:
         finalizer = handle.finalizer
