@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from cgoguard.findings import Confidence, Finding, Related, Severity, stable_fingerprint
+from cgoguard.findings import Confidence, Finding, Frame, Related, Severity, stable_fingerprint
 from cgoguard.reports.bucket import Bucket, signature
 from cgoguard.reports.frames import dedupe_inlined
 from cgoguard.reports.locate import Location, Locator
@@ -35,6 +35,11 @@ RULES = {
     "go-map": "RT-GO-MAP", "go-handle": "RT-GO-HANDLE", "go-panic": "RT-GO-PANIC", "go-fatal": "RT-GO-FATAL", "go-signal": "RT-GO-SIGNAL",
     "go": "RT-GO-FATAL", "valgrind": "RT-VALGRIND",
 }
+_SANITIZER_DETECTORS = {"asan", "lsan", "memory", "hwaddress", "tsan", "valgrind"}
+_TOOL_NAMES = {"asan": "AddressSanitizer", "lsan": "LeakSanitizer", "memory": "MemorySanitizer",
+               "hwaddress": "HWAddressSanitizer", "tsan": "ThreadSanitizer", "valgrind": "memcheck"}
+# "on address 0x...", "(pc 0x... bp ... sp ... T0)", "write of ... 0xc000012ab0 ...": run-specific.
+_ADDRESSES = re.compile(r"\s*\((?:pc|addr) 0x[^)]*\)|\s+0x[0-9a-fA-F]+")
 _WARNING_CATEGORIES = {"c-leak", "pinner-leak", "handle-leak"}
 _TITLES = {
     "use-after-free": "use after free",
@@ -53,25 +58,16 @@ _TITLES = {
 }
 
 
-def build_finding(bucket: Bucket, locator: Locator) -> Finding | None:
+def build_finding(bucket: Bucket, locator: Locator) -> Finding:
     report = bucket.report
-    location = locator.locate(report)
-    if location is None:
-        location = Location(path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
-                            explanation="no source location in the report; pointing at the log")
-    frames = [locator.display_frame(f) for f in dedupe_inlined(report.crash_stack or report.stacks.get("alloc", []))]
-    # The Go side: printed by the runtime at the sanitizer's abort, or recovered from the sources.
-    abort_stack = [f for f in report.stacks.get("go", []) if f.kind in ("go", "cgo-glue")]
-    if abort_stack:
-        frames += [locator.display_frame(f) for f in abort_stack]
-    elif location.recovered_frame is not None:
-        frames.append(location.recovered_frame)
+    location = locator.locate(report) or Location(
+        path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
+        explanation="no source location in the report; pointing at the log")
     sig = signature(report, location.go_function, location.c_entry)
-    title = _TITLES.get(report.category, report.category)
     finding = Finding(
         rule=RULES.get(report.detector, "RT-GO-FATAL"),
         category=report.category,
-        message=f"{title}: {_detail(report)}",
+        message=_message(report, location, bucket.count),
         path=location.path,
         line=location.line,
         column=location.column,
@@ -81,7 +77,7 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding | None:
         confidence=location.confidence,
         signature=sig,
         count=bucket.count,
-        frames=frames,
+        frames=_frames(report, location, locator),
         extra={
             "detector": report.detector,
             "kind": report.kind,
@@ -96,16 +92,39 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding | None:
     return finding
 
 
-def _detail(report: Report) -> str:
+def _frames(report: Report, location: Location, locator: Locator) -> list[Frame]:
+    frames = [locator.display_frame(f) for f in dedupe_inlined(report.crash_stack or report.stacks.get("alloc", []))]
+    # The Go side: printed by the runtime at the sanitizer's abort, or recovered from the sources.
+    abort_stack = [f for f in report.stacks.get("go", []) if f.kind in ("go", "cgo-glue")]
+    if abort_stack:
+        return frames + [locator.display_frame(f) for f in abort_stack]
+    if location.recovered_frame is not None:
+        frames.append(location.recovered_frame)
+    return frames
+
+
+def _message(report: Report, location: Location, count: int) -> str:
+    """``<title>: <what the detector said>``, without addresses and registers that vary per run."""
+    title = _TITLES.get(report.category, report.category)
     details = report.details
-    # Registers and the trailing colon of the sanitizer header say nothing about the bug.
-    parts = [re.sub(r"\s+(?:at pc|\(pc) 0x[0-9a-f]+.*$|:$", "", report.message)]
-    if access := details.get("access"):
+    access = details.get("access")
+    if report.category == "data-race" and access and details.get("previous_access"):
+        what, access = f"{access} races with the previous {details['previous_access']}", None
+    elif report.detector in _SANITIZER_DETECTORS:
+        what = f"{_TOOL_NAMES.get(report.detector, report.detector)} {report.kind}"
+    else:
+        what = _ADDRESSES.sub("", report.message).strip()
+    parts = [f"{title}: {what}"]
+    if access:
         size = details.get("size")
-        parts.append(f"({access}{f' of size {size}' if size else ''})")
+        parts.append(f"{access}{f' of size {size}' if size else ''}")
+    if location.c_entry:
+        parts.append(f"in C.{location.c_entry}")
     if details.get("in_cgo"):
-        parts.append("(signal arrived during cgo execution)")
-    return " ".join(parts)
+        parts.append("signal arrived during cgo execution")
+    if count > 1:
+        parts.append(f"seen {count} times")
+    return "; ".join(parts)
 
 
 def confirm_static(runtime: list[Finding], static: list[Finding]) -> None:
