@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from gotools import requires_go
+from gotools import REPO_ROOT, requires_go
 
 from cgoguard.cli import main
 from cgoguard.runner.process import run_command
+
+SRC = REPO_ROOT / "src"
 
 
 def alive(pid: int) -> bool:
@@ -83,3 +88,21 @@ def test_any_command_gets_the_check_environment(tmp_path: Path) -> None:
     assert cgocheck2.endswith("|cgocheck2|")
     statuses = {c["check"]: c["status"] for c in json.loads(report.read_text())["checks"]}
     assert statuses == {"cgocheck2": "passed", "race": "passed"}
+
+
+@requires_go
+def test_ctrl_c_ends_the_running_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    cgoguard = subprocess.Popen(
+        [sys.executable, "-m", "cgoguard", "run", "--check", "cgocheck,race", "--no-static", "-C", str(tmp_path),
+         "--", "sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    cgoguard.send_signal(signal.SIGINT)
+    _, stderr = cgoguard.communicate(timeout=30)
+    assert cgoguard.returncode == 130 and "interrupted" in stderr
+    assert wait_dead(int(pid_file.read_text()))
+    assert pid_file.read_text().count("\n") == 1, "the next check must not start after Ctrl-C"

@@ -85,18 +85,36 @@ def _package_section(doc: PackageDocument) -> list[str]:
     if not doc.functions:
         lines += ["The package calls no C function.", ""]
     else:
+        known = [e for e in doc.functions if e.contract.is_known]
+        nothing_to_own = [e for e in doc.functions if not e.contract.is_known and e.pointer_result is False]
+        unknown = [e for e in doc.functions if not e.contract.is_known and e.pointer_result is not False]
         lines += [_overview(doc.functions), ""]
-        lines += ["| C function | Result | Release with | Frees | Keeps | Confidence | Go calls |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [_summary_row(entry) for entry in doc.functions]
-        lines.append("")
-        for entry in doc.functions:
+        if known:
+            lines += ["| C function | Result | Release with | Frees | Keeps | Confidence | Go calls |",
+                      "|---|---|---|---|---|---|---|"]
+            lines += [_summary_row(entry) for entry in known]
+            lines.append("")
+        for entry in known:
             lines += _function_section(entry)
+        lines += _short_list("Without a known contract (a pointer result, or a declaration cgoguard did not "
+                             "parse): add one under [tool.cgoguard.contracts] if it matters", unknown)
+        lines += _short_list("Nothing to own or release (no pointer result, no argument freed or kept)",
+                             nothing_to_own)
     if doc.errors:
         lines += ["### Problems reading the package", ""]
         lines += [f"- {_code(e.path)}: {_escape(e.message)}" for e in doc.errors]
         lines.append("")
     return lines
+
+
+def _short_list(title: str, entries: list[FunctionEntry]) -> list[str]:
+    if not entries:
+        return []
+    lines = [f"### {title}", ""]
+    for entry in entries:
+        sites = ", ".join(_code(str(s)) for s in entry.call_sites)
+        lines.append(f"- `{entry.contract.function}`" + (f" — called from {sites}" if sites else ""))
+    return [*lines, ""]
 
 
 def _overview(entries: list[FunctionEntry]) -> str:
@@ -110,7 +128,10 @@ def _overview(entries: list[FunctionEntry]) -> str:
          "free or take over an argument"),
         (sum(bool(c.retains_args) for c in contracts), "keeps an argument after returning",
          "keep an argument after returning"),
-        (sum(not c.is_known for c in contracts), "has no known contract", "have no known contract"),
+        (sum(not e.contract.is_known and e.pointer_result is not False for e in entries),
+         "has no known contract", "have no known contract"),
+        (sum(not e.contract.is_known and e.pointer_result is False for e in entries),
+         "has nothing to own or release", "have nothing to own or release"),
     ]
     parts = [f"{count} {one if count == 1 else many}" for count, one, many in counts if count]
     functions = "function" if len(entries) == 1 else "functions"
@@ -121,7 +142,7 @@ def _summary_row(entry: FunctionEntry) -> str:
     c = entry.contract
     release = ", ".join(f"`{d}`" for d in _releases(c)) or "—"
     cells = [f"`{c.function}`", _result_word(entry), release, _args(c, c.frees_args), _args(c, c.retains_args),
-             c.confidence.value if c.is_known else "—", str(len(entry.call_sites))]
+             c.confidence.value, str(len(entry.call_sites))]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -165,8 +186,7 @@ def _function_section(entry: FunctionEntry) -> list[str]:
     for index in sorted(c.retains_args):
         lines.append(f"- **Keeps:** {_arg_label(c, index)} after returning: it must stay valid "
                      "(and must not be Go memory).")
-    if c.is_known:
-        lines.append(f"- **Confidence:** {c.confidence.value}")
+    lines.append(f"- **Confidence:** {c.confidence.value}")
     lines.append("")
     if c.evidence:
         lines += ["Evidence:", ""]
@@ -196,7 +216,7 @@ def _result_sentence(entry: FunctionEntry) -> str:
         return "static storage; never free it."
     if entry.pointer_result is False:
         return "none (void)." if entry.void_result else "not a pointer."
-    if entry.pointer_result is None and c.is_known:
+    if entry.pointer_result is None:
         return "no ownership fact (the contract is about its arguments)."
     return "unknown: no evidence says who owns it."
 
@@ -222,7 +242,7 @@ def _code(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_dict(entry: FunctionEntry) -> dict[str, Any]:

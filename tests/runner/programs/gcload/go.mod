@@ -1,0 +1,3 @@
+module example.com/gcload
+
+go 1.22
