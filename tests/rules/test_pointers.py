@@ -69,7 +69,7 @@ def test_messages_say_what_is_wrong_and_how_to_fix_it(findings: list[Finding]) -
     source = (FIXTURE / "official.go").read_text(encoding="utf-8").splitlines()
     sliceptr2 = next(n for n, line in enumerate(source, 1) if "C.ot_f8(" in line)
     assert by_line[("official.go", sliceptr2)].startswith(
-        "argument 1 of C.ot_f8 points to Go memory holding an unpinned Go pointer: element [1] of ")
+        "argument 1 of C.ot_f8 points to Go memory holding an unpinned Go pointer: element [1] (type unsafe.Pointer) of ")
 
 
 def test_rules_are_registered_with_docs() -> None:

@@ -164,7 +164,7 @@ class FunctionMemory:
         self.pins: list[PinEvent] = []
         self._depth = 0
         self._resolving = False
-        self._literals: dict[Obj, Node] = {}  # objects allocated by a composite literal
+        self._allocations: dict[Obj, Node] = {}  # allocation sites, for their literal contents and types
         self._locals: dict[tuple[str, int], Obj] = {}
         self._partial_index: dict[Obj, list[tuple[Address, Store]]] = {}  # while resolving stores
         self._collect()
@@ -242,8 +242,7 @@ class FunctionMemory:
     def _alloc(self, node: Node, name: str | None = None) -> Obj:
         label = name or _short(text(node))
         obj = Obj("alloc", label, node.start_byte, node.start_point[0] + 1)
-        if node.type == "composite_literal":
-            self._literals[obj] = node
+        self._allocations[obj] = node
         return obj
 
     def storage_of(self, ident: Node) -> Obj | None:
@@ -315,11 +314,55 @@ class FunctionMemory:
     def stores_into(self, obj: Obj) -> list[tuple[Address, Store]]:
         """Stores into ``obj``, its literal initializer first."""
         initial: list[tuple[Address, Store]] = []
-        literal = self._literals.get(obj)
-        if literal is not None:
+        literal = self._allocations.get(obj)
+        if literal is not None and literal.type == "composite_literal":
             initial.append((Address(Origin.GO, obj, ()), Store(literal, literal, literal.start_byte, literal)))
         index = self._partial_index if self._resolving else self._store_index
         return initial + index.get(obj, [])
+
+    # ----- types of memory ---------------------------------------------------------------
+    def slot_type(self, obj: Obj, path: tuple[str, ...]) -> GoType | None:
+        """The declared type of the slot ``path`` inside ``obj``, when the model knows it."""
+        current = self._object_type(obj)
+        for step in path:
+            if current is None:
+                return None
+            current = self.types.underlying(current)
+            if step.startswith("["):
+                current = current.elem if current.kind in ("array", "slice") else None
+            elif current.kind == "struct":
+                current = dict(current.fields).get(step)
+            elif current.kind == "c":
+                current = self._c_member_type(current.name, step)
+            else:
+                return None
+        return current if current is not None and current.kind != "unknown" else None
+
+    def _object_type(self, obj: Obj) -> GoType | None:
+        if obj.kind == "global":
+            return self.types.var_type(obj.name)
+        if obj.kind == "local":
+            declared = self.file.root.descendant_for_byte_range(obj.start, obj.start)
+            return self.types.var_type(obj.name, declared) if declared is not None else None
+        node = self._allocations.get(obj)
+        if node is None:
+            return None
+        if node.type == "call_expression":
+            func, args = call_parts(node)
+            if text(func) == "new" and args:
+                return type_from_node(args[0])
+            if text(func) == "make" and args:
+                return type_from_node(args[0])
+            return None
+        return self.types.type_of(node)
+
+    def _c_member_type(self, record_name: str, member_name: str) -> GoType | None:
+        record = self.package.c.record(record_name)
+        member = next((m for m in record.members if m.name == member_name), None) if record else None
+        if member is None:
+            return None
+        base = c_to_go_type(member.type, member.pointer_depth, member.is_function_pointer)
+        return GoType("array", elem=base, length="?") if member.array else base
 
     # ----- addresses -----------------------------------------------------------------
     def address_of(self, node: Node | None, at: int, *, through_slice: bool = False) -> Address:

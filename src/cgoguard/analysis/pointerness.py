@@ -62,6 +62,14 @@ class Violation:
     what: str  # "a Go pointer to new(C.int) (line 12)"
     kind: str  # pointer | slice | string | map | chan | func | iface | global
     node: Node | None  # where the offending value was stored, when known
+    slot_type: str = ""  # the slot's declared type, when known
+
+    def place(self, container: str) -> str:
+        """``field data (type *C.char) of <container>``, or the container itself."""
+        typed = f" (type {self.slot_type})" if self.slot_type else ""
+        if self.slot == "the value itself":
+            return f"{container}{typed}"
+        return f"{self.slot}{typed} of {container}"
 
 
 # ----- C types --------------------------------------------------------------------------
@@ -226,8 +234,16 @@ def argument_violation(memory: FunctionMemory, checked: Checked, run_at: int) ->
     for leaf in memory.contents(checked.obj, checked.region, run_at):
         found = leaf_violation(memory, leaf, run_at, allow_globals=checked.mode is CheckMode.OBJECT)
         if found is not None:
-            return found
+            return with_slot_type(memory, found, checked.obj, leaf.path)
     return None
+
+
+def with_slot_type(memory: FunctionMemory, violation: Violation, obj: Obj, path: tuple[str, ...]) -> Violation:
+    """Name the slot's declared type in the description (``field data (*C.char)``)."""
+    slot_type = memory.slot_type(obj, path)
+    if slot_type is None:
+        return violation
+    return Violation(violation.slot, violation.what, violation.kind, violation.node, str(slot_type))
 
 
 def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, allow_globals: bool) -> Violation | None:

@@ -85,8 +85,7 @@ def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
             fix = ("pass a cgo.Handle instead (maps and channels can never be pinned)"
                    if violation.kind in ("map", "chan") else
                    "pin the pointed-to object with runtime.Pinner before the call or copy the data into C memory")
-            holder = checked.obj.describe() if violation.slot == "the value itself" \
-                else f"{violation.slot} of {checked.obj.describe()}"
+            holder = violation.place(checked.obj.describe())
             message = (f"argument {index + 1} of C.{call.name} points to Go memory holding an unpinned Go "
                        f"pointer{deferred}: {holder} holds {violation.what} (the runtime checks "
                        f"{_SCOPE[checked.mode]}); {fix}")
