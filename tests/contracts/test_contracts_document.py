@@ -88,3 +88,19 @@ def test_cli_on_a_directory_without_cgo(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "p.go").write_text("package p\n")
     assert main(["contracts", str(tmp_path), "--no-cache"]) == 0
     assert "No package that uses cgo was found." in capsys.readouterr().out
+
+
+def test_functions_without_a_contract_are_listed_compactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.go").write_text('package p\n\n/*\nchar *mystery(void);\nint count(void);\n'
+                                   'void unused(void);\n*/\nimport "C"\n\n'
+                                   "func F() int { _ = C.mystery(); return int(C.count()) }\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["contracts", ".", "--no-cache"]) == 0
+    text = capsys.readouterr().out
+    assert "2 C functions called: 1 has no known contract; 1 has nothing to own or release." in text
+    assert "- `mystery` — called from `p.go:10:20`" in text
+    assert "- `count` — called from `p.go:10:44`" in text
+    assert "unused" not in text
+    assert main(["contracts", ".", "--no-cache", "--all"]) == 0
+    assert "- `unused`" in capsys.readouterr().out
