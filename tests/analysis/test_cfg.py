@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cgoguard.analysis.cfg import ABORT, COND, DEFER, RANGE, Cfg, build_cfg
+from cgoguard.analysis.cfg import ABORT, COND, DEFER, RANGE, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.gofront.syntax import parse_go, text
 
@@ -87,7 +87,7 @@ def test_os_exit_aborts() -> None:
 def test_forward_analysis_reaches_a_fixpoint_over_loops() -> None:
     cfg = cfg_of("for i := 0; i < n; i++ {\n a()\n b()\n}\nc()")
 
-    def transfer(node, seen: frozenset[str]) -> frozenset[str]:  # noqa: ANN001 - CfgNode
+    def transfer(node: CfgNode, seen: frozenset[str]) -> frozenset[str]:
         return seen | {text(node.ast)} if node.ast is not None and node.ast.type == "expression_statement" else seen
 
     before = ForwardAnalysis(cfg, frozenset(), transfer, frozenset.union).solve()
