@@ -96,7 +96,7 @@ def test_ctrl_c_ends_the_running_group(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
     cgoguard = subprocess.Popen(
         [sys.executable, "-m", "cgoguard", "run", "--check", "cgocheck,race", "--no-static", "-C", str(tmp_path),
-         "--", "sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait"],
+         "--", "sh", "-c", f"sleep 300 & echo $! >> {pid_file}; wait"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:

@@ -45,7 +45,10 @@ class Setup:
     name: str  # "asan", "asan+leak", ...
     checks: tuple[str, ...]
     go_flags: list[str] = field(default_factory=list)
+    # Environment of the programs under test (with -exec, cmd/go itself does not get it: a
+    # gctrace of the go command, say, would be mixed into the program's).
     env: dict[str, str] = field(default_factory=dict)
+    build_env: dict[str, str] = field(default_factory=dict)  # build settings for cmd/go (GOEXPERIMENT)
     # Environment variables holding sanitizer options; the runner adds log_path to each,
     # joined with the given separator (ASAN_OPTIONS uses ':', GORACE spaces).
     log_options: dict[str, str] = field(default_factory=dict)
@@ -94,7 +97,7 @@ def _asan(toolchain: Toolchain, checks: tuple[str, ...]) -> Setup:
     else:
         env["ASAN_OPTIONS"] += ":allow_addr2line=1"
         notes.append("llvm-symbolizer not found: C frames may be unnamed (Debian/Ubuntu: apt-get install llvm)")
-    setup = Setup("+".join(checks), checks, ["-asan"], env, {"ASAN_OPTIONS": ":"},
+    setup = Setup("+".join(checks), checks, ["-asan"], env=env, log_options={"ASAN_OPTIONS": ":"},
                   needs_debug_info=True, notes=notes)
     setup.problem = _asan_problem(toolchain)
     if leaks and not setup.problem and not toolchain.at_least(1, 25):
@@ -130,19 +133,19 @@ def _cgocheck(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
 
 
 def _cgocheck2(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
-    env = {"GOTRACEBACK": "crash"}
+    setup = Setup("cgocheck2", ("cgocheck2",), env={"GOTRACEBACK": "crash"})
     if toolchain.at_least(1, 21):
         experiments = [e for e in user_env.get("GOEXPERIMENT", "").split(",")
                        if e and e not in ("cgocheck2", "nocgocheck2")]
-        env["GOEXPERIMENT"] = ",".join([*experiments, "cgocheck2"])
+        setup.build_env["GOEXPERIMENT"] = ",".join([*experiments, "cgocheck2"])
     else:
-        env["GODEBUG"] = merge_godebug(user_env.get("GODEBUG", ""), "cgocheck", "2")
-    return Setup("cgocheck2", ("cgocheck2",), env=env)
+        setup.env["GODEBUG"] = merge_godebug(user_env.get("GODEBUG", ""), "cgocheck", "2")
+    return setup
 
 
 def _race(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
-    setup = Setup("race", ("race",), ["-race"], {"GORACE": user_env.get("GORACE", "").strip()},
-                  {"GORACE": " "})
+    setup = Setup("race", ("race",), ["-race"], env={"GORACE": user_env.get("GORACE", "").strip()},
+                  log_options={"GORACE": " "})
     if toolchain.usable and toolchain.platform not in RACE_PLATFORMS:
         setup.problem = f"the race detector is not supported on {toolchain.platform}"
     return setup

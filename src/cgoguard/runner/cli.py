@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with _logs_directory(args.keep_logs) as logs_dir:
         options.logs_dir = logs_dir
+        options.keep_logs = args.keep_logs is not None
         report = run_checks(options, progress)
     wall = time.monotonic() - started
     extra = {"command": options.command, "directory": str(options.directory), "wall_seconds": round(wall, 2),

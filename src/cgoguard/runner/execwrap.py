@@ -94,7 +94,7 @@ def _user_skip(args: list[str]) -> str | None:
 
 def _run_once(config: dict[str, Any], binary: str, args: list[str], *, test: bool) -> tuple[int, Path]:
     proc_dir = Path(tempfile.mkdtemp(prefix=Path(binary).name + "-", dir=config["logs"]))
-    env = dict(os.environ)
+    env = {**os.environ, **config.get("env", {})}
     for name, separator in config.get("log_options", {}).items():
         current = env.get(name, "").strip(separator + " ")
         log_path = f"log_path={proc_dir / name.split('_')[0].lower()}"

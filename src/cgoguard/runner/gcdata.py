@@ -8,8 +8,12 @@ from cgoguard.findings import Finding, InputError
 from cgoguard.runner.logs import ProcessLog
 
 
-def analyze_gc(processes: list[ProcessLog]) -> tuple[list[Finding], list[dict[str, Any]], list[InputError]]:
-    """GC findings, one summary per process, and problems; degrades when cgoguard.gc is absent."""
+def analyze_gc(processes: list[ProcessLog], *, keep_paths: bool) -> tuple[list[Finding], list[dict[str, Any]],
+                                                                        list[InputError]]:
+    """GC findings, one summary per process, and problems; degrades when cgoguard.gc is absent.
+
+    ``keep_paths``: the logs outlive the run, so summaries may name the gctrace and trace files.
+    """
     try:
         from cgoguard import gc as gc_analysis
     except ImportError:
@@ -26,21 +30,20 @@ def analyze_gc(processes: list[ProcessLog]) -> tuple[list[Finding], list[dict[st
         if not analysis.cycles:
             continue  # a short test may finish before the first GC cycle: nothing to analyse
         errors += analysis.errors
-        for finding in analysis.findings:
-            finding.extra.setdefault("process", log.label)
-        findings += analysis.findings
-        summary: dict[str, Any] = {"process": log.label, "gctrace": str(log.output), **analysis.summary()}
+        process_findings = list(analysis.findings)
+        summary: dict[str, Any] = {"process": log.label, **analysis.summary()}
+        if keep_paths:
+            summary["gctrace"] = str(log.output)
         if log.trace is not None:
-            summary["trace"] = str(log.trace)
+            if keep_paths:
+                summary["trace"] = str(log.trace)
             if correlate is not None:
-                summary["correlation"] = _correlation(correlate, log, analysis)
+                correlation = correlate(log.trace, analysis)
+                summary["correlation"] = correlation.summary()
+                process_findings += correlation.findings
+                errors += correlation.errors
+        for finding in process_findings:
+            finding.extra.setdefault("process", log.label)
+        findings += process_findings
         summaries.append(summary)
     return findings, summaries, errors
-
-
-def _correlation(correlate: Any, log: ProcessLog, analysis: Any) -> Any:
-    try:
-        result = correlate(str(log.trace), analysis)
-    except Exception as exc:  # a damaged or unsupported trace must not lose the other results
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    return result.to_dict() if hasattr(result, "to_dict") else str(result)

@@ -9,6 +9,7 @@ commands leave one output file and the sanitizer logs in the execution's directo
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,12 @@ class ProcessLog:
 
     @property
     def label(self) -> str:
-        """The package directory (test binaries run there) or the program name."""
-        return str(self.meta.get("cwd") or self.meta.get("binary") or self.directory.name)
+        """The package directory (test binaries run there), relative when under the current one."""
+        cwd = self.meta.get("cwd")
+        if not cwd:
+            return str(self.meta.get("binary") or self.directory.name)
+        path = Path(str(cwd))
+        return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
     @property
     def trace(self) -> Path | None:

@@ -45,6 +45,7 @@ class RunOptions:
     timeout: float | None = None  # per check, seconds
     jobs: int = 1
     logs_dir: Path = Path()  # where executions write their logs (a temporary dir or --keep-logs)
+    keep_logs: bool = False  # logs_dir outlives the run: reports may name files in it
     use_static: bool = True
 
 
@@ -110,17 +111,19 @@ class Session:
 
     def _run(self, setup: Setup, directory: Path, started: float) -> Execution:
         command = GoCommand.parse(self.options.command)
-        env = {**self.base_env, **setup.env, "CGO_ENABLED": "1"}
+        env = {**self.base_env, **setup.build_env, "CGO_ENABLED": "1"}
         flags = list(setup.go_flags)
         if setup.needs_debug_info and command.wrapped and not command.has_flag("ldflags"):
             # go test / go run strip symbols by default, so ASan could not name any frame.
             flags.append("-ldflags=-s=false -w=false")
         if command.wrapped:
             config_path = directory / "exec.json"
-            config_path.write_text(json.dumps({"logs": str(directory), "log_options": setup.log_options,
+            config_path.write_text(json.dumps({"logs": str(directory), "env": setup.env,
+                                               "log_options": setup.log_options,
                                                "test_trace": setup.test_trace}), encoding="utf-8")
             flags.append(exec_flag(config_path))
         else:
+            env.update(setup.env)
             if not command.subcommand:
                 env["GOFLAGS"] = merge_goflags(env.get("GOFLAGS", ""), setup.go_flags)
             for name, separator in setup.log_options.items():
@@ -165,6 +168,7 @@ class Session:
                     findings = fold_induced_abort(findings, self.module_root)
                 execution.findings += findings
                 execution.errors += errors
+        self._relocate_unplaced(execution.findings)
         if execution.status == PASSED and execution.findings:
             execution.status = FOUND
 
@@ -172,7 +176,7 @@ class Session:
         """GC data only: bugs that crash a gc run are the other checks' business."""
         from cgoguard.runner.gcdata import analyze_gc
 
-        findings, summaries, errors = analyze_gc(execution.processes)
+        findings, summaries, errors = analyze_gc(execution.processes, keep_paths=self.options.keep_logs)
         execution.findings += findings
         execution.errors += errors
         execution.extra["gc"] = summaries
@@ -192,16 +196,15 @@ class Session:
         result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings)
         for finding in result.findings:
             finding.extra.setdefault("process", log.label)
-            self._relocate_unplaced(finding, log)
         return list(result.findings), list(result.errors)
 
-    def _relocate_unplaced(self, finding: Finding, log: proclogs.ProcessLog) -> None:
-        """A report without a source line points into our temporary log: name the package instead."""
-        if not Path(finding.path).resolve().is_relative_to(self.options.logs_dir.resolve()):
-            return
-        package = Path(str(log.meta.get("cwd") or self.options.directory)).resolve()
-        finding.path = os.path.relpath(package) if package.is_relative_to(Path.cwd()) else str(package)
-        finding.line = finding.column = 0
+    def _relocate_unplaced(self, findings: list[Finding]) -> None:
+        """Findings without a source line point into our log files: name the package instead."""
+        logs_dir = self.options.logs_dir.resolve()
+        for finding in findings:
+            if Path(finding.path).resolve().is_relative_to(logs_dir):
+                finding.path = str(finding.extra.get("process") or os.path.relpath(self.options.directory))
+                finding.line = finding.column = 0
 
 
 @dataclass
