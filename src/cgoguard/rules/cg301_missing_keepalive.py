@@ -73,7 +73,7 @@ from cgoguard.analysis.unsafeflow import (
     function_scopes,
     is_unsafe_pointer_call,
 )
-from cgoguard.findings import Severity
+from cgoguard.findings import Confidence, Severity
 from cgoguard.gofront.syntax import call_parts, line_of, text, unparen, walk
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
@@ -132,6 +132,7 @@ class _PackageCheck:
         self.finalized = finalized
         self.forwarders = forwarders
         self._checks: dict[int, _FunctionCheck] = {}
+        self._sites: dict[tuple[int, int], list[tuple[FunctionScope, Node, Node] | None]] = {}
 
     def function(self, scope: FunctionScope) -> _FunctionCheck:
         if scope.node.id not in self._checks:
@@ -146,7 +147,10 @@ class _PackageCheck:
         position = _parameter_position(scope.node, root)
         if depth > 2 or not name or name[0].isupper() or position is None:
             return False
-        sites = list(self._call_sites(scope, name, position))
+        key = (scope.node.id, position)
+        if key not in self._sites:
+            self._sites[key] = list(self._call_sites(scope, name, position))
+        sites = self._sites[key]
         if not sites or any(site is None for site in sites):
             return False  # never called here, or used as a function value: callers unknown
         return all(self._kept_by_caller(*site, depth) for site in sites if site is not None)
@@ -207,7 +211,6 @@ class _FunctionCheck:
         self.scope = scope
         self.finalized = package.finalized
         self.forwarders = package.forwarders
-        self.locals: dict[tuple[str, int], list[tuple[Node, Handle]]] = {}  # (name, decl) -> bindings
 
     # ----- finding handles ----------------------------------------------------------
     def handle_load(self, node: Node) -> Handle | None:
@@ -419,7 +422,12 @@ class _FunctionCheck:
                        f"{early_note}: its finalizer {finalizer.description} ({finalizer.where}) can run "
                        f"{handle.release} while C still uses the handle. Add runtime.KeepAlive({handle.root}) "
                        f"after the call")
-        self.ctx.report(META, self.scope.file, use, message, related=related)
+        # Through a Go wrapper, or C memory judged borrowed from how it is used: one inference more.
+        inferred = not function.startswith(("C.", "unsafe.")) or (
+            handle.producer is not None and self.scope.package.c.function(c_call_name(handle.producer, self.scope)
+                                                                          or "") is None)
+        self.ctx.report(META, self.scope.file, use, message, related=related,
+                        confidence=Confidence.MEDIUM if inferred else Confidence.HIGH)
 
     def _early_keepalive(self, use: Node, handle: Handle) -> str:
         runtime = self.scope.imports_as("runtime")
