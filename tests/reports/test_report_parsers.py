@@ -250,3 +250,9 @@ def test_valgrind_definite_leak_maps_to_the_go_allocation() -> None:
     source = (programs / "leak" / "main.go").read_text().splitlines()
     assert (finding.category, finding.rule, finding.signature) == ("c-leak", "RT-VALGRIND", "c-leak:dup_name")  # as LSan buckets it
     assert "C.dup_name(cs)" in source[finding.line - 1]
+
+
+def test_sigquit_dump_is_parsed_but_not_a_bug() -> None:
+    log = "SIGQUIT: quit\nPC=0x46e1c1 m=0 sigcode=0\n" + GO_STACK
+    result = analyze_text(log)
+    assert result.findings == [] and result.reports_parsed == 1

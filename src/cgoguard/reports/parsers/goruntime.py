@@ -80,6 +80,9 @@ def classify_abort(context: list[str]) -> str:
 
 
 def signal_category(signal: str, context: list[str]) -> str:
+    """The category of a fatal signal; "" for SIGQUIT, a dump someone asked for, not a bug."""
+    if signal == "SIGQUIT":
+        return ""
     if signal in ("SIGSEGV", "SIGBUS"):
         return "segv"
     return classify_abort(context) if signal == "SIGABRT" else "crash"
@@ -175,10 +178,10 @@ class GoCollector:
             self._goroutine(goroutine)
             return Take.MORE
         if start := START.match(line):
-            return self._restart(start, line)
+            return self._restart(start)
         return self._other(line)
 
-    def _restart(self, start: re.Match[str], line: str) -> Take:
+    def _restart(self, start: re.Match[str]) -> Take:
         # A nested "panic: ..." or the "fatal error:" after a cgocheck2 "write of" line
         # belongs to this report; a new report starts only once this one has a stack.
         if self.saw_frames:

@@ -39,7 +39,6 @@ class RaceCollector:
         self.section = "crash"
         self.pending: str | None = None
         self.noise = 0
-        self.done = False
 
     def feed(self, line: str) -> Take:
         if self.pending is not None and (file_match := GO_FILE_LINE.match(line)):
