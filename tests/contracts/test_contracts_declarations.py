@@ -61,6 +61,12 @@ def test_declaration_facts(header: str, expected: dict) -> None:
     assert actual == expected
 
 
+def test_comments_about_out_parameters() -> None:
+    contracts = contracts_of("comments.h")
+    assert contracts.get("doc_out_param").owned_out_args == {0: "handle_free"}
+    assert contracts.get("doc_out_named").owned_out_args == {}, "two ** parameters, neither named"
+
+
 def test_evidence_kind_and_confidence_per_source() -> None:
     attribute = contracts_of("attributes.h").get("attr_malloc_dealloc")
     comment = contracts_of("comments.h").get("doc_free_with")

@@ -86,9 +86,12 @@ def comment_facts(function: CFunction, *, returns_pointer: bool, is_function: Ca
         return []
     params = {p.name: i for i, p in enumerate(function.params) if p.name}
     reader = _SentenceReader(function.name, f"{function.path}:{function.line}", params)
+    outs = [i for i, p in enumerate(function.params) if p.pointer_depth >= 2 and p.name]
     for sentence in _sentences(clean_comment(function.comment)):
         if returns_pointer:
             reader.result_facts(sentence, is_function)
+        elif outs:
+            reader.out_facts(sentence, outs, is_function)
         reader.argument_facts(sentence)
     return reader.facts
 
@@ -129,6 +132,22 @@ class _SentenceReader:
                 return
         if _OWNED.search(sentence):
             self.claim("returns owned memory", sentence, ("returns", "owned", None))
+
+    def out_facts(self, sentence: str, outs: list[int], is_function: Callable[[str], bool]) -> None:
+        """``int get(T **out)``: "the returned object must be freed with T_free" is about ``*out``."""
+        named = [i for name, i in self.params.items() if i in outs and name in _WORD.findall(sentence)]
+        target = named[0] if len(named) == 1 else outs[0] if len(outs) == 1 else None
+        if target is None or _NOT_FREE.search(sentence):
+            return
+        for pattern in _OWNED_WITH:
+            match = pattern.search(sentence)
+            if match and _is_release_name(match.group("name"), is_function):
+                name = match.group("name")
+                self.claim(f"hands back an owned object through arg {target} (release with {name})", sentence,
+                           ("out", name, target))
+                return
+        if _OWNED.search(sentence):
+            self.claim(f"hands back an owned object through arg {target}", sentence, ("out", None, target))
 
     def _owner(self, sentence: str) -> int | None:
         for pattern, group in ((_OWNED_BY, "name"), (_VALID_UNTIL, "rest")):
