@@ -27,7 +27,7 @@ from tree_sitter import Node
 from cgoguard.cfront.model import CMember
 from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
 from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
-from cgoguard.gofront.types import GoType, type_from_node
+from cgoguard.gofront.types import BASIC_TYPES, GoType, type_from_node
 
 if TYPE_CHECKING:
     from cgoguard.gofront.package import Package
@@ -37,6 +37,8 @@ C_ALLOCATORS = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "s
 MMAP_FUNCS = frozenset({"syscall.Mmap", "golang.org/x/sys/unix.Mmap"})
 WILDCARD = "[]"
 _AGGREGATE_KINDS = frozenset({"struct", "array"})
+_TYPE_NODES = frozenset({"pointer_type", "slice_type", "array_type", "map_type", "channel_type", "function_type",
+                         "interface_type", "struct_type", "qualified_type", "type_identifier", "generic_type"})
 _REFERENCE_FORMS = {"slice": "slice", "map": "map", "chan": "chan", "func": "func", "interface": "iface",
                     "pointer": "pointer", "unsafe-pointer": "pointer"}
 
@@ -167,6 +169,7 @@ class FunctionMemory:
         self._allocations: dict[Obj, Node] = {}  # allocation sites, for their literal contents and types
         self._locals: dict[tuple[str, int], Obj] = {}
         self._partial_index: dict[Obj, list[tuple[Address, Store]]] = {}  # while resolving stores
+        self._closures: dict[int, tuple[int, int]] = {}  # node id -> byte span of its closure, (0, 0): none
         self._collect()
 
     # ----- collection ----------------------------------------------------------------
@@ -595,9 +598,20 @@ class FunctionMemory:
             inner = func.child_by_field_name("operand")
             elem = self._as_type(inner) if inner is not None else None
             return GoType("pointer", elem=elem) if elem is not None else None
-        if self.types._is_type_expression(func):
-            return type_from_node(func)
-        return None
+        return type_from_node(func) if self._names_type(func) else None
+
+    def _names_type(self, node: Node) -> bool:
+        if node.type in _TYPE_NODES:
+            return True
+        if node.type == "identifier":
+            name = text(node)
+            return not self.types.is_local(name) and (name in self.package.symbols.types or name in BASIC_TYPES)
+        if node.type == "selector_expression":
+            name = c_name(node)
+            if name is not None:
+                return self.package.c.function(name) is None and name not in CGO_BUILTIN_RESULTS
+            return text(node) == "unsafe.Pointer"
+        return False
 
     def _qualified(self, func: Node) -> str:
         if func.type != "selector_expression":
@@ -682,7 +696,7 @@ class FunctionMemory:
         """The value in the slot ``path`` of ``obj`` at byte ``at``: the last store covering it."""
         best: tuple[Store, tuple[str, ...]] | None = None
         for address, store in self.stores_into(obj):
-            if store.pos > at or not _is_prefix(address.path, path):
+            if store.pos > at or not _is_prefix(address.path, path) or not self.visible(store.stmt, at):
                 continue
             if best is None or store.pos >= best[0].pos:
                 best = (store, address.path)
@@ -744,7 +758,8 @@ class FunctionMemory:
     def contents(self, obj: Obj, region: tuple[str, ...], at: int) -> Iterator[Leaf]:
         """The reference-holding values stored in ``obj`` within ``region`` as of byte ``at``."""
         candidates = [(a, s) for a, s in self.stores_into(obj)
-                      if s.pos <= at and (_is_prefix(a.path, region) or _is_prefix(region, a.path))]
+                      if s.pos <= at and (_is_prefix(a.path, region) or _is_prefix(region, a.path))
+                      and self.visible(s.stmt, at)]
         for address, store in candidates:
             for leaf in self.expand(store.rhs, address.path, region, store):
                 if not self._killed(leaf.path, store, candidates):
@@ -784,13 +799,25 @@ class FunctionMemory:
         return any(later.pos > store.pos and WILDCARD not in address.path and _is_prefix(address.path, path)
                    for address, later in candidates)
 
+    def visible(self, node: Node, at: int) -> bool:
+        """Whether what ``node`` does has happened by byte ``at``.
+
+        Code inside a function literal runs when the closure is called — maybe never, maybe
+        later — so its effects count only for code inside the same closure.
+        """
+        closure = self._closures.get(node.id)
+        if closure is None:
+            closure = _enclosing_closure(node, self.func)
+            self._closures[node.id] = closure
+        return closure == (0, 0) or closure[0] <= at < closure[1]
+
     # ----- pinning --------------------------------------------------------------------
     def is_pinned(self, value: Value, at: int) -> bool:
         """Whether the object ``value`` points into was pinned before ``at`` and not unpinned since."""
         if value.obj is None:
             return False
         for pin in self.pins:
-            if pin.arg is None or pin.pos > at or pin.deferred:
+            if pin.arg is None or pin.pos > at or pin.deferred or not self.visible(pin.arg, at):
                 continue
             pinned = self.eval(pin.arg, pin.pos)
             if pinned.obj != value.obj:
@@ -814,6 +841,15 @@ class FunctionMemory:
                 return call.end_byte
             node = node.parent
         return call.end_byte
+
+
+def _enclosing_closure(node: Node, func: Node) -> tuple[int, int]:
+    current = node.parent
+    while current is not None and current != func:
+        if current.type == "func_literal":
+            return current.start_byte, current.end_byte
+        current = current.parent
+    return 0, 0
 
 
 def index_step(index: Node | None) -> str:
