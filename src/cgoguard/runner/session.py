@@ -81,6 +81,7 @@ class Execution:
     message: str = ""
     processes: list[proclogs.ProcessLog] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    returncode: int | None = None  # of the command; None when it did not run to its end
 
 
 @dataclass
@@ -105,6 +106,12 @@ class Session:
         execution.seconds = time.monotonic() - started
         if execution.status != FAILED:
             self._analyze(execution, directory)
+        if execution.status == PASSED and execution.returncode not in (0, None) and not execution.message:
+            execution.message = (f"the command exited with status {execution.returncode}, "
+                                 "with no runtime report to explain it (a failing test?)")
+        count = len(execution.findings)
+        self.progress(f"{setup.name}: {execution.status}, {count} finding{'s' if count != 1 else ''} "
+                      f"in {execution.seconds:.1f} s")
         return execution
 
     # -- running ---------------------------------------------------------------------------
@@ -131,13 +138,13 @@ class Session:
                 env[name] = separator.join(filter(None, [env.get(name, "").strip(separator + " "),
                                                          f"log_path={directory / short}"]))
         argv = command.with_flags(flags)
-        self.progress(f"{setup.name}: {shlex.join(argv[:6])}{' ...' if len(argv) > 6 else ''}")
+        self.progress(f"{setup.name}: running {shlex.join(command.with_flags(setup.go_flags))}")
         output = directory / "command.log"
         outcome = run_command(argv, cwd=self.options.directory, env=env, output=output,
                               timeout=self._remaining(started))
         if outcome.start_error:
             return Execution(setup, FAILED, message=outcome.start_error)
-        execution = Execution(setup, PASSED)
+        execution = Execution(setup, PASSED, returncode=outcome.returncode)
         execution.processes = (proclogs.wrapped_processes(directory) if command.wrapped
                                else [proclogs.unwrapped_process(directory, output)])
         if outcome.timed_out:
