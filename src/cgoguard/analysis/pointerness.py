@@ -113,8 +113,12 @@ def _resolve_typedef_pointers(model: CModel, base: str) -> tuple[int, str]:
 
 
 # ----- Go types -------------------------------------------------------------------------
-def go_type_has_pointers(memory: FunctionMemory, t: GoType, depth: int = 0) -> bool:
-    """Whether values of a Go type can hold pointers (``uintptr`` cannot)."""
+def go_type_has_pointers(memory: FunctionMemory, t: GoType, depth: int = 0, *, definite: bool = False) -> bool:
+    """Whether values of a Go type can hold pointers (``uintptr`` cannot).
+
+    Types the model cannot see (declared in other packages) count as holding pointers,
+    unless ``definite`` asks for proof.
+    """
     t = memory.types.underlying(t)
     if depth > 16:
         return True
@@ -124,19 +128,19 @@ def go_type_has_pointers(memory: FunctionMemory, t: GoType, depth: int = 0) -> b
         case "pointer" | "unsafe-pointer" | "slice" | "map" | "chan" | "func" | "interface":
             return True
         case "array":
-            return t.elem is not None and go_type_has_pointers(memory, t.elem, depth + 1)
+            return t.elem is not None and go_type_has_pointers(memory, t.elem, depth + 1, definite=definite)
         case "struct":
-            return any(go_type_has_pointers(memory, ft, depth + 1) for _, ft in t.fields)
+            return any(go_type_has_pointers(memory, ft, depth + 1, definite=definite) for _, ft in t.fields)
         case "c":
             return c_type_has_pointers(memory.package.c, t.name)
         case "named":
-            return True  # declared in another package: assume the worst
+            return not definite  # declared in another package
     return False
 
 
 def global_holds_pointers(memory: FunctionMemory, obj: Obj) -> bool:
     """A package variable whose type has pointers lives in data/bss, which the runtime rejects."""
-    return go_type_has_pointers(memory, memory.types.var_type(obj.name))
+    return go_type_has_pointers(memory, memory.types.var_type(obj.name), definite=True)
 
 
 # ----- what the runtime checks -------------------------------------------------------------
