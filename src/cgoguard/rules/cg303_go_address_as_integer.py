@@ -2,9 +2,10 @@
 
 ## What it finds
 
-An argument of a C call that is an integer holding the address of Go memory: a conversion
-chain such as `C.uintptr_t(uintptr(unsafe.Pointer(&b[0])))`, `C.size_t(uintptr(unsafe.Pointer(&x)))`,
-or a `uintptr` variable that was given such an address. The argument is reported.
+An argument of a C call (or a field of a C struct, assigned or in a literal) that is an
+integer holding the address of Go memory: a conversion chain such as
+`C.uintptr_t(uintptr(unsafe.Pointer(&b[0])))`, `C.size_t(uintptr(unsafe.Pointer(&x)))`, or a
+`uintptr` variable that was given such an address. The argument (or stored value) is reported.
 
 Not reported: the same address passed as `unsafe.Pointer` (cgo checks and keeps it alive),
 addresses of C memory passed as integers (C memory does not move), `cgo.Handle` values, and
@@ -78,10 +79,40 @@ def check(ctx: RuleContext) -> None:
             name = c_call_name(node, scope) if node.type == "call_expression" else None
             if name is not None and name not in _CGO_HELPERS:
                 for arg in call_parts(node)[1]:
-                    _check_argument(ctx, scope, name, arg)
+                    _check_argument(ctx, scope, f"C.{name} receives", arg)
+            elif node.type == "assignment_statement":
+                for target, value in zip(_named(node.child_by_field_name("left")),
+                                         _named(node.child_by_field_name("right")), strict=False):
+                    if _is_c_field(target, scope):
+                        _check_argument(ctx, scope, f"C struct field {text(target)} gets", value)
+            elif node.type == "keyed_element" and _in_c_literal(node, scope):
+                key, value = node.child_by_field_name("key"), node.child_by_field_name("value")
+                if key is not None and value is not None and value.named_children:
+                    _check_argument(ctx, scope, f"C struct field {text(key)} gets", value.named_children[0])
 
 
-def _check_argument(ctx: RuleContext, scope: FunctionScope, function: str, arg: Node) -> None:
+def _named(node: Node | None) -> list[Node]:
+    return list(node.named_children) if node is not None else []
+
+
+def _is_c_field(target: Node, scope: FunctionScope) -> bool:
+    """``s.f`` where ``s`` is a C struct (or a pointer to one): memory C reads."""
+    if target.type != "selector_expression":
+        return False
+    base = scope.underlying(scope.type_of(target.child_by_field_name("operand")))
+    if base.kind == "pointer" and base.elem is not None:
+        base = scope.underlying(base.elem)
+    return base.kind == "c"
+
+
+def _in_c_literal(element: Node, scope: FunctionScope) -> bool:
+    literal = element.parent.parent if element.parent is not None else None
+    if literal is None or literal.type != "composite_literal":
+        return False
+    return scope.underlying(scope.type_of(literal)).kind == "c"
+
+
+def _check_argument(ctx: RuleContext, scope: FunctionScope, receiver: str, arg: Node) -> None:
     if is_unsafe_pointer_call(arg, scope) is not None:
         return
     converted = conversion(arg, scope)
@@ -96,7 +127,7 @@ def _check_argument(ctx: RuleContext, scope: FunctionScope, function: str, arg: 
         carrier = f" (held in {text(held.via)}, line {line_of(binding.name_node)})" if binding else ""
     ctx.report(
         META, scope.file, arg,
-        f"C.{function} receives the address of Go memory {describe(held.source)} as an integer{carrier}; cgo "
+        f"{receiver} the address of Go memory {describe(held.source)} as an integer{carrier}; cgo "
         f"neither checks nor keeps alive a pointer hidden in an integer, so the memory may be freed, or moved with "
         f"a growing stack, while C uses it. "
         f"Pass unsafe.Pointer({describe(held.source, 40)}) to a pointer parameter instead",
