@@ -124,6 +124,17 @@ def test_empty_tree_exits_0_with_a_warning(tmp_path: Path, monkeypatch: pytest.M
     assert status == 0 and json.loads(out)["findings"] == []
 
 
+def test_tree_whose_files_are_all_excluded_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    cli: RunCli) -> None:
+    write_tree(tmp_path, {"win/w_windows.go": "package win\n", "win/w_test.go": "package win\n"})
+    monkeypatch.chdir(tmp_path)
+    status, out, err = cli("scan", "--no-cache")
+    assert (status, out) == (0, "")
+    assert "no Go packages found, nothing to scan; 2 Go file(s) excluded by build constraints" in err
+    status, out, _ = cli("scan", "--no-cache", "--goos", "windows", "--tests")
+    assert (status, out) == (0, "")
+
+
 def test_broken_go_file_is_reported_and_the_rest_scanned(project: Path, cli: RunCli) -> None:
     write_tree(project, {"leaky/broken.go": "package leaky\n\nfunc Broken( {\n"})
     status, out, _ = cli("scan", "--no-cache", "--format", "json")

@@ -167,7 +167,9 @@ def _overrides(args: argparse.Namespace, config: ScanConfig) -> dict[str, object
 
 def _print_summary(result: ScanResult, fmt: str) -> None:
     if result.packages == 0 and not result.errors:
-        print("cgoguard: warning: no Go packages found (nothing to scan)", file=sys.stderr)
+        skipped = (f"; {result.skipped_files} Go file(s) excluded by build constraints or as generated code "
+                   "(see --goos, --goarch, --tags, --tests, --include-generated)") if result.skipped_files else ""
+        print(f"cgoguard: warning: no Go packages found, nothing to scan{skipped}", file=sys.stderr)
         return
     if fmt != "text":
         return

@@ -37,6 +37,7 @@ class ScanResult:
     suppressed: int = 0
     baselined: int = 0
     cached: int = 0  # packages whose results came from the cache
+    skipped_files: int = 0  # Go files left out by build constraints or as generated code
     internal_errors: int = 0  # packages cgoguard itself failed on (exit status 2)
     config: ScanConfig = field(default_factory=ScanConfig)
 
@@ -64,7 +65,8 @@ def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
     result = ScanResult(findings=[], errors=list(discovery.errors), packages=len(discovery.packages),
                         files=sum(len(p.go_files) for p in discovery.packages),
                         lines=sum(s.data.count(b"\n") for p in discovery.packages for s in p.go_files),
-                        cached=cache.hits if cache else 0, config=config)
+                        cached=cache.hits if cache else 0, skipped_files=discovery.skipped_files,
+                        config=config)
     findings, suppressions = _collect(discovery.packages, results, result)
     _apply_policy(findings, suppressions, selection, baseline, result)
     return result
