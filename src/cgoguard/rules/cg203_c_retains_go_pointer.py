@@ -35,10 +35,12 @@ long as C keeps it, or allocate the shared state in C memory.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
 from cgoguard.analysis.pointerness import CCall, describe_value
+from cgoguard.cfront.model import CFunction
 from cgoguard.findings import Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
 
@@ -83,12 +85,29 @@ def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index
     if evidence and all(_STRUCTURE_ONLY in e.fact for e in evidence) \
             and not _another_argument_in_c_memory(memory, call, index):
         return  # C stores it into a structure we cannot show outlives the call
+    function = memory.package.c.function(call.name)
+    if evidence and function is not None and all(_cleared_before_return(function, e) for e in evidence):
+        return  # the C function forgets the pointer again before it returns
     why = f" ({_render(evidence[0])})" if evidence else ""
     message = (f"C.{call.name} keeps argument {index + 1} after it returns{why}, but the argument is "
                f"{describe_value(value)}: the garbage collector may free or reuse it while C still holds it; "
                "pass a cgo.Handle (runtime/cgo) and look the value up when C calls back, or pin the object "
                "with runtime.Pinner for as long as C keeps it")
     ctx.report(META, memory.file, call.args[index], message)
+
+
+def _cleared_before_return(function: CFunction, evidence: Any) -> bool:
+    """Whether the variable the pointer was stored into is set back to NULL later in the body
+    (``current = ctx; work(); current = NULL;``): the pointer does not outlive the call."""
+    if "stores it in" not in evidence.fact or "=" not in evidence.text or function.body is None:
+        return False
+    target = evidence.text.split("=", 1)[0].strip()
+    body = function.unit.text(function.body)
+    stored_at = body.find(evidence.text)
+    if not target or stored_at < 0:
+        return False
+    reset = re.compile(rf"(?<![\w.>]){re.escape(target)}\s*=\s*(?:NULL|0|nullptr|\(void\s*\*\)\s*0)\s*;")
+    return reset.search(body, stored_at + len(evidence.text)) is not None
 
 
 def _render(evidence: Any) -> str:
