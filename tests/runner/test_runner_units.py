@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cgoguard.errors import UsageError
-from cgoguard.findings import Finding
+from cgoguard.findings import Finding, Frame
 from cgoguard.runner import logs
 from cgoguard.runner.attribution import enclosing_function_line, fold_induced_abort
 from cgoguard.runner.checks import merge_godebug, parse_checks, plan
@@ -233,6 +233,22 @@ def test_same_bug_from_several_checks_is_one_finding(module: Path) -> None:
 def test_one_checks_distinct_lines_stay_distinct(module: Path) -> None:
     results = [CheckResult("asan", "found bugs", findings=[finding("double-free", 5), finding("double-free", 6)])]
     assert sorted(f.line for f in merge_findings(results)) == [5, 6]
+
+
+def test_an_exports_result_seen_by_cgocheck_and_cgocheck2_is_one_bug(module: Path) -> None:
+    result_check = finding("go-pointer-returned-to-c", 6, detector="cgocheck", export_function="goLabel")
+    store = finding("go-pointer-stored-in-c-memory", 11, detector="cgocheck2")
+    store.frames = [Frame("runtime.cgoCheckPtrWrite"), Frame("_cgoexp_4d36dcbee811_goLabel"),
+                    Frame("runtime.cgocallbackg1"), Frame("p.Label", "p/p.go", 11)]
+    user_store = finding("go-pointer-stored-in-c-memory", 5, detector="cgocheck2")
+    user_store.frames = [Frame("runtime.cgoCheckPtrWrite"), Frame("p.Bytes", "p/p.go", 5),
+                         Frame("_cgoexp_4d36dcbee811_goLabel")]
+    results = [CheckResult("cgocheck", "found bugs", findings=[result_check]),
+               CheckResult("cgocheck2", "found bugs", findings=[store, user_store])]
+    merged = sorted(merge_findings(results), key=lambda f: f.line)
+    assert [(f.category, f.line, f.extra["checks"]) for f in merged] == [
+        ("go-pointer-stored-in-c-memory", 5, ["cgocheck2"]),
+        ("go-pointer-returned-to-c", 6, ["cgocheck", "cgocheck2"])]
 
 
 def test_shared_execution_splits_leaks_from_other_findings() -> None:

@@ -6,7 +6,10 @@ panic happens under every check. Two passes merge them:
 
 1. findings at the same line merge when their categories agree or one of them is generic
    (a ``crash`` next to a ``double-free`` is the same event seen less precisely);
-2. findings of the same category in the same Go function merge when *different checks*
+2. an exported function's Go-pointer result is one bug whether cgocheck reports the result
+   check (at the function) or cgocheck2 the write barrier in its ``_cgoexp_`` wrapper (at
+   the C caller's call site);
+3. findings of the same category in the same Go function merge when *different checks*
    reported them (ASan names the explicit ``C.free`` of a double free, a glibc abort the
    deferred one); a single checker's distinct lines stay distinct.
 
@@ -16,6 +19,7 @@ highest severity, the other locations as related ones, and the list of checks.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,16 +33,24 @@ if TYPE_CHECKING:
     from cgoguard.runner.session import CheckResult
 
 
+_CGO_EXPORT_WRAPPER = re.compile(r"_cgoexp_[0-9a-f]+_(\w+)$")
+
+
 @dataclass
 class _Bug:
     """Reports believed to be one bug, with the checks that saw it."""
 
     reports: list[Finding]
     checks: set[str] = field(default_factory=set)
+    primary: Finding | None = None  # the report that locates the bug best, when known
 
     @property
     def best(self) -> Finding:
-        return max(self.reports, key=_precision)
+        return self.primary or max(self.reports, key=_precision)
+
+    def absorb(self, other: _Bug) -> None:
+        self.reports += other.reports
+        self.checks |= other.checks
 
     @property
     def category(self) -> str:
@@ -56,7 +68,7 @@ def merge_findings(results: list[CheckResult]) -> list[Finding]:
                 by_line[(finding.path, finding.line)].append(bug)
             else:
                 unlocated.append(bug)
-    same_line = [bug for bugs in by_line.values() for bug in _merge_line(bugs)]
+    same_line = _fold_export_results([bug for bugs in by_line.values() for bug in _merge_line(bugs)])
     by_function: dict[tuple[str, int, str], list[_Bug]] = defaultdict(list)
     for bug in same_line:
         best = bug.best
@@ -78,10 +90,36 @@ def _merge_line(bugs: list[_Bug]) -> list[_Bug]:
 def _merge_by(bugs: list[_Bug], key: Callable[[Finding], str]) -> list[_Bug]:
     buckets: dict[str, _Bug] = {}
     for bug in bugs:
-        merged = buckets.setdefault(key(bug.best), _Bug([]))
-        merged.reports += bug.reports
-        merged.checks |= bug.checks
+        buckets.setdefault(key(bug.best), _Bug([])).absorb(bug)
     return list(buckets.values())
+
+
+def _fold_export_results(bugs: list[_Bug]) -> list[_Bug]:
+    """cgocheck2's write of an export's result into C memory joins cgocheck's result check."""
+    results = {}
+    for bug in bugs:
+        if bug.category == "go-pointer-returned-to-c" and (name := bug.best.extra.get("export_function")):
+            results[name] = bug
+    kept = []
+    for bug in bugs:
+        target = results.get(_result_store_of(bug.best) or "")
+        if target is None or target is bug or target.checks & bug.checks:
+            kept.append(bug)
+            continue
+        target.primary = target.best
+        target.absorb(bug)
+    return kept
+
+
+def _result_store_of(finding: Finding) -> str | None:
+    """The exported function whose cgo wrapper made this unpinned-pointer store, if it did."""
+    if finding.category != "go-pointer-stored-in-c-memory":
+        return None
+    for frame in finding.frames:
+        if not frame.function.startswith("runtime."):
+            match = _CGO_EXPORT_WRAPPER.search(frame.function)
+            return match[1] if match else None  # the store was in user code, not in the wrapper
+    return None
 
 
 def _merge_across_checks(group: list[_Bug]) -> list[_Bug]:
@@ -91,8 +129,7 @@ def _merge_across_checks(group: list[_Bug]) -> list[_Bug]:
         if partner is None:
             merged.append(bug)
         else:
-            partner.reports += bug.reports
-            partner.checks |= bug.checks
+            partner.absorb(bug)
     return merged
 
 
