@@ -241,8 +241,11 @@ def address_origin(operand: Node | None, scope: FunctionScope, depth: int) -> Or
     operand = unparen(operand)
     if operand is None:
         return Origin.UNKNOWN
+    if operand.type == "identifier" and not scope.types.is_local(text(operand)) \
+            and text(operand) in scope.package.symbols.globals:
+        return Origin.STATIC  # a package variable is never freed and never moves
     if operand.type in ("identifier", "composite_literal"):
-        return Origin.GO  # a variable or a literal lives in Go memory, whatever its type
+        return Origin.GO  # a local variable or a literal lives in Go memory, whatever its type
     if operand.type == "index_expression":
         base = operand.child_by_field_name("operand")
         base_type = scope.underlying(scope.type_of(base))
