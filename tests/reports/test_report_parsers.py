@@ -256,3 +256,19 @@ def test_sigquit_dump_is_parsed_but_not_a_bug() -> None:
     log = "SIGQUIT: quit\nPC=0x46e1c1 m=0 sigcode=0\n" + GO_STACK
     result = analyze_text(log)
     assert result.findings == [] and result.reports_parsed == 1
+
+
+def test_same_bug_from_different_builds_is_one_bucket(tmp_path) -> None:
+    from cgoguard.reports import analyze
+
+    template = """==%d==ERROR: AddressSanitizer: heap-use-after-free on address %s at pc 0x1 bp 0x2 sp 0x3
+READ of size 4 at %s thread T0
+    #0 0x5385c5 in item_len /tmp/build-%d/main.go:18
+    #1 0x5385c5 in _cgo_%s_Cfunc_item_len /tmp/go-build/cgo-gcc-prolog:67
+SUMMARY: AddressSanitizer: heap-use-after-free /tmp/build-%d/main.go:18 in item_len
+"""
+    for run, (address, build_hash) in enumerate([("0x602000000038", "b61d85c710cd"), ("0x6020000000f8", "0a73695ed89a")]):
+        (tmp_path / f"run{run}.log").write_text(template % (100 + run, address, address, run, build_hash, run))
+    (finding,) = analyze([tmp_path]).findings
+    assert (finding.count, finding.signature) == (2, "use-after-free:item_len")
+    assert len(finding.extra["occurrences"]) == 2

@@ -17,7 +17,7 @@ from cgoguard.reports.model import Report, Take
 
 _PREFIX = re.compile(r"^==(?P<pid>\d+)==\s?(?P<body>.*)$")
 START = re.compile(
-    r"^==\d+==\s*(?P<what>Invalid (?:read|write) of size \d+|Invalid free\(\) / delete / delete\[\] / realloc\(\)"
+    r"^==(?P<pid>\d+)==\s*(?P<what>Invalid (?:read|write) of size \d+|Invalid free\(\) / delete / delete\[\] / realloc\(\)"
     r"|Invalid free\(\).*|Mismatched free\(\) / delete / delete \[\]|Conditional jump or move depends on .*"
     r"|Use of uninitialised value.*|Syscall param .*|Process terminating with default action of signal \d+.*"
     r"|[\d,]+ (?:\([\d,]+ direct, [\d,]+ indirect\) )?bytes in [\d,]+ blocks are (?:definitely|indirectly)"
@@ -56,7 +56,7 @@ def frame_from(function: str, where: str, pc: str) -> Frame:
 class ValgrindTextCollector:
     def __init__(self, match: re.Match[str], origin: str, line_no: int) -> None:
         what = match.group("what")
-        self.pid = _PREFIX.match(match.group(0)).group("pid")  # type: ignore[union-attr]
+        self.pid = match.group("pid")
         self.report = Report(detector="valgrind", kind=what, category=category_of(what), message=what,
                              origin=origin, origin_line=line_no)
         self.section = "alloc" if self.report.category == "c-leak" else "crash"
