@@ -55,19 +55,6 @@ class FinalizedTypes:
     # Function bodies that run as (or under) a finalizer: the object is already unreachable there.
     finalizer_bodies: set[tuple[str, int]] = field(default_factory=set)
 
-    def finalizer_of(self, t: GoType) -> Finalizer | None:
-        """The finalizer of a named type, through aliases and defined-from types."""
-        seen: set[str] = set()
-        while t.kind == "named" and t.name not in seen:
-            if t.name in self.by_type:
-                return self.by_type[t.name]
-            seen.add(t.name)
-            declared = self.package.symbols.types.get(t.name)
-            if declared is None:
-                return None
-            t = declared.type
-        return None
-
     def runs_under_finalizer(self, node: Node, file: GoFile) -> bool:
         return (file.display_path, node.start_byte) in self.finalizer_bodies
 

@@ -19,7 +19,7 @@ from tree_sitter import Node
 from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
-from cgoguard.gofront.types import UNKNOWN, GoType, type_from_node
+from cgoguard.gofront.types import GoType, type_from_node
 
 MAX_DEPTH = 12
 # cgo helpers and C allocators whose results are C memory.
@@ -573,9 +573,3 @@ def describe(node: Node, limit: int = 60) -> str:
     """Source text of an expression for a message, shortened to one line."""
     source = " ".join(text(node).split())
     return source if len(source) <= limit else source[: limit - 3] + "..."
-
-
-def elem_of_pointer(t: GoType, scope: FunctionScope) -> GoType:
-    resolved = scope.underlying(t)
-    return resolved.elem if resolved.kind == "pointer" and resolved.elem is not None else UNKNOWN
-
