@@ -32,6 +32,8 @@ EXPECTED = {
     "retains_via_alias": ("unknown", None, [], [0], None),
     "retains_helper": ("unknown", None, [], [0], None),
     "retains_into_arg": ("unknown", None, [], [1], None),
+    "node_wrap": ("owned", "node_destroy", [], [0], None),
+    "temp_use": ("unknown", None, [], [], None),
     "pure": ("unknown", None, [], [], None),
     "reads_only": ("unknown", None, [], [], None),
     "unknown_result": ("unknown", None, [], [], None),

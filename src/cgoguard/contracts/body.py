@@ -54,11 +54,17 @@ class ArgPass:
 
 @dataclass(frozen=True)
 class Store:
-    """Parameter ``param`` stored where it outlives the call."""
+    """Parameter ``param`` stored where it outlives the call.
+
+    ``into`` is ``global`` (a global/static or a structure reachable from one), ``argument``
+    (a structure another parameter points to) or ``allocation`` (an object this function
+    allocates with one of ``allocators`` and hands back to its caller).
+    """
 
     param: int
-    into_global: bool  # a global/static (else: a structure another parameter points to)
+    into: str
     site: Site
+    allocators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class _BodyReader:
                                if p.is_pointer or model.is_pointer_type(p.type)}
         self.assigned: dict[str, list[Node | None]] = {}  # None: a value we cannot follow
         self.static_locals: set[str] = set()
+        self.handed_back: set[str] = set()
         self.summary = BodySummary(function.name)
         self.returns_pointer = function.returns_pointer or model.is_pointer_type(function.return_type)
 
@@ -109,6 +116,10 @@ class _BodyReader:
                 name = self.unit.text(left) if left is not None and left.type == "identifier" else ""
                 if name in self.assigned or name in self.params:
                     self.assigned.setdefault(name, []).append(node.child_by_field_name("right"))
+                elif left is not None and self._out_param(left) is not None:
+                    self._note_handed_back(node.child_by_field_name("right"))
+            elif node.type == "return_statement" and node.named_children:
+                self._note_handed_back(node.named_children[0])
         for node in nodes:
             if node.type == "return_statement" and node.named_children and self.returns_pointer:
                 origin = self.origins(node.named_children[0])
@@ -118,6 +129,12 @@ class _BodyReader:
             elif node.type == "assignment_expression" and _operator(node) == "=":
                 self._read_assignment(node)
         return self.summary
+
+    def _note_handed_back(self, expr: Node | None) -> None:
+        """A local returned or written through an out-parameter outlives the call."""
+        expr = _strip(expr)
+        if expr is not None and expr.type == "identifier":
+            self.handed_back.add(self.unit.text(expr))
 
     def _declare_locals(self, node: Node) -> None:
         is_static = any(c.type == "storage_class_specifier" and self.unit.text(c) == "static" for c in node.children)
@@ -159,9 +176,9 @@ class _BodyReader:
         param = self.param_of(right, derived=True)
         if param is None:
             return
-        target = self._store_target(left, param)
-        if target is not None:
-            self.summary.stores.append(Store(param, target, self._site(node)))
+        store = self._store(left, param, node)
+        if store is not None:
+            self.summary.stores.append(store)
 
     # ----- expressions ------------------------------------------------------------------
     def origins(self, expr: Node | None, depth: int = 0) -> list[Origin]:
@@ -252,23 +269,25 @@ class _BodyReader:
             return None
         return index
 
-    def _store_target(self, left: Node, param: int) -> bool | None:
-        """True: stored into a global/static; False: into another parameter's structure; None: neither."""
+    def _store(self, left: Node, param: int, node: Node) -> Store | None:
+        """The store ``left = param`` when ``left`` outlives the call."""
         root = _root(left)
         if root is None:
             return None
         name = self.unit.text(root)
         if name in self.static_locals or (name in self.model.globals and name not in self.params
                                           and name not in self.assigned):
-            return True
+            return Store(param, "global", self._site(node))
         if self.assigned.get(name):
             sources = [o for v in self.assigned[name] for o in self.origins(v, 1)]
             if sources and all(o.kind == "static" for o in sources):
-                return True
+                return Store(param, "global", self._site(node))
+            if sources and all(o.kind == "call" for o in sources) and name in self.handed_back and root is not left:
+                return Store(param, "allocation", self._site(node), tuple(sorted({o.name for o in sources})))
             return None
         other = self.params.get(name)
         if other is not None and other != param and root is not left:
-            return False
+            return Store(param, "argument", self._site(node))
         return None
 
     def _site(self, node: Node) -> Site:
@@ -335,6 +354,15 @@ def summarize(model: CModel, function: CFunction) -> BodySummary | None:
 Lookup = Callable[[str], Contract | None]
 
 
+# The wording of "argument" is part of the API: CG203 reports such a store only when the other
+# argument is C memory.
+_STORE_TARGETS = {
+    "global": "a global/static",
+    "argument": "a structure another argument points to",
+    "allocation": "an object it allocates and hands back",
+}
+
+
 def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | None = None) -> list[Fact]:
     """Facts a summarised body proves, given the current contracts of its callees."""
     facts = _return_facts(summary, lookup, type_deallocator)
@@ -353,10 +381,11 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
             facts.append(Fact("out", callee.owned_out_args[item.position], evidence, callee.confidence,
                               arg=item.param))
     for store in summary.stores:
-        where = "a global/static" if store.into_global else "a structure another argument points to"
-        evidence = Evidence("body", f"keeps arg {store.param} (stores it in {where})", store.site.location,
-                            store.site.text)
-        confidence = Confidence.HIGH if store.into_global else Confidence.MEDIUM
+        if store.into == "allocation" and not all(_owned(Origin("call", a), lookup) for a in store.allocators):
+            continue
+        evidence = Evidence("body", f"keeps arg {store.param} (stores it in {_STORE_TARGETS[store.into]})",
+                            store.site.location, store.site.text)
+        confidence = Confidence.HIGH if store.into == "global" else Confidence.MEDIUM
         facts.append(Fact("retains", True, evidence, confidence, arg=store.param))
     for out in summary.outs:
         owned = _owned(out.origin, lookup)
