@@ -97,6 +97,7 @@ def test_flags_go_right_after_the_go_subcommand() -> None:
     assert command.with_flags(["-asan"]) == ["go", "test", "-asan", "-run", "X", "./...", "-args", "-ldflags"]
     assert not command.has_flag("ldflags")  # after -args it belongs to the test binary
     assert GoCommand.parse(["go", "run", "-ldflags=-X a=b", "."]).has_flag("ldflags")
+    assert not GoCommand.parse(["go", "test", "-exec", "qemu-arm", "."]).wrapped  # the user's -exec stays
     build = GoCommand.parse(["/usr/local/go/bin/go", "build", "./cmd/x"])
     assert build.subcommand == "build" and not build.wrapped
     script = GoCommand.parse(["sh", "-c", "go build -o /tmp/x . && /tmp/x"])

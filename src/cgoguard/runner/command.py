@@ -39,7 +39,8 @@ class GoCommand:
 
     @property
     def wrapped(self) -> bool:
-        return self.subcommand in WRAPPED_SUBCOMMANDS
+        """Whether each Go process can run under our -exec wrapper (not when the user has one)."""
+        return self.subcommand in WRAPPED_SUBCOMMANDS and not self.has_flag("exec")
 
     def has_flag(self, name: str) -> bool:
         pattern = re.compile(rf"^--?{re.escape(name)}(=|$)")

@@ -102,7 +102,7 @@ class Session:
         directory = self.options.logs_dir / setup.name
         directory.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        execution = self._run(setup, directory, started)
+        execution = self._run(setup, directory)
         execution.seconds = time.monotonic() - started
         if execution.status != FAILED:
             self._analyze(execution, directory)
@@ -116,32 +116,13 @@ class Session:
 
     # -- running ---------------------------------------------------------------------------
 
-    def _run(self, setup: Setup, directory: Path, started: float) -> Execution:
+    def _run(self, setup: Setup, directory: Path) -> Execution:
         command = GoCommand.parse(self.options.command)
-        env = {**self.base_env, **setup.build_env, "CGO_ENABLED": "1"}
-        flags = list(setup.go_flags)
-        if setup.needs_debug_info and command.wrapped and not command.has_flag("ldflags"):
-            # go test / go run strip symbols by default, so ASan could not name any frame.
-            flags.append("-ldflags=-s=false -w=false")
-        if command.wrapped:
-            config_path = directory / "exec.json"
-            config_path.write_text(json.dumps({"logs": str(directory), "env": setup.env,
-                                               "log_options": setup.log_options,
-                                               "test_trace": setup.test_trace}), encoding="utf-8")
-            flags.append(exec_flag(config_path))
-        else:
-            env.update(setup.env)
-            if not command.subcommand:
-                env["GOFLAGS"] = merge_goflags(env.get("GOFLAGS", ""), setup.go_flags)
-            for name, separator in setup.log_options.items():
-                short = name.split("_")[0].lower()
-                env[name] = separator.join(filter(None, [env.get(name, "").strip(separator + " "),
-                                                         f"log_path={directory / short}"]))
-        argv = command.with_flags(flags)
+        argv, env = self._prepare(setup, command, directory)
         self.progress(f"{setup.name}: running {shlex.join(command.with_flags(setup.go_flags))}")
         output = directory / "command.log"
         outcome = run_command(argv, cwd=self.options.directory, env=env, output=output,
-                              timeout=self._remaining(started))
+                              timeout=self.options.timeout)
         if outcome.start_error:
             return Execution(setup, FAILED, message=outcome.start_error)
         execution = Execution(setup, PASSED, returncode=outcome.returncode)
@@ -155,10 +136,29 @@ class Session:
             execution.message = _tail(output) or f"the command exited with status {outcome.returncode}"
         return execution
 
-    def _remaining(self, started: float) -> float | None:
-        if self.options.timeout is None:
-            return None
-        return max(0.1, self.options.timeout - (time.monotonic() - started))
+    def _prepare(self, setup: Setup, command: GoCommand, directory: Path) -> tuple[list[str], dict[str, str]]:
+        """The command line and environment of one execution."""
+        env = {**self.base_env, **setup.build_env, "CGO_ENABLED": "1"}
+        flags = list(setup.go_flags)
+        if setup.needs_debug_info and command.wrapped and not command.has_flag("ldflags"):
+            # go test / go run strip symbols by default, so ASan could not name any frame.
+            flags.append("-ldflags=-s=false -w=false")
+        if command.wrapped:
+            config_path = directory / "exec.json"
+            config_path.write_text(json.dumps({"logs": str(directory), "env": setup.env,
+                                               "log_options": setup.log_options,
+                                               "test_trace": setup.test_trace}), encoding="utf-8")
+            flags.append(exec_flag(config_path))
+            return command.with_flags(flags), env
+        # No wrapper: one environment for everything the command starts; logs carry the pid.
+        env.update(setup.env)
+        if not command.subcommand:
+            env["GOFLAGS"] = merge_goflags(env.get("GOFLAGS", ""), setup.go_flags)
+        for name, separator in setup.log_options.items():
+            short = name.split("_")[0].lower()
+            env[name] = separator.join(filter(None, [env.get(name, "").strip(separator + " "),
+                                                     f"log_path={directory / short}"]))
+        return command.with_flags(flags), env
 
     # -- analysis --------------------------------------------------------------------------
 

@@ -165,7 +165,9 @@ def _compiler_identity(command: list[str]) -> tuple[str, tuple[int, int] | None]
     except (OSError, subprocess.TimeoutExpired):
         return "", None
     first = (result.stdout.splitlines() or [""])[0]
-    family = "clang" if "clang" in first else "gcc" if ("gcc" in first or "GCC" in first) else ""
+    # `cc --version` of gcc may not say "gcc" on its first line; its copyright line does.
+    gnu = "gcc" in first or "GCC" in first or "Free Software Foundation" in result.stdout
+    family = "clang" if "clang" in first else "gcc" if gnu else ""
     match = _CC_VERSION.search(first)
     return family, (int(match[1]), int(match[2])) if match else None
 
