@@ -230,7 +230,7 @@ def test_tsan_location_block_is_the_allocation() -> None:
 SUMMARY: ThreadSanitizer: data race /src/app/main.go:8 in bump
 """
     (finding,) = analyze_text(log).findings
-    assert finding.signature == "data-race:bump"
+    assert finding.signature == "data-race:bump | peek"
     assert finding.extra["location"].startswith("Location is heap block")
 
 

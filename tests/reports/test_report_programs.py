@@ -97,7 +97,7 @@ def test_race_points_at_the_racy_access(run_program) -> None:
     finding = only_finding(run)
     assert finding.category == "data-race"
     assert finding.line == run.line_of("total += ")
-    assert finding.signature == "data-race:main.add > main.main.func1"
+    assert finding.signature == "data-race:main.add > main.main | main.add > main.main.func1"
     assert {r.message for r in finding.related} >= {"goroutine created here"}
 
 

@@ -29,6 +29,7 @@ from cgoguard.reports.frames import (
 from cgoguard.reports.model import Report
 
 SIGNATURE_FRAMES = 3
+RACE_FRAMES = 2
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _REGISTERS = re.compile(r"\s+(?:at pc|\(pc) 0x[0-9a-fA-F]+.*$")
 _NUMBER = re.compile(r"\b\d+\b")
@@ -54,6 +55,15 @@ def top_frames(report: Report) -> list[str]:
     return [frame_token(f) for f in frames[:SIGNATURE_FRAMES]]
 
 
+def race_pair(report: Report) -> str:
+    """``a > b | c > d``: the top frames of both accesses of a race, in a fixed order,
+    because either access may be the one reported first."""
+    stacks = [meaningful(dedupe_inlined(report.stacks.get(name, []))) for name in ("crash", "previous")]
+    if report.category != "data-race" or not all(stacks):
+        return ""
+    return " | ".join(sorted(" > ".join(frame_token(f) for f in stack[:RACE_FRAMES]) for stack in stacks))
+
+
 def cgo_entry(report: Report) -> str:
     """``C.name`` of the first cgo call (or ``export name`` of a cgo callback) in the stack."""
     for frame in primary_stack(report):
@@ -77,7 +87,8 @@ def normalized_message(message: str) -> str:
 
 
 def signature(report: Report, go_function: str = "", c_entry: str = "") -> str:
-    parts = top_frames(report)
+    pair = race_pair(report)
+    parts = [pair] if pair else top_frames(report)
     if not parts:
         entry = cgo_entry(report) or (f"C.{c_entry}" if c_entry else "")
         parts = [p for p in (entry, f"go:{go_function}" if go_function else "") if p]
