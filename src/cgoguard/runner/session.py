@@ -200,7 +200,10 @@ class Session:
         except ImportError:
             return [], [InputError(str(path), "cgoguard.reports is not available: "
                                               "runtime reports were collected but not analysed")]
-        result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings)
+        try:
+            result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings)
+        except Exception as exc:  # one unreadable log must not cost the other processes' findings
+            return [], [InputError(str(path), f"report analysis failed: {type(exc).__name__}: {exc}")]
         for finding in result.findings:
             finding.extra.setdefault("process", log.label)
         return list(result.findings), list(result.errors)
@@ -241,6 +244,8 @@ def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunR
     extra: dict[str, Any] = {"toolchain": {"go": toolchain.version_text, "platform": toolchain.platform,
                                            "cc": toolchain.compiler.describe() if toolchain.usable else ""}}
     notes = [f"{e.setup.name}: {note}" for e in executions for note in e.setup.notes]
+    if base_env.get("CGO_ENABLED") == "0":
+        notes.insert(0, "CGO_ENABLED=0 in the environment: the checks ran with CGO_ENABLED=1, as cgo needs")
     if notes:
         extra["notes"] = notes
     for execution in executions:
