@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,8 @@ def test_fixtures_have_eight_positives_and_eight_negatives() -> None:
 
 
 def _package(directory: Path) -> Package:
-    return load_packages(discover([str(directory)]).packages[0])[0]
+    sources = next(p for p in discover([str(directory)]).packages if p.dir.resolve() == directory.resolve())
+    return load_packages(sources)[0]
 
 
 def test_finalized_types_and_their_releases() -> None:
@@ -83,3 +86,14 @@ def test_add_cleanup_counts_like_a_finalizer(tmp_path: Path) -> None:
     findings = analyze(tmp_path, {"CG301"})
     assert [(f.line, f.rule) for f in findings] == [(23, "CG301")]
     assert "C.image_free" in findings[0].message
+
+
+def test_the_runtime_finalizes_exactly_where_cg301_reports(go_builder: Callable[..., Path]) -> None:
+    """The label is real: the reported function loses its wrapper to the finalizer mid-call,
+    the KeepAlive variant does not (the C side forces a collection from inside the call)."""
+    demo = FIXTURES / "keepalive" / "finalizedemo"
+    reported = [f for f in analyze(demo, {"CG301"})]
+    assert [f.line for f in reported] == [
+        number for number, line in enumerate((demo / "main.go").read_text().splitlines(), 1) if "// want" in line]
+    output = subprocess.run([str(go_builder(demo))], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert output.splitlines() == ["without KeepAlive: finalized during the call", "with KeepAlive: alive during the call"]
