@@ -8,11 +8,10 @@ forked worker processes inherit.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from scanhelpers import LEAKY, RunCli, write_tree
 
 import cgoguard.rules
 from cgoguard.cli import main
@@ -49,44 +48,12 @@ def test_rules(monkeypatch: pytest.MonkeyPatch) -> dict[str, Rule]:
     return rules
 
 
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content).lstrip())
-    return root
-
-
-LEAKY = """
-package leaky
-
-// #include <stdlib.h>
-import "C"
-import "unsafe"
-
-func Name(s string) {
-	p := C.CString(s)
-	_ = p
-}
-
-func Buffer() unsafe.Pointer {
-	return C.malloc(16)
-}
-"""
-
-
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A module with one package holding one CG990 and one CG991 finding; cwd is its root."""
     write_tree(tmp_path, {"go.mod": "module example.com/p\n\ngo 1.21\n", "leaky/leaky.go": LEAKY})
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-RunCli = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture

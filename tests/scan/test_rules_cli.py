@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import RunCli
+from scanhelpers import RunCli
 
 from cgoguard.rules import all_rules
 from cgoguard.rules.base import REQUIRED_DOC_SECTIONS

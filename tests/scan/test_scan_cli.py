@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import LEAKY, RunCli, write_tree
+from scanhelpers import LEAKY, RunCli, write_tree
 
 pytestmark = pytest.mark.usefixtures("test_rules")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, write_tree
+from scanhelpers import RunCli, write_tree
 
 from cgoguard.errors import UsageError
 from cgoguard.findings import Severity

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import LEAKY, write_tree
+from scanhelpers import LEAKY, write_tree
 
 from cgoguard.gofront.discover import PackageSources, SourceFile
 from cgoguard.gofront.syntax import parse_go

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import RunCli, write_tree
+from scanhelpers import RunCli, write_tree
 
 from cgoguard.rules import all_rules
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, write_tree
+from scanhelpers import RunCli, write_tree
 
 pytestmark = pytest.mark.usefixtures("test_rules")
 
