@@ -34,6 +34,8 @@ EXPECTED = {
     "retains_into_arg": ("unknown", None, [], [1], None),
     "node_wrap": ("owned", "node_destroy", [], [0], None),
     "temp_use": ("unknown", None, [], [], None),
+    "free_headers": ("unknown", None, [], [], None),
+    "backend_free": ("unknown", None, [0], [], None),
     "pure": ("unknown", None, [], [], None),
     "reads_only": ("unknown", None, [], [], None),
     "unknown_result": ("unknown", None, [], [], None),

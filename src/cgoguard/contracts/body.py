@@ -83,6 +83,8 @@ class BodySummary:
     passes: list[ArgPass] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
     outs: list[OutWrite] = field(default_factory=list)
+    # Parameters handed to any call, including through function pointers (`ops->free(p)`).
+    passed_params: set[int] = field(default_factory=set)
 
     @property
     def callees(self) -> set[str]:
@@ -155,12 +157,13 @@ class _BodyReader:
 
     def _read_call(self, node: Node) -> None:
         callee = node.child_by_field_name("function")
-        if callee is None or callee.type != "identifier":
-            return
         args = node.child_by_field_name("arguments")
         for position, arg in enumerate(a for a in (args.named_children if args else []) if a.type != "comment"):
             param = self.param_of(arg)
-            if param is not None:
+            if param is None:
+                continue
+            self.summary.passed_params.add(param)
+            if callee is not None and callee.type == "identifier":
                 self.summary.passes.append(ArgPass(self.unit.text(callee), position, param, self._site(node)))
 
     def _read_assignment(self, node: Node) -> None:

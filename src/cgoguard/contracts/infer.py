@@ -30,10 +30,12 @@ _MAX_VISITS = 8
 def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None) -> ContractSet:
     """Contracts of ``model``'s functions and the packs' (``config``: function name -> spec)."""
     fixed = _fixed_facts(model, config or {})
+    summaries = {f.name: s for f in model.functions.values() if (s := summarize(model, f)) is not None}
+    for name, summary in summaries.items():
+        fixed[name] = [f for f in fixed[name] if not _contradicted_by_body(f, summary)]
     packs = pack_facts()
     contracts = {name: pack_contract(name) if name not in model.functions and facts == list(packs.get(name, ()))
                  else _resolve(model, name, facts) for name, facts in fixed.items()}
-    summaries = {f.name: s for f in model.functions.values() if (s := summarize(model, f)) is not None}
     _fixpoint(model, fixed, summaries, contracts)
     return ContractSet(contracts, model.macro_aliases)
 
@@ -52,6 +54,15 @@ def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fac
                 for f in model.functions.values() if f.comment}
     return {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),
                    *naming.get(name, ())] for name in names}
+
+
+def _contradicted_by_body(fact: Fact, summary: BodySummary) -> bool:
+    """A naming guess that a function frees an argument its body never hands to anything.
+
+    ``free_headers(h, n)`` frees the members of ``h[i]``, not ``h``: its name misleads.
+    """
+    return (fact.evidence.kind == "naming" and fact.aspect == "frees" and fact.arg is not None
+            and fact.arg not in summary.passed_params)
 
 
 @cache
