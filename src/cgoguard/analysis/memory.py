@@ -323,6 +323,14 @@ class FunctionMemory:
         index = self._partial_index if self._resolving else self._store_index
         return initial + index.get(obj, [])
 
+    def site_of(self, obj: Obj) -> Node | None:
+        """The node that allocates ``obj`` or declares its variable (None for package variables)."""
+        if obj.kind == "alloc":
+            return self._allocations.get(obj)
+        if obj.kind == "local":
+            return self.file.root.descendant_for_byte_range(obj.start, obj.start)
+        return None
+
     # ----- types of memory ---------------------------------------------------------------
     def slot_type(self, obj: Obj, path: tuple[str, ...]) -> GoType | None:
         """The declared type of the slot ``path`` inside ``obj``, when the model knows it."""

@@ -63,6 +63,16 @@ class Violation:
     kind: str  # pointer | slice | string | map | chan | func | iface | global
     node: Node | None  # where the offending value was stored, when known
     slot_type: str = ""  # the slot's declared type, when known
+    allocated: Node | None = None  # where the Go memory the pointer refers to comes from
+
+    def sites(self) -> list[tuple[Node, str]]:
+        """Secondary locations for the finding: where the pointer was stored and allocated."""
+        found: list[tuple[Node, str]] = []
+        if self.node is not None:
+            found.append((self.node, "the Go pointer is stored here"))
+        if self.allocated is not None and (self.node is None or self.allocated.start_point[0] != self.node.start_point[0]):
+            found.append((self.allocated, "the Go memory it points to is allocated here"))
+        return found
 
     def place(self, container: str) -> str:
         """``field data (type *C.char) of <container>``, or the container itself."""
@@ -247,7 +257,8 @@ def with_slot_type(memory: FunctionMemory, violation: Violation, obj: Obj, path:
     slot_type = memory.slot_type(obj, path)
     if slot_type is None:
         return violation
-    return Violation(violation.slot, violation.what, violation.kind, violation.node, str(slot_type))
+    return Violation(violation.slot, violation.what, violation.kind, violation.node, str(slot_type),
+                     violation.allocated)
 
 
 def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, allow_globals: bool) -> Violation | None:
@@ -263,7 +274,8 @@ def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, allow_globals
         return None
     if value.form not in _CAN_NEVER_PIN and memory.is_pinned(value, at):
         return None
-    return Violation(describe_slot(leaf.path), describe_value(value), value.form, node)
+    allocated = memory.site_of(value.obj) if value.obj is not None else None
+    return Violation(describe_slot(leaf.path), describe_value(value), value.form, node, allocated=allocated)
 
 
 def value_violation(memory: FunctionMemory, value: Value, at: int) -> Violation | None:

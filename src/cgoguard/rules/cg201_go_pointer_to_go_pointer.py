@@ -89,6 +89,5 @@ def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
             message = (f"argument {index + 1} of C.{call.name} points to Go memory holding an unpinned Go "
                        f"pointer{deferred}: {holder} holds {violation.what} (the runtime checks "
                        f"{_SCOPE[checked.mode]}); {fix}")
-            related = [ctx.related(memory.file, violation.node, "the Go pointer is stored here")] \
-                if violation.node is not None else None
+            related = [ctx.related(memory.file, node, why) for node, why in violation.sites()]
             ctx.report(META, memory.file, arg, message, related=related)

@@ -71,7 +71,8 @@ def _check_store(ctx: RuleContext, memory: FunctionMemory, address: Address, sto
     message = (f"Go pointer stored into {where}: {what} where the garbage collector cannot see it; store C "
                "memory or a cgo.Handle instead, or pin the object with runtime.Pinner before the store and "
                "unpin it after C is done with it")
-    ctx.report(META, memory.file, store.stmt, message)
+    related = [ctx.related(memory.file, node, why) for node, why in violation.sites() if node != store.stmt]
+    ctx.report(META, memory.file, store.stmt, message, related=related)
 
 
 def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None:
@@ -86,5 +87,5 @@ def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None
     for leaf in leaves:
         found = leaf_violation(memory, leaf, at, allow_globals=True)
         if found is not None:
-            return Violation(describe_slot(leaf.path), found.what, found.kind, found.node)
+            return Violation(describe_slot(leaf.path), found.what, found.kind, found.node, allocated=found.allocated)
     return None

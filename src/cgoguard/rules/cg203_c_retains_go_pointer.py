@@ -41,7 +41,7 @@ from typing import Any
 from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
 from cgoguard.analysis.pointerness import CCall, describe_value
 from cgoguard.cfront.model import CFunction
-from cgoguard.findings import Severity
+from cgoguard.findings import Confidence, Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -93,7 +93,11 @@ def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index
                f"{describe_value(value)}: the garbage collector may free or reuse it while C still holds it; "
                "pass a cgo.Handle (runtime/cgo) and look the value up when C calls back, or pin the object "
                "with runtime.Pinner for as long as C keeps it")
-    ctx.report(META, memory.file, call.args[index], message)
+    site = memory.site_of(value.obj) if value.obj is not None else None
+    related = [ctx.related(memory.file, site, "the Go memory it points to is allocated here")] \
+        if site is not None else None
+    confidence = Confidence.HIGH if any("global/static" in e.fact for e in evidence) else Confidence.MEDIUM
+    ctx.report(META, memory.file, call.args[index], message, related=related, confidence=confidence)
 
 
 def _cleared_before_return(function: CFunction, evidence: Any) -> bool:

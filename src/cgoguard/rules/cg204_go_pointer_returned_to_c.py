@@ -87,7 +87,8 @@ def _check_returns(ctx: RuleContext, memory: FunctionMemory, name: str) -> None:
             message = (f"exported function {name} returns {_NOUNS.get(violation.kind, 'a Go pointer')} to C"
                        f"{inside} ({violation.what}); C may keep it while the garbage collector frees or "
                        f"reuses the memory: {fix}")
-            ctx.report(META, memory.file, result, message)
+            related = [ctx.related(memory.file, node, why) for node, why in violation.sites()]
+            ctx.report(META, memory.file, result, message, related=related)
 
 
 def _results(statement: Node) -> list[Node]:
