@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,13 +30,13 @@ def test_every_sub_rule_has_several_positives_and_negatives(unsafe_findings: lis
     per_rule = Counter(f.rule for f in unsafe_findings)
     assert all(per_rule[rule] >= 4 for rule in UNSAFE_RULES), per_rule
     negatives = 0
-    for path in (FIXTURES / "unsafe").glob("*.go"):
+    for path in (FIXTURES / "unsafe").rglob("*.go"):
         negatives += path.read_text().count("// Negative")
     assert negatives >= 20
 
 
 def test_wants_name_the_rule() -> None:
-    wants = expectations(sorted((FIXTURES / "unsafe").glob("*.go")))
+    wants = expectations(sorted((FIXTURES / "unsafe").rglob("*.go")))
     assert all(w.pattern.split()[0] in UNSAFE_RULES for w in wants)
 
 
@@ -78,3 +80,12 @@ def test_c_records_with_padding_and_unknown_arrays(tmp_path: Path) -> None:
 
 def test_size_tables_agree_on_fixed_width_types() -> None:
     assert C_SIZES["int32_t"] == GO_SIZES["int32"] and C_SIZES["uint64_t"] == GO_SIZES["uint64"]
+
+
+def test_a_go_address_passed_as_an_integer_really_goes_stale(go_builder: Callable[..., Path]) -> None:
+    """The CG303 label is real (DataDog/zstd #90): when the stack grows during the call, C's
+    write through the integer address is lost; through unsafe.Pointer it arrives."""
+    demo = FIXTURES / "unsafe" / "stackmove"
+    assert [f.rule for f in analyze(demo, UNSAFE_RULES)] == ["CG303"]
+    output = subprocess.run([str(go_builder(demo))], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert output.splitlines() == ["integer: C's write was lost", "pointer: C's write arrived"]
