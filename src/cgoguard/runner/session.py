@@ -209,12 +209,15 @@ class Session:
         return list(result.findings), list(result.errors)
 
     def _relocate_unplaced(self, findings: list[Finding]) -> None:
-        """Findings without a source line point into our log files: name the package instead."""
+        """Findings never point into our logs: a report without a source line names its package,
+        and log positions are dropped when the logs are temporary."""
         logs_dir = self.options.logs_dir.resolve()
         for finding in findings:
             if Path(finding.path).resolve().is_relative_to(logs_dir):
                 finding.path = str(finding.extra.get("process") or os.path.relpath(self.options.directory))
                 finding.line = finding.column = 0
+            if not self.options.keep_logs and "occurrences" in finding.extra:
+                del finding.extra["occurrences"]
 
 
 @dataclass
