@@ -83,6 +83,8 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
             "kind": report.kind,
             "report": report.message,
             "mapping": location.explanation,
+            **({"go_function": location.go_function} if location.go_function else {}),
+            **({"c_function": location.c_entry} if location.c_entry else {}),
             "occurrences": bucket.examples,
             **({"truncated": True} if report.truncated else {}),
             **{k: v for k, v in report.details.items() if isinstance(v, str | int | bool)},

@@ -77,12 +77,15 @@ class Locator:
     # -- Go frames ---------------------------------------------------------------------------
     def _first_user_frame(self, report: Report) -> Location | None:
         frames = report.crash_stack or report.stacks.get("runtime", [])
+        called = ""  # the C function the goroutine was in, for a signal during a cgo call
         for frame in frames:
+            called = c_function_of_glue(frame.function) or called
             if is_user_go_frame(frame):
                 location = self._at(frame.path, frame.line, Confidence.HIGH,
                                     f"first frame of user code in the {report.detector} stack",
                                     function=frame.function)
                 location.go_function = frame.function
+                location.c_entry = called
                 self._add_race_context(report, location)
                 return location
         return self._from_c_entry(report) if report.detector == "go-signal" else self._first_meaningful_frame(report)
