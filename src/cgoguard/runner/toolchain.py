@@ -34,7 +34,7 @@ _LIBASAN_PACKAGES = {7: "libasan4", 8: "libasan5", 9: "libasan5", 10: "libasan6"
 _LATEST_LIBASAN = "libasan8"
 
 _GO_VERSION = re.compile(r"go(\d+)\.(\d+)(?:\.(\d+))?")
-_CC_VERSION = re.compile(r"(?:clang version|\(GCC\)|gcc version|\) )\s*(\d+)\.(\d+)")
+_CC_VERSION = re.compile(r"^(?:.* )?(gcc|clang) version (\d+)\.(\d+)", re.MULTILINE)
 
 _PROBE_PROGRAM = """\
 #include <stdlib.h>
@@ -159,17 +159,17 @@ def inspect_toolchain(directory: Path, env: dict[str, str]) -> Toolchain:
 
 
 def _compiler_identity(command: list[str]) -> tuple[str, tuple[int, int] | None]:
+    """("gcc" | "clang" | "", (major, minor)) from ``CC -v``, which names the compiler even
+    when it is installed as ``cc``."""
     try:
-        result = subprocess.run([*command, "--version"], capture_output=True, text=True,
+        result = subprocess.run([*command, "-v"], capture_output=True, text=True,
                                 timeout=PROBE_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "", None
-    first = (result.stdout.splitlines() or [""])[0]
-    # `cc --version` of gcc may not say "gcc" on its first line; its copyright line does.
-    gnu = "gcc" in first or "GCC" in first or "Free Software Foundation" in result.stdout
-    family = "clang" if "clang" in first else "gcc" if gnu else ""
-    match = _CC_VERSION.search(first)
-    return family, (int(match[1]), int(match[2])) if match else None
+    match = _CC_VERSION.search(result.stderr + result.stdout)
+    if not match:
+        return "", None
+    return match[1], (int(match[2]), int(match[3]))
 
 
 def _probe_sanitizer(compiler: CompilerInfo, sanitizer: str) -> str | None:
