@@ -261,3 +261,13 @@ def test_shared_execution_splits_leaks_from_other_findings() -> None:
     asan, leak = split_by_check(execution)
     assert [f.category for f in asan.findings] == ["double-free"] and asan.shared_with == "leak"
     assert [f.category for f in leak.findings] == ["c-leak"] and leak.status == "found bugs"
+
+
+def test_cli_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cgoguard.cli import main
+
+    assert main(["run", "--check", "bogus", "-C", str(tmp_path)]) == 2
+    assert "unknown check 'bogus'" in capsys.readouterr().err
+    assert main(["run", "-C", str(tmp_path / "missing")]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert main(["run", "--jobs", "0"]) == 2

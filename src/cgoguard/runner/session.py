@@ -140,7 +140,8 @@ class Session:
         """The command line and environment of one execution."""
         env = {**self.base_env, **setup.build_env, "CGO_ENABLED": "1"}
         flags = list(setup.go_flags)
-        if setup.needs_debug_info and command.wrapped and not command.has_flag("ldflags"):
+        user_ldflags = command.has_flag("ldflags") or "-ldflags" in env.get("GOFLAGS", "")
+        if setup.needs_debug_info and command.wrapped and not user_ldflags:
             # go test / go run strip symbols by default, so ASan could not name any frame.
             flags.append("-ldflags=-s=false -w=false")
         if command.wrapped:
