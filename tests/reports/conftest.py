@@ -20,6 +20,7 @@ PROGRAM_SPECS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "result": ((), {}),
     "store": ((), {"GOEXPERIMENT": "cgocheck2"}),
     "race": (("-race",), {}),
+    "gooverflow": (("-asan",), {}),
 }
 
 

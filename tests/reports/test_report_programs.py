@@ -195,3 +195,12 @@ def test_with_scan_marks_static_findings_confirmed(run_program, tmp_path) -> Non
     assert confirmed and all(f["extra"]["confirmed_at_runtime"] for f in confirmed)
     (runtime,) = [f for f in findings if f["source"] == "runtime"]
     assert runtime["extra"]["confirms"]
+
+
+def test_go_side_asan_report_points_at_the_go_access(run_program) -> None:
+    run = run_program("gooverflow")
+    finding = only_finding(run)
+    assert finding.category == "unsafe-pointer-misuse"
+    assert finding.extra["kind"] == "use-after-poison"
+    assert finding.line == run.line_of("*(*int8)(p) = 10")
+    assert finding.signature == "unsafe-pointer-misuse:main.bar > main.main"

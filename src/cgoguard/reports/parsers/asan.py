@@ -36,7 +36,9 @@ _CATEGORY = {
     "heap-use-after-free": "use-after-free",
     "stack-use-after-return": "use-after-free",
     "stack-use-after-scope": "use-after-free",
-    "use-after-poison": "use-after-free",
+    # Go's -asan runtime poisons Go heap memory outside live objects: reaching it means
+    # unsafe pointer arithmetic or a stale unsafe.Pointer.
+    "use-after-poison": "unsafe-pointer-misuse",
     "double-free": "double-free",
     "bad-free": "invalid-free",
     "alloc-dealloc-mismatch": "invalid-free",
