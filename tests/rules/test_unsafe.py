@@ -91,3 +91,11 @@ def test_go_addresses_held_as_integers_really_go_stale(go_builder: Callable[...,
     output = subprocess.run([str(go_builder(demo))], capture_output=True, text=True, timeout=120, check=True).stdout
     assert output.splitlines() == ["integer: C's write was lost", "pointer: C's write arrived",
                                    "uintptr kept across a call: the write was lost"]
+
+
+def test_a_size_mismatched_cast_really_garbles_the_value(go_builder: Callable[..., Path]) -> None:
+    """The CG305 label is real: C writes 4 bytes of -1 into an 8-byte Go int."""
+    demo = FIXTURES / "unsafe" / "sizedemo"
+    assert [f.rule for f in analyze(demo, UNSAFE_RULES)] == ["CG305"]
+    output = subprocess.run([str(go_builder(demo))], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert output.splitlines() == ["mismatched: 4294967295", "matched: -1"]
