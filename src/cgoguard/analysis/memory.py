@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -84,10 +83,6 @@ class Value:
     form: str = "pointer"
     node: Node | None = field(default=None, compare=False, hash=False)
     at: int = 0
-
-    @property
-    def is_go(self) -> bool:
-        return self.origin is Origin.GO
 
     @property
     def is_foreign(self) -> bool:
@@ -166,9 +161,12 @@ class FunctionMemory:
         self.pins: list[PinEvent] = []
         self._depth = 0
         self._resolving = False
+        self._resolved: list[tuple[Address, Store]] | None = None
         self._allocations: dict[Obj, Node] = {}  # allocation sites, for their literal contents and types
         self._locals: dict[tuple[str, int], Obj] = {}
-        self._partial_index: dict[Obj, list[tuple[Address, Store]]] = {}  # while resolving stores
+        # Resolved stores by target object; filled in source order, so while stores are being
+        # resolved it holds the ones before the store at hand.
+        self._stores_by_obj: dict[Obj, list[tuple[Address, Store]]] = {}
         self._closures: dict[int, tuple[int, int]] = {}  # node id -> byte span of its closure, (0, 0): none
         self._collect()
 
@@ -287,32 +285,30 @@ class FunctionMemory:
         return t.kind == "c" and self.package.c.record(t.name) is not None
 
     # ----- stores --------------------------------------------------------------------
-    @cached_property
+    @property
     def resolved_stores(self) -> list[tuple[Address, Store]]:
         """Every store with its target address, resolved in source order.
 
         A target that goes through a pointer (``h.p.q = v``) is evaluated where the store
         happens, seeing the stores resolved before it.
         """
+        self._ensure_resolved()
+        return self._resolved or []
+
+    def _ensure_resolved(self) -> None:
+        if self._resolved is not None or self._resolving:
+            return
         self._resolving = True
         try:
-            resolved = []
-            for store in sorted(self.stores, key=lambda s: s.pos):
-                address = self.address_of(store.lhs, store.stmt.start_byte, through_slice=store.is_copy)
-                resolved.append((address, store))
-                if address.obj is not None and not store.is_copy:
-                    self._partial_index.setdefault(address.obj, []).append((address, store))
-            return resolved
+            self._resolved = [self._resolve(store) for store in sorted(self.stores, key=lambda s: s.pos)]
         finally:
             self._resolving = False
 
-    @cached_property
-    def _store_index(self) -> dict[Obj, list[tuple[Address, Store]]]:
-        index: dict[Obj, list[tuple[Address, Store]]] = {}
-        for address, store in self.resolved_stores:
-            if address.obj is not None and not store.is_copy:
-                index.setdefault(address.obj, []).append((address, store))
-        return index
+    def _resolve(self, store: Store) -> tuple[Address, Store]:
+        address = self.address_of(store.lhs, store.stmt.start_byte, through_slice=store.is_copy)
+        if address.obj is not None and not store.is_copy:
+            self._stores_by_obj.setdefault(address.obj, []).append((address, store))
+        return address, store
 
     def stores_into(self, obj: Obj) -> list[tuple[Address, Store]]:
         """Stores into ``obj``, its literal initializer first."""
@@ -320,8 +316,8 @@ class FunctionMemory:
         literal = self._allocations.get(obj)
         if literal is not None and literal.type == "composite_literal":
             initial.append((Address(Origin.GO, obj, ()), Store(literal, literal, literal.start_byte, literal)))
-        index = self._partial_index if self._resolving else self._store_index
-        return initial + index.get(obj, [])
+        self._ensure_resolved()
+        return initial + self._stores_by_obj.get(obj, [])
 
     def site_of(self, obj: Obj) -> Node | None:
         """The node that allocates ``obj`` or declares its variable (None for package variables)."""
@@ -460,7 +456,7 @@ class FunctionMemory:
             return Value(Origin.GLOBAL if obj.kind == "global" else Origin.GO, obj, (), "aggregate", node, at)
         if obj.kind == "global":
             return UNKNOWN_VALUE  # any function may have reassigned it
-        return self.load(obj, (), at, node)
+        return self.load(obj, (), at)
 
     def _constant(self, value: Node | None, node: Node) -> Value:
         kind = self.type_of(value)
@@ -482,7 +478,7 @@ class FunctionMemory:
                 return self._foreign_load(pointer, node)
             if self.is_aggregate(self.types.type_of(node)):
                 return Value(pointer.origin, pointer.obj, pointer.path, "aggregate", node, at)
-            return self.load(pointer.obj, pointer.path, at, node)
+            return self.load(pointer.obj, pointer.path, at)
         if operator == "<-":
             return UNKNOWN_VALUE
         return SCALAR_VALUE
@@ -524,7 +520,7 @@ class FunctionMemory:
             return Value(address.origin, address.obj, address.path, "aggregate", node, at)
         if address.obj.kind == "global":
             return UNKNOWN_VALUE
-        return self.load(address.obj, address.path, at, node)
+        return self.load(address.obj, address.path, at)
 
     def _eval_index(self, node: Node, at: int) -> Value:
         operand_type = self.type_of(node.child_by_field_name("operand"))
@@ -700,7 +696,7 @@ class FunctionMemory:
         return UNKNOWN_VALUE
 
     # ----- loads and contents ---------------------------------------------------------
-    def load(self, obj: Obj, path: tuple[str, ...], at: int, node: Node | None = None) -> Value:
+    def load(self, obj: Obj, path: tuple[str, ...], at: int) -> Value:
         """The value in the slot ``path`` of ``obj`` at byte ``at``: the last store covering it."""
         best: tuple[Store, tuple[str, ...]] | None = None
         for address, store in self.stores_into(obj):
@@ -964,14 +960,3 @@ def function_memories(package: Package) -> list[FunctionMemory]:
                     and decl.child_by_field_name("body") is not None:
                 memories.append(FunctionMemory(LocalTypes(package, file, decl), constructors))
     return memories
-
-
-def enclosing_function(node: Node) -> Node | None:
-    """The top-level function or method declaration containing ``node``."""
-    current: Node | None = node
-    found: Node | None = None
-    while current is not None:
-        if current.type in ("function_declaration", "method_declaration"):
-            found = current
-        current = current.parent
-    return found
