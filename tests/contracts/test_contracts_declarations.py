@@ -37,6 +37,7 @@ COMMENTS = {
     "doc_frees": ("unknown", None, [0], [], None),
     "doc_bracketed": ("owned", "handle_free", [], [], None),
     "doc_shared_block": ("unknown", None, [], [], None),  # the sentence is about doc_other
+    "doc_doxygen": ("owned", "handle_free", [], [2], None),
 }
 
 NAMING = {
@@ -65,6 +66,7 @@ def test_comments_about_out_parameters() -> None:
     contracts = contracts_of("comments.h")
     assert contracts.get("doc_out_param").owned_out_args == {0: "handle_free"}
     assert contracts.get("doc_out_named").owned_out_args == {}, "two ** parameters, neither named"
+    assert contracts.get("doc_doxygen").owned_out_args == {1: "handle_free"}, "said in the @param block"
 
 
 def test_evidence_kind_and_confidence_per_source() -> None:

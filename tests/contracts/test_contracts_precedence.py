@@ -77,3 +77,9 @@ def test_user_contract_errors_are_clear(spec: object, message: str) -> None:
     with pytest.raises(UsageError, match="api") as raised:
         contracts_of_text(b"char *api(void *stmt, void *data);\n", "api.h", {"api": spec})
     assert message in str(raised.value)
+
+
+def test_a_name_guessing_the_freed_argument_yields_to_any_stronger_source() -> None:
+    contracts = contracts_of_text(b"void rd_kafka_mem_free(void *rk, void *ptr);\nvoid obj_free(void *o);\n")
+    assert sorted(contracts.get("rd_kafka_mem_free").frees_args) == [1], "the pack names ptr"
+    assert sorted(contracts.get("obj_free").frees_args) == [0], "the name is all there is"

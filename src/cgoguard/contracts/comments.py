@@ -59,6 +59,14 @@ _NOT_RELEASE_NAMES = frozenset({"the", "a", "an", "caller", "user", "application
                                 "means", "itself"})
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _RETURNED_BY = re.compile(r"\breturned\s+by\s+[`\[]?(?P<name>[A-Za-z_]\w*)\s*\(", re.I)
+# `@param name`, `\\param[in,out] name`, `@return(s)`, `@retval`, or any other tag (`@sa`, `@remark`).
+_DOXYGEN_TAG = re.compile(r"^\s*[@\\](?P<tag>\w+)(?:\[[^\]]*\])?\s*(?P<name>\w+)?", re.I)
+# Inside a parameter's own block the subject is implicit: "must remain valid until ...".
+_IMPLICIT_KEEPS = re.compile(r"\b(?:must|should|has\s+to|needs\s+to)\s+(?:remain|stay|be\s+kept)\s+(?:valid|alive|"
+                             r"allocated)|\bmust\s+outlive\b|\b(?:is|are)\s+not\s+copied\b|\bby\s+reference\b", re.I)
+_IMPLICIT_TAKES = re.compile(r"\b(?:takes|assumes)\s+ownership\b|\bownership\s+(?:\w+\s+){0,3}(?:is\s+)?"
+                             r"(?:transferred|passed)\b|\b(?:is|will\s+be)\s+(?:freed|destroyed|released)\s+by\s+"
+                             r"(?:this|the)\s+(?:function|call)", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
 
 
@@ -80,19 +88,45 @@ def _sentences(text: str) -> Iterator[str]:
             yield sentence
 
 
+def _blocks(text: str) -> Iterator[tuple[str, str]]:
+    """(subject, text) of a comment: ``param NAME`` / ``return`` for Doxygen blocks, else ``""``."""
+    subject, lines = "", []
+    for line in text.splitlines():
+        tag = _DOXYGEN_TAG.match(line)
+        if tag:
+            yield subject, "\n".join(lines)
+            kind = tag.group("tag").lower()
+            if kind == "param":
+                subject, rest = f"param {tag.group('name') or ''}", line[tag.end():]
+            else:
+                subject, rest = ("return" if kind.startswith("ret") else ""), line[tag.end("tag"):]
+            lines = [rest]
+        else:
+            lines.append(line)
+    yield subject, "\n".join(lines)
+
+
 def comment_facts(function: CFunction, *, returns_pointer: bool, is_function: Callable[[str], bool]) -> list[Fact]:
-    """Facts stated by ``function``'s leading comment; ``is_function`` recognises known names."""
+    """Facts stated by ``function``'s leading comment; ``is_function`` recognises known names.
+
+    A Doxygen ``@param NAME`` block speaks about that parameter even where its sentences do
+    not repeat the name ("The buffer must be freed with X" under ``@param bufferp``).
+    """
     if not function.comment:
         return []
     params = {p.name: i for i, p in enumerate(function.params) if p.name}
     reader = _SentenceReader(function.name, f"{function.path}:{function.line}", params)
     outs = [i for i, p in enumerate(function.params) if p.pointer_depth >= 2 and p.name]
-    for sentence in _sentences(clean_comment(function.comment)):
-        if returns_pointer:
-            reader.result_facts(sentence, is_function)
-        elif outs:
-            reader.out_facts(sentence, outs, is_function)
-        reader.argument_facts(sentence)
+    for subject, text in _blocks(clean_comment(function.comment)):
+        param = params.get(subject.removeprefix("param ")) if subject.startswith("param ") else None
+        for sentence in _sentences(text):
+            if param is not None:
+                reader.parameter_block_facts(sentence, param, param in outs, is_function)
+            elif returns_pointer:
+                reader.result_facts(sentence, is_function)
+            elif outs and subject != "return":
+                reader.out_facts(sentence, outs, is_function)
+            reader.argument_facts(sentence)
     return reader.facts
 
 
@@ -132,6 +166,16 @@ class _SentenceReader:
                 return
         if _OWNED.search(sentence):
             self.claim("returns owned memory", sentence, ("returns", "owned", None))
+
+    def parameter_block_facts(self, sentence: str, param: int, is_out: bool,
+                              is_function: Callable[[str], bool]) -> None:
+        """A sentence of the ``@param`` block of parameter ``param``."""
+        if is_out:
+            self.out_facts(sentence, [param], is_function)
+        elif _IMPLICIT_KEEPS.search(sentence):
+            self.claim(f"keeps arg {param}", sentence, ("retains", True, param))
+        elif _IMPLICIT_TAKES.search(sentence):
+            self.claim(f"takes over (frees) arg {param}", sentence, ("frees", True, param))
 
     def out_facts(self, sentence: str, outs: list[int], is_function: Callable[[str], bool]) -> None:
         """``int get(T **out)``: "the returned object must be freed with T_free" is about ``*out``."""

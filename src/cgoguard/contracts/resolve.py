@@ -4,7 +4,9 @@ For every aspect (what the result is, how to release it, whether argument N is f
 retained, which argument owns the result) the fact from the highest-precedence evidence
 kind wins (config > attribute > body > pack > comment > naming; ties go to the more
 confident fact). Losing facts that disagree stay in the contract's evidence, marked
-``overridden``, so a reader sees the conflict.
+``overridden``, so a reader sees the conflict. One refinement: a name only guesses *that* a
+function frees its first argument, so once any other source says which argument is freed,
+the guess is dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "retains")
 
 def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (),
             declared_at: str = "") -> Contract:
+    facts = _without_superseded_guesses(list(facts))
     by_key: dict[tuple[str, int | None], list[Fact]] = {}
     for fact in facts:
         by_key.setdefault(fact.key, []).append(fact)
@@ -50,6 +53,17 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         params=params,
         declared_at=declared_at,
     )
+
+
+def _without_superseded_guesses(facts: list[Fact]) -> list[Fact]:
+    """A naming guess about which argument is freed yields to any other source naming one.
+
+    ``rd_kafka_mem_free(rk, ptr)`` frees ``ptr`` per its documentation; its name alone would
+    suggest the first argument.
+    """
+    if not any(f.aspect == "frees" and f.value and f.evidence.kind != "naming" for f in facts):
+        return facts
+    return [f for f in facts if not (f.aspect == "frees" and f.evidence.kind == "naming")]
 
 
 def _value(winners: dict[tuple[str, int | None], Fact], key: tuple[str, int | None], default: object) -> object:
