@@ -32,28 +32,35 @@ def test_fixture_matches_wants_with_enough_cases(findings: dict[str, list], case
     assert _negative_functions(LIFETIME / case) >= 8
 
 
+def _line_of(case: str, needle: str) -> int:
+    source = next((LIFETIME / case).glob("*.go")).read_text().splitlines()
+    return next(number for number, line in enumerate(source, 1) if needle in line)
+
+
 def test_leak_message_names_variable_return_line_and_fix(findings: dict[str, list]) -> None:
-    leak = next(f for f in findings["leak"] if f.rule == "CG101" and "cs" in f.message and f.line == 30)
-    assert "returns at line 32" in leak.message
-    assert "defer C.free(unsafe.Pointer(cs))" in leak.message
-    assert [r.line for r in leak.related] == [32]
+    start = _line_of("leak", "func earlyReturn(")
+    leak = next(f for f in findings["leak"] if f.rule == "CG101" and f.line == start + 1)
+    assert f"returns at line {start + 3}" in leak.message
+    assert "cs" in leak.message and "defer C.free(unsafe.Pointer(cs))" in leak.message
+    assert [r.line for r in leak.related] == [start + 3]
 
 
 def test_use_after_free_points_at_free_and_allocation(findings: dict[str, list]) -> None:
-    uaf = next(f for f in findings["uaf"] if f.rule == "CG102" and f.line == 31)
+    start = _line_of("uaf", "func goStringAfterFree(")
+    uaf = next(f for f in findings["uaf"] if f.rule == "CG102" and f.line == start + 3)
     assert {r.message for r in uaf.related} == {"freed here", "allocated here"}
-    assert sorted(r.line for r in uaf.related) == [29, 30]
+    assert sorted(r.line for r in uaf.related) == [start + 1, start + 2]
 
 
 def test_double_free_with_defer_names_the_defer(findings: dict[str, list]) -> None:
-    double = next(f for f in findings["doublefree"] if f.rule == "CG103" and f.line == 39)
-    assert "deferred call at line 37" in double.message
-    assert 37 in [r.line for r in double.related]
+    start = _line_of("doublefree", "func deferAndExplicit(")
+    double = next(f for f in findings["doublefree"] if f.rule == "CG103" and f.line == start + 4)
+    assert f"deferred call at line {start + 2}" in double.message
+    assert start + 2 in [r.line for r in double.related]
 
 
 def test_delete_after_cgo_call_is_not_reported(findings: dict[str, list]) -> None:
-    source = (LIFETIME / "dangling" / "dangling.go").read_text().splitlines()
-    line = next(i for i, text in enumerate(source, 1) if "func (c *Cache) DropAfterCgo" in text)
+    line = _line_of("dangling", "func (c *Cache) DropAfterCgo")
     assert not [f for f in findings["dangling"] if line <= f.line <= line + 3]
 
 

@@ -81,6 +81,9 @@ class Obj:
     # Out-parameter allocations: names holding the call's status, or the `if` testing the call.
     # Paths that return from a branch on that status are the C function's failure paths.
     status: tuple[str | Node, ...] = ()
+    # Freed inside a branch on that status: it only exists on that branch (an error message
+    # written through `char **errmsg` on failure), so the other paths do not leak it.
+    freed_on_status: bool = False
     base: int = -1  # field objects: the object they were read from
     field: str = ""
     depth: int = 0
@@ -215,9 +218,11 @@ class Ownership:
         return bool(check and check(name))
 
     def handed_off(self, name: str) -> frozenset[int]:
-        """Parameters a C body passes on together with a destructor (`sqlite3_result_text(ctx, s,
-        n, free)`): the callee now owns them."""
+        """Pointer parameters whose memory a C body gives away: passed on together with a
+        destructor (`sqlite3_result_text(ctx, s, n, free)`), or whose members it frees
+        (`free(hdrs[i].key)`), directly or through the functions it calls."""
         if name not in self._handed_off:
+            self._handed_off[name] = frozenset()  # breaks recursion between C functions
             self._handed_off[name] = self._scan_body(name)
         return self._handed_off[name]
 
@@ -230,11 +235,22 @@ class Ownership:
         for node in walk(function.body):
             if node.type != "call_expression":
                 continue
+            callee = function.unit.text(node.child_by_field_name("function"))
             args = node.child_by_field_name("arguments")
-            names = [function.unit.text(a).lstrip("&(*void) ").strip() for a in (args.named_children if args else [])]
-            if any(self.is_deallocator(n) for n in names):
-                found.update(params[n] for n in names if n in params)
+            texts = [function.unit.text(a).lstrip("&(*void) ").strip() for a in (args.named_children if args else [])]
+            if self.is_deallocator(callee):
+                # free(p->member) / free(p[i].member): the parameter's contents are released.
+                found.update(params[root] for t in texts if (root := _c_root(t)) in params and root != t)
+            if any(self.is_deallocator(t) for t in texts):
+                found.update(params[t] for t in texts if t in params)
+            passed_on = self.handed_off(callee) if callee != name else frozenset()
+            found.update(params[t] for i, t in enumerate(texts) if i in passed_on and t in params)
         return frozenset(found)
+
+
+def _c_root(expression: str) -> str:
+    """The variable a C lvalue starts from (``hdrs`` in ``hdrs[i].key``, ``p`` in ``p->name``)."""
+    return re.split(r"[\[.\-\s(]", expression, maxsplit=1)[0]
 
 
 @dataclass
@@ -263,7 +279,9 @@ class FunctionAnalysis:
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
         self.maps: set[int] = set()
         self._calls: dict[int, CallInfo] = {}
-        self.interior: set[int] = set()  # field objects whose address (&x.f) was taken
+        self.interior: set[int] = set()
+        self.derived: dict[int, list[int]] = {}  # object -> field objects read from it
+        self._scopes: dict[str, list[tuple[int, int]]] | None = None  # field objects whose address (&x.f) was taken
         self.not_maps: set[int] = set()
         self.events: list[Event] = []
         self.reported: set[tuple] = set()
@@ -346,17 +364,61 @@ class FunctionAnalysis:
             return state
         holds = succ == node.true_succ
         refined = state
-        for name, non_nil in _nil_tests(node.ast, holds):
-            value = state.env.get(name)
+        for tested, non_nil in _nil_tests(node.ast, holds):
+            where = self._tested_location(tested, state)
+            if where is None:
+                continue
+            value = state.env.get(where) if isinstance(where, str) else state.heap.get(where)
             if value is None:
                 continue
             narrowed = value - {NIL} if non_nil else value & {NIL}
             if not narrowed:
                 return None  # p is never nil (or always nil) on this path: the edge is not taken
-            if narrowed != value:
-                refined = refined.copy() if refined is state else refined
-                refined.env[name] = narrowed
+            if narrowed == value:
+                continue
+            refined = refined.copy() if refined is state else refined
+            if isinstance(where, str):
+                refined.env[where] = narrowed
+            else:
+                refined.heap[where] = narrowed
+            if not non_nil:
+                self._forget_unreferenced(refined, value - narrowed, node.ast)
         return refined
+
+    def _forget_unreferenced(self, state: State, objs: Objs, at: Node) -> None:
+        """``p == nil`` on this path: what only p could have held was never allocated here (the C
+        call returned NULL), or the paths that allocated it were merged with this one."""
+        in_scope = [v for name, v in state.env.items() if self._in_scope(name, at)]
+        referenced = frozenset().union(*in_scope, *state.heap.values())
+        for obj in objs - referenced:
+            flags = state.flags.get(obj)
+            if flags is not None and ALLOC in flags:
+                state.flags[obj] = flags - {ALLOC}
+
+    def _in_scope(self, name: str, at: Node) -> bool:
+        """Whether a local declared in an inner block (a loop body) is still visible at ``at``."""
+        if self._scopes is None:
+            self._scopes = {}
+            for ident in _captures(_DECLARATIONS, self.func):
+                scope = ident.parent
+                while scope is not None and scope.type not in _SCOPES:
+                    scope = scope.parent
+                if scope is not None:
+                    self._scopes.setdefault(text(ident), []).append((scope.start_byte, scope.end_byte))
+        ranges = self._scopes.get(name)
+        return ranges is None or any(start <= at.start_byte < end for start, end in ranges)
+
+    def _tested_location(self, tested: Node, state: State) -> str | Loc | None:
+        """The variable or field a nil test looks at (``p`` or ``x.f`` with one known x)."""
+        if tested.type == "identifier":
+            return text(tested)
+        operand = unparen(tested.child_by_field_name("operand"))
+        if operand is None or operand.type != "identifier":
+            return None
+        bases = state.env.get(text(operand), NONE) - {NIL}
+        if len(bases) != 1:
+            return None
+        return (next(iter(bases)), "." + text(tested.child_by_field_name("field")))
 
     def _transfer(self, node: CfgNode, state: State) -> State:
         if node.ast is None or node.kind not in (STMT, COND, RANGE, RETURN, DEFER, GO):
@@ -446,7 +508,24 @@ class FunctionAnalysis:
                                                  "function_type", "interface_type") \
                 or text(declared) == "unsafe.Pointer" or c_name(declared) == "uintptr_t":
             return frozenset({NIL})
-        return frozenset({self.obj(("local", name.start_byte), "local", name, text(name))})
+        return frozenset({self.fresh(self.obj(("local", name.start_byte), "local", name, text(name)))})
+
+    def fresh(self, obj: int) -> int:
+        """A new instance of an abstract Go value (the declaration runs again in a loop)."""
+        stale = {obj}
+        stack = [obj]
+        while stack:
+            base = stack.pop()
+            for child in self.derived.get(base, ()):
+                if child not in stale:
+                    stale.add(child)
+                    stack.append(child)
+        if any(o in self.state.flags for o in stale) or any(loc[0] in stale for loc in self.state.heap):
+            for o in stale:
+                self.state.flags.pop(o, None)
+                self.state.freed_at.pop(o, None)
+            self.state.heap = {loc: v for loc, v in self.state.heap.items() if loc[0] not in stale}
+        return obj
 
     def _return(self, node: Node) -> None:
         values: list[Objs] = []
@@ -559,6 +638,9 @@ class FunctionAnalysis:
                 self.store((GLOBALS, "." + name), value)
             else:
                 self.state.env[name] = value
+                for obj in value:
+                    if self.objects[obj].label == "composite literal":
+                        self.objects[obj].label = name
             return
         if left.type == "selector_expression":
             for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
@@ -569,6 +651,8 @@ class FunctionAnalysis:
             self.eval(left.child_by_field_name("index"))
             bases = self.eval(left.child_by_field_name("operand"))
             self._note_map(left.child_by_field_name("operand"), bases)
+            if not bases & self.maps:
+                key = "[*]"  # slice and array elements are one summary location
             for base in bases - {NIL}:
                 self.store((base, key), value)
             self.escape(value | self.eval(left.child_by_field_name("index")))
@@ -578,8 +662,12 @@ class FunctionAnalysis:
                 self.store((base, "*"), value)
 
     def store(self, loc: Loc, value: Objs) -> None:
-        self.state.heap[loc] = value
-        if self.objects[loc[0]].root or self._reachable_from_roots(loc[0]):
+        # A summary location ("[*]": any element) only accumulates.
+        self.state.heap[loc] = value | self.state.heap.get(loc, NONE) if loc[1] == "[*]" else value
+        base = self.objects[loc[0]]
+        # Stored into memory that outlives us, or into C memory we did not allocate (a list
+        # element a C function handed back): the owner of that memory takes this over.
+        if base.root or base.kind == "opaque" or self._reachable_from_roots(loc[0]):
             self.escape(value)
 
     def _check_nil_defer(self, name: str, at: Node, value: Objs) -> None:
@@ -676,7 +764,9 @@ class FunctionAnalysis:
         self.use(bases, node, "indexing a view of")
         key = _index_key(index)
         self._note_map(operand, bases)
-        constant = unparen(index) is not None and unparen(index).type in _CONSTANT_KEYS
+        if not bases & self.maps:
+            key = "[*]"
+        constant = key != "[*]" and unparen(index) is not None and unparen(index).type in _CONSTANT_KEYS
         result: set[int] = set()
         for base in bases - {NIL}:
             # An element read through a variable index stands for many elements (loops!): weak.
@@ -712,7 +802,7 @@ class FunctionAnalysis:
         return NONE
 
     def _composite(self, node: Node) -> Objs:
-        local = self.obj(("local", node.start_byte), "local", node, "composite literal")
+        local = self.fresh(self.obj(("local", node.start_byte), "local", node, "composite literal"))
         body = node.child_by_field_name("body")
         for element in body.named_children if body is not None else []:
             if element.type == "keyed_element":
@@ -735,11 +825,16 @@ class FunctionAnalysis:
         return created
 
     def field_obj(self, base: int, name: str, weak: bool = False, label: str = "") -> int:
+        known = self.keys.get(("field", base, name))
+        if known is not None:
+            return known
         parent = self.objects[base]
         depth = parent.depth + 1
         weak = weak or parent.weak or depth > _FIELD_DEPTH
-        return self.obj(("field", base, name), "weak" if weak else "field", parent.node,
-                        label or f"{parent.label}{name}", base=base, field=name, depth=depth, weak=weak)
+        child = self.obj(("field", base, name), "weak" if weak else "field", parent.node,
+                         label or f"{parent.label}{name}", base=base, field=name, depth=depth, weak=weak)
+        self.derived.setdefault(base, []).append(child)
+        return child
 
     def captured(self, literal: Node) -> Objs:
         """Objects of the enclosing function's variables that a function literal refers to."""
@@ -848,7 +943,8 @@ class FunctionAnalysis:
             for value, arg in zip(values, args, strict=False):
                 self.use(value, arg, "copy from")
             return [NONE] * count
-        return [frozenset({self.obj(("local", call.start_byte), "local", call, name)})] + [NONE] * (count - 1)
+        made = self.fresh(self.obj(("local", call.start_byte), "local", call, name))
+        return [frozenset({made})] + [NONE] * (count - 1)
 
     def _opaque_result(self, call: Node, index: int) -> Objs:
         key = ("result", call.start_byte, index)
@@ -870,7 +966,9 @@ class FunctionAnalysis:
             retains = retains | frozenset(range(len(args)))
         out_args = getattr(contract, "owned_out_args", {})
         for index, (arg, value) in enumerate(zip(args, values, strict=False)):
-            if index in frees:
+            if index in frees and value and all(self._is_go_memory(o) for o in value - {NIL}):
+                self.escape(value)  # C releases what this Go array points to (`free(hdrs[i].key)`)
+            elif index in frees:
                 self.free(value, deferred or call, arg, via=f"C.{cname}", deferred=deferred)
             elif index in retains:
                 self.escape(value)
@@ -906,14 +1004,15 @@ class FunctionAnalysis:
                 self.objects[allocation].status = _status_of(call)
                 value = frozenset({allocation})
             else:
-                value = frozenset({self.obj(("out", arg.start_byte), "opaque", arg, text(target))})
+                value = frozenset({self.fresh(self.obj(("out", arg.start_byte), "opaque", arg, text(target)))})
             self.assign(target, value)
 
     def allocate(self, node: Node, what: str, dealloc: str) -> int:
         allocation = self.obj(("alloc", node.start_byte), "alloc", node, what, owned=True, dealloc=dealloc)
         previous = self.state.flags.get(allocation)
         if previous is not None and ALLOC in previous and self.reporting and not any(
-                allocation in contents for contents in self.state.heap.values()):
+                allocation in contents for contents in self.state.heap.values()) and not any(
+                allocation in self._deferred_freed(d) for d in self.state.defers if d.kind == "call"):
             self._report_leak(allocation, "when the loop runs this allocation again", None)
         self.state.flags[allocation] = frozenset({ALLOC})
         self.state.freed_at.pop(allocation, None)
@@ -1086,6 +1185,10 @@ class FunctionAnalysis:
             return
         site = self.site(site_node)
         strong = len(objs) == 1 and not self.objects[next(iter(objs))].weak
+        for obj in objs:
+            info = self.objects[obj]
+            if info.status and not info.freed_on_status and _on_failure_path(site_node, info.status):
+                info.freed_on_status = True
         if self.reporting:
             self._check_free(objs, site_node, arg, via, deferred, strong)
         for obj in objs:
@@ -1241,7 +1344,8 @@ class FunctionAnalysis:
     def _report_leak(self, obj: int, when: str, exit_node: Node | None) -> None:
         info = self.objects[obj]
         alloc = info.node
-        if alloc is None or (exit_node is not None and info.status and _on_failure_path(exit_node, info.status)):
+        if alloc is None or info.freed_on_status or (
+                exit_node is not None and info.status and _on_failure_path(exit_node, info.status)):
             return
         parent = alloc.parent.parent if alloc.parent is not None else None
         holder = self._holder(obj)
@@ -1273,6 +1377,7 @@ class FunctionAnalysis:
             return
         roots = {o.id for o in self.objects if o.root}
         live = self.reachable(frozenset(roots))
+        reported_sites: set[int] = set()
         for site, obj, loc in sorted(self.state.dangling):
             base = loc[0]
             contents = self.state.heap.get(loc, NONE)
@@ -1280,6 +1385,8 @@ class FunctionAnalysis:
                 continue
             if FREED in self.state.flags.get(base, frozenset()):
                 continue  # the container itself was released: nothing can read the stale field
+            if self.objects[base].weak or site in reported_sites:
+                continue  # one report per free; summary objects stand for too much to name
             if loc[1] == "*" or (loc[1].startswith("[") and base not in self.maps):
                 continue  # pointees and slice elements: the owner of the slice decides
             if self._is_c_record(base):
@@ -1288,10 +1395,18 @@ class FunctionAnalysis:
             free_node = self.sites[site]
             fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
                 if loc[1].startswith("[") else f"set {where} = nil after freeing"
-            self.emit("dangling", free_node, ("dangling", site, loc),
+            reported_sites.add(site)
+            self.emit("dangling", free_node, ("dangling", site),
                       f"{where} still refers to memory freed here when the function returns at line "
                       f"{_line(node)}; later code can use or free it again; {fix}",
                       [(node, "function returns with the stale reference")])
+
+    def _is_go_memory(self, obj: int) -> bool:
+        """A Go value made here (or an element or field of one), not C memory."""
+        info = self.objects[obj]
+        while info.base >= 0:
+            info = self.objects[info.base]
+        return info.kind == "local"
 
     def _is_c_record(self, obj: int) -> bool:
         """Whether an object is a C struct (a `*C.git_options` parameter, a C member of one)."""
@@ -1366,6 +1481,11 @@ class FunctionAnalysis:
 
 
 
+_SCOPES = frozenset({
+    "block", "for_statement", "if_statement", "expression_switch_statement", "type_switch_statement",
+    "expression_case", "type_case", "default_case", "communication_case", "func_literal", "function_declaration",
+    "method_declaration",
+})
 _BUILTIN_CALLS = frozenset({"append", "delete", "clear", "copy", "new", "make", "len", "cap", "print", "println",
                             "panic", "min", "max", "complex", "real", "imag", "close"})
 _CONSTANT_KEYS = frozenset({"int_literal", "interpreted_string_literal", "raw_string_literal"})
@@ -1415,8 +1535,8 @@ def _on_failure_path(exit_node: Node, status: tuple[str | Node, ...]) -> bool:
     return False
 
 
-def _nil_tests(cond: Node, holds: bool) -> list[tuple[str, bool]]:
-    """(variable, is non-nil) facts implied by ``cond`` evaluating to ``holds``."""
+def _nil_tests(cond: Node, holds: bool) -> list[tuple[Node, bool]]:
+    """(tested variable or field, is non-nil) facts implied by ``cond`` evaluating to ``holds``."""
     cond = unparen(cond)
     if cond is None or cond.type != "binary_expression":
         return []
@@ -1428,13 +1548,10 @@ def _nil_tests(cond: Node, holds: bool) -> list[tuple[str, bool]]:
         return [*_nil_tests(left, holds), *_nil_tests(right, holds)]
     if operator not in ("==", "!=") or left is None or right is None:
         return []
-    if right.type == "nil" and left.type == "identifier":
-        name = text(left)
-    elif left.type == "nil" and right.type == "identifier":
-        name = text(right)
-    else:
+    tested = left if right.type == "nil" else right if left.type == "nil" else None
+    if tested is None or tested.type not in ("identifier", "selector_expression"):
         return []
-    return [(name, (operator == "!=") == holds)]
+    return [(tested, (operator == "!=") == holds)]
 
 
 def _is_c_type_name(name: str, package: Package) -> bool:
