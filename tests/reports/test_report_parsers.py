@@ -272,3 +272,8 @@ SUMMARY: AddressSanitizer: heap-use-after-free /tmp/build-%d/main.go:18 in item_
     (finding,) = analyze([tmp_path]).findings
     assert (finding.count, finding.signature) == (2, "use-after-free:item_len")
     assert len(finding.extra["occurrences"]) == 2
+
+
+def test_panic_word_in_application_logs_is_not_a_crash() -> None:
+    log = "panic: recovered from handler error, continuing\nserving on :8080\nrequest ok\nrequest ok\n" * 3
+    assert analyze_text(log).findings == []

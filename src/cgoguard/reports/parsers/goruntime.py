@@ -253,4 +253,8 @@ class GoCollector:
         self.report.details["goroutines"] = self.goroutines
         if not self.saw_frames:
             self.report.truncated = True
+            if self.goroutines == 0 and self.report.category in ("crash", "segv"):
+                # "panic: ..." with no goroutine dump is an application's log line, not a crash
+                # (the runtime always prints the stack unless GOTRACEBACK=none).
+                self.report.category = ""
         return [self.report]
