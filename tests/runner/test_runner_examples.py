@@ -20,6 +20,7 @@ from cgoguard.cli import main
 from cgoguard.findings import Finding, InputError
 from cgoguard.runner.cli import render_run
 from cgoguard.runner.session import CheckResult
+from cgoguard.runner.toolchain import inspect_toolchain
 
 pytestmark = [requires_go, pytest.mark.slow]
 
@@ -31,6 +32,12 @@ SEEN_BY = {
     "go-pointer-to-go-pointer": "cgocheck", "go-pointer-returned-to-c": "cgocheck",
     "go-pointer-stored-in-c-memory": "cgocheck2", "data-race": "race",
 }
+
+
+def go_has_leak_check() -> bool:
+    """LeakSanitizer runs at exit of -asan programs from Go 1.25 on."""
+    chain = inspect_toolchain(REPO_ROOT, dict(os.environ))
+    return chain.at_least(1, 25)
 
 
 def planted_bugs(module: Path) -> dict[str, tuple[str, int]]:
@@ -80,6 +87,8 @@ def test_every_planted_bug_is_marked() -> None:
 @pytest.mark.parametrize("category", sorted(SEEN_BY))
 def test_each_planted_bug_is_found_once_at_its_line(buggy_run: tuple[int, dict[str, Any]], category: str) -> None:
     _, document = buggy_run
+    if category == "c-leak" and not go_has_leak_check():
+        pytest.skip("this Go has no leak detection at exit of -asan programs")
     path, line = planted_bugs(EXAMPLES / "buggy")[category]
     matches = [f for f in document["findings"] if f["category"] == category]
     assert [(f["path"], f["line"]) for f in matches] == [(path, line)], json.dumps(matches, indent=1)
@@ -92,8 +101,8 @@ def test_buggy_summary_and_exit_code(buggy_run: tuple[int, dict[str, Any]]) -> N
     code, document = buggy_run
     assert code == 1
     statuses = {c["check"]: c["status"] for c in document["checks"]}
-    assert statuses == {"asan": "found bugs", "leak": "found bugs", "cgocheck": "found bugs",
-                        "cgocheck2": "found bugs", "race": "found bugs", "gc": "passed"}
+    assert statuses == {"asan": "found bugs", "leak": "found bugs" if go_has_leak_check() else "passed",
+                        "cgocheck": "found bugs", "cgocheck2": "found bugs", "race": "found bugs", "gc": "passed"}
     by_check = {c["check"]: c for c in document["checks"]}
     assert by_check["asan"]["shared_with"] == "leak"
     # One package, re-run past each crashing test: no test is hidden by a crash before it.
