@@ -61,9 +61,10 @@ def _without_superseded_guesses(facts: list[Fact]) -> list[Fact]:
     ``rd_kafka_mem_free(rk, ptr)`` frees ``ptr`` per its documentation; its name alone would
     suggest the first argument.
     """
-    if not any(f.aspect == "frees" and f.value and f.evidence.kind != "naming" for f in facts):
+    named = {f.arg for f in facts if f.aspect == "frees" and f.value and f.evidence.kind != "naming"}
+    if not named:
         return facts
-    return [f for f in facts if not (f.aspect == "frees" and f.evidence.kind == "naming")]
+    return [f for f in facts if not (f.aspect == "frees" and f.evidence.kind == "naming" and f.arg not in named)]
 
 
 def _value(winners: dict[tuple[str, int | None], Fact], key: tuple[str, int | None], default: object) -> object:
