@@ -26,7 +26,7 @@ from tree_sitter import Node
 
 from cgoguard.analysis.memory import FunctionMemory, Leaf, Obj, Origin, Value
 from cgoguard.cfront.model import CModel, CParam
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen
+from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
 from cgoguard.gofront.types import GoType
 
 _GO_SCALAR_TYPES = frozenset(
@@ -185,14 +185,17 @@ def _cgo_is_type(memory: FunctionMemory, node: Node | None) -> bool:
     node = unparen(node)
     if node is None:
         return False
-    if node.type in ("pointer_type",):
+    if node.type == "pointer_type":
         return _cgo_is_type(memory, node.named_children[-1] if node.named_children else None)
     if node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "*":
         return _cgo_is_type(memory, node.child_by_field_name("operand"))
     if node.type in _TYPE_LITERALS:
         return True
     if node.type in ("qualified_type", "selector_expression"):
-        return text(node) == "unsafe.Pointer" or c_name(node) is not None
+        name = c_name(node)
+        if name is not None:
+            return memory.package.c.function(name) is None  # C.T names a type, C.f a function
+        return text(node) == "unsafe.Pointer"
     if node.type in ("identifier", "type_identifier"):
         return text(node) in _GO_SCALAR_TYPES
     return False
@@ -324,8 +327,6 @@ class CCall:
 
 def c_calls(memory: FunctionMemory) -> list[CCall]:
     """Calls of C functions in the function (cgo helpers and C type conversions excluded)."""
-    from cgoguard.gofront.syntax import walk
-
     calls: list[CCall] = []
     model = memory.package.c
     for node in walk(memory.func):

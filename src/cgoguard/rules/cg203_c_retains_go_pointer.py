@@ -39,7 +39,7 @@ import re
 from typing import Any
 
 from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
-from cgoguard.analysis.pointerness import CCall, describe_value
+from cgoguard.analysis.pointerness import CCall, c_calls, describe_value
 from cgoguard.cfront.model import CFunction
 from cgoguard.findings import Confidence, Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
@@ -60,8 +60,6 @@ def check(ctx: RuleContext) -> None:
     if contracts is None:
         return
     for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
-        from cgoguard.analysis.pointerness import c_calls
-
         for call in c_calls(memory):
             for index in range(len(call.args)):
                 if contracts.retains_arg(call.name, index):
