@@ -277,3 +277,10 @@ SUMMARY: AddressSanitizer: heap-use-after-free /tmp/build-%d/main.go:18 in item_
 def test_panic_word_in_application_logs_is_not_a_crash() -> None:
     log = "panic: recovered from handler error, continuing\nserving on :8080\nrequest ok\nrequest ok\n" * 3
     assert analyze_text(log).findings == []
+
+
+def test_report_right_after_a_stackless_panic_line_is_found() -> None:
+    log = ("panic: handler failed\n==3==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020 at pc 0x1 bp 0x2 "
+           "sp 0x3\nREAD of size 4 at 0x6020 thread T0\n    #0 0x5 in item_len /src/a.go:18\n"
+           "SUMMARY: AddressSanitizer: heap-use-after-free /src/a.go:18 in item_len\n")
+    assert [f.category for f in analyze_text(log).findings] == ["use-after-free"]

@@ -217,8 +217,8 @@ class GoCollector:
         return Take.MORE
 
     def _noise(self, line: str) -> Take:
-        if REPORT_START.match(line) and self.saw_frames:
-            return Take.REJECT
+        if REPORT_START.match(line):
+            return Take.REJECT  # another family's report (Go starts were handled by _restart)
         self.noise += 1
         limit = _MAX_TRAILING_NOISE if self.saw_frames else _MAX_HEADER_NOISE
         if self.noise > limit:
