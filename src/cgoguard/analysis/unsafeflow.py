@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from cgoguard.cfront.model import CModel, CRecord
 from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
@@ -467,7 +468,7 @@ def c_layout(name: str, pointer_depth: int, package: Package, depth: int = 0) ->
             return Layout(POINTER_SIZE, POINTER_SIZE)
         return c_layout(typedef.type, 0, package, depth + 1)
     record = model.record(name.replace("struct ", "struct_").replace("union ", "union_"))
-    if record is None:
+    if record is None or _irregular_layout(record, model):
         return None
     members: list[Layout | None] = []
     for member in record.members:
@@ -482,6 +483,28 @@ def c_layout(name: str, pointer_depth: int, package: Package, depth: int = 0) ->
         size = max(m.size for m in members if m)
         return Layout((size + align - 1) // align * align, align)
     return _struct_layout(members)
+
+
+_BITFIELD = re.compile(rb":\s*\d+\s*[;,]")
+
+
+def _irregular_layout(record: CRecord, model: CModel) -> bool:
+    """Bitfields, packing or explicit alignment: layouts this model cannot compute."""
+    unit = next((u for u in model.units if u.path == record.path), None)
+    if unit is None:
+        return True
+    if b"#pragma pack" in unit.source:
+        return True
+    start = sum(len(line) + 1 for line in unit.source.split(b"\n")[: max(record.line - 1, 0)])
+    open_brace = unit.source.find(b"{", start)
+    depth, end = 0, open_brace
+    for end in range(open_brace, len(unit.source)):
+        depth += {ord("{"): 1, ord("}"): -1}.get(unit.source[end], 0)
+        if depth == 0:
+            break
+    body = unit.source[open_brace:end + 80]  # and the attributes right after the closing brace
+    return open_brace < 0 or bool(_BITFIELD.search(unit.source[open_brace:end])) or \
+        b"packed" in body or b"aligned" in body
 
 
 def is_byte_like(t: GoType) -> bool:
