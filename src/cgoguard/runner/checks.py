@@ -61,20 +61,13 @@ class Setup:
 def plan(checks: list[str], toolchain: Toolchain, user_env: dict[str, str]) -> list[Setup]:
     """The executions needed for ``checks`` (asan and leak share one when both are asked for)."""
     setups: list[Setup] = []
-    if "asan" in checks and "leak" in checks:
-        setups.append(_asan(toolchain, ("asan", "leak")))
-    elif "asan" in checks:
-        setups.append(_asan(toolchain, ("asan",)))
-    elif "leak" in checks:
-        setups.append(_asan(toolchain, ("leak",)))
+    if asan_checks := tuple(name for name in ("asan", "leak") if name in checks):
+        setups.append(_asan(toolchain, asan_checks))
     builders = {"cgocheck": _cgocheck, "cgocheck2": _cgocheck2, "race": _race, "gc": _gc}
     setups += [builders[name](toolchain, user_env) for name in checks if name in builders]
-    if not toolchain.usable:
-        for setup in setups:
-            setup.problem = toolchain.problem
-    else:
-        for setup in setups:
-            setup.problem = setup.problem or toolchain.compiler_problem()
+    for setup in setups:
+        # Every check builds cgo code: without Go or a C compiler none can run.
+        setup.problem = toolchain.problem or setup.problem or toolchain.compiler_problem()
     return setups
 
 
