@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 from cgoguard.findings import Frame
 from cgoguard.reports.frames import classify, meaningful
-from cgoguard.reports.model import Report, Take
+from cgoguard.reports.model import REPORT_START, Report, Take
 
 _PREFIX = re.compile(r"^==(?P<pid>\d+)==\s?(?P<body>.*)$")
 START = re.compile(
@@ -106,8 +106,8 @@ class ValgrindXmlCollector:
         self.complete = False
 
     def feed(self, line: str) -> Take:
-        if len(self.lines) >= _MAX_XML_LINES:
-            return Take.REJECT
+        if len(self.lines) >= _MAX_XML_LINES or REPORT_START.match(line):
+            return Take.REJECT  # cut short, or another report (or <error>) began
         self.lines.append(line)
         if line == "</error>":
             self.complete = True
