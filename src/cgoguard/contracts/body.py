@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
 from cgoguard.findings import Confidence
 
@@ -98,13 +99,12 @@ class _BodyReader:
         self.function = function
         self.unit = function.unit
         self.params = {p.name: i for i, p in enumerate(function.params) if p.name}
-        self.pointer_params = {i for i, p in enumerate(function.params)
-                               if p.is_pointer or model.is_pointer_type(p.type)}
+        self.pointer_params = {i for i, p in enumerate(function.params) if is_pointer_param(model, p)}
         self.assigned: dict[str, list[Node | None]] = {}  # None: a value we cannot follow
         self.static_locals: set[str] = set()
         self.handed_back: set[str] = set()
         self.summary = BodySummary(function.name)
-        self.returns_pointer = function.returns_pointer or model.is_pointer_type(function.return_type)
+        self.returns_pointer = returns_pointer(model, function)
 
     # ----- the walk ---------------------------------------------------------------------
     def read(self, body: Node) -> BodySummary:

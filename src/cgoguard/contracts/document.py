@@ -11,6 +11,7 @@ from typing import Any
 from cgoguard import __version__
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.calls import CallSite
+from cgoguard.contracts.declarations import returns_pointer
 from cgoguard.contracts.model import EVIDENCE_KINDS, Contract, Evidence
 from cgoguard.findings import InputError
 
@@ -39,7 +40,7 @@ def entry_for(name: str, contract: Contract | None, model: CModel, sites: list[C
     contract = contract or Contract(name)
     if function is None:
         return FunctionEntry(contract, "", None, call_sites=sites)
-    pointer = function.returns_pointer or model.is_pointer_type(function.return_type)
+    pointer = returns_pointer(model, function)
     void = function.return_type == "void" and not function.return_pointer_depth
     return FunctionEntry(contract, signature(function, name), pointer, void_result=void, call_sites=sites)
 

@@ -16,14 +16,15 @@ from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.attributes import attribute_facts, attribute_macros
 from cgoguard.contracts.body import BodySummary, body_facts, summarize
 from cgoguard.contracts.comments import comment_facts
+from cgoguard.contracts.declarations import canonical_type, returns_pointer
 from cgoguard.contracts.model import Contract, ContractSet, Fact
 from cgoguard.contracts.naming import naming_facts
 from cgoguard.contracts.packs import pack_facts
 from cgoguard.contracts.resolve import resolve
 from cgoguard.contracts.spec import spec_facts
 
-# A body is re-read at most this many times; contracts only grow, so this bounds
-# pathological recursion without cutting realistic call chains short.
+# A body is re-read at most this many times: enough for realistic call chains, and a bound
+# on recursive cycles whose contracts could otherwise keep flipping.
 _MAX_VISITS = 8
 
 
@@ -71,10 +72,6 @@ def pack_contract(name: str) -> Contract:
     return resolve(name, pack_facts()[name])
 
 
-def returns_pointer(model: CModel, function: CFunction) -> bool:
-    return function.returns_pointer or model.is_pointer_type(function.return_type)
-
-
 def _param_names(function: CFunction | None) -> tuple[str, ...]:
     return tuple(p.name for p in function.params) if function is not None else ()
 
@@ -114,16 +111,6 @@ def _fixpoint(model: CModel, fixed: dict[str, list[Fact]], summaries: dict[str, 
             if caller not in queued and visits.get(caller, 0) < _MAX_VISITS:
                 pending.append(caller)
                 queued.add(caller)
-
-
-def canonical_type(model: CModel, type_name: str) -> str:
-    """``foo_t`` -> ``struct foo`` through non-pointer typedefs."""
-    for _ in range(16):
-        typedef = model.typedefs.get(type_name)
-        if typedef is None or typedef.pointer_depth or typedef.is_function_pointer:
-            break
-        type_name = typedef.type
-    return type_name
 
 
 def _destructors_by_type(model: CModel) -> dict[str, list[str]]:

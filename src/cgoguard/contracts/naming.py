@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from cgoguard.cfront.model import CFunction, CModel
+from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Evidence, Fact
 from cgoguard.findings import Confidence
 
@@ -65,12 +66,8 @@ def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
     return facts
 
 
-def _returns_pointer(model: CModel, function: CFunction) -> bool:
-    return function.returns_pointer or model.is_pointer_type(function.return_type)
-
-
 def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[str, str], dict[str, str]]) -> list[Fact]:
-    if not _returns_pointer(model, function):  # x_init(&buf) -> int initialises caller storage
+    if not returns_pointer(model, function):  # x_init(&buf) -> int initialises caller storage
         return []
     for form, stem, word in _split(function.name):
         if word not in ALLOCATOR_WORDS:
@@ -88,10 +85,10 @@ def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[st
 
 
 def _deallocator_facts(model: CModel, function: CFunction) -> list[Fact]:
-    if deallocator_word(function.name) is None or not function.params or _returns_pointer(model, function):
+    if deallocator_word(function.name) is None or not function.params or returns_pointer(model, function):
         return []
     first = function.params[0]
-    if not (first.is_pointer or model.is_pointer_type(first.type)):
+    if not is_pointer_param(model, first):
         return []
     evidence = Evidence("naming", f"frees arg 0 ({first.name or first.type})", _where(function),
                         f"{function.name} is named like a deallocator")
