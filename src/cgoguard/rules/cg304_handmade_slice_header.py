@@ -5,8 +5,9 @@ instead of derived from a real slice or string.
 
 * a composite literal of `reflect.SliceHeader` / `reflect.StringHeader` (or a type defined
   from one), and `new(reflect.SliceHeader)`;
-* `unsafe.Pointer(&h)` where `h` is a header *value* (declared with `var h reflect.SliceHeader`
-  or copied out of a real header), typically turned into `*(*[]byte)(unsafe.Pointer(&h))`;
+* `unsafe.Pointer(&h)` where `h` is a header *value* (declared with `var h reflect.SliceHeader`,
+  copied out of a real header, or a header field of a struct), typically turned into
+  `*(*[]byte)(unsafe.Pointer(&h))`;
 * a header pointer forged from memory that is not a slice or string of the right kind, such as
   `(*reflect.SliceHeader)(unsafe.Pointer(&someStruct))` or a SliceHeader laid over a string.
 
@@ -155,9 +156,10 @@ def _check_header_value_address(ctx: RuleContext, scope: FunctionScope, call: No
     if operand is None or operand.type != "unary_expression" or text(operand.child_by_field_name("operator")) != "&":
         return
     variable = unparen(operand.child_by_field_name("operand"))
-    if variable is None or variable.type != "identifier":
+    if variable is None or variable.type not in ("identifier", "selector_expression"):
         return
-    binding = scope.reaching(text(variable), variable)
+    # A header variable, or a header field of a struct (go-safer's header_in_struct).
+    binding = scope.reaching(text(variable), variable) if variable.type == "identifier" else None
     kind = header_kind(scope.type_of(variable), scope) or _copied_header_kind(binding, scope)
     if kind is None or (binding is not None and binding.value is not None
                         and unparen(binding.value).type == "composite_literal"):
