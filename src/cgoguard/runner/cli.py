@@ -96,11 +96,16 @@ def run(args: argparse.Namespace) -> int:
 
 def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],
                extra: dict[str, Any], fmt: str) -> str:
+    from cgoguard.findings import InputError
     from cgoguard.output import render
+    from cgoguard.runner.session import FAILED, TIMED_OUT
 
-    if fmt != "text":
-        return render(findings, errors, fmt, extra=extra)
-    return summary_table(results, extra) + render(findings, errors, "text") + _footer(findings, extra)
+    if fmt == "text":  # the summary table says which checks could not run
+        return summary_table(results, extra) + render(findings, errors, "text") + _footer(findings, extra)
+    # Formats without the table (SARIF, GitHub annotations) still learn about them.
+    problems = [InputError(f"check {r.check}", f"{r.status}: {r.message}") for r in results
+                if r.status in (FAILED, TIMED_OUT)]
+    return render(findings, [*errors, *problems], fmt, extra=extra)
 
 
 def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:

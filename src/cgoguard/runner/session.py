@@ -244,7 +244,6 @@ def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunR
         executions = _execute_all(session, setups, options.jobs)
     results = [result for execution in executions for result in split_by_check(execution)]
     errors = [error for execution in executions for error in execution.errors]
-    errors += [InputError(f"check {r.check}", r.message) for r in results if r.status == FAILED]
     extra: dict[str, Any] = {"toolchain": {"go": toolchain.version_text, "platform": toolchain.platform,
                                            "cc": toolchain.compiler.describe() if toolchain.usable else ""}}
     notes = [f"{e.setup.name}: {note}" for e in executions for note in e.setup.notes]
