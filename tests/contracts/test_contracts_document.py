@@ -12,7 +12,7 @@ from analysistest import FIXTURES
 
 from cgoguard.cli import main
 from cgoguard.contracts.document import render_json, render_markdown
-from cgoguard.contracts.report import document_package
+from cgoguard.contracts.assemble import document_package
 from cgoguard.gofront import DiscoveryOptions, discover, load_packages
 
 CONTRACTS_FIXTURES = FIXTURES / "contracts"

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cgoguard.contracts.cache import default_cache_dir
-    from cgoguard.contracts.report import document_packages
+    from cgoguard.contracts.assemble import document_packages
     from cgoguard.output import write_output
     from cgoguard.scan.config import common_start, load_config
 
