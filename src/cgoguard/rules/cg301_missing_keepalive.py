@@ -6,7 +6,8 @@ A type whose values get `runtime.SetFinalizer` (or `runtime.AddCleanup`) somewhe
 package, with a finalizer that releases C resources (`C.free`, or a C deallocator such as
 `git_blob_free`, directly or through a method like `Free`/`Close`). A function loads a C
 handle from such a value (`v.ptr`, a promoted field, a local copy of it, or memory a C
-getter returned for it), passes it to C, and then neither uses the value again nor calls
+getter returned for it), passes it to C (directly, or through a package function that hands
+it to C, as govips' `vipsJoin(a, b)` does), and then neither uses the value again nor calls
 `runtime.KeepAlive(v)` after the last C use. Also reported: a `runtime.KeepAlive(v)` placed
 *before* a later use of memory owned by `v`, such as converting a C string a getter returned.
 The C call (or the late use) is reported.
