@@ -2,8 +2,10 @@
 
 A frame's ``kind`` says who owns the code: ``go`` (user or library Go code), ``c`` (C code,
 including C functions written in a cgo preamble), ``cgo-glue`` (code cgo generates:
-``_cgo_<hash>_Cfunc_f``, ``pkg._Cfunc_f``, ``_cgoexp_<hash>_f``, ``crosscall2`` ...),
-``runtime`` (the Go runtime) or ``sanitizer`` (interceptors and the sanitizer runtime).
+``_cgo_<hash>_Cfunc_f``, ``pkg._Cfunc_f``, ``_cgoexp_<hash>_f``, ``_cgoCheckPointer`` ...),
+``runtime`` (the Go runtime, including the C half of runtime/cgo: ``crosscall2``,
+``x_cgo_init``) or ``sanitizer`` (interceptors, the sanitizer runtime, libc's allocator and
+start-up frames).
 Only ``go`` and ``c`` frames say anything about the bug, so they alone make signatures.
 """
 
@@ -42,8 +44,8 @@ _SANITIZER_PATH = re.compile(r"(?:/|^)(?:libsanitizer|compiler-rt|sanitizer_comm
                              r"|lib[alt]san\.so|vgpreload_|/valgrind/")
 _ALLOCATORS = re.compile(r"^(?:malloc|free|calloc|realloc|cfree|strdup|strndup|posix_memalign|"
                          r"aligned_alloc|memalign|valloc|operator (?:new|delete)(?:\[\])?)\b")
-_RUNTIME = re.compile(r"^(?:runtime[./]|internal/runtime/|panic$|runtime\b|internal/abi\.|"
-                      r"internal/race\.|gogo$|goexit$|asmcgocall$)")
+_RUNTIME = re.compile(r"^(?:runtime[./]|internal/runtime/|internal/abi\.|internal/race\.|"
+                      r"panic$|gogo$|goexit$|asmcgocall$)")
 
 
 def normalize_function(name: str) -> str:
