@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cgoguard.findings import Confidence, Frame, Related
@@ -230,7 +232,9 @@ class Locator:
         return [call for name in sorted(names) for call in self.index.calls_by_c_name.get(name, [])]
 
     # -- ranking helpers -----------------------------------------------------------------------
+    @cached_property
     def _freeing_names(self) -> set[str]:
+        """C functions that call free, and Go functions/methods that call one of them."""
         assert self.index is not None
         c_frees = {"free"} | {n for n, f in self.index.c_functions.items() if "free" in f.callees}
         go_frees = {fn.name.rsplit(".", 1)[-1] for fns in self.index.functions_by_name.values() for fn in fns
@@ -241,7 +245,7 @@ class Locator:
         function = call.function
         if function is None:
             return False
-        frees = self._freeing_names()
+        frees = self._freeing_names
         earlier_c = any(c.name in frees and c.line < call.line for c in function.c_calls)
         return earlier_c or any(name in frees and line < call.line for name, line in function.callees.items())
 
@@ -249,8 +253,9 @@ class Locator:
         function = call.function
         if function is None or not call.assigned_to:
             return False
-        frees = self._freeing_names()
-        return any(c.name in frees and any(call.assigned_to in arg for arg in c.args) for c in function.c_calls)
+        frees = self._freeing_names
+        variable = re.compile(rf"\b{re.escape(call.assigned_to)}\b")
+        return any(c.name in frees and any(variable.search(arg) for arg in c.args) for c in function.c_calls)
 
     # -- the chain: allocation -> stored where -> free -> use ----------------------------------
     def _explain_chain(self, report: Report, use: CCall, location: Location) -> None:
