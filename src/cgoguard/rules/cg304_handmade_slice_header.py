@@ -102,7 +102,7 @@ def _check_literal(ctx: RuleContext, scope: FunctionScope, literal: Node) -> Non
     kind = header_kind(type_from_node(literal.child_by_field_name("type")), scope)
     if kind is None:
         return
-    data = _data_value(literal)
+    data = _data_value(literal) or _data_assigned_later(literal, scope)
     if data is not None and _data_origin(data, scope) is Origin.C:
         # C memory is not collected, so this works today; it is still a deprecated hand-built header.
         ctx.report(META, scope.file, literal,
@@ -122,6 +122,25 @@ def _data_value(literal: Node) -> Node | None:
         value = element.child_by_field_name("value") if key is not None else None
         if key is not None and text(key) == "Data" and value is not None:
             return value.named_children[0] if value.named_children else value
+    return None
+
+
+def _data_assigned_later(literal: Node, scope: FunctionScope) -> Node | None:
+    """For ``h := reflect.SliceHeader{}`` followed by ``h.Data = ...``: that value."""
+    declaration = literal.parent.parent if literal.parent is not None else None
+    if declaration is None or declaration.type != "short_var_declaration":
+        return None
+    names = declaration.child_by_field_name("left")
+    name = text(names.named_children[0]) if names is not None and names.named_children else ""
+    for node in walk(scope.body):
+        if node.type != "assignment_statement" or node.start_byte < literal.end_byte:
+            continue
+        targets = node.child_by_field_name("left")
+        values = node.child_by_field_name("right")
+        for target, value in zip(targets.named_children if targets else [],
+                                 values.named_children if values else [], strict=False):
+            if text(target) == f"{name}.Data":
+                return value
     return None
 
 
