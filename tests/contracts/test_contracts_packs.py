@@ -55,6 +55,7 @@ def test_every_named_deallocator_frees_its_argument() -> None:
     ("git_tree_entry_byname", ("borrowed", None, [], [], 0)),
     ("ZSTD_createCCtx", ("owned", "ZSTD_freeCCtx", [], [], None)),
     ("rd_kafka_new", ("owned", "rd_kafka_destroy", [1], [], None)),
+    ("ring_buffer__new", ("owned", "ring_buffer__free", [], [2], None)),
 ])
 def test_pack_contracts(function: str, expected: tuple) -> None:
     contracts = contracts_of_text(b"")
