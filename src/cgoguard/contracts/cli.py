@@ -12,7 +12,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="For each C function a cgo package calls: who owns the result and how to release it, "
                     "which arguments the call frees or keeps, the evidence, and the Go call sites. "
                     "Contracts come from [tool.cgoguard.contracts], GCC/Clang attributes, C bodies, built-in "
-                    "packs (libc, sqlite3, libgit2, zstd, librdkafka), doc comments and naming pairs.")
+                    "packs (libc, sqlite3, libgit2, zstd, librdkafka, libbpf), doc comments and naming pairs.")
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                         help="package directories, Go files or DIR/... (default: .)")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from cgoguard.contracts.cache import default_cache_dir
     from cgoguard.contracts.assemble import document_packages
+    from cgoguard.contracts.cache import default_cache_dir
     from cgoguard.output import write_output
     from cgoguard.scan.config import common_start, load_config
 
