@@ -11,8 +11,8 @@ import pytest
 from analysistest import FIXTURES
 
 from cgoguard.cli import main
-from cgoguard.contracts.document import render_json, render_markdown
 from cgoguard.contracts.assemble import document_package
+from cgoguard.contracts.document import render_json, render_markdown
 from cgoguard.gofront import DiscoveryOptions, discover, load_packages
 
 CONTRACTS_FIXTURES = FIXTURES / "contracts"
