@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 
 from cgoguard.findings import Confidence, Frame, Related
+from cgoguard.gofront.discover import display_path
 from cgoguard.reports.frames import c_function_of_glue, exported_function_of_glue
 from cgoguard.reports.model import Report
 from cgoguard.reports.sourceindex import CCall, SourceIndex
@@ -315,12 +316,7 @@ class Locator:
 
     def _display(self, path: str, function: str = "", line: int = 0) -> str:
         local = self.index.resolve(path, function, line) if self.index is not None else None
-        if local is None:
-            return path
-        try:
-            return str(local.resolve().relative_to(Path.cwd()))
-        except ValueError:
-            return str(local)
+        return display_path(local) if local is not None else path
 
 
 def _rank(candidates: list[CCall], score: Callable[[CCall], int]) -> list[tuple[int, CCall]]:
