@@ -33,3 +33,20 @@ def test_a_user_contract_changes_the_verdict(tmp_path: Path) -> None:
     assert _findings(tmp_path, None) == []
     config = {"lib_get": {"returns": "owned", "free": "lib_put"}, "lib_put": {"frees": [0]}}
     assert _findings(tmp_path, config) == ["10: CG101"]
+
+
+def test_scan_reads_user_contracts_from_the_configuration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """End to end: `[tool.cgoguard.contracts]` in pyproject.toml reaches the scanner's rules."""
+    from cgoguard.cli import main
+
+    (tmp_path / "go.mod").write_text("module example.com/p\n\ngo 1.22\n")
+    (tmp_path / "p.go").write_text(
+        'package p\n\n// char *lib_get(void);\nimport "C"\n\n'
+        "func Leak() bool {\n\ts := C.lib_get()\n\treturn s != nil\n}\n")
+    arguments = ["scan", str(tmp_path), "--no-cache", "-q", "--select", "CG101", "--format", "json"]
+    assert main(arguments) == 0
+    capsys.readouterr()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.cgoguard.contracts]\nlib_get = { returns = "owned", free = "free" }\n')
+    assert main(arguments) == 1
+    assert '"rule": "CG101"' in capsys.readouterr().out
