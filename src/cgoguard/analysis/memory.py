@@ -27,6 +27,7 @@ from cgoguard.cfront.model import CMember
 from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
 from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
 from cgoguard.gofront.types import BASIC_TYPES, GoType, type_from_node
+from cgoguard.gofront.types import UNKNOWN as UNKNOWN_TYPE
 
 if TYPE_CHECKING:
     from cgoguard.gofront.package import Package
@@ -36,6 +37,7 @@ C_ALLOCATORS = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "s
 MMAP_FUNCS = frozenset({"syscall.Mmap", "golang.org/x/sys/unix.Mmap"})
 WILDCARD = "[]"
 _AGGREGATE_KINDS = frozenset({"struct", "array"})
+_LITERALS = frozenset({"composite_literal", "literal_value"})  # literal_value: elided `{...}` inside a literal
 _TYPE_NODES = frozenset({"pointer_type", "slice_type", "array_type", "map_type", "channel_type", "function_type",
                          "interface_type", "struct_type", "qualified_type", "type_identifier", "generic_type"})
 _REFERENCE_FORMS = {"slice": "slice", "map": "map", "chan": "chan", "func": "func", "interface": "iface",
@@ -162,6 +164,7 @@ class FunctionMemory:
         self._depth = 0
         self._resolving = False
         self._resolved: list[tuple[Address, Store]] | None = None
+        self._elided: dict[int, GoType] = {}  # literal_value node id -> type of the elided literal
         self._allocations: dict[Obj, Node] = {}  # allocation sites, for their literal contents and types
         self._locals: dict[tuple[str, int], Obj] = {}
         # Resolved stores by target object; filled in source order, so while stores are being
@@ -263,6 +266,8 @@ class FunctionMemory:
     def type_of(self, node: Node | None) -> GoType:
         """The underlying type of an expression (C array members stay arrays)."""
         node = unparen(node)
+        if node is not None and node.type == "literal_value":
+            return self.types.underlying(self._elided.get(node.id, UNKNOWN_TYPE))
         if node is not None and node.type == "selector_expression" and c_name(node) is None:
             member = self._c_member(node)
             if member is not None and member.array:
@@ -314,7 +319,7 @@ class FunctionMemory:
         """Stores into ``obj``, its literal initializer first."""
         initial: list[tuple[Address, Store]] = []
         literal = self._allocations.get(obj)
-        if literal is not None and literal.type == "composite_literal":
+        if literal is not None and literal.type in _LITERALS:
             initial.append((Address(Origin.GO, obj, ()), Store(literal, literal, literal.start_byte, literal)))
         self._ensure_resolved()
         return initial + self._stores_by_obj.get(obj, [])
@@ -361,7 +366,7 @@ class FunctionMemory:
             if text(func) == "make" and args:
                 return type_from_node(args[0])
             return None
-        return self.types.type_of(node)
+        return self.literal_type(node) if node.type in _LITERALS else self.types.type_of(node)
 
     def _c_member_type(self, record_name: str, member_name: str) -> GoType | None:
         record = self.package.c.record(record_name)
@@ -544,7 +549,11 @@ class FunctionMemory:
 
     def _eval_composite(self, node: Node, at: int) -> Value:
         literal_type = self.type_of(node)
+        if literal_type.kind == "unknown":
+            return UNKNOWN_VALUE
         obj = self._alloc(node)
+        if literal_type.kind == "pointer":  # an elided &T{...}
+            return Value(Origin.GO, obj, (), "pointer", node)
         if literal_type.kind in ("slice", "map"):
             return Value(Origin.GO, obj, (), literal_type.kind, node)
         return Value(Origin.GO, obj, (), "aggregate", node, node.start_byte)
@@ -720,7 +729,7 @@ class FunctionMemory:
         if not rest:
             return self.eval(rhs, at)
         literal = unparen(rhs)
-        if literal is not None and literal.type == "composite_literal":
+        if literal is not None and literal.type in _LITERALS:
             for step, element in self.literal_elements(literal):
                 if _overlaps(step, rest[0]):
                     return self._value_within(element, rest[1:], at)
@@ -731,9 +740,13 @@ class FunctionMemory:
         return UNKNOWN_VALUE
 
     def literal_elements(self, literal: Node) -> Iterator[tuple[str, Node]]:
-        """(path step, element value) of a composite literal: field names or ``[k]``."""
-        literal_type = self.type_of(literal)
-        body = literal.child_by_field_name("body")
+        """(path step, element value) of a composite literal: field names or ``[k]``.
+
+        Elided inner literals (``[]T{{...}}``) are yielded as their ``literal_value`` node,
+        whose type is remembered for :meth:`type_of`.
+        """
+        literal_type = self.literal_type(literal)
+        body = literal.child_by_field_name("body") if literal.type == "composite_literal" else literal
         if body is None or literal_type.kind == "map":
             return
         names = self._field_names(literal_type)
@@ -742,14 +755,36 @@ class FunctionMemory:
             if element.type == "keyed_element":
                 key_node, value_node = element.named_children[0], element.named_children[-1]
                 key = text(key_node)
-                step = key if names else f"[{key}]" if key.isdigit() else WILDCARD
-                yield step, _element_value(value_node)
+                indexed = literal_type.kind in ("array", "slice")
+                step = (f"[{key}]" if key.isdigit() else WILDCARD) if indexed else key
                 if key.isdigit():
                     position = int(key) + 1
             elif element.type == "literal_element":
                 step = names[position] if position < len(names) else f"[{position}]"
-                yield step, _element_value(element)
+                value_node = element
                 position += 1
+            else:
+                continue
+            value = _element_value(value_node)
+            if value.type == "literal_value":
+                self._elided[value.id] = self._element_type(literal_type, step)
+            yield step, value
+
+    def literal_type(self, literal: Node) -> GoType:
+        """The type of the value a literal builds (for an elided ``&T{}``, the ``T``)."""
+        literal_type = self.type_of(literal)
+        if literal.type == "literal_value" and literal_type.kind == "pointer" and literal_type.elem is not None:
+            return self.types.underlying(literal_type.elem)
+        return literal_type
+
+    def _element_type(self, container: GoType, step: str) -> GoType:
+        if step.startswith("["):
+            return container.elem if container.elem is not None else UNKNOWN_TYPE
+        if container.kind == "struct":
+            return dict(container.fields).get(step, UNKNOWN_TYPE)
+        if container.kind == "c":
+            return self._c_member_type(container.name, step) or UNKNOWN_TYPE
+        return UNKNOWN_TYPE
 
     def _field_names(self, t: GoType) -> list[str]:
         if t.kind == "struct":
@@ -777,7 +812,7 @@ class FunctionMemory:
             yield Leaf(path, self._eval_tuple_item(rhs, store.pos), store)
             return
         node = unparen(rhs)
-        if node is not None and node.type == "composite_literal" \
+        if node is not None and node.type in _LITERALS \
                 and (store.lhs == node or self.is_aggregate(self.type_of(node))):
             for step, element in self.literal_elements(node):
                 sub = (*path, step)
@@ -864,10 +899,8 @@ def index_step(index: Node | None) -> str:
 
 
 def _element_value(element: Node) -> Node:
-    inner = element.named_children[0] if element.named_children else element
-    if inner.type == "literal_value":
-        return element  # an elided composite literal (`{...}` inside `[]T{...}`): treated as unknown
-    return inner
+    """The expression (or elided ``literal_value``) inside a ``literal_element``."""
+    return element.named_children[0] if element.named_children else element
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -898,6 +931,7 @@ _EVAL_HANDLERS = {
     "index_expression": FunctionMemory._eval_index,
     "slice_expression": FunctionMemory._eval_slice,
     "composite_literal": FunctionMemory._eval_composite,
+    "literal_value": FunctionMemory._eval_composite,
     "func_literal": FunctionMemory._eval_func_literal,
     "binary_expression": FunctionMemory._eval_binary,
     "call_expression": FunctionMemory._eval_call,

@@ -89,7 +89,7 @@ def c_type_has_pointers(model: CModel, type_name: str, depth: int = 0) -> bool:
         return False
     if model.is_pointer_type(type_name):
         return True
-    record = model.record(type_name.replace("struct ", "struct_").replace("union ", "union_"))
+    record = model.record(_cgo_name(type_name))
     if record is None:
         typedef = model.typedefs.get(type_name)
         return typedef is not None and c_type_has_pointers(model, typedef.type, depth + 1)
@@ -98,7 +98,12 @@ def c_type_has_pointers(model: CModel, type_name: str, depth: int = 0) -> bool:
 
 
 def c_param_is_checked(model: CModel, param: CParam) -> bool:
-    """cgo's ``needsPointerCheck`` for a declared C parameter."""
+    """cgo's ``needsPointerCheck`` for a declared C parameter.
+
+    A pointer to a type the model cannot see (a struct from a system header, an opaque
+    typedef) counts as checked: a rule still needs a Go pointer stored in the memory to
+    report, and such a store proves the type holds pointers.
+    """
     depth, base = param.pointer_depth, param.type
     if param.is_function_pointer:
         return False
@@ -108,7 +113,21 @@ def c_param_is_checked(model: CModel, param: CParam) -> bool:
         return False  # by-value parameters are not pointer-checked as a whole
     if depth >= 2 or base == "void":
         return True
+    if _is_c_scalar(base):
+        return False
+    if model.record(_cgo_name(base)) is None and base not in model.typedefs:
+        return True
     return c_type_has_pointers(model, base)
+
+
+def _is_c_scalar(name: str) -> bool:
+    words = name.replace("const ", "").replace("volatile ", "").split()
+    return bool(words) and (all(w in _C_SCALAR_WORDS for w in words) or name in _C_SCALAR_NAMES)
+
+
+def _cgo_name(c_type: str) -> str:
+    """``struct foo`` -> ``struct_foo`` (the name cgo gives it)."""
+    return c_type.replace("struct ", "struct_").replace("union ", "union_")
 
 
 def _resolve_typedef_pointers(model: CModel, base: str) -> tuple[int, str]:
@@ -347,9 +366,11 @@ def _names_c_type(model: CModel, name: str) -> bool:
         or name in _C_SCALAR_NAMES
 
 
+_C_SCALAR_WORDS = frozenset("char short int long float double signed unsigned _Bool bool".split())
 _C_SCALAR_NAMES = frozenset(
     "char schar uchar short ushort int uint long ulong longlong ulonglong float double size_t ssize_t "
-    "uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t".split())
+    "uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t ptrdiff_t off_t "
+    "wchar_t".split())
 
 
 def argument_is_checked(memory: FunctionMemory, call: CCall, index: int) -> bool:
