@@ -367,9 +367,11 @@ class _FunctionCheck:
             self.package.callers_keep_alive(self.scope, handle.root)
 
     def root_kept_alive(self, use: Node, root: str, declaration: int | None) -> bool:
-        """Whether variable ``root`` is used, or otherwise kept reachable, after ``use``."""
+        """Whether variable ``root`` (or a plain copy of it, ``obj := r``) is used, or otherwise
+        kept reachable, after ``use``."""
+        names = {(root, declaration), *self._copies(root, declaration)}
         for occurrence in walk(self.scope.node):
-            if not self._is_use_of(occurrence, root, declaration):
+            if not any(self._is_use_of(occurrence, name, decl) for name, decl in names):
                 continue
             if _within(occurrence, use):
                 if _passed_itself(occurrence, use) and c_call_name(use, self.scope) is not None:
@@ -378,6 +380,21 @@ class _FunctionCheck:
             if self._keeps_alive(occurrence, use, declaration):
                 return True
         return False
+
+    def _copies(self, root: str, declaration: int | None) -> set[tuple[str, int | None]]:
+        """Locals bound to exactly ``root`` (``obj := r``), and what ``root`` itself copied."""
+        types = self.scope.types
+        copies: set[tuple[str, int | None]] = set()
+        for name, bindings in self.scope.bindings.items():
+            for binding in bindings:
+                value = unparen(binding.value)
+                if value is None or value.type != "identifier":
+                    continue
+                if text(value) == root and types.declaration_of(root, value) == declaration:
+                    copies.add((name, types.declaration_of(name, binding.name_node)))
+                elif name == root and types.declaration_of(root, binding.name_node) == declaration:
+                    copies.add((text(value), types.declaration_of(text(value), value)))
+        return copies
 
     def _is_use_of(self, node: Node, root: str, declaration: int | None) -> bool:
         if node.type != "identifier" or text(node) != root:
