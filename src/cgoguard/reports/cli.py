@@ -1,4 +1,8 @@
-"""``cgoguard report``: diagnose runtime reports and point at the Go line to fix."""
+"""``cgoguard report``: diagnose runtime reports and point at the Go line to fix.
+
+Exit status: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 on a
+usage error (bad option, missing --binary/--source).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,41 @@ from pathlib import Path
 
 from cgoguard.errors import UsageError
 
-SEVERITIES = ("info", "warning", "error", "none")
+EPILOG = """reads: AddressSanitizer, LeakSanitizer, ThreadSanitizer, the Go race detector, Go panics and
+fatal errors (cgocheck, cgocheck2, signals during cgo calls, concurrent map writes), goroutine
+dumps, valgrind memcheck (text and --xml=yes). Logs may carry timestamps, container prefixes,
+colours and unrelated output; identical bugs from many logs become one finding with a count.
+
+examples:
+  cgoguard report crash.log --source .
+  go test ./... 2>&1 | cgoguard report - --format json
+  cgoguard report logs/ --binary ./app --format sarif -o report.sarif
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    from cgoguard.output import FORMATS
+
     parser = subparsers.add_parser(
         "report",
         help="turn ASan/LSan/TSan/race/cgocheck/panic/valgrind output into de-duplicated findings",
         description="Read runtime reports (files, directories, or - for stdin), de-duplicate them and "
                     "map each bug to the Go line to fix.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="log files or directories; - reads stdin")
-    parser.add_argument("--format", default="text", choices=("text", "json", "sarif", "html", "github"))
-    parser.add_argument("--output", "-o", metavar="FILE", help="write the result here instead of stdout")
     parser.add_argument("--source", action="append", default=[], metavar="DIR",
                         help="Go source root used to map reports to Go lines (repeatable; default: .)")
-    parser.add_argument("--binary", metavar="FILE", help="the binary that produced the reports (symbolization)")
-    parser.add_argument("--fail-on", default="error", choices=SEVERITIES,
-                        help="exit 1 when a finding has at least this severity (default: error)")
+    parser.add_argument("--binary", metavar="FILE",
+                        help="the binary that produced the reports, to symbolize raw addresses")
     parser.add_argument("--with-scan", action="store_true",
-                        help="also run the static scan on the source roots and mark confirmed findings")
+                        help="also run the static scan on the source roots and mark the static findings "
+                             "a report confirms")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument("--fail-on", choices=("error", "warning", "info", "none"), default="warning",
+                     help="lowest severity that makes the exit status 1 (default: warning)")
     parser.set_defaults(func=run)
     return parser
 
@@ -41,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.paths and sys.stdin.isatty():
         raise UsageError("no input: give log files or directories, or pipe a log into `cgoguard report -`")
     inputs = [p for p in args.paths if p != "-"]
+    for name in inputs:
+        if not Path(name).exists():
+            raise UsageError(f"{name}: no such file or directory")
     roots = [Path(s) for s in args.source] or [Path(".")]
     for root in roots:
         if not root.exists():
