@@ -268,7 +268,7 @@ def argument_violation(memory: FunctionMemory, checked: Checked, run_at: int) ->
                              "holds pointers (the runtime cannot tell where that variable ends)", "global", None)
         return None
     for leaf in memory.contents(checked.obj, checked.region, run_at):
-        found = leaf_violation(memory, leaf, run_at, allow_globals=checked.mode is CheckMode.OBJECT)
+        found = leaf_violation(memory, leaf, run_at, shallow=checked.mode is CheckMode.OBJECT)
         if found is not None:
             return with_slot_type(memory, found, checked.obj, leaf.path)
     return None
@@ -283,21 +283,34 @@ def with_slot_type(memory: FunctionMemory, violation: Violation, obj: Obj, path:
                      violation.allocated)
 
 
-def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, allow_globals: bool) -> Violation | None:
-    """Whether one stored value is a Go pointer the rules forbid there."""
+def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, shallow: bool) -> Violation | None:
+    """Whether one stored value is a Go pointer the rules forbid there.
+
+    ``shallow``: the runtime only asks whether each pointer is pinned (a scan of a whole heap
+    object, or a pointer write). Otherwise (``cgoCheckArg`` on checked memory or a result)
+    a pointer into a package variable that holds pointers fails, and a pinned pointer is
+    followed one level: the object it points to must not hold unpinned Go pointers.
+    """
     value = leaf.value
     node = leaf.store.stmt if leaf.store is not None else None
     if value.origin is Origin.GLOBAL and value.obj is not None and value.form != "aggregate":
-        if allow_globals or not global_holds_pointers(memory, value.obj):
+        if shallow or not global_holds_pointers(memory, value.obj):
             return None
         return Violation(describe_slot(leaf.path), f"a pointer into {value.obj.describe()}, which holds "
                          "pointers (the runtime cannot tell where that variable ends)", "global", node)
-    if value.origin is not Origin.GO or value.form == "aggregate":
+    if value.origin is not Origin.GO or value.form == "aggregate" or value.obj is None:
         return None
-    if value.form not in _CAN_NEVER_PIN and memory.is_pinned(value, at):
+    allocated = memory.site_of(value.obj)
+    if value.form in _CAN_NEVER_PIN or not memory.is_pinned(value, at):
+        return Violation(describe_slot(leaf.path), describe_value(value), value.form, node, allocated=allocated)
+    if shallow or value.form != "pointer":
         return None
-    allocated = memory.site_of(value.obj) if value.obj is not None else None
-    return Violation(describe_slot(leaf.path), describe_value(value), value.form, node, allocated=allocated)
+    for inner in memory.contents(value.obj, (), at):
+        found = leaf_violation(memory, inner, at, shallow=True)
+        if found is not None:
+            what = f"{describe_value(value)}, pinned, but its {found.slot} holds {found.what}"
+            return Violation(describe_slot(leaf.path), what, found.kind, found.node, allocated=found.allocated)
+    return None
 
 
 def value_violation(memory: FunctionMemory, value: Value, at: int) -> Violation | None:
@@ -307,11 +320,11 @@ def value_violation(memory: FunctionMemory, value: Value, at: int) -> Violation 
             return None
         for leaf in memory.contents(value.obj, value.path, value.at):
             rebased = Leaf(leaf.path[len(value.path):], leaf.value, leaf.store)
-            found = leaf_violation(memory, rebased, at, allow_globals=False)
+            found = leaf_violation(memory, rebased, at, shallow=False)
             if found is not None:
                 return found
         return None
-    return leaf_violation(memory, Leaf((), value, None), at, allow_globals=False)
+    return leaf_violation(memory, Leaf((), value, None), at, shallow=False)
 
 
 def describe_slot(path: tuple[str, ...]) -> str:

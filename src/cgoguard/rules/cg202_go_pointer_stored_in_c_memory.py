@@ -85,7 +85,7 @@ def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None
     else:
         leaves = memory.expand(store.rhs, (), (), store)
     for leaf in leaves:
-        found = leaf_violation(memory, leaf, at, allow_globals=True)
+        found = leaf_violation(memory, leaf, at, shallow=True)
         if found is not None:
             return Violation(describe_slot(leaf.path), found.what, found.kind, found.node, allocated=found.allocated)
     return None
