@@ -284,3 +284,14 @@ def test_report_right_after_a_stackless_panic_line_is_found() -> None:
            "sp 0x3\nREAD of size 4 at 0x6020 thread T0\n    #0 0x5 in item_len /src/a.go:18\n"
            "SUMMARY: AddressSanitizer: heap-use-after-free /src/a.go:18 in item_len\n")
     assert [f.category for f in analyze_text(log).findings] == ["use-after-free"]
+
+
+def test_memory_sanitizer_warning() -> None:
+    log = """==42==WARNING: MemorySanitizer: use-of-uninitialized-value
+    #0 0x4a in checksum /src/app/main.go:9:7
+    #1 0x4b in _cgo_0123456789ab_Cfunc_checksum /tmp/go-build/cgo-gcc-prolog:50
+SUMMARY: MemorySanitizer: use-of-uninitialized-value /src/app/main.go:9:7 in checksum
+Exiting
+"""
+    (finding,) = analyze_text(log).findings
+    assert (finding.rule, finding.category, finding.signature) == ("RT-MSAN", "crash", "crash:checksum")

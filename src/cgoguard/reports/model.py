@@ -59,7 +59,7 @@ class Collector(Protocol):
 
 # The first line of any report family: a collector that meets one ends its own report.
 REPORT_START = re.compile(
-    r"^(?:==\d+==\s*)?ERROR: \w*Sanitizer:|^WARNING: (?:DATA RACE|ThreadSanitizer:)|^panic: |"
+    r"^(?:==\d+==\s*)?(?:ERROR: \w*Sanitizer|WARNING: MemorySanitizer):|^WARNING: (?:DATA RACE|ThreadSanitizer:)|^panic: |"
     r"^fatal error: |^SIG[A-Z]+: |^write of (?:unpinned )?Go pointer |^runtime: goroutine stack exceeds|"
     r"^==\d+== (?:Invalid |Mismatched free|Conditional jump|Use of uninitialised|Syscall param|"
     r"Process terminating|\d[\d,]* (?:\(\d[\d,]* direct, \d[\d,]* indirect\) )?bytes in)|^<error>$")

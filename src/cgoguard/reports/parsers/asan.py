@@ -14,7 +14,8 @@ import re
 from cgoguard.reports.frames import parse_sanitizer_frame
 from cgoguard.reports.model import REPORT_START, Report, Take
 
-START = re.compile(r"^(?:==(?P<pid>\d+)==\s*)?ERROR: (?P<tool>\w*Sanitizer): (?P<rest>.*)$")
+START = re.compile(r"^(?:==(?P<pid>\d+)==\s*)?(?:ERROR: (?P<tool>\w*Sanitizer)|WARNING: (?P<msan>MemorySanitizer))"
+                   r": (?P<rest>.*)$")
 _ACCESS = re.compile(r"^(?P<access>READ|WRITE) of size (?P<size>\d+) at (?P<addr>0x[0-9a-fA-F]+)")
 _SECTION = re.compile(r"^(?P<which>freed|previously allocated|allocated) by (?:thread T\d+|main thread)"
                       r"(?: \([^)]*\))? here:$")
@@ -72,7 +73,7 @@ class AsanCollector:
 
     def __init__(self, match: re.Match[str], origin: str, line_no: int) -> None:
         rest = match.group("rest")
-        self.tool = match.group("tool")
+        self.tool = match.group("tool") or match.group("msan")
         self.is_leak = self.tool == "LeakSanitizer" or rest.startswith("detected memory leaks")
         self.origin, self.line_no = origin, line_no
         self.reports: list[Report] = []
