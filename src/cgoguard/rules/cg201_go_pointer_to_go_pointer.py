@@ -65,7 +65,7 @@ _SCOPE = {
 
 
 def check(ctx: RuleContext) -> None:
-    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
         _check_function(ctx, memory)
 
 

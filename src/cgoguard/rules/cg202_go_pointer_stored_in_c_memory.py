@@ -51,7 +51,7 @@ _FOREIGN = {Origin.C: "C memory", Origin.MMAP: "memory mapped with Mmap"}
 
 
 def check(ctx: RuleContext) -> None:
-    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
         for address, store in memory.resolved_stores:
             if address.origin in _FOREIGN:
                 _check_store(ctx, memory, address, store)

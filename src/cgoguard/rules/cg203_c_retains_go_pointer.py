@@ -56,10 +56,10 @@ _STRUCTURE_ONLY = "a structure another argument points to"
 
 
 def check(ctx: RuleContext) -> None:
-    contracts = ctx.contracts if ctx.contracts is not None else ctx.shared("contracts", lambda: _contracts(ctx))
+    contracts = ctx.contracts if ctx.contracts is not None else ctx.shared("memory.contracts", lambda: _contracts(ctx))
     if contracts is None:
         return
-    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
         for call in c_calls(memory):
             for index in range(len(call.args)):
                 if contracts.retains_arg(call.name, index):

@@ -66,7 +66,7 @@ def check(ctx: RuleContext) -> None:
     exported = {info.node: info.export_name for info in ctx.package.symbols.all_functions() if info.export_name}
     if not exported:
         return
-    for memory in ctx.shared("function-memories", lambda: function_memories(ctx.package)):
+    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
         name = exported.get(memory.func)
         if name:
             _check_returns(ctx, memory, name)
