@@ -181,7 +181,9 @@ def test_cli_reads_stdin_and_fails_on_severity(monkeypatch, capsys) -> None:
 def test_cli_usage_errors(capsys) -> None:
     from cgoguard.cli import main
 
-    assert main(["report", "x.log", "--binary", "/nonexistent/bin"]) == 2
+    assert main(["report", "/nonexistent/x.log"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["report", __file__, "--binary", "/nonexistent/bin"]) == 2
     assert "--binary" in capsys.readouterr().err
 
 
