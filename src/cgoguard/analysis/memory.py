@@ -164,6 +164,7 @@ class FunctionMemory:
         self._depth = 0
         self._resolving = False
         self._resolved: list[tuple[Address, Store]] | None = None
+        self._types: dict[int, GoType] = {}  # node id -> underlying type
         self._elided: dict[int, GoType] = {}  # literal_value node id -> type of the elided literal
         self._allocations: dict[Obj, Node] = {}  # allocation sites, for their literal contents and types
         self._locals: dict[tuple[str, int], Obj] = {}
@@ -264,11 +265,19 @@ class FunctionMemory:
         return None
 
     def type_of(self, node: Node | None) -> GoType:
-        """The underlying type of an expression (C array members stay arrays)."""
+        """The underlying type of an expression (C array members stay arrays), memoised."""
         node = unparen(node)
-        if node is not None and node.type == "literal_value":
+        if node is None:
+            return UNKNOWN_TYPE
+        if node.type == "literal_value":  # known only once its enclosing literal was expanded
             return self.types.underlying(self._elided.get(node.id, UNKNOWN_TYPE))
-        if node is not None and node.type == "selector_expression" and c_name(node) is None:
+        cached = self._types.get(node.id)
+        if cached is None:
+            cached = self._types[node.id] = self._type_of(node)
+        return cached
+
+    def _type_of(self, node: Node) -> GoType:
+        if node.type == "selector_expression" and c_name(node) is None:
             member = self._c_member(node)
             if member is not None and member.array:
                 elem = c_to_go_type(member.type, member.pointer_depth, member.is_function_pointer)
@@ -456,8 +465,7 @@ class FunctionMemory:
             if glob is not None and glob.is_const:
                 return self._constant(glob.value, node)
             return UNKNOWN_VALUE
-        var_type = self.types.var_type(name, node)
-        if self.is_aggregate(var_type):
+        if self.is_aggregate(self.type_of(node)):
             return Value(Origin.GLOBAL if obj.kind == "global" else Origin.GO, obj, (), "aggregate", node, at)
         if obj.kind == "global":
             return UNKNOWN_VALUE  # any function may have reassigned it
