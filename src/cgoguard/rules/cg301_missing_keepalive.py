@@ -382,9 +382,11 @@ class _FunctionCheck:
         return False
 
     def _copies(self, root: str, declaration: int | None) -> set[tuple[str, int | None]]:
-        """Locals bound to exactly ``root`` (``obj := r``), and what ``root`` itself copied."""
+        """Locals bound to exactly ``root`` (``obj := r``), what ``root`` itself copied, and the
+        slice or map it was taken from (``for _, r := range rs``, ``r := rs[i]``): keeping the
+        container alive keeps its elements reachable."""
         types = self.scope.types
-        copies: set[tuple[str, int | None]] = set()
+        copies: set[tuple[str, int | None]] = set(self._containers(root, declaration))
         for name, bindings in self.scope.bindings.items():
             for binding in bindings:
                 value = unparen(binding.value)
@@ -395,6 +397,28 @@ class _FunctionCheck:
                 elif name == root and types.declaration_of(root, binding.name_node) == declaration:
                     copies.add((text(value), types.declaration_of(text(value), value)))
         return copies
+
+    def _containers(self, root: str, declaration: int | None) -> Iterator[tuple[str, int | None]]:
+        types = self.scope.types
+        for node in walk(self.scope.node):
+            if node.type == "range_clause":
+                left, right = node.child_by_field_name("left"), unparen(node.child_by_field_name("right"))
+                values = left.named_children[1:2] if left is not None else []
+            elif node.type == "short_var_declaration" or node.type == "assignment_statement":
+                left, right = node.child_by_field_name("left"), None
+                value_list = node.child_by_field_name("right")
+                values = left.named_children[:1] if left is not None else []
+                inner = unparen(value_list.named_children[0]) if value_list is not None and \
+                    len(value_list.named_children) == 1 else None
+                right = unparen(inner.child_by_field_name("operand")) if inner is not None and \
+                    inner.type == "index_expression" else None
+            else:
+                continue
+            bound = values[0] if values else None
+            if bound is None or right is None or right.type != "identifier" or text(bound) != root or \
+                    types.declaration_of(root, bound) != declaration:
+                continue
+            yield text(right), types.declaration_of(text(right), right)
 
     def _is_use_of(self, node: Node, root: str, declaration: int | None) -> bool:
         if node.type != "identifier" or text(node) != root:
@@ -605,11 +629,14 @@ def _reachable_after(use: Node, later: Node) -> bool:
     if common.type in _SWITCHES and toward_use.type in _CASES and toward_later.type in _CASES \
             and toward_use.id != toward_later.id:
         return False
-    for node in use_chain:
+    # A return inside a closure ends only the closure: its caller, and the code after it, go on.
+    ids = [n.id for n in use_chain]
+    closure = next((i for i, n in enumerate(use_chain[: ids.index(common.id)]) if n.type == "func_literal"), -1)
+    for index, node in enumerate(use_chain):
         if node.id == common.id:
             break
         parent = node.parent
-        if parent is not None and parent.type == "statement_list":
+        if index > closure and parent is not None and parent.type == "statement_list":
             siblings = parent.named_children
             start = next(i for i, s in enumerate(siblings) if s.id == node.id)
             for sibling in siblings[start:]:
