@@ -32,6 +32,7 @@ from tree_sitter import Node, Query, QueryCursor
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
+from cgoguard.findings import Confidence, InputError
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import GO_LANGUAGE, c_name, call_parts, text, unparen, walk, walk_skipping_funcs
 
@@ -81,8 +82,9 @@ class Obj:
     # Out-parameter allocations: names holding the call's status, or the `if` testing the call.
     # Paths that return from a branch on that status are the C function's failure paths.
     status: tuple[str | Node, ...] = ()
-    # Freed inside a branch on that status: it only exists on that branch (an error message
-    # written through `char **errmsg` on failure), so the other paths do not leak it.
+    # Freed or handed off inside a branch on that status: it only exists on that branch (an
+    # error message written through `char **errmsg` on failure, a handle kept on success), so
+    # the other paths do not leak it.
     freed_on_status: bool = False
     base: int = -1  # field objects: the object they were read from
     field: str = ""
@@ -107,6 +109,7 @@ class Event:
     node: Node
     message: str
     related: list[tuple[Node, str]] = field(default_factory=list)
+    confidence: Confidence = Confidence.HIGH
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +374,11 @@ class FunctionAnalysis:
             value = state.env.get(where) if isinstance(where, str) else state.heap.get(where)
             if value is None:
                 continue
-            narrowed = value - {NIL} if non_nil else value & {NIL}
+            if non_nil:
+                narrowed = value - {NIL}
+            else:  # unknown values (parameters, results of unknown calls) may be nil too
+                narrowed = frozenset({NIL}) if NIL in value or any(
+                    self.objects[o].kind in _MAYBE_NIL for o in value) else NONE
             if not narrowed:
                 return None  # p is never nil (or always nil) on this path: the edge is not taken
             if narrowed == value:
@@ -409,13 +416,19 @@ class FunctionAnalysis:
         return ranges is None or any(start <= at.start_byte < end for start, end in ranges)
 
     def _tested_location(self, tested: Node, state: State) -> str | Loc | None:
-        """The variable or field a nil test looks at (``p`` or ``x.f`` with one known x)."""
+        """The variable or field a nil test looks at (``p``, or ``x.f.g`` through single objects)."""
         if tested.type == "identifier":
             return text(tested)
         operand = unparen(tested.child_by_field_name("operand"))
-        if operand is None or operand.type != "identifier":
+        if operand is None:
             return None
-        bases = state.env.get(text(operand), NONE) - {NIL}
+        if operand.type == "identifier":
+            bases = state.env.get(text(operand), NONE) - {NIL}
+        elif operand.type == "selector_expression":
+            inner = self._tested_location(operand, state)
+            bases = state.heap.get(inner, NONE) - {NIL} if isinstance(inner, tuple) else NONE
+        else:
+            return None
         if len(bases) != 1:
             return None
         return (next(iter(bases)), "." + text(tested.child_by_field_name("field")))
@@ -546,14 +559,37 @@ class FunctionAnalysis:
             self.escaped |= {o for o, flags in self.state.flags.items() if ESCAPED in flags}
             self.escaped |= reachable - returned
             # The caller owns what is still ours here, not what we already stored elsewhere.
-            self.results.append([frozenset(o for o in value if not self.objects[o].owned
-                                           or ALLOC in self.state.flags.get(o, frozenset())) for value in values])
+            self.results.append(self._caller_owned(values))
         self.escape(returned)
         self._run_defers(node)
         if self.reporting:
             self.exit_states.append(self.state)
             self._check_leaks(node)
             self._check_dangling(node)
+
+    def _caller_owned(self, values: list[Objs]) -> list[Objs]:
+        """Per result: what the caller must release. Not what we already stored elsewhere, nor
+        what another result takes care of (`return p, func() { C.free(p) }`)."""
+        owned: list[Objs] = []
+        for index, value in enumerate(values):
+            others = frozenset().union(*(self._held_by(v) for j, v in enumerate(values) if j != index))
+            owned.append(frozenset(o for o in value if not self.objects[o].owned or (
+                ALLOC in self.state.flags.get(o, frozenset()) and o not in others)))
+        return owned
+
+    def _held_by(self, value: Objs) -> Objs:
+        """Objects reachable from ``value``, through closures' captured variables too."""
+        seen: set[int] = set()
+        pending = set(value - {NIL})
+        while pending:
+            batch = self.reachable(frozenset(pending)) - seen
+            seen |= batch
+            pending = set()
+            for obj in batch:
+                info = self.objects[obj]
+                if info.kind == "closure" and info.node is not None:
+                    pending |= self.captured(info.node) - seen
+        return frozenset(seen)
 
     def _defer(self, stmt: Node) -> None:
         call = unparen(stmt.named_children[0]) if stmt.named_children else None
@@ -661,7 +697,19 @@ class FunctionAnalysis:
             for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
                 self.store((base, "*"), value)
 
+    def _note_handled(self, objs: Objs, at: Node | None = None) -> None:
+        """Memory with a status (see :attr:`Obj.status`) freed, stored or handed off inside a
+        branch that tests the status: the other branch is the one where C returned nothing."""
+        at = at or (self.node.ast if self.node is not None else None)
+        if at is None:
+            return
+        for obj in objs:
+            info = self.objects[obj]
+            if info.status and not info.freed_on_status and _on_failure_path(at, info.status):
+                info.freed_on_status = True
+
     def store(self, loc: Loc, value: Objs) -> None:
+        self._note_handled(value)
         # A summary location ("[*]": any element) only accumulates.
         self.state.heap[loc] = value | self.state.heap.get(loc, NONE) if loc[1] == "[*]" else value
         base = self.objects[loc[0]]
@@ -809,6 +857,7 @@ class FunctionAnalysis:
                 parts = [c for c in element.named_children if c.type != "comment"]
                 key_node = parts[0].named_children[0] if parts and parts[0].named_children else parts[0]
                 value = self.eval(parts[-1])
+                self._note_handled(value)
                 key = "." + text(key_node) if key_node.type in ("field_identifier", "identifier") else "[*]"
                 self.state.heap[(local, key)] = self.state.heap.get((local, key), NONE) | value
             else:
@@ -982,6 +1031,8 @@ class FunctionAnalysis:
         if returns == "owned":
             dealloc = getattr(contract, "deallocator", None) or "free"
             allocation = self.allocate(call, f"C.{cname}", f"C.{dealloc}")
+            # `db := C.open(name, &errmsg)`: the error output says whether db exists.
+            self.objects[allocation].status = _out_names(args)
             return [frozenset({allocation})] + [NONE] * (count - 1)
         if returns in ("borrowed", "static"):
             borrowed = self.obj(("result", call.start_byte, 0), "opaque", call, f"C.{cname}(...)",
@@ -1001,7 +1052,7 @@ class FunctionAnalysis:
             if isinstance(owned_out, dict) and index in owned_out:
                 dealloc = owned_out[index] or "free"
                 allocation = self.allocate(arg, f"C.{cname} (through &{text(target)})", f"C.{dealloc}")
-                self.objects[allocation].status = _status_of(call)
+                self.objects[allocation].status = _status_of(call, text(target))
                 value = frozenset({allocation})
             else:
                 value = frozenset({self.fresh(self.obj(("out", arg.start_byte), "opaque", arg, text(target)))})
@@ -1068,7 +1119,7 @@ class FunctionAnalysis:
             aliased = summary.aliased_param(index)
             if dealloc is not None:
                 allocation = self.allocate(call, f"{callee.qualified_name}()", dealloc)
-                self.objects[allocation].status = _status_of(call)
+                self.objects[allocation].status = _status_of(call, _assigned_name(call, index))
                 results.append(frozenset({allocation}))
             elif aliased is not None:
                 results.append(by_param.get(aliased, NONE))
@@ -1185,10 +1236,7 @@ class FunctionAnalysis:
             return
         site = self.site(site_node)
         strong = len(objs) == 1 and not self.objects[next(iter(objs))].weak
-        for obj in objs:
-            info = self.objects[obj]
-            if info.status and not info.freed_on_status and _on_failure_path(site_node, info.status):
-                info.freed_on_status = True
+        self._note_handled(objs, site_node)
         if self.reporting:
             self._check_free(objs, site_node, arg, via, deferred, strong)
         for obj in objs:
@@ -1278,6 +1326,7 @@ class FunctionAnalysis:
             batch = self.reachable(frozenset(pending)) - done
             done |= batch
             pending = set()
+            self._note_handled(frozenset(batch))
             for obj in batch:
                 info = self.objects[obj]
                 if info.kind == "closure" and info.node is not None:
@@ -1396,10 +1445,13 @@ class FunctionAnalysis:
             fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
                 if loc[1].startswith("[") else f"set {where} = nil after freeing"
             reported_sites.add(site)
+            # A stale field of a receiver being torn down is often harmless (the object dies with
+            # it); a stale map entry or package variable is reachable by everyone.
+            confidence = Confidence.HIGH if base == GLOBALS or base in self.maps else Confidence.MEDIUM
             self.emit("dangling", free_node, ("dangling", site),
                       f"{where} still refers to memory freed here when the function returns at line "
                       f"{_line(node)}; later code can use or free it again; {fix}",
-                      [(node, "function returns with the stale reference")])
+                      [(node, "function returns with the stale reference")], confidence)
 
     def _is_go_memory(self, obj: int) -> bool:
         """A Go value made here (or an element or field of one), not C memory."""
@@ -1441,11 +1493,12 @@ class FunctionAnalysis:
         info = self.objects[obj]
         return [(info.node, "allocated here")] if info.kind == "alloc" and info.node is not None else []
 
-    def emit(self, kind: str, node: Node, key: tuple, message: str, related: list[tuple[Node, str]]) -> None:
+    def emit(self, kind: str, node: Node, key: tuple, message: str, related: list[tuple[Node, str]],
+             confidence: Confidence = Confidence.HIGH) -> None:
         if not self.reporting or kind not in self.report_kinds or key in self.reported:
             return
         self.reported.add(key)
-        self.events.append(Event(kind, node, message, related))
+        self.events.append(Event(kind, node, message, related, confidence))
 
     # ----- summary ---------------------------------------------------------------------------
     def summary(self) -> FunctionSummary:
@@ -1481,6 +1534,7 @@ class FunctionAnalysis:
 
 
 
+_MAYBE_NIL = frozenset({"opaque", "var", "field", "weak"})
 _SCOPES = frozenset({
     "block", "for_statement", "if_statement", "expression_switch_statement", "type_switch_statement",
     "expression_case", "type_case", "default_case", "communication_case", "func_literal", "function_declaration",
@@ -1506,18 +1560,40 @@ def _names_destructor(arg: Node) -> bool:
     return bool(_DESTRUCTOR_ARG.search(text(arg)))
 
 
-def _status_of(call: Node) -> tuple[str | Node, ...]:
-    """How the caller learns whether ``call`` failed: the variables its result is assigned to,
-    or the `if` statement whose condition contains the call."""
+def _status_of(call: Node, holder: str) -> tuple[str | Node, ...]:
+    """How the caller learns whether ``call`` failed: the other variables its results are
+    assigned to (``rc``, ``err``), its out-parameters, or the `if` whose condition holds the call."""
     node = call.parent
     while node is not None and node.type not in ("block", "statement_list", "source_file"):
         if node.type in ("short_var_declaration", "assignment_statement"):
             left = node.child_by_field_name("left")
-            return tuple(text(n) for n in _expressions(left) if n.type == "identifier" and text(n) != "_")
+            names = tuple(text(n) for n in _expressions(left) if n.type == "identifier" and text(n) not in ("_", holder))
+            return names + tuple(n for n in _out_names(call_parts(call)[1]) if n != holder and n not in names)
         if node.type == "if_statement":
             return (node,)
         node = node.parent
-    return ()
+    return tuple(n for n in _out_names(call_parts(call)[1]) if n != holder)
+
+
+def _out_names(args: list[Node]) -> tuple[str, ...]:
+    """Variables passed by address (``&errmsg``): C reports through them."""
+    names: list[str] = []
+    for arg in args:
+        arg = unparen(arg)
+        if arg is not None and arg.type == "unary_expression" and text(arg.child_by_field_name("operator")) == "&":
+            target = unparen(arg.child_by_field_name("operand"))
+            if target is not None and target.type == "identifier":
+                names.append(text(target))
+    return tuple(names)
+
+
+def _assigned_name(call: Node, index: int) -> str:
+    """The variable result ``index`` of ``call`` is assigned to, if any."""
+    statement = call.parent.parent if call.parent is not None else None
+    if statement is None or statement.type not in ("short_var_declaration", "assignment_statement"):
+        return ""
+    lefts = _expressions(statement.child_by_field_name("left"))
+    return text(lefts[index]) if index < len(lefts) else ""
 
 
 def _on_failure_path(exit_node: Node, status: tuple[str | Node, ...]) -> bool:
@@ -1527,9 +1603,9 @@ def _on_failure_path(exit_node: Node, status: tuple[str | Node, ...]) -> bool:
         if current.type == "if_statement":
             if any(s == current for s in status if not isinstance(s, str)):
                 return True
-            condition = current.child_by_field_name("condition")
-            if names and condition is not None and any(
-                    n.type == "identifier" and text(n) in names for n in walk(condition)):
+            tests = [current.child_by_field_name("condition"), current.child_by_field_name("initializer")]
+            if names and any(n.type == "identifier" and text(n) in names
+                             for test in tests if test is not None for n in walk(test)):
                 return True
         current = current.parent
     return False
@@ -1684,8 +1760,9 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
             if info.node.id not in dirty:
                 continue
             if memory.touches(info.node):
-                analysis = FunctionAnalysis(pkg, info.file, info.node, info, declared_names(info.node))
-                analysis.run()
+                analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
+                if analysis is None:
+                    continue
                 analyses[info.node.id] = analysis
                 summary = analysis.summary()
             else:
@@ -1706,10 +1783,24 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
             events += [(info.file, e) for e in analyses[info.node.id].events]
         for literal in _captures("(func_literal) @f", info.node) if b"func(" in (info.node.text or b"") else ():
             if memory.touches(literal):
-                closure = FunctionAnalysis(pkg, info.file, literal, None, declared_names(info.node))
-                closure.run()
-                events += [(info.file, e) for e in closure.events]
+                closure = _run_guarded(pkg, info.file, literal, None, info.node)
+                events += [(info.file, e) for e in closure.events] if closure is not None else []
     return PackageLifetime(events, pkg.summaries)
+
+
+def _run_guarded(pkg: PackageContext, file: GoFile, func: Node, info: FuncInfo | None,
+                 top: Node) -> FunctionAnalysis | None:
+    """Analyse one function; a crash on odd code costs that function, not the package."""
+    try:
+        analysis = FunctionAnalysis(pkg, file, func, info, declared_names(top))
+        analysis.run()
+    except (RecursionError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        line = func.start_point[0] + 1
+        pkg.package.errors.append(InputError(
+            file.display_path, f"{line}: lifetime analysis skipped this function: internal error "
+                               f"{type(exc).__name__}: {exc}"))
+        return None
+    return analysis
 
 
 _C_CALLED = re.compile(rb"\bC\.(\w+)\s*\(")
@@ -1859,7 +1950,7 @@ def report_events(ctx: RuleContext, meta: RuleMeta, kinds: frozenset[str]) -> No
     for file, event in result.events:
         if event.kind in kinds:
             related = [ctx.related(file, node, message) for node, message in event.related]
-            ctx.report(meta, file, event.node, event.message, related=related)
+            ctx.report(meta, file, event.node, event.message, related=related, confidence=event.confidence)
 
 
 def _contracts(ctx: RuleContext) -> object:
