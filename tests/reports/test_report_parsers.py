@@ -297,3 +297,12 @@ Exiting
 """
     (finding,) = analyze_text(log).findings
     assert (finding.rule, finding.category, finding.signature) == ("RT-MSAN", "crash", "crash:checksum")
+
+
+def test_library_frames_do_not_land_on_a_local_file_with_the_same_name(tmp_path) -> None:
+    (tmp_path / "render.go").write_text("package main\n\nfunc render() {}\n")
+    log = ("fatal error: concurrent map writes\n\ngoroutine 9 [running]:\n"
+           "github.com/gin-gonic/gin/render.writeContentType({0x1, 0x2})\n"
+           "\t/gopath/pkg/mod/github.com/gin-gonic/gin@v1.9.0/render/render.go:39 +0x7f\n")
+    (finding,) = analyze_text(log, source_roots=[tmp_path]).findings
+    assert finding.path == "/gopath/pkg/mod/github.com/gin-gonic/gin@v1.9.0/render/render.go"

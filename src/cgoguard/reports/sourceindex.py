@@ -128,8 +128,10 @@ class SourceIndex:
     def resolve(self, reported: str, function: str = "", line: int = 0) -> Path | None:
         """The local file a report's path names: the same path, or the longest common suffix.
 
-        Ties (several ``main.go`` under the roots) are broken by the reported function: the
-        file that defines it around ``line`` wins.
+        Builds run in temporary directories, so often only the base name matches. A match on
+        the base name alone is trusted only when the file defines the reported function at
+        that line (a library's ``render.go`` must not land on the project's ``render.go``);
+        ties between several ``main.go`` are broken the same way.
         """
         if not reported:
             return None
@@ -137,14 +139,16 @@ class SourceIndex:
         if candidate.is_file() and any(_is_under(candidate, root) for root in self.roots):
             return candidate
         matches = self._files[2].get(candidate.name, [])
-        if len(matches) <= 1:
-            return matches[0] if matches else None
-        wanted = candidate.parts
-        best = max(_common_suffix(p.parts, wanted) for p in matches)
-        tied = [p for p in matches if _common_suffix(p.parts, wanted) == best]
-        if len(tied) > 1 and function and line:
+        if not matches:
+            return None
+        best = max(_common_suffix(p.parts, candidate.parts) for p in matches)
+        tied = [p for p in matches if _common_suffix(p.parts, candidate.parts) == best]
+        if function and line:
             defining = [p for p in tied if self._defines(p, function, line)]
-            tied = defining or tied
+            if defining or best < 2:
+                return defining[0] if defining else None
+        elif best < 2 and len(matches) > 1:
+            return None
         return tied[0]
 
     def _defines(self, path: Path, function: str, line: int) -> bool:
