@@ -24,11 +24,12 @@ from test_ptr_official_cases import documented_cases
 from cgoguard.analysis.memory import FunctionMemory, Origin, function_memories
 from cgoguard.analysis.pointerness import c_param_is_checked
 from cgoguard.cfront.model import CParam
+from cgoguard.contracts import contracts_for_package
 from cgoguard.findings import Finding
 from cgoguard.gofront import DiscoveryOptions, discover, load_packages
 from cgoguard.gofront.package import Package
 from cgoguard.gofront.syntax import walk
-from cgoguard.rules import find_rule
+from cgoguard.rules import check_package, find_rule
 
 FIXTURE = FIXTURES / "pointers"
 POINTER_RULES = ("CG201", "CG202", "CG203", "CG204")
@@ -72,11 +73,39 @@ def test_messages_say_what_is_wrong_and_how_to_fix_it(findings: list[Finding]) -
         "argument 1 of C.ot_f8 points to Go memory holding an unpinned Go pointer: element [1] (type unsafe.Pointer) of ")
 
 
-def test_rules_are_registered_with_docs() -> None:
-    for rule_id in POINTER_RULES:
-        rule = find_rule(rule_id)
-        assert rule is not None and rule.meta.category == rule.meta.name
-        assert "```go" in rule.docs
+# C declarations and Go names the rules' documentation examples use.
+EXAMPLE_PREAMBLE = """
+#include <stdlib.h>
+static void use_table(void **table) { (void)table; }
+static char **new_slot(void) { return calloc(1, sizeof(char *)); }
+static void *saved_context;
+static void set_context(void *ctx) { saved_context = ctx; }
+"""
+EXAMPLE_SUPPORT = """
+type callbackState struct{ name string }
+
+var name = "worker"
+var data = []byte("payload")
+var errText = "boom"
+"""
+
+
+@pytest.mark.parametrize("rule_id", POINTER_RULES)
+def test_documented_example_is_reported(rule_id: str, tmp_path: Path) -> None:
+    rule = find_rule(rule_id)
+    assert rule is not None and rule.meta.category == rule.meta.name
+    example = re.search(r"```go\n(.*?)```", rule.docs, re.S)
+    assert example is not None, f"{rule_id} documents no Go example"
+    code = example[1] if "func " in example[1] else f"func example() {{\n{example[1]}}}\n"
+    source = "\n".join([
+        "package example", f"/*{EXAMPLE_PREAMBLE}*/", 'import "C"', 'import "unsafe"',
+        "var _ = unsafe.Pointer(nil)", EXAMPLE_SUPPORT, code,
+    ])
+    (tmp_path / "example.go").write_text(source)
+    package = load_packages(discover([str(tmp_path)], DiscoveryOptions()).packages[0])[0]
+    assert not package.errors, package.errors
+    findings = check_package(package, rule_ids={rule_id}, contracts=contracts_for_package(package))
+    assert findings, f"{rule_id}'s documented example is not reported:\n{source}"
 
 
 # ----- memory origins and pointer-holding C types --------------------------------------------

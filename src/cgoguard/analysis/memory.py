@@ -27,6 +27,7 @@ from cgoguard.cfront.model import CMember
 from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
 from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
 from cgoguard.gofront.types import BASIC_TYPES, GoType, type_from_node
+from cgoguard.gofront.types import STRING as STRING_TYPE
 from cgoguard.gofront.types import UNKNOWN as UNKNOWN_TYPE
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 # C functions whose result is C memory even without a declaration in the package.
 C_ALLOCATORS = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "strdup", "strndup"})
+C_SCALAR_TYPES = frozenset(
+    "char schar uchar short ushort int uint long ulong longlong ulonglong float double size_t ssize_t "
+    "uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t".split())
 MMAP_FUNCS = frozenset({"syscall.Mmap", "golang.org/x/sys/unix.Mmap"})
 WILDCARD = "[]"
 _AGGREGATE_KINDS = frozenset({"struct", "array"})
@@ -654,10 +658,15 @@ class FunctionMemory:
         if function is not None:
             pointer = function.returns_pointer or self.package.c.is_pointer_type(function.return_type)
             return Value(Origin.C, form="pointer", node=node) if pointer else SCALAR_VALUE
-        if name in CGO_BUILTIN_RESULTS or len(args) != 1:
-            return UNKNOWN_VALUE
-        # C.T(x): a conversion to a C type.
-        return self._eval_conversion(GoType("c", name), node, args, at)
+        if len(args) == 1 and self.names_c_type(name):
+            return self._eval_conversion(GoType("c", name), node, args, at)  # C.T(x)
+        # A C function the model cannot see: whatever pointer it returns is not Go memory.
+        return Value(Origin.C, form="pointer", node=node)
+
+    def names_c_type(self, name: str) -> bool:
+        """Whether ``C.name`` is a type (so ``C.name(x)`` is a conversion, not a call)."""
+        return name in self.package.c.typedefs or name.startswith(("struct_", "union_", "enum_")) \
+            or name in C_SCALAR_TYPES
 
     def _eval_conversion(self, target: GoType, node: Node, args: list[Node], at: int) -> Value:
         if not args:
@@ -674,6 +683,8 @@ class FunctionMemory:
             if source.origin is Origin.STATIC:
                 return source
             return Value(Origin.GO, self._alloc(node), (), "string", node)
+        if target.kind == "slice" and self.type_of(args[0]) == STRING_TYPE:
+            return Value(Origin.GO, self._alloc(node), (), "slice", node)  # []byte(s) copies
         if self.is_aggregate(target):
             return self.eval(args[0], at)
         return SCALAR_VALUE

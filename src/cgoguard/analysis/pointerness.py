@@ -35,6 +35,11 @@ _GO_SCALAR_TYPES = frozenset(
 _TYPE_LITERALS = frozenset({"array_type", "slice_type", "struct_type", "function_type", "interface_type",
                             "map_type", "channel_type", "implicit_length_array_type"})
 _CAN_NEVER_PIN = frozenset({"map", "chan"})
+# C spellings of pointer-free types (as they appear in C declarations).
+_C_SCALAR_WORDS = frozenset("char short int long float double signed unsigned _Bool bool".split())
+_C_SCALAR_NAMES = frozenset(
+    "size_t ssize_t uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t "
+    "ptrdiff_t off_t wchar_t".split())
 
 
 class CheckMode(StrEnum):
@@ -368,22 +373,10 @@ def c_calls(memory: FunctionMemory) -> list[CCall]:
         name = c_name(func)
         if name is None or name in _CGO_HELPERS:
             continue
-        if model.function(name) is None and _names_c_type(model, name):
+        if model.function(name) is None and (memory.names_c_type(name) or name.startswith("sizeof_")):
             continue
         calls.append(CCall(node, name, args))
     return calls
-
-
-def _names_c_type(model: CModel, name: str) -> bool:
-    return name in model.typedefs or name.startswith(("struct_", "union_", "enum_", "sizeof_")) \
-        or name in _C_SCALAR_NAMES
-
-
-_C_SCALAR_WORDS = frozenset("char short int long float double signed unsigned _Bool bool".split())
-_C_SCALAR_NAMES = frozenset(
-    "char schar uchar short ushort int uint long ulong longlong ulonglong float double size_t ssize_t "
-    "uintptr_t intptr_t int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t ptrdiff_t off_t "
-    "wchar_t".split())
 
 
 def argument_is_checked(memory: FunctionMemory, call: CCall, index: int) -> bool:

@@ -24,8 +24,8 @@ to unpinned Go pointer` — but only on the paths your tests happen to run.
 
 ```go
 i := 0
-s := []unsafe.Pointer{nil, unsafe.Pointer(&i)}
-C.use_table(&s[0]) // the whole backing array is checked: s[1] is a Go pointer
+table := []unsafe.Pointer{nil, unsafe.Pointer(&i)}
+C.use_table(&table[0]) // the whole backing array is checked: table[1] is a Go pointer
 ```
 
 ## Fix

@@ -20,9 +20,9 @@ program is built with `GOEXPERIMENT=cgocheck2`, where such a write is a fatal er
 ## Example
 
 ```go
-slot := C.new_slot()        // char ** from C
+slot := C.new_slot()              // char ** from C
 *slot = (*C.char)(C.CBytes(data)) // fine: C memory
-*slot = new(C.char)         // Go pointer stored into C memory
+*slot = new(C.char)               // Go pointer stored into C memory
 ```
 
 ## Fix

@@ -21,8 +21,9 @@ runtime check catches this; it shows up as rare, unreproducible crashes.
 ## Example
 
 ```go
+// C: static void *saved_context; void set_context(void *ctx) { saved_context = ctx; }
 state := &callbackState{name: name}
-C.register_handler(C.handler_fn(C.goHandler), unsafe.Pointer(state)) // C keeps `state`
+C.set_context(unsafe.Pointer(state)) // C keeps `state` for later callbacks
 ```
 
 ## Fix

@@ -20,7 +20,8 @@ pointer` — only when that path runs.
 ```go
 //export lastError
 func lastError() *C.char {
-	msg := []byte(err.Error())
+	msg := make([]byte, len(errText)+1) // NUL-terminated copy of the message
+	copy(msg, errText)
 	return (*C.char)(unsafe.Pointer(&msg[0])) // Go memory returned to C
 }
 ```
