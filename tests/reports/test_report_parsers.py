@@ -306,3 +306,13 @@ def test_library_frames_do_not_land_on_a_local_file_with_the_same_name(tmp_path)
            "\t/gopath/pkg/mod/github.com/gin-gonic/gin@v1.9.0/render/render.go:39 +0x7f\n")
     (finding,) = analyze_text(log, source_roots=[tmp_path]).findings
     assert finding.path == "/gopath/pkg/mod/github.com/gin-gonic/gin@v1.9.0/render/render.go"
+
+
+def test_utf16_log_from_powershell(tmp_path) -> None:
+    from cgoguard.reports import analyze
+
+    log = tmp_path / "ps.log"
+    log.write_bytes(("fatal error: concurrent map writes\r\n" + GO_STACK.replace("\n", "\r\n")).encode("utf-16"))
+    result = analyze([log])
+    assert not result.errors
+    assert [f.category for f in result.findings] == ["concurrent-map-write"]

@@ -8,6 +8,7 @@ and the rest of it skipped.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Iterator
@@ -86,7 +87,11 @@ def iter_text_lines(stream: TextIO) -> Iterator[str]:
     buffer = getattr(stream, "buffer", None)
     if isinstance(buffer, io.BufferedIOBase | io.RawIOBase):
         yield from iter_binary_lines(buffer)  # type: ignore[arg-type]
-        return
+    else:
+        yield from _iter_readline(stream)
+
+
+def _iter_readline(stream: TextIO) -> Iterator[str]:
     while True:
         chunk = stream.readline(MAX_LINE_BYTES)
         if not chunk:
@@ -129,6 +134,10 @@ def iter_file_lines(path: Path, errors: list[InputError]) -> Iterator[str]:
         except OSError as exc:
             errors.append(InputError(str(path), f"cannot read: {exc.strerror or exc}"))
             return
+        if probe.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # PowerShell's `>` writes UTF-16: text, although every other byte is NUL.
+            yield from _iter_utf16_lines(stream, path, errors)
+            return
         if looks_binary(probe):
             errors.append(InputError(str(path), "binary file (not a text log); skipped"))
             return
@@ -136,3 +145,13 @@ def iter_file_lines(path: Path, errors: list[InputError]) -> Iterator[str]:
             yield from iter_binary_lines(stream)
         except OSError as exc:
             errors.append(InputError(str(path), f"read error: {exc.strerror or exc}"))
+
+
+def _iter_utf16_lines(stream: BinaryIO, path: Path, errors: list[InputError]) -> Iterator[str]:
+    text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")  # type: ignore[type-var]
+    try:
+        yield from _iter_readline(text)
+    except OSError as exc:
+        errors.append(InputError(str(path), f"read error: {exc.strerror or exc}"))
+    finally:
+        text.detach()
