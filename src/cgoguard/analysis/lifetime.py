@@ -101,6 +101,7 @@ class CallInfo:
     callee: FuncInfo | None = None
     receiver: Node | None = None
     string_conversion: bool = False
+    passes_destructor: bool = False  # a C call handed a release function or a "free it" flag
 
 
 @dataclass(slots=True)
@@ -139,7 +140,11 @@ class State:
         return new
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, State) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+        if self is other:
+            return True
+        return isinstance(other, State) and self.env == other.env and self.flags == other.flags \
+            and self.heap == other.heap and self.freed_at == other.freed_at and self.defers == other.defers \
+            and self.dangling == other.dangling and self.nil_defers == other.nil_defers
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -282,6 +287,7 @@ class FunctionAnalysis:
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
         self.maps: set[int] = set()
         self._calls: dict[int, CallInfo] = {}
+        self._names: dict[int, str] = {}  # identifier node id -> name (the dataflow revisits nodes)
         self.interior: set[int] = set()
         self.derived: dict[int, list[int]] = {}  # object -> field objects read from it
         self._scopes: dict[str, list[tuple[int, int]]] | None = None  # field objects whose address (&x.f) was taken
@@ -778,7 +784,9 @@ class FunctionAnalysis:
         return [first] + [NONE] * (count - 1)
 
     def _identifier(self, node: Node) -> Objs:
-        name = text(node)
+        name = self._names.get(node.id)
+        if name is None:
+            name = self._names[node.id] = text(node)
         known = self.state.env.get(name)
         if known is not None:
             return known
@@ -915,6 +923,7 @@ class FunctionAnalysis:
             info.string_conversion = func.type in ("identifier", "slice_type") and text(func) in ("string", "[]byte")
         elif (cname := c_name(func)) is not None:
             info.kind, info.cname = "c", cname
+            info.passes_destructor = any(_names_destructor(arg) for arg in args)
         else:
             self._classify_go_call(info, func)
         return info
@@ -1010,7 +1019,7 @@ class FunctionAnalysis:
         contract = self.pkg.ownership.contract(cname)
         frees = getattr(contract, "frees_args", frozenset())
         retains = getattr(contract, "retains_args", frozenset()) | self.pkg.ownership.handed_off(cname)
-        if any(_names_destructor(arg) for arg in args):
+        if self.call_info(call).passes_destructor:
             # `C.bind(stmt, p, n, C.free_cb)` / `..., C.SQLITE_DESERIALIZE_FREEONCLOSE)`: C takes the pointers.
             retains = retains | frozenset(range(len(args)))
         out_args = getattr(contract, "owned_out_args", {})
