@@ -21,6 +21,8 @@ PROGRAM_SPECS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "store": ((), {"GOEXPERIMENT": "cgocheck2"}),
     "race": (("-race",), {}),
     "gooverflow": (("-asan",), {}),
+    "pinleak": ((), {}),
+    "handle": ((), {}),
 }
 
 

@@ -204,3 +204,20 @@ def test_go_side_asan_report_points_at_the_go_access(run_program) -> None:
     assert finding.extra["kind"] == "use-after-poison"
     assert finding.line == run.line_of("*(*int8)(p) = 10")
     assert finding.signature == "unsafe-pointer-misuse:main.bar > main.main"
+
+
+def test_pinner_leak_points_at_the_pin_without_unpin(run_program) -> None:
+    run = run_program("pinleak")
+    finding = only_finding(run)
+    assert finding.category == "pinner-leak"
+    assert finding.line == run.line_of("pinner.Pin(b)")
+    assert finding.confidence is Confidence.MEDIUM
+    assert finding.signature == "pinner-leak:go:main.register"
+
+
+def test_invalid_handle_points_at_the_stale_use(run_program) -> None:
+    run = run_program("handle")
+    finding = only_finding(run)
+    assert (finding.rule, finding.category) == ("RT-GO-HANDLE", "crash")
+    assert finding.line == run.line_of("kept.Value()")
+    assert finding.signature == "crash:main.main"

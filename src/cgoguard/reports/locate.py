@@ -72,6 +72,8 @@ class Locator:
             located = self._exported_return(report)
             if located is not None:
                 return located
+        if report.category == "pinner-leak":
+            return self._pin_without_unpin() or self._first_user_frame(report)
         if report.detector.startswith(("go", "cgocheck")):
             return self._first_user_frame(report)
         located = self._from_abort_stack(report) or self._from_go_frames(report) or self._from_c_entry(report)
@@ -158,6 +160,26 @@ class Locator:
         location.related = [self._related(function.path, line, f"another return of {name}")
                             for line in function.return_lines[1:]]
         location.related.append(self._related(function.path, function.start, f"//export {name}"))
+        return location
+
+    def _pin_without_unpin(self) -> Location | None:
+        """The leak panic runs in the finalizer goroutine: the Pin call is not on any stack.
+        Candidates are the functions that call Pin and never Unpin."""
+        if self.index is None:
+            return None
+        suspects = [f for functions in self.index.functions_by_name.values() for f in functions
+                    if "Pin" in f.callees and "Unpin" not in f.callees]
+        if not suspects:
+            return None
+        suspects.sort(key=lambda f: (f.path, f.start))
+        first = suspects[0]
+        confidence = Confidence.MEDIUM if len(suspects) == 1 else Confidence.LOW
+        location = self._at(first.path, first.callees["Pin"], confidence,
+                            "the panic comes from the Pinner's finalizer, so no stack shows the Pin call; "
+                            f"{len(suspects)} function(s) call Pin without Unpin")
+        location.go_function = first.qualified
+        location.related = [self._related(f.path, f.callees["Pin"], f"also pins without unpinning ({f.name})")
+                            for f in suspects[1:]]
         return location
 
     # -- sanitizer stacks: recover the Go call site of the C entry point ---------------------
