@@ -697,8 +697,12 @@ class FunctionMemory:
             return Value(Origin.GO, self._alloc(node), (), _REFERENCE_FORMS.get(made.kind, "slice"), node)
         if name in ("len", "cap", "copy", "complex", "real", "imag", "min", "max"):
             return SCALAR_VALUE
-        if name == "append":
-            return UNKNOWN_VALUE  # may reallocate: the model does not follow it
+        if name == "append" and args:
+            base = self.eval(args[0], at)
+            if base.origin not in (Origin.GO, Origin.NIL):
+                return UNKNOWN_VALUE
+            # A (possibly new) Go backing array holding the old elements and the new ones.
+            return Value(Origin.GO, self._alloc(node), (), "slice", node)
         return None
 
     def _eval_other_call(self, node: Node) -> Value:
@@ -735,7 +739,7 @@ class FunctionMemory:
         if best is None:
             return NIL_VALUE if obj.kind == "alloc" else UNKNOWN_VALUE
         store, store_path = best
-        return self._value_within(store.rhs, path[len(store_path):], store.pos)
+        return self._value_within(store.rhs, path[len(store_path):], store.pos - 1)
 
     def _value_within(self, rhs: StoreValue, rest: tuple[str, ...], at: int) -> Value:
         """The value at ``rest`` inside a stored right-hand side."""
@@ -815,6 +819,10 @@ class FunctionMemory:
 
     def contents(self, obj: Obj, region: tuple[str, ...], at: int) -> Iterator[Leaf]:
         """The reference-holding values stored in ``obj`` within ``region`` as of byte ``at``."""
+        allocation = self._allocations.get(obj)
+        if allocation is not None and allocation.type == "call_expression" \
+                and text(allocation.child_by_field_name("function")) == "append":
+            yield from self._appended(allocation, region)
         candidates = [(a, s) for a, s in self.stores_into(obj)
                       if s.pos <= at and (_is_prefix(a.path, region) or _is_prefix(region, a.path))
                       and self.visible(s.stmt, at)]
@@ -822,6 +830,25 @@ class FunctionMemory:
             for leaf in self.expand(store.rhs, address.path, region, store):
                 if not self._killed(leaf.path, store, candidates):
                     yield leaf
+
+    def _appended(self, call: Node, region: tuple[str, ...]) -> Iterator[Leaf]:
+        """Elements of ``append(s, x, y)`` / ``append(s, t...)``: those of ``s``, then the new ones.
+
+        Their positions in the new backing array are not tracked (``[]``).
+        """
+        _, args = call_parts(call)
+        spread = len(args) == 2 and args[1].type == "variadic_argument"
+        at = call.start_byte
+        sources = [args[0], args[1].named_children[0]] if spread and args[1].named_children else args[:1]
+        for source in sources:
+            value = self.eval(source, at)
+            if value.origin is Origin.GO and value.obj is not None:
+                for leaf in self.contents(value.obj, value.path, at):
+                    yield Leaf((WILDCARD, *leaf.path[len(value.path) + 1:]), leaf.value, leaf.store)
+        if not spread:
+            synthetic = Store(call, None, at, call)
+            for element in args[1:]:
+                yield from self.expand(element, (WILDCARD,), region, synthetic)
 
     def expand(self, rhs: StoreValue, path: tuple[str, ...], region: tuple[str, ...],
                 store: Store) -> Iterator[Leaf]:
@@ -838,7 +865,7 @@ class FunctionMemory:
                 if _is_prefix(sub, region) or _is_prefix(region, sub):
                     yield from self.expand(element, sub, region, store)
             return
-        value = self.eval(rhs, store.pos)
+        value = self.eval(rhs, store.pos - 1)  # before the store itself takes effect
         if value.form == "aggregate" and value.obj is not None and self._depth < 30:
             inner_region = region[len(path):] if _is_prefix(path, region) else ()
             self._depth += 1
