@@ -21,6 +21,7 @@ PROGRAM_SPECS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "store": ((), {"GOEXPERIMENT": "cgocheck2"}),
     "race": (("-race",), {}),
     "gooverflow": (("-asan",), {}),
+    "gouaf": (("-asan",), {}),
     "pinleak": ((), {}),
     "handle": ((), {}),
 }

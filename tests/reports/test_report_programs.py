@@ -221,3 +221,14 @@ def test_invalid_handle_points_at_the_stale_use(run_program) -> None:
     assert (finding.rule, finding.category) == ("RT-GO-HANDLE", "crash")
     assert finding.line == run.line_of("kept.Value()")
     assert finding.signature == "crash:main.main"
+
+
+def test_go_read_of_freed_c_memory_has_go_frames_and_the_chain(run_program) -> None:
+    run = run_program("gouaf")
+    finding = only_finding(run)
+    assert finding.category == "use-after-free"
+    assert finding.line == run.line_of("fmt.Println(it.len)")
+    assert finding.confidence is Confidence.HIGH
+    assert finding.signature == "use-after-free:main.main"
+    assert {(r.message, r.line) for r in finding.related} == {
+        ("allocated here (C.malloc)", run.line_of("C.malloc(")), ("freed here (C.free)", run.line_of("C.free("))}

@@ -41,6 +41,14 @@ _ALLOC_NAMES = frozenset({"malloc", "calloc", "realloc", "strdup", "strndup", "_
 _CGO_ALLOCATORS = ("malloc", "CString", "CBytes", "calloc", "strdup")
 
 
+@dataclass(frozen=True)
+class Use:
+    """Where the bad access (the use, the second free) happens, in a local source file."""
+
+    path: str
+    line: int
+
+
 @dataclass
 class Location:
     path: str
@@ -103,6 +111,9 @@ class Locator:
                 location = self._at(frame.path, frame.line, Confidence.HIGH, "Go frame in the sanitizer stack",
                                     function=frame.function)
                 location.go_function = frame.function
+                local = self.index.resolve(frame.path, frame.function, frame.line) if self.index else None
+                if local is not None:
+                    self._explain_chain(report, Use(str(local), frame.line), location)
                 return location
         return None
 
@@ -121,7 +132,7 @@ class Locator:
                         # may be cgo's closure around the call (main.main.func1).
                         location.c_entry = calls[0].name
                         location.go_function = calls[0].function.qualified if calls[0].function else ""
-                        self._explain_chain(report, calls[0], location)
+                        self._explain_chain(report, Use(calls[0].path, calls[0].line), location)
                 return location
         return None
 
@@ -214,7 +225,7 @@ class Locator:
         location.c_entry = best.name
         location.recovered_frame = Frame(function=location.go_function or label, path=best.path, line=best.line,
                                          column=best.column, kind="go")
-        self._explain_chain(report, best, location)
+        self._explain_chain(report, Use(best.path, best.line), location)
         return location
 
     def c_entry(self, stack: list[Frame]) -> str:
@@ -281,8 +292,8 @@ class Locator:
         return any(c.name in frees and any(variable.search(arg) for arg in c.args) for c in function.c_calls)
 
     # -- the chain: allocation -> stored where -> free -> use ----------------------------------
-    def _explain_chain(self, report: Report, use: CCall, location: Location) -> None:
-        if report.category not in ("use-after-free", "double-free", "invalid-free"):
+    def _explain_chain(self, report: Report, use: Use, location: Location) -> None:
+        if report.category not in ("use-after-free", "double-free", "invalid-free") or self.index is None:
             return
         alloc_entry = self.c_entry(report.stacks.get("alloc", []))
         if alloc_entry:
@@ -293,7 +304,7 @@ class Locator:
                 self._add_stores(alloc, location)
         free_entry = self.c_entry(report.stacks.get("free", []))
         if free_entry:
-            frees = [c for c in self.calls_for(free_entry) if c is not use]
+            frees = [c for c in self.calls_for(free_entry) if (c.path, c.line) != (use.path, use.line)]
             frees = _rank(frees, lambda c: 2 if c.line < use.line and c.path == use.path else 0)
             if frees:
                 first = frees[0][1]
