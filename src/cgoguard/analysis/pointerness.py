@@ -394,3 +394,73 @@ def argument_is_checked(memory: FunctionMemory, call: CCall, index: int) -> bool
     if arg_type.kind == "pointer" and arg_type.elem is not None:
         return go_type_has_pointers(memory, arg_type.elem)
     return False
+
+
+# ----- Go wrappers around C calls ------------------------------------------------------------
+@dataclass(frozen=True)
+class Forward:
+    """Parameter ``param`` of a Go function reaches argument ``index`` of a C call unchanged."""
+
+    param: int
+    call: CCall
+    index: int
+    memory: FunctionMemory  # the wrapper's
+
+    @property
+    def line(self) -> int:
+        return self.call.node.start_point[0] + 1
+
+
+def forwarded_parameters(memories: list[FunctionMemory]) -> dict[str, list[Forward]]:
+    """Package functions that hand a parameter straight to C (``func send(p unsafe.Pointer) {
+    C.send(p) }``), by function name, so callers can be judged by what they pass."""
+    forwards: dict[str, list[Forward]] = {}
+    for memory in memories:
+        if memory.func.type != "function_declaration":
+            continue
+        params = _parameter_names(memory.func)
+        for call in c_calls(memory):
+            for index, arg in enumerate(call.args):
+                param = _unchanged_parameter(memory, arg, params, call.node.start_byte)
+                if param is not None:
+                    name = text(memory.func.child_by_field_name("name"))
+                    forwards.setdefault(name, []).append(Forward(param, call, index, memory))
+    return forwards
+
+
+def _parameter_names(func: Node) -> list[str]:
+    plist = func.child_by_field_name("parameters")
+    names: list[str] = []
+    for decl in plist.named_children if plist is not None else []:
+        if decl.type == "variadic_parameter_declaration":
+            break  # a variadic parameter arrives as a slice, not as the caller's value
+        if decl.type == "parameter_declaration":
+            declared = decl.children_by_field_name("name")
+            names += [text(n) for n in declared] if declared else [""]
+    return names
+
+
+def _unchanged_parameter(memory: FunctionMemory, arg: Node, params: list[str], at: int) -> int | None:
+    inner, string_data = strip_conversions(memory, arg)
+    if string_data or inner.type != "identifier" or text(inner) not in params:
+        return None
+    storage = memory.storage_of(inner)
+    if storage is None or any(store.pos <= at for _, store in memory.stores_into(storage)):
+        return None  # reassigned before the call
+    return params.index(text(inner))
+
+
+def forwarding_calls(memory: FunctionMemory, forwards: dict[str, list[Forward]]) -> list[tuple[Node, Node, Forward]]:
+    """(call, argument, forward) for every call of a forwarding package function."""
+    found: list[tuple[Node, Node, Forward]] = []
+    for node in walk(memory.func):
+        if node.type != "call_expression":
+            continue
+        func, args = call_parts(node)
+        func = unparen(func)
+        if func is None or func.type != "identifier" or memory.types.is_local(text(func)):
+            continue
+        for forward in forwards.get(text(func), []):
+            if forward.param < len(args):
+                found.append((node, args[forward.param], forward))
+    return found

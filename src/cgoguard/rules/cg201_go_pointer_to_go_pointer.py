@@ -11,7 +11,9 @@ field is checked, for `&s[0]` the whole backing array, for any other pointer the
 allocation; `uintptr` fields are not pointers; results of `C.CString`, `C.CBytes` and
 `C.malloc` are C memory; memory pinned with `runtime.Pinner` before the call is allowed;
 parameters whose C type cannot hold pointers (`int *`) are not checked. A deferred call is
-judged with the values it sees when it runs. Reported at the C call.
+judged with the values it sees when it runs. A Go function that passes a parameter straight
+to C (`func send(p unsafe.Pointer) { C.send(p) }`) is judged at its callers, by what they
+pass. Reported at the C call (or at the call of the wrapper).
 
 ## Why it matters
 
@@ -37,15 +39,21 @@ before the call (and `Unpin` after C is done with it).
 
 from __future__ import annotations
 
-from cgoguard.analysis.memory import FunctionMemory, function_memories
+from cgoguard.analysis.memory import FunctionMemory, Origin, function_memories
 from cgoguard.analysis.pointerness import (
+    Checked,
     CheckMode,
+    Forward,
+    Violation,
     argument_is_checked,
     argument_violation,
     c_calls,
     checked_memory,
+    forwarded_parameters,
+    forwarding_calls,
 )
 from cgoguard.findings import Severity
+from cgoguard.gofront.syntax import text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -65,8 +73,11 @@ _SCOPE = {
 
 
 def check(ctx: RuleContext) -> None:
-    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
+    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
+    forwards = ctx.shared("memory.forwards", lambda: forwarded_parameters(memories))
+    for memory in memories:
         _check_function(ctx, memory)
+        _check_forwarded(ctx, memory, forwards)
 
 
 def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
@@ -82,12 +93,36 @@ def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
             if violation is None:
                 continue
             deferred = " when the deferred call runs" if run_at != call.node.end_byte else ""
-            fix = ("pass a cgo.Handle instead (maps and channels can never be pinned)"
-                   if violation.kind in ("map", "chan") else
-                   "pin the pointed-to object with runtime.Pinner before the call or copy the data into C memory")
-            holder = violation.place(checked.obj.describe())
             message = (f"argument {index + 1} of C.{call.name} points to Go memory holding an unpinned Go "
-                       f"pointer{deferred}: {holder} holds {violation.what} (the runtime checks "
-                       f"{_SCOPE[checked.mode]}); {fix}")
+                       f"pointer{deferred}: {violation.place(checked.obj.describe())} holds {violation.what} "
+                       f"(the runtime checks {_SCOPE[checked.mode]}); {_fix(violation)}")
             related = [ctx.related(memory.file, node, why) for node, why in violation.sites()]
             ctx.report(META, memory.file, arg, message, related=related)
+
+
+def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[str, list[Forward]]) -> None:
+    """Calls of Go functions that pass the argument on to C unchanged (one wrapper level)."""
+    for call, arg, forward in forwarding_calls(memory, forwards):
+        if not argument_is_checked(forward.memory, forward.call, forward.index):
+            continue
+        value = memory.eval(arg, call.start_byte)
+        if value.obj is None or value.origin not in (Origin.GO, Origin.GLOBAL):
+            continue
+        checked = Checked(CheckMode.OBJECT, value.obj, (), value)
+        violation = argument_violation(memory, checked, memory.run_position(call))
+        if violation is None:
+            continue
+        wrapper = text(forward.memory.func.child_by_field_name("name"))
+        message = (f"argument {forward.param + 1} of {wrapper} reaches C.{forward.call.name} unchanged "
+                   f"({forward.memory.file.display_path}:{forward.line}), and it points to Go memory holding an "
+                   f"unpinned Go pointer: {violation.place(checked.obj.describe())} holds {violation.what} "
+                   f"(the runtime checks {_SCOPE[checked.mode]}); {_fix(violation)}")
+        related = [ctx.related(forward.memory.file, forward.call.node, f"{wrapper} passes it to C here")]
+        related += [ctx.related(memory.file, node, why) for node, why in violation.sites()]
+        ctx.report(META, memory.file, arg, message, related=related)
+
+
+def _fix(violation: Violation) -> str:
+    if violation.kind in ("map", "chan"):
+        return "pass a cgo.Handle instead (maps and channels can never be pinned)"
+    return "pin the pointed-to object with runtime.Pinner before the call or copy the data into C memory"

@@ -8,8 +8,11 @@ static variable or into a structure reachable from one, or passes it on to a fun
 does (registering a callback with a context pointer is the common case). The ownership
 contracts of the package's C functions (`cgoguard contracts`) say which arguments are kept.
 When the contract only shows the pointer stored into a structure another argument points to,
-the call is reported only if that other argument is C memory. Passing C memory, an integer
-`cgo.Handle`, or a pointer pinned with `runtime.Pinner` is fine. Reported at the C call.
+the call is reported only if that other argument is C memory, and a pointer the C function
+sets back to NULL before returning does not count. Passing C memory, an integer `cgo.Handle`,
+or a pointer pinned with `runtime.Pinner` is fine. A Go function that passes a parameter
+straight to such a C function is judged at its callers. Reported at the C call (or at the
+call of the wrapper).
 
 ## Why it matters
 
@@ -39,10 +42,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tree_sitter import Node
+
 from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
-from cgoguard.analysis.pointerness import CCall, c_calls, describe_value
+from cgoguard.analysis.pointerness import (
+    CCall,
+    Forward,
+    c_calls,
+    describe_value,
+    forwarded_parameters,
+    forwarding_calls,
+)
 from cgoguard.cfront.model import CFunction
 from cgoguard.findings import Confidence, Severity
+from cgoguard.gofront.syntax import text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -60,11 +73,14 @@ def check(ctx: RuleContext) -> None:
     contracts = ctx.contracts if ctx.contracts is not None else ctx.shared("memory.contracts", lambda: _contracts(ctx))
     if contracts is None:
         return
-    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
+    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
+    forwards = ctx.shared("memory.forwards", lambda: forwarded_parameters(memories))
+    for memory in memories:
         for call in c_calls(memory):
             for index in range(len(call.args)):
                 if contracts.retains_arg(call.name, index):
                     _check_argument(ctx, memory, call, index, contracts.get(call.name))
+        _check_forwarded(ctx, memory, forwards, contracts)
 
 
 def _contracts(ctx: RuleContext) -> Any:
@@ -77,26 +93,62 @@ def _contracts(ctx: RuleContext) -> Any:
 
 def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index: int, contract: Any) -> None:
     value = memory.eval(call.args[index], call.node.start_byte)
-    if value.origin is not Origin.GO or value.form != "pointer" or memory.is_pinned(value, call.node.end_byte):
+    if not _unpinned_go_pointer(memory, value, call.node.end_byte):
         return
+    evidence = _kept(memory, call, index, contract)
+    if evidence is not None:
+        why = f" ({_render(evidence[0])})" if evidence else ""
+        _report(ctx, memory, call.args[index], value, evidence,
+                f"C.{call.name} keeps argument {index + 1} after it returns{why}")
+
+
+def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[str, list[Forward]],
+                     contracts: Any) -> None:
+    """Calls of Go functions that pass the argument on, unchanged, to a C function that keeps it."""
+    for call, arg, forward in forwarding_calls(memory, forwards):
+        if not contracts.retains_arg(forward.call.name, forward.index):
+            continue
+        value = memory.eval(arg, call.start_byte)
+        if not _unpinned_go_pointer(memory, value, call.end_byte):
+            continue
+        evidence = _kept(forward.memory, forward.call, forward.index, contracts.get(forward.call.name))
+        if evidence is None:
+            continue
+        wrapper = text(forward.memory.func.child_by_field_name("name"))
+        why = f"; {_render(evidence[0])}" if evidence else ""
+        _report(ctx, memory, arg, value, evidence,
+                f"{wrapper} passes argument {forward.param + 1} to C.{forward.call.name} "
+                f"({forward.memory.file.display_path}:{forward.line}), which keeps it after it returns{why}")
+
+
+def _unpinned_go_pointer(memory: FunctionMemory, value: Value, at: int) -> bool:
+    return value.origin is Origin.GO and value.form == "pointer" and not memory.is_pinned(value, at)
+
+
+def _kept(memory: FunctionMemory, call: CCall, index: int, contract: Any) -> list[Any] | None:
+    """The evidence that C keeps argument ``index`` after the call, or None when, for this
+    call, it provably does not."""
     evidence = [e for e in contract.evidence
                 if not getattr(e, "overridden", False) and f"arg {index} " in f"{e.fact} "]
     if evidence and all(_STRUCTURE_ONLY in e.fact for e in evidence) \
             and not _another_argument_in_c_memory(memory, call, index):
-        return  # C stores it into a structure we cannot show outlives the call
+        return None  # C stores it into a structure we cannot show outlives the call
     function = memory.package.c.function(call.name)
     if evidence and function is not None and all(_cleared_before_return(function, e) for e in evidence):
-        return  # the C function forgets the pointer again before it returns
-    why = f" ({_render(evidence[0])})" if evidence else ""
-    message = (f"C.{call.name} keeps argument {index + 1} after it returns{why}, but the argument is "
-               f"{describe_value(value)}: the garbage collector may free or reuse it while C still holds it; "
-               "pass a cgo.Handle (runtime/cgo) and look the value up when C calls back, or pin the object "
-               "with runtime.Pinner for as long as C keeps it")
+        return None  # the C function forgets the pointer again before it returns
+    return evidence
+
+
+def _report(ctx: RuleContext, memory: FunctionMemory, arg: Node, value: Value, evidence: list[Any],
+            what_c_does: str) -> None:
+    message = (f"{what_c_does}, but the argument is {describe_value(value)}: the garbage collector may "
+               "free or reuse it while C still holds it; pass a cgo.Handle (runtime/cgo) and look the value "
+               "up when C calls back, or pin the object with runtime.Pinner for as long as C keeps it")
     site = memory.site_of(value.obj) if value.obj is not None else None
     related = [ctx.related(memory.file, site, "the Go memory it points to is allocated here")] \
         if site is not None else None
     confidence = Confidence.HIGH if any("global/static" in e.fact for e in evidence) else Confidence.MEDIUM
-    ctx.report(META, memory.file, call.args[index], message, related=related, confidence=confidence)
+    ctx.report(META, memory.file, arg, message, related=related, confidence=confidence)
 
 
 def _cleared_before_return(function: CFunction, evidence: Any) -> bool:
