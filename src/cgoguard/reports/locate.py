@@ -9,7 +9,13 @@
   (``_cgo_<hash>_Cfunc_f``, or a preamble function reported at ``main.go:N``) names the C
   entry point, and the Go calls of ``C.f`` are recovered from the sources. When several
   calls qualify they are ranked (a use after a free in the same function, a second free,
-  an allocation never freed) and the confidence says how sure the choice is.
+  an allocation never freed) and the confidence says how sure the choice is. When the
+  sanitizer aborted (``abort_on_error=1``) the runtime's goroutine dump of that moment is
+  folded into the report and gives the Go line directly.
+* The chain of a use after free or double free (allocated here, stored in a map entry or
+  field, freed here) comes from the allocation and free stacks, mapped the same way.
+* Pinner-leak panics run in a finalizer, with no user frame: the functions that call
+  ``Pin`` without ``Unpin`` are the candidates.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ _FREE_NAMES = frozenset({"free", "cfree", "__interceptor_free", "__interceptor_c
 _ALLOC_NAMES = frozenset({"malloc", "calloc", "realloc", "strdup", "strndup", "__interceptor_malloc",
                           "__interceptor_calloc", "__interceptor_realloc", "__interceptor_strdup",
                           "___interceptor_malloc", "posix_memalign", "aligned_alloc"})
-# cgo's own allocation entry point: C.malloc, C.CString and C.CBytes all go through _CMalloc.
+# cgo's own allocation entry point: C.malloc, C.CString and C.CBytes all go through
+# _Cfunc__Cmalloc (spelled _CMalloc by older releases).
+_CGO_MALLOC = frozenset({"_Cmalloc", "_CMalloc", "malloc"})
 _CGO_ALLOCATORS = ("malloc", "CString", "CBytes", "calloc", "strdup")
 
 
@@ -257,9 +265,9 @@ class Locator:
         """Go calls that reach C function ``entry`` (directly, or via a C wrapper that calls it)."""
         assert self.index is not None
         names = {entry}
-        if entry in ("_Cmalloc", "malloc"):
+        if entry in _CGO_MALLOC:
             names.update(_CGO_ALLOCATORS)
-        if entry in ("free", "_Cmalloc", "malloc"):
+        if entry == "free" or entry in _CGO_MALLOC:
             # C functions defined by the package that call free/malloc are also entry points.
             target = "free" if entry == "free" else "malloc"
             names.update(n for n, f in self.index.c_functions.items() if target in f.callees)
