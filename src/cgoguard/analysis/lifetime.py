@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Query, QueryCursor
@@ -218,6 +218,17 @@ class Ownership:
 
     def contract(self, name: str) -> object | None:
         return self.contracts.get(name) if self.contracts is not None else None  # type: ignore[attr-defined]
+
+    @cached_property
+    def paired_deallocators(self) -> frozenset[str]:
+        """Functions some allocator names as the way to release its result (plus free)."""
+        names = {"free", "realloc"}
+        known = list(self.contracts or ())  # type: ignore[attr-defined]
+        known += [c for c in map(self.contract, self.package.c.functions) if c is not None]
+        for contract in known:
+            names.add(getattr(contract, "deallocator", None) or "free")
+            names.update(d for d in getattr(contract, "owned_out_args", {}).values() if d)
+        return frozenset(names)
 
     def is_deallocator(self, name: str) -> bool:
         if name in ("free", "sqlite3_free", "g_free"):
@@ -1258,8 +1269,10 @@ class FunctionAnalysis:
             else:
                 self.state.flags[obj] = (flags - {ALLOC}) | {FREED}
                 self.state.freed_at[obj] = self.state.freed_at.get(obj, frozenset()) | {site}
-        if not via.startswith("C."):
-            return  # a wrapper's own stale references are reported in the wrapper
+        if not via.startswith("C.") or via[2:] not in self.pkg.ownership.paired_deallocators:
+            # A wrapper's stale references are reported in the wrapper; and only a function
+            # known to release what an allocator returned (not any `*_destroy` verb) counts.
+            return
         for loc, contents in self.state.heap.items():
             for obj in objs & contents:
                 if self.objects[obj].kind != "closure":
