@@ -24,6 +24,8 @@ PROGRAM_SPECS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "gouaf": (("-asan",), {}),
     "pinleak": ((), {}),
     "handle": ((), {}),
+    # C ThreadSanitizer on the C side only (Go's -race does not instrument C).
+    "ctsan": ((), {"CGO_CFLAGS": "-g -O1 -fsanitize=thread", "CGO_LDFLAGS": "-fsanitize=thread"}),
 }
 
 

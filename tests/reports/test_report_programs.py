@@ -232,3 +232,13 @@ def test_go_read_of_freed_c_memory_has_go_frames_and_the_chain(run_program) -> N
     assert finding.signature == "use-after-free:main.main"
     assert {(r.message, r.line) for r in finding.related} == {
         ("allocated here (C.malloc)", run.line_of("C.malloc(")), ("freed here (C.free)", run.line_of("C.free("))}
+
+
+def test_c_thread_race_points_at_the_preamble_line(run_program) -> None:
+    run = run_program("ctsan")
+    finding = only_finding(run)
+    assert (finding.rule, finding.category) == ("RT-TSAN", "data-race")
+    assert finding.line == run.line_of("counter++")
+    assert finding.confidence is Confidence.HIGH
+    assert finding.signature == "data-race:bump | bump"
+    assert [r.line for r in finding.related] == [run.line_of("C.race_twice()")]

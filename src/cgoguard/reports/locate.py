@@ -335,9 +335,21 @@ class Locator:
         stack = report.stacks.get("alloc", []) if report.category == "c-leak" else report.crash_stack
         for frame in stack:
             if frame.kind in ("go", "c") and frame.path:
+                if preamble := self._preamble_name(frame):
+                    # C code in a cgo preamble (a thread of its own, no Go caller on the stack):
+                    # the line in the Go file is the line to fix.
+                    location = self._at(frame.path, frame.line, Confidence.HIGH,
+                                        f"C function {preamble} in the cgo preamble", function=frame.function)
+                    self._add_thread_origin(report, location)
+                    return location
                 return self._at(frame.path, frame.line, Confidence.LOW,
                                 "no Go call site found; top frame of the report", function=frame.function)
         return None
+
+    def _add_thread_origin(self, report: Report, location: Location) -> None:
+        entry = self.c_entry(report.stacks.get("creator", []))
+        for call in self.calls_for(entry) if entry and self.index is not None else []:
+            location.related.append(self._related(call.path, call.line, f"thread started from Go via C.{call.name}"))
 
     def _at(self, path: str, line: int, confidence: Confidence, explanation: str, column: int = 1,
             function: str = "") -> Location:
