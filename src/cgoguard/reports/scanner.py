@@ -1,8 +1,8 @@
 """The line-level state machine that finds reports in a stream of log lines.
 
 At most one collector is active per input. A line either belongs to it, completes it, or
-is rejected (the report ended before it) and then offered to the report starters. Lines
-outside reports cost one character test and, rarely, one regular-expression match.
+is rejected (the report ended before it) and then offered to the report starters. A line
+outside any report costs one regular-expression search for the words that can start one.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from cgoguard.reports.parsers import asan, goruntime, race, valgrind
 # contains: together a cheap pre-filter that lets ordinary log lines skip all other work.
 _START_CHARS = frozenset("=EWpfSgwr<")
 _MAYBE_START = re.compile(r"ERROR|WARNING|panic: |fatal error|SIG[A-Z]|goroutine |write of|==\d|<error>")
-_CONTEXT_LINES = 4
-# Reports that only echo a Go crash: GOTRACEBACK=crash re-raises SIGABRT, and sanitizers
-# then report that signal again from runtime.raise.
-_ECHO_DISTANCE = 5
+_CONTEXT_LINES = 4  # lines kept before a report: glibc's "double free detected" before SIGABRT
 _SANITIZERS = frozenset({"asan", "lsan", "tsan", "memory", "hwaddress"})
+# Reports that only echo a Go crash: GOTRACEBACK=crash re-raises SIGABRT, and sanitizers
+# then report that signal again from runtime.raise. They follow within a few lines.
+_ECHO_DISTANCE = 5
 _ECHO_FUNCTIONS = ("runtime.raise", "runtime.raise.abi0", "runtime.raiseproc", "runtime.crash")
 
 
