@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -39,3 +40,39 @@ def test_handle_message_names_the_handle(findings: list) -> None:
     leak = next(f for f in findings if f.rule == "CG402" and f.line == 25)
     assert "h.Delete()" in leak.message
     assert {f.category for f in findings if f.rule == "CG402"} == {"handle-leak"}
+
+
+PINNER_LEAK_PROGRAM = """package main
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// The shape CG401 reports: Pin without Unpin, the Pinner then dropped.
+func leak() {
+	var p runtime.Pinner
+	p.Pin(new([64]byte))
+}
+
+func main() {
+	leak()
+	for i := 0; i < 5; i++ {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Println("no panic")
+}
+"""
+
+
+def test_pinner_leak_label_is_real(go_builder, tmp_path: Path) -> None:
+    """The Go runtime itself rejects what CG401 reports: a dropped Pinner that still pins."""
+    source = tmp_path / "pinleak"
+    source.mkdir()
+    (source / "main.go").write_text(PINNER_LEAK_PROGRAM)
+    binary = go_builder(source, name="pinleak")
+    result = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "leaking pinned pointer" in result.stderr
