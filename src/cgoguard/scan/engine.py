@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -123,17 +124,32 @@ def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSett
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     try:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context)
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
+                                   initializer=_ignore_interrupts)
     except OSError:  # no POSIX semaphores (some sandboxes): analyse in this process instead
         yield from serial
         return
+    other_children = set(multiprocessing.active_children())
     with pool:
         futures = {pool.submit(analyse_package, packages[i], settings): i for i in todo}
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except BrokenProcessPool as exc:
-                yield futures[future], PackageResult(internal_error=f"worker process died: {exc}")
+        workers = set(multiprocessing.active_children()) - other_children
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result()
+                except BrokenProcessPool as exc:
+                    yield futures[future], PackageResult(internal_error=f"worker process died: {exc}")
+        except BaseException:  # Ctrl-C: stop now rather than after the packages in progress
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
+            raise
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which cancels the remaining work; otherwise
+    every idle worker would print its own KeyboardInterrupt traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _collect(packages: list[PackageSources], results: list[PackageResult],
