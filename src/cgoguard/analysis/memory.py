@@ -706,11 +706,9 @@ class FunctionMemory:
         return None
 
     def _eval_other_call(self, node: Node) -> Value:
-        func = unparen(node.child_by_field_name("function"))
-        if func is not None and func.type == "identifier" and not self.types.is_local(text(func)):
-            form = self.constructors.result_form(text(func))
-            if form is not None:
-                return Value(Origin.GO, self._alloc(node), (), form, node)
+        summarized = self._package_call_result(node, 0)
+        if summarized is not None:
+            return summarized
         result = self.type_of(node)
         if result.kind == "basic" and result.name == "string":
             return Value(Origin.GO, self._alloc(node), (), "string", node)
@@ -725,7 +723,20 @@ class FunctionMemory:
         func = unparen(func)
         if func is not None and self._qualified(func) in MMAP_FUNCS and item.index == 0:
             return Value(Origin.MMAP, form="slice", node=item.call)
-        return UNKNOWN_VALUE
+        return self._package_call_result(item.call, item.index) or UNKNOWN_VALUE
+
+    def _package_call_result(self, call: Node, index: int) -> Value | None:
+        """The summarised result ``index`` of a call of a function of this package."""
+        func = unparen(call.child_by_field_name("function"))
+        if func is None or func.type != "identifier" or self.types.is_local(text(func)):
+            return None
+        found = self.constructors.result(text(func), index)
+        if found is None:
+            return None
+        if found.origin is Origin.C:
+            return Value(Origin.C, form=found.form, node=call)
+        # Fresh Go memory: one object per call site (for the first result, the usual one).
+        return Value(Origin.GO, self._alloc(call), (), found.form, call) if index == 0 else None
 
     # ----- loads and contents ---------------------------------------------------------
     def load(self, obj: Obj, path: tuple[str, ...], at: int) -> Value:
@@ -995,37 +1006,52 @@ _EVAL_HANDLERS = {
 }
 
 
+@dataclass(frozen=True)
+class ResultOrigin:
+    origin: Origin  # GO (fresh Go memory) or C
+    form: str
+
+
 class Constructors:
-    """Package functions that always return freshly allocated Go memory (``func newT() *T``)."""
+    """Package functions whose result always is fresh Go memory (``func newT() *T { return
+    &T{} }``) or C memory (``func newBox() (*C.box, error) { return C.box_new(), nil }``).
+
+    ``nil`` results are ignored (error paths): they never make a pointer rule fire.
+    """
 
     def __init__(self, package: Package) -> None:
         self.package = package
-        self._forms: dict[str, str | None] = {}
+        self._results: dict[tuple[str, int], ResultOrigin | None] = {}
 
-    def result_form(self, name: str) -> str | None:
-        """The form (pointer, slice, ...) of the Go memory ``name()`` returns, or None."""
-        if name not in self._forms:
-            self._forms[name] = None  # guards recursion
-            self._forms[name] = self._summarize(name)
-        return self._forms[name]
+    def result(self, name: str, index: int = 0) -> ResultOrigin | None:
+        """Where result ``index`` of ``name(...)`` points, when every return agrees."""
+        key = (name, index)
+        if key not in self._results:
+            self._results[key] = None  # guards recursion
+            self._results[key] = self._summarize(name, index)
+        return self._results[key]
 
-    def _summarize(self, name: str) -> str | None:
+    def _summarize(self, name: str, index: int) -> ResultOrigin | None:
         info = self.package.symbols.funcs.get(name)
         body = info.body if info is not None else None
-        if info is None or body is None or len(info.results) != 1:
+        if info is None or body is None or index >= len(info.results):
             return None
         memory = FunctionMemory(LocalTypes(self.package, info.file, info.node), self)
-        forms = set()
+        found: set[ResultOrigin] = set()
         for node in walk_skipping_funcs(body):
             if node.type != "return_statement":
                 continue
             results = [c for c in node.named_children if c.type == "expression_list"]
             values = results[0].named_children if results else []
-            value = memory.eval(values[0], node.start_byte) if len(values) == 1 else UNKNOWN_VALUE
-            if value.origin is not Origin.GO or value.form == "aggregate":
+            if len(values) != len(info.results):
+                return None  # a bare return or `return f()` of a tuple: not followed
+            value = memory.eval(values[index], node.start_byte)
+            if value.origin is Origin.NIL:
+                continue
+            if value.origin not in (Origin.GO, Origin.C) or value.form == "aggregate":
                 return None
-            forms.add(value.form)
-        return forms.pop() if len(forms) == 1 else None
+            found.add(ResultOrigin(value.origin, value.form))
+        return found.pop() if len(found) == 1 else None
 
 
 def function_memories(package: Package) -> list[FunctionMemory]:
