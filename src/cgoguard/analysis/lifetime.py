@@ -296,6 +296,7 @@ class FunctionAnalysis:
         self.sites: list[Node] = []
         self.site_ids: dict[tuple[int, int], int] = {}
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
+        self.closure_sites: dict[int, Node] = {}  # deferred-closure site -> its function literal
         self.maps: set[int] = set()
         self._calls: dict[int, CallInfo] = {}
         self._names: dict[int, str] = {}  # identifier node id -> name (the dataflow revisits nodes)
@@ -632,12 +633,6 @@ class FunctionAnalysis:
             if objs == frozenset({NIL}) and target is not None and c_name(func) is not None:
                 self.state.nil_defers = self.state.nil_defers | {(target, site)}
         self.state.defers = self.state.defers | {Deferred(site, "call", evaluated)}
-
-    @property
-    def closure_sites(self) -> dict[int, Node]:
-        if not hasattr(self, "_closure_sites"):
-            self._closure_sites: dict[int, Node] = {}
-        return self._closure_sites
 
     def _run_defers(self, at: Node) -> None:
         for deferred in sorted(self.state.defers, key=lambda d: -self.sites[d.site].start_byte):
@@ -1240,14 +1235,13 @@ class FunctionAnalysis:
             return symbols.method(receiver_type.name, method)
         return None
 
-    @property
+    @cached_property
     def local_types(self) -> LocalTypes:
-        if not hasattr(self, "_local_types"):
-            top = self.func
-            while top.type == "func_literal" and top.parent is not None:
-                top = top.parent
-            self._local_types = LocalTypes(self.pkg.package, self.file, top)
-        return self._local_types
+        """Types of the enclosing declaration's locals (built only when a question needs them)."""
+        top = self.func
+        while top.type == "func_literal" and top.parent is not None:
+            top = top.parent
+        return LocalTypes(self.pkg.package, self.file, top)
 
     # ----- memory events -------------------------------------------------------------------
     def free(self, value: Objs, site_node: Node, arg: Node, *, via: str, deferred: Node | None = None) -> None:
