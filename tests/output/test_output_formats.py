@@ -44,7 +44,8 @@ def test_sarif_with_runtime_frames_validates(sarif_validator: jsonschema.Draft4V
     assert [step["importance"] for step in flow] == ["essential", "essential", "unimportant"]
     assert flow[0]["location"]["physicalLocation"]["artifactLocation"]["uri"] == "file:///src/app/main.go"
     assert results["RT-ASAN-UAF"]["occurrenceCount"] == 3
-    assert "region" not in results["RT-ASAN-UAF"]["locations"][0]["physicalLocation"]
+    unmapped = results["RT-ASAN-UAF"]["locations"][0]["physicalLocation"]
+    assert unmapped["region"] == {"startLine": 1} and unmapped["properties"] == {"lineUnknown": True}
     related = results["CG901"]["relatedLocations"][0]
     assert related["message"]["text"] == "the allocation"
     assert related["physicalLocation"]["region"] == {"startLine": 1, "startColumn": 5}

@@ -132,8 +132,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
         "message": {"text": finding.message},
-        "locations": [_location(finding.path, finding.line, finding.column, finding.end_line,
-                                finding.end_column)],
+        "locations": [_primary_location(finding)],
         "properties": {"category": finding.category, "confidence": finding.confidence.value,
                        "source": finding.source},
     }
@@ -148,6 +147,16 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     if finding.signature:
         result["properties"]["signature"] = finding.signature
     return result
+
+
+def _primary_location(finding: Finding) -> dict[str, Any]:
+    if finding.line > 0:
+        return _location(finding.path, finding.line, finding.column, finding.end_line, finding.end_column)
+    # GitHub code scanning rejects a result whose location has no startLine; a runtime report
+    # that could not be mapped to a line points at the file's first line and says so.
+    location = _location(finding.path, 1)
+    location["physicalLocation"]["properties"] = {"lineUnknown": True}
+    return location
 
 
 def _related(index: int, related: Related) -> dict[str, Any]:
