@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from scanhelpers import LEAKY, write_tree
 from cgoguard.gofront.discover import PackageSources, SourceFile
 from cgoguard.gofront.syntax import parse_go
 from cgoguard.output import render
+from cgoguard.rules.base import Rule, RuleContext
 from cgoguard.scan import ScanConfig, ScanResult, load_config, scan
 from cgoguard.scan.cache import external_headers
 from cgoguard.scan.fingerprints import enclosing_function
@@ -115,3 +120,24 @@ def test_scan_result_counts(project: Path) -> None:
     result = scan(["."], ScanConfig(root=project, use_cache=False))
     assert (result.packages, result.files, result.lines) == (1, 1, LEAKY.strip().count("\n") + 1)
     assert json.loads(as_json(result))["errors"] == []
+
+
+def test_interrupt_stops_the_workers_promptly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              test_rules: dict[str, Rule]) -> None:
+    """Ctrl-C during a parallel scan ends it at once, not after the packages in progress."""
+    slow = test_rules["CG990"]
+
+    def crawl(ctx: RuleContext) -> None:
+        time.sleep(1.0)
+        slow.check(ctx)
+
+    test_rules["CG990"] = Rule(meta=slow.meta, docs=slow.docs, check=crawl)
+    many_packages(tmp_path, 24)
+    monkeypatch.chdir(tmp_path)
+    interrupt = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    interrupt.start()
+    with pytest.raises(KeyboardInterrupt):
+        scan(["."], load_config(tmp_path, {"jobs": 2, "use_cache": False}))
+    assert time.monotonic() - start < 6  # finishing the scan would take about 12 s
+    interrupt.join()
