@@ -63,6 +63,16 @@ def test_each_rule_has_eight_positive_and_eight_negative_cases() -> None:
         assert counts[f"{rule.lower()}/neg"] >= 8, rule
 
 
+def test_every_case_function_is_registered() -> None:
+    """A case the program cannot run would keep a label nobody checked."""
+    for path in FIXTURE.glob("*.go"):
+        source = path.read_text(encoding="utf-8")
+        functions = set(re.findall(r"^func (\w+)\(\) \{", source, re.M)) - {"init", "main"}
+        registered = set(re.findall(r'"(?:official|cg20[1-4])/[\w/]+":\s*(\w+)', source))
+        helpers = {f for f in functions if len(re.findall(rf"\b{f}\(\)", source)) > 1}  # called by a case
+        assert functions - registered - helpers == set(), path.name
+
+
 def test_messages_say_what_is_wrong_and_how_to_fix_it(findings: list[Finding]) -> None:
     for finding in findings:
         assert re.search(r"runtime\.Pinner|cgo\.Handle|C\.CString|C memory", finding.message), finding.message
