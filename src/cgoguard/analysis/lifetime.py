@@ -1070,7 +1070,9 @@ class FunctionAnalysis:
                 self.objects[allocation].status = _status_of(call, text(target))
                 value = frozenset({allocation})
             else:
-                value = frozenset({self.fresh(self.obj(("out", arg.start_byte), "opaque", arg, text(target)))})
+                # C may or may not write through the pointer: keep what it held.
+                written = self.fresh(self.obj(("out", arg.start_byte), "opaque", arg, text(target)))
+                value = self.eval(target) | {written}
             self.assign(target, value)
 
     def allocate(self, node: Node, what: str, dealloc: str) -> int:
