@@ -401,6 +401,7 @@ def argument_is_checked(memory: FunctionMemory, call: CCall, index: int) -> bool
 class Forward:
     """Parameter ``param`` of a Go function reaches argument ``index`` of a C call unchanged."""
 
+    callee: str  # the Go function: ``name`` or ``Type.name``
     param: int
     call: CCall
     index: int
@@ -412,20 +413,32 @@ class Forward:
 
 
 def forwarded_parameters(memories: list[FunctionMemory]) -> dict[str, list[Forward]]:
-    """Package functions that hand a parameter straight to C (``func send(p unsafe.Pointer) {
-    C.send(p) }``), by function name, so callers can be judged by what they pass."""
+    """Package functions and methods that hand a parameter straight to C (``func send(p
+    unsafe.Pointer) { C.send(p) }``), keyed ``name`` or ``Type.name``, so that callers can be
+    judged by what they pass."""
     forwards: dict[str, list[Forward]] = {}
     for memory in memories:
-        if memory.func.type != "function_declaration":
-            continue
+        key = _callee_key(memory.func)
         params = _parameter_names(memory.func)
         for call in c_calls(memory):
             for index, arg in enumerate(call.args):
                 param = _unchanged_parameter(memory, arg, params, call.node.start_byte)
                 if param is not None:
-                    name = text(memory.func.child_by_field_name("name"))
-                    forwards.setdefault(name, []).append(Forward(param, call, index, memory))
+                    forwards.setdefault(key, []).append(Forward(key, param, call, index, memory))
     return forwards
+
+
+def _callee_key(func: Node) -> str:
+    name = text(func.child_by_field_name("name"))
+    receiver = func.child_by_field_name("receiver")
+    if func.type != "method_declaration" or receiver is None:
+        return name
+    receiver_type = next((c.child_by_field_name("type") for c in receiver.named_children
+                          if c.type == "parameter_declaration"), None)
+    base = unparen(receiver_type)
+    while base is not None and base.type in ("pointer_type", "generic_type"):
+        base = base.named_children[-1] if base.type == "pointer_type" else base.child_by_field_name("type")
+    return f"{text(base)}.{name}"
 
 
 def _parameter_names(func: Node) -> list[str]:
@@ -451,16 +464,30 @@ def _unchanged_parameter(memory: FunctionMemory, arg: Node, params: list[str], a
 
 
 def forwarding_calls(memory: FunctionMemory, forwards: dict[str, list[Forward]]) -> list[tuple[Node, Node, Forward]]:
-    """(call, argument, forward) for every call of a forwarding package function."""
+    """(call, argument, forward) for every call of a forwarding package function or method."""
     found: list[tuple[Node, Node, Forward]] = []
     for node in walk(memory.func):
         if node.type != "call_expression":
             continue
         func, args = call_parts(node)
-        func = unparen(func)
-        if func is None or func.type != "identifier" or memory.types.is_local(text(func)):
-            continue
-        for forward in forwards.get(text(func), []):
+        key = _called_key(memory, unparen(func))
+        for forward in forwards.get(key, []) if key else []:
             if forward.param < len(args):
                 found.append((node, args[forward.param], forward))
     return found
+
+
+def _called_key(memory: FunctionMemory, func: Node | None) -> str | None:
+    """``name`` for a call of a package function, ``Type.name`` for a method call."""
+    if func is None:
+        return None
+    if func.type == "identifier":
+        return None if memory.types.is_local(text(func)) else text(func)
+    if func.type != "selector_expression":
+        return None
+    receiver = memory.types.type_of(func.child_by_field_name("operand"))  # the named type, not its struct
+    if receiver.kind == "pointer" and receiver.elem is not None:
+        receiver = receiver.elem
+    if receiver.kind != "named" or "." in receiver.name:
+        return None
+    return f"{receiver.name}.{text(func.child_by_field_name('field'))}"

@@ -53,7 +53,6 @@ from cgoguard.analysis.pointerness import (
     forwarding_calls,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -112,7 +111,7 @@ def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[st
         violation = argument_violation(memory, checked, memory.run_position(call))
         if violation is None:
             continue
-        wrapper = text(forward.memory.func.child_by_field_name("name"))
+        wrapper = forward.callee
         message = (f"argument {forward.param + 1} of {wrapper} reaches C.{forward.call.name} unchanged "
                    f"({forward.memory.file.display_path}:{forward.line}), and it points to Go memory holding an "
                    f"unpinned Go pointer: {violation.place(checked.obj.describe())} holds {violation.what} "

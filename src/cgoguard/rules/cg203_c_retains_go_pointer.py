@@ -55,7 +55,6 @@ from cgoguard.analysis.pointerness import (
 )
 from cgoguard.cfront.model import CFunction
 from cgoguard.findings import Confidence, Severity
-from cgoguard.gofront.syntax import text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -114,7 +113,7 @@ def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[st
         evidence = _kept(forward.memory, forward.call, forward.index, contracts.get(forward.call.name))
         if evidence is None:
             continue
-        wrapper = text(forward.memory.func.child_by_field_name("name"))
+        wrapper = forward.callee
         why = f"; {_render(evidence[0])}" if evidence else ""
         _report(ctx, memory, arg, value, evidence,
                 f"{wrapper} passes argument {forward.param + 1} to C.{forward.call.name} "
