@@ -11,9 +11,9 @@ field is checked, for `&s[0]` the whole backing array, for any other pointer the
 allocation; `uintptr` fields are not pointers; results of `C.CString`, `C.CBytes` and
 `C.malloc` are C memory; memory pinned with `runtime.Pinner` before the call is allowed;
 parameters whose C type cannot hold pointers (`int *`) are not checked. A deferred call is
-judged with the values it sees when it runs. A Go function that passes a parameter straight
-to C (`func send(p unsafe.Pointer) { C.send(p) }`) is judged at its callers, by what they
-pass. Reported at the C call (or at the call of the wrapper).
+judged with the values it sees when it runs. A Go function or method that passes a
+parameter straight to C (`func send(p unsafe.Pointer) { C.send(p) }`) is judged at its
+callers, by what they pass. Reported at the C call (or at the call of the wrapper).
 
 ## Why it matters
 
