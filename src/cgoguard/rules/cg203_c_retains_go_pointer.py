@@ -10,9 +10,9 @@ contracts of the package's C functions (`cgoguard contracts`) say which argument
 When the contract only shows the pointer stored into a structure another argument points to,
 the call is reported only if that other argument is C memory, and a pointer the C function
 sets back to NULL before returning does not count. Passing C memory, an integer `cgo.Handle`,
-or a pointer pinned with `runtime.Pinner` is fine. A Go function or method that passes a parameter
-straight to such a C function is judged at its callers. Reported at the C call (or at the
-call of the wrapper).
+or a pointer pinned with `runtime.Pinner` is fine. A Go function or method that passes a
+parameter straight to such a C function is judged at its callers. Reported at the C call
+(or at the call of the wrapper).
 
 ## Why it matters
 
