@@ -111,6 +111,7 @@ class Event:
     message: str
     related: list[tuple[Node, str]] = field(default_factory=list)
     confidence: Confidence = Confidence.HIGH
+    obj: int = -1  # the leaked object, for leaks (re-checked once the analysis is complete)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +306,8 @@ class FunctionAnalysis:
         self._scopes: dict[str, list[tuple[int, int]]] | None = None  # field objects whose address (&x.f) was taken
         self.not_maps: set[int] = set()
         self.events: list[Event] = []
-        self.reported: set[tuple] = set()
+        self._node_events: dict[int, list[tuple[tuple, Event]]] = {}  # CFG node -> its last visit's events
+        self._buffer: list[tuple[tuple, Event]] = []
         self.reporting = False
         self.report_kinds = _MUST_KINDS | _MAY_KINDS
         self.node: CfgNode | None = None
@@ -350,27 +352,28 @@ class FunctionAnalysis:
             for name, _ in self.info.results:
                 if name:
                     initial.env[name] = frozenset({NIL})
-        solver = ForwardAnalysis(self.cfg, Paths((initial,)), self._transfer_paths, Paths.join,
-                                 self._refine_paths)
-        before = solver.solve()
+        # Findings are collected while solving: a node's last visit sees its final state (it is
+        # visited again whenever its input changes), so its last batch of events is the answer.
         self.reporting = True
-        for node_id in sorted(before, key=lambda n: _position(self.cfg.nodes[n])):
-            node, paths = self.cfg.nodes[node_id], before[node_id]
-            if not paths.states:
-                continue
-            if len(paths.states) == 1:
-                self.report_kinds = _MUST_KINDS | _MAY_KINDS
-                self._transfer(node, paths.states[0])
-                continue
+        ForwardAnalysis(self.cfg, Paths((initial,)), self._transfer_paths, Paths.join, self._refine_paths).solve()
+        reported: set[tuple] = set()
+        for node_id in sorted(self._node_events, key=lambda n: _position(self.cfg.nodes[n])):
+            for key, event in self._node_events[node_id]:
+                if key in reported or (event.obj >= 0 and self.objects[event.obj].freed_on_status):
+                    continue  # (that fact may have been learnt after the event was recorded)
+                reported.add(key)
+                self.events.append(event)
+
+    def _transfer_paths(self, node: CfgNode, paths: Paths) -> Paths:
+        self._buffer = self._node_events[node.id] = []
+        if len(paths.states) > 1:
             # "Must" facts (use after free, double free) hold on every path reaching the node...
             self.report_kinds = _MUST_KINDS
             self._transfer(node, paths.merged())
             # ...while a leak or a dangling reference on any one path is a finding.
             self.report_kinds = _MAY_KINDS
-            for state in paths.states:
-                self._transfer(node, state)
-
-    def _transfer_paths(self, node: CfgNode, paths: Paths) -> Paths:
+        else:
+            self.report_kinds = _MUST_KINDS | _MAY_KINDS
         return Paths(tuple(self._transfer(node, state) for state in paths.states)).deduplicated()
 
     def _refine_paths(self, node: CfgNode, succ: int, paths: Paths) -> Paths:
@@ -1428,7 +1431,7 @@ class FunctionAnalysis:
             subject = f"{info.label} result"
         related = [(exit_node, "leaks when this return is taken")] if exit_node is not None else []
         self.emit("leak", alloc, ("leak", obj),
-                  f"{subject} is never freed on some path: it leaks {when}; {fix}", related)
+                  f"{subject} is never freed on some path: it leaks {when}; {fix}", related, obj=obj)
 
     def _holder(self, obj: int) -> str:
         for name, value in sorted(self.state.env.items()):
@@ -1512,11 +1515,10 @@ class FunctionAnalysis:
         return [(info.node, "allocated here")] if info.kind == "alloc" and info.node is not None else []
 
     def emit(self, kind: str, node: Node, key: tuple, message: str, related: list[tuple[Node, str]],
-             confidence: Confidence = Confidence.HIGH) -> None:
-        if not self.reporting or kind not in self.report_kinds or key in self.reported:
+             confidence: Confidence = Confidence.HIGH, obj: int = -1) -> None:
+        if not self.reporting or kind not in self.report_kinds or any(k == key for k, _ in self._buffer):
             return
-        self.reported.add(key)
-        self.events.append(Event(kind, node, message, related, confidence))
+        self._buffer.append((key, Event(kind, node, message, related, confidence, obj)))
 
     # ----- summary ---------------------------------------------------------------------------
     def summary(self) -> FunctionSummary:
