@@ -769,9 +769,11 @@ class FunctionAnalysis:
         if kind == "unary_expression":
             return self._unary(node)
         if kind in ("slice_expression", "type_assertion_expression", "type_conversion_expression"):
-            for child in node.named_children[1:]:
-                self.eval(child)
-            return self.eval(node.named_children[0] if node.named_children else None)
+            operand = node.child_by_field_name("operand")
+            for child in node.named_children:
+                if child != operand and child.type.endswith(("expression", "identifier", "literal")):
+                    self.eval(child)
+            return self.eval(operand)
         if kind == "binary_expression":
             left, right = self.eval(node.child_by_field_name("left")), self.eval(node.child_by_field_name("right"))
             return left | right if text(node.child_by_field_name("operator")) in _ARITHMETIC else NONE
@@ -1129,7 +1131,7 @@ class FunctionAnalysis:
             for base in by_param.get(param, NONE) - {NIL}:
                 label = f"{self.objects[base].label}{field_name}"
                 self.free(self.load((base, field_name), label), deferred or call, call,
-                          via=callee.qualified_name, deferred=deferred)
+                          via=callee.qualified_name, deferred=deferred, what=f"{label} (by {callee.qualified_name})")
         for param, field_name in summary.nils_fields:
             for base in by_param.get(param, NONE) - {NIL}:
                 self.state.heap[(base, field_name)] = frozenset({NIL})
@@ -1249,7 +1251,8 @@ class FunctionAnalysis:
         return LocalTypes(self.pkg.package, self.file, top)
 
     # ----- memory events -------------------------------------------------------------------
-    def free(self, value: Objs, site_node: Node, arg: Node, *, via: str, deferred: Node | None = None) -> None:
+    def free(self, value: Objs, site_node: Node, arg: Node, *, via: str, deferred: Node | None = None,
+             what: str = "") -> None:
         objs = value - {NIL}
         if not objs:
             return
@@ -1257,7 +1260,7 @@ class FunctionAnalysis:
         strong = len(objs) == 1 and not self.objects[next(iter(objs))].weak
         self._note_handled(objs, site_node)
         if self.reporting:
-            self._check_free(objs, site_node, arg, via, deferred, strong)
+            self._check_free(objs, site_node, what or text(_strip_conversions(arg)), via, deferred, strong)
         for obj in objs:
             flags = self.state.flags.get(obj, frozenset())
             if self.objects[obj].weak:
@@ -1277,13 +1280,13 @@ class FunctionAnalysis:
                 if self.objects[obj].kind != "closure":
                     self.state.dangling = self.state.dangling | {(site, obj, loc)}
 
-    def _check_free(self, objs: Objs, site_node: Node, arg: Node, via: str, deferred: Node | None,
+    def _check_free(self, objs: Objs, site_node: Node, what: str, via: str, deferred: Node | None,
                     strong: bool) -> None:
         for obj in objs:
             info = self.objects[obj]
             if info.borrowed_from:
                 self.emit("bad-free", site_node, ("bad-free", obj),
-                          f"{text(arg)} is freed with {via}, but it was returned by {info.borrowed_from}, which "
+                          f"{what} is freed with {via}, but it was returned by {info.borrowed_from}, which "
                           f"keeps ownership of it; do not free memory the library owns",
                           [(info.node, f"borrowed from {info.borrowed_from} here")] if info.node else [])
         if not strong:
@@ -1292,7 +1295,7 @@ class FunctionAnalysis:
         if self.state.flags.get(obj) == frozenset({FREED}):
             first = self.sites[min(self.state.freed_at.get(obj, {0}))]
             self.emit("double-free", deferred or site_node, ("double-free", obj),
-                      f"{text(arg)} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}"
+                      f"{what} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}"
                       + (f"; this {via} runs when the function returns" if deferred is not None else "")
                       + "; remove one of the frees (or set the pointer to nil after the first)",
                       [*self._alloc_related(obj), (first, "first freed here")])
@@ -1303,7 +1306,7 @@ class FunctionAnalysis:
                         self._defer_frees(pending, obj):
                     defer_stmt = self.sites[pending.site]
                     self.emit("double-free", site_node, ("double-free", obj),
-                              f"{text(arg)} is freed here and again by the deferred call at line "
+                              f"{what} is freed here and again by the deferred call at line "
                               f"{_line(defer_stmt)} when the function returns; remove this {via} call "
                               f"(the defer already releases it)",
                               [*self._alloc_related(obj), (defer_stmt, "deferred free registered here")])
@@ -1382,7 +1385,8 @@ class FunctionAnalysis:
     def _check_returned_freed(self, node: Node, reachable: Objs, returned: Objs) -> None:
         if returned and all(self.state.flags.get(o) == frozenset({FREED}) and not self.objects[o].weak
                             for o in returned - {NIL}) and returned - {NIL}:
-            self.use(returned, node, "returning")
+            exprs = _expressions(node.named_children[0] if node.named_children else None)
+            self.use(returned, exprs[0] if len(exprs) == 1 else node, "returning")
             return
         for pending in self.state.defers:
             if pending.kind != "call":
@@ -1573,6 +1577,23 @@ _GO_TYPES = frozenset(
 
 
 _DESTRUCTOR_ARG = re.compile(r"\bC\.(?:\w*free\w*|\w*FREE\w*|\w*(?:destroy|release)\w*)\b(?!\s*\()")
+
+
+def _strip_conversions(node: Node) -> Node:
+    """``p`` for ``unsafe.Pointer(p)`` or ``(*C.char)(p)``: the name users know the memory by."""
+    while True:
+        inner = unparen(node)
+        if inner is None or inner.type not in ("call_expression", "type_conversion_expression"):
+            return node
+        if inner.type == "type_conversion_expression":
+            node = inner.child_by_field_name("operand") or inner
+            continue
+        func, args = call_parts(inner)
+        func = unparen(func)
+        if len(args) != 1 or func is None or not (text(func) == "unsafe.Pointer" or func.type in (
+                "pointer_type", "parenthesized_type") or (func.type == "unary_expression" and text(func).startswith("*"))):
+            return node
+        node = args[0]
 
 
 def _names_destructor(arg: Node) -> bool:
