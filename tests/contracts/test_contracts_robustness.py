@@ -48,3 +48,12 @@ def test_any_token_soup_infers_without_error(fragments: list[str]) -> None:
     for contract in contracts:
         assert contract.returns in ("owned", "borrowed", "static", "unknown")
         assert all(i >= 0 for i in contract.frees_args | contract.retains_args)
+
+
+def test_bodies_with_many_reassignments_stay_linear() -> None:
+    """Thousands of reassignments in cycles (a = b; b = a) once took exponential time."""
+    lines = ["void g(char *a, char *b);", "char *big(char *p, char *q) {", "  char *a = p, *b = q, *c = 0;"]
+    lines += [f"  if (p[{i}]) {{ a = b; b = c ? c : a; c = a + 1; q = a; }} g(a, b);" for i in range(1500)]
+    lines += ["  return b;", "}"]
+    contract = contracts_of_text("\n".join(lines).encode(), "big.c").get("big")
+    assert (contract.returns, contract.borrows_from) == ("borrowed", None), "from p or q: no single owner"

@@ -19,8 +19,8 @@ from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
 from cgoguard.findings import Confidence
 
-_MAX_ALIAS_DEPTH = 4
 _TEXT_LIMIT = 120
+_MAX_ORIGIN_ROUNDS = 32
 _NULLS = frozenset({"NULL", "nullptr", "0"})
 
 
@@ -103,6 +103,7 @@ class _BodyReader:
         self.assigned: dict[str, list[Node | None]] = {}  # None: a value we cannot follow
         self.static_locals: set[str] = set()
         self.handed_back: set[str] = set()
+        self._origin_memo: dict[str, list[Origin]] = {}  # solved origins of assigned names
         self.summary = BodySummary(function.name)
         self.returns_pointer = returns_pointer(model, function)
 
@@ -122,6 +123,7 @@ class _BodyReader:
                     self._note_handed_back(node.child_by_field_name("right"))
             elif node.type == "return_statement" and node.named_children:
                 self._note_handed_back(node.named_children[0])
+        self._solve_origins()
         for node in nodes:
             if node.type == "return_statement" and node.named_children and self.returns_pointer:
                 origin = self.origins(node.named_children[0])
@@ -184,10 +186,10 @@ class _BodyReader:
             self.summary.stores.append(store)
 
     # ----- expressions ------------------------------------------------------------------
-    def origins(self, expr: Node | None, depth: int = 0) -> list[Origin]:
-        """Where the value of ``expr`` may come from (NULL contributes nothing)."""
+    def origins(self, expr: Node | None) -> list[Origin]:
+        """Where the value of ``expr`` may come from (NULL contributes nothing), without repeats."""
         expr = _strip(expr)
-        if expr is None or depth > _MAX_ALIAS_DEPTH:
+        if expr is None:
             return [UNKNOWN]
         kind = expr.type
         if kind == "null" or (kind in ("identifier", "number_literal") and self.unit.text(expr) in _NULLS):
@@ -195,33 +197,55 @@ class _BodyReader:
         if kind in ("string_literal", "concatenated_string"):
             return [STATIC]
         if kind == "conditional_expression":
-            return (self.origins(expr.child_by_field_name("consequence"), depth)
-                    + self.origins(expr.child_by_field_name("alternative"), depth))
+            return _unique(self.origins(expr.child_by_field_name("consequence"))
+                           + self.origins(expr.child_by_field_name("alternative")))
         if kind == "call_expression":
             callee = expr.child_by_field_name("function")
             return [Origin("call", self.unit.text(callee))] if callee is not None and callee.type == "identifier" \
                 else [UNKNOWN]
         if kind == "identifier":
-            return self._identifier_origins(self.unit.text(expr), depth)
+            return self._identifier_origins(self.unit.text(expr))
         if kind in ("pointer_expression", "field_expression", "subscript_expression", "binary_expression"):
-            return [self._derived_origin(expr, depth)]
+            return [self._derived_origin(expr)]
         return [UNKNOWN]
 
-    def _identifier_origins(self, name: str, depth: int) -> list[Origin]:
+    def _identifier_origins(self, name: str) -> list[Origin]:
+        solved = self._origin_memo.get(name)
+        return solved if solved is not None else self._compute_identifier_origins(name)
+
+    def _solve_origins(self) -> None:
+        """Origins of every assigned name, as a fixpoint over the assignments.
+
+        Flow-insensitive and monotone (sets only grow), so it converges in a few rounds even
+        for bodies with thousands of reassignments and cycles such as ``a = b; b = a;``.
+        """
+        self._origin_memo = {name: [] for name in self.assigned}
+        for _ in range(_MAX_ORIGIN_ROUNDS):
+            changed = False
+            for name in self.assigned:
+                old = self._origin_memo[name]
+                new = _unique(old + self._compute_identifier_origins(name))
+                if len(new) != len(old):
+                    self._origin_memo[name] = new
+                    changed = True
+            if not changed:
+                return
+
+    def _compute_identifier_origins(self, name: str) -> list[Origin]:
         if name in self.static_locals:
             return [STATIC]
         values = self.assigned.get(name, [])
-        reassigned = [o for v in values for o in self.origins(v, depth + 1)]
+        reassigned = [o for v in values for o in self.origins(v)]
         if name in self.params:
             index = self.params[name]
-            return [Origin("param", index=index) if index in self.pointer_params else UNKNOWN, *reassigned]
+            return _unique([Origin("param", index=index) if index in self.pointer_params else UNKNOWN, *reassigned])
         if name in self.assigned:
-            return reassigned if values else [UNKNOWN]
+            return _unique(reassigned) if values else [UNKNOWN]
         if name in self.model.globals:
             return [STATIC]
         return [UNKNOWN]
 
-    def _derived_origin(self, expr: Node, depth: int) -> Origin:
+    def _derived_origin(self, expr: Node) -> Origin:
         """``&p->f``, ``p->f``, ``p[i]``, ``p + n``: a value reached through another pointer."""
         if expr.type == "binary_expression" and _operator(expr) not in ("+", "-"):
             return UNKNOWN
@@ -232,7 +256,7 @@ class _BodyReader:
         if name in self.params and name not in self.assigned:
             index = self.params[name]
             return Origin("param_member", index=index) if index in self.pointer_params else UNKNOWN
-        sources = self._identifier_origins(name, depth + 1)
+        sources = self._identifier_origins(name)
         if sources and all(o.kind == "static" for o in sources):
             return STATIC
         if sources and all(o.kind in ("param", "param_member") for o in sources) and len({o.index for o in sources}) == 1:
@@ -250,7 +274,7 @@ class _BodyReader:
             expr = root if root is not None else expr
         if expr.type != "identifier":
             return None
-        origins = self._identifier_origins(self.unit.text(expr), 0)
+        origins = self._identifier_origins(self.unit.text(expr))
         indexes = {o.index for o in origins if o.kind == "param"}
         if len(origins) >= 1 and all(o.kind == "param" for o in origins) and len(indexes) == 1:
             index = indexes.pop()
@@ -282,7 +306,7 @@ class _BodyReader:
                                           and name not in self.assigned):
             return Store(param, "global", self._site(node))
         if self.assigned.get(name):
-            sources = [o for v in self.assigned[name] for o in self.origins(v, 1)]
+            sources = self._identifier_origins(name)
             if sources and all(o.kind == "static" for o in sources):
                 return Store(param, "global", self._site(node))
             if sources and all(o.kind == "call" for o in sources) and name in self.handed_back and root is not left:
@@ -298,6 +322,10 @@ class _BodyReader:
         if len(text) > _TEXT_LIMIT:
             text = text[: _TEXT_LIMIT - 3] + "..."
         return Site(f"{self.unit.path}:{node.start_point[0] + 1}", text)
+
+
+def _unique(origins: list[Origin]) -> list[Origin]:
+    return list(dict.fromkeys(origins))
 
 
 def _walk(node: Node) -> Iterator[Node]:
