@@ -5,6 +5,13 @@ call: does the caller own the result (and release it with what), is it borrowed 
 argument or static, which arguments does the call free or keep. Facts come from the
 user's configuration, GCC/Clang attributes, C bodies, the built-in packs, doc comments and
 naming conventions, in that order of precedence, each with its evidence.
+
+For rules, the API is :class:`ContractSet`: ``get(name) -> Contract | None`` and the
+queries ``returns_owned``, ``returns_borrowed`` (borrowed or static: never free the
+result), ``returns_static``, ``borrowed_from``, ``deallocator_of``, ``frees_arg``,
+``retains_arg``, ``owned_out_arg`` and ``is_deallocator``. A :class:`Contract` carries the
+same facts as fields plus ``evidence`` (kind, fact, location, text, overridden) and a
+``confidence``.
 """
 
 from __future__ import annotations
