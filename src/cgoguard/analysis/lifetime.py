@@ -699,14 +699,16 @@ class FunctionAnalysis:
             return
         if left.type == "index_expression":
             key = _index_key(left.child_by_field_name("index"))
-            self.eval(left.child_by_field_name("index"))
+            index = self.eval(left.child_by_field_name("index"))
             bases = self.eval(left.child_by_field_name("operand"))
             self._note_map(left.child_by_field_name("operand"), bases)
             if not bases & self.maps:
                 key = "[*]"  # slice and array elements are one summary location
             for base in bases - {NIL}:
                 self.store((base, key), value)
-            self.escape(value | self.eval(left.child_by_field_name("index")))
+                if base in self.maps and index - {NIL}:
+                    self.store((base, _key_slot(key)), index)  # a C pointer used as a map key
+            self.escape(value | index)
             return
         if left.type == "unary_expression" and text(left.child_by_field_name("operator")) == "*":
             for base in self.eval(left.child_by_field_name("operand")) - {NIL}:
@@ -1109,8 +1111,9 @@ class FunctionAnalysis:
         self.state.dangling = frozenset(d for d in self.state.dangling if d[2][0] not in bases)
         for base in bases:
             exact = (base, key)
-            if key != "[*]" and exact in self.state.heap:
-                self.state.heap.pop(exact)
+            if key != "[*]" and (exact in self.state.heap or (base, _key_slot(key)) in self.state.heap):
+                self.state.heap.pop(exact, None)
+                self.state.heap.pop((base, _key_slot(key)), None)
             else:
                 for loc in [loc for loc in self.state.heap if loc[0] == base and loc[1].startswith("[")]:
                     self.state.heap.pop(loc)
@@ -1683,6 +1686,11 @@ def _expressions(node: Node | None) -> list[Node]:
     if node.type == "expression_list":
         return [c for c in node.named_children if c.type != "comment"]
     return [node]
+
+
+def _key_slot(key: str) -> str:
+    """The heap location holding the key itself of map entry ``key`` (``[k]`` -> ``[#k]``)."""
+    return "[#" + key[1:]
 
 
 def _index_key(index: Node | None) -> str:
