@@ -174,14 +174,15 @@ def test_four_real_processes(memprog: Path, tmp_path: Path) -> None:
     with ThreadPoolExecutor(len(modes)) as pool:
         observed = dict(zip(modes, pool.map(lambda m: _observe(memprog, m), modes), strict=True))
     verdicts = {mode: analyse(samples) for mode, samples in observed.items()}
+    rates = {m: {k: round(g.mb_per_min, 1) for k, g in v.growth.items()} for m, v in verdicts.items()}
     assert {m: v.kind for m, v in verdicts.items()} == {
-        "cleak": "c-leak", "goleak": "go-growth", "steady": "stable", "frees": "stable"}
+        "cleak": "c-leak", "goleak": "go-growth", "steady": "stable", "frees": "stable"}, rates
     # The C-leaking process's growth is in the C heap, not in Go's classes.
     cleak = verdicts["cleak"].growth
     assert cleak["c-heap"].mb_per_min > 10 * max(1.0, cleak["go-heap"].mb_per_min)
     # The steady process holds ~10 MiB on each side, and they are told apart.
     steady = observed["steady"][-1].classes
-    assert 8 * MB < steady["c-heap"] < 16 * MB and 8 * MB < steady["go-heap"] < 40 * MB
+    assert 8 * MB < steady["c-heap"] < 16 * MB and 8 * MB < steady["go-heap"] < 64 * MB, steady
     from cgoguard.mem.plot import plot
 
     plot(observed["cleak"], verdicts["cleak"], tmp_path / "mem.png")
