@@ -33,6 +33,10 @@ EXPECTED = {
     "retains_helper": ("unknown", None, [], [0], None),
     "retains_into_arg": ("unknown", None, [], [1], None),
     "node_wrap": ("owned", "node_destroy", [], [0], None),
+    "retains_relative_wrapper": ("unknown", None, [], [], None),
+    "fills_local": ("unknown", None, [], [], None),
+    "borrow_via_callee": ("borrowed", None, [], [], 0),
+    "borrow_from_local": ("unknown", None, [], [], None),
     "temp_use": ("unknown", None, [], [], None),
     "free_headers": ("unknown", None, [], [], None),
     "backend_free": ("unknown", None, [0], [], None),
@@ -85,3 +89,13 @@ def test_fixpoint_follows_chains_of_wrappers() -> None:
     assert contracts.frees_arg("level1", 0)
     assert contracts.returns_owned("make1") and contracts.deallocator_of("make1") == "free"
     assert not contracts.get("recurse").is_known
+
+
+def test_agreeing_sources_corroborate_confidence() -> None:
+    from contracts_support import contracts_of_text
+
+    source = b"void my_release(void *p);\nunsigned long ZSTD_freeCCtx(void *cctx) { my_release(cctx); return 0; }\n"
+    contract = contracts_of_text(source, "z.c").get("ZSTD_freeCCtx")
+    assert contract.frees_args == {0}
+    assert [e.kind for e in contract.evidence] == ["body", "pack"], "the body wins, the pack agrees"
+    assert contract.confidence is Confidence.HIGH, "a guess-derived body fact is lifted by the curated pack"

@@ -31,6 +31,9 @@ class Origin:
     kind: str  # call | param | param_member | static | unknown
     name: str = ""  # the callee of a call
     index: int = -1  # the parameter of param / param_member
+    # For a call: which of our parameters each argument is (-1: something else), so a
+    # result the callee borrows from its argument N maps to our parameter, or to nothing.
+    args: tuple[int, ...] = ()
 
 
 UNKNOWN = Origin("unknown")
@@ -201,8 +204,12 @@ class _BodyReader:
                            + self.origins(expr.child_by_field_name("alternative")))
         if kind == "call_expression":
             callee = expr.child_by_field_name("function")
-            return [Origin("call", self.unit.text(callee))] if callee is not None and callee.type == "identifier" \
-                else [UNKNOWN]
+            if callee is None or callee.type != "identifier":
+                return [UNKNOWN]
+            arguments = expr.child_by_field_name("arguments")
+            args = tuple(self._param_index(a)
+                         for a in (arguments.named_children if arguments else []) if a.type != "comment")
+            return [Origin("call", self.unit.text(callee), args=args)]
         if kind == "identifier":
             return self._identifier_origins(self.unit.text(expr))
         if kind in ("pointer_expression", "field_expression", "subscript_expression", "binary_expression"):
@@ -262,6 +269,10 @@ class _BodyReader:
         if sources and all(o.kind in ("param", "param_member") for o in sources) and len({o.index for o in sources}) == 1:
             return Origin("param_member", index=sources[0].index)
         return UNKNOWN
+
+    def _param_index(self, expr: Node) -> int:
+        index = self.param_of(expr)
+        return -1 if index is None else index
 
     def param_of(self, expr: Node | None, *, derived: bool = False) -> int | None:
         """The pointer parameter ``expr`` is (or, with ``derived``, points into)."""
@@ -401,7 +412,8 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
         callee = lookup(item.callee)
         if callee is None:
             continue
-        for aspect, args, verb in (("frees", callee.frees_args, "frees"), ("retains", callee.retains_args, "keeps")):
+        kept = {i for i in callee.retains_args if _keeps_beyond_its_arguments(callee, i)}
+        for aspect, args, verb in (("frees", callee.frees_args, "frees"), ("retains", kept, "keeps")):
             if item.position in args:
                 evidence = Evidence("body", f"{verb} arg {item.param} (passes it to {item.callee})",
                                     item.site.location, item.site.text)
@@ -426,6 +438,19 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
                                 out.site.location, out.site.text)
             facts.append(Fact("out", dealloc, evidence, confidence, arg=out.param))
     return facts
+
+
+def _keeps_beyond_its_arguments(contract: Contract, index: int) -> bool:
+    """Whether a callee keeps argument ``index`` somewhere that outlives every call chain.
+
+    A store into a structure another argument points to (or into an object the callee hands
+    back) keeps the pointer only as long as that structure lives; the caller may pass a
+    local, so such retention is not passed up the call graph.
+    """
+    relative = (_STORE_TARGETS["argument"], _STORE_TARGETS["allocation"])
+    prefix = f"keeps arg {index}"
+    return any(not e.overridden and (e.fact == prefix or e.fact.startswith(prefix + " "))
+               and not any(r in e.fact for r in relative) for e in contract.evidence)
 
 
 def _owned(origin: Origin, lookup: Lookup) -> tuple[str | None, Confidence] | None:
@@ -485,5 +510,10 @@ def _classify(origin: Origin, lookup: Lookup) -> tuple[str, object, Confidence]:
                 return ("owned", callee.deallocator, confidence)
             if callee.returns == "static":
                 return ("static", None, confidence)
-            return ("borrowed", None, confidence)
+            if callee.borrows_from is None:
+                return ("borrowed", None, confidence)  # owned by the library
+            owner = origin.args[callee.borrows_from] if callee.borrows_from < len(origin.args) else -1
+            if owner >= 0:
+                return ("borrowed", owner, confidence)
+            # Borrowed from a local or an allocation of ours: what that is, we cannot say.
     return ("unknown", None, Confidence.LOW)

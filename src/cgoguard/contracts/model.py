@@ -24,6 +24,11 @@ def weakest(confidences: Iterable[Confidence]) -> Confidence:
     return max(confidences, key=_CONFIDENCE_RANK.__getitem__, default=Confidence.LOW)
 
 
+def strongest(confidences: Iterable[Confidence]) -> Confidence:
+    """The greatest confidence of several (LOW when there are none)."""
+    return min(confidences, key=_CONFIDENCE_RANK.__getitem__, default=Confidence.LOW)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Why a contract says what it says."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
+from cgoguard.contracts.model import Contract, Evidence, Fact, strongest, weakest
+from cgoguard.findings import Confidence
 
 # The order evidence is listed in: what the result is first, then what happens to arguments.
 _ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "retains")
@@ -27,19 +28,22 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
     for fact in facts:
         by_key.setdefault(fact.key, []).append(fact)
     winners: dict[tuple[str, int | None], Fact] = {}
+    support: dict[tuple[str, int | None], Confidence] = {}
     evidence: list[Evidence] = []
     for key, claims in sorted(by_key.items(), key=lambda item: (_ASPECT_ORDER.index(item[0][0]), item[0][1] or 0)):
         claims.sort(key=lambda f: f.rank)
         winner = winners[key] = claims[0]
-        for fact in claims:
-            losing = fact.value != winner.value
-            evidence.append(replace(fact.evidence, overridden=True) if losing else fact.evidence)
+        agreeing = [f for f in claims if f.value == winner.value]
+        # Agreeing sources corroborate: a curated pack lifts a body fact derived from a guess.
+        support[key] = strongest(f.confidence for f in agreeing)
+        evidence += [fact.evidence if fact in agreeing else replace(fact.evidence, overridden=True)
+                     for fact in claims]
     returns = _value(winners, ("returns", None), "unknown")
     frees = frozenset(arg for (aspect, arg), f in winners.items() if aspect == "frees" and f.value and arg is not None)
     retains = frozenset(arg for (aspect, arg), f in winners.items()
                         if aspect == "retains" and f.value and arg is not None)
     outs = {arg: f.value for (aspect, arg), f in winners.items() if aspect == "out" and arg is not None}
-    deciding = [f for (aspect, _), f in winners.items() if _decides(aspect, returns, f)]
+    deciding = [support[key] for key, f in winners.items() if _decides(key[0], returns, f)]
     return Contract(
         function=function,
         returns=returns,
@@ -48,7 +52,7 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         retains_args=retains,
         borrows_from=_value(winners, ("borrows", None), None) if returns == "borrowed" else None,
         evidence=_dedupe(evidence),
-        confidence=weakest(f.confidence for f in deciding),
+        confidence=weakest(deciding),
         owned_out_args=outs,
         params=params,
         declared_at=declared_at,
