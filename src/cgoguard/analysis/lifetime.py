@@ -216,9 +216,12 @@ class Ownership:
         self.contracts = contracts
         self.package = package
         self._handed_off: dict[str, frozenset[int]] = {}
+        self._contracts: dict[str, object | None] = {}
 
     def contract(self, name: str) -> object | None:
-        return self.contracts.get(name) if self.contracts is not None else None  # type: ignore[attr-defined]
+        if name not in self._contracts:
+            self._contracts[name] = self.contracts.get(name) if self.contracts is not None else None  # type: ignore[attr-defined]
+        return self._contracts[name]
 
     @cached_property
     def paired_deallocators(self) -> frozenset[str]:
@@ -1450,7 +1453,7 @@ class FunctionAnalysis:
         return ""
 
     def _check_dangling(self, node: Node) -> None:
-        if self.func.id in self.pkg.finalizers:
+        if not self.state.dangling or self.func.id in self.pkg.finalizers:
             return
         roots = {o.id for o in self.objects if o.root}
         live = self.reachable(frozenset(roots))
