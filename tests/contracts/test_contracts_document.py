@@ -51,6 +51,16 @@ def test_json_has_every_fact_and_call_site(example_document) -> None:
     assert "GoString" not in functions and "int" not in functions, "copies and conversions are not C calls"
 
 
+def test_json_follows_the_published_schema(example_document) -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("cgoguard.contracts").joinpath("contracts.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(json.loads(render_json([example_document])), schema)
+
+
 def test_cli_writes_json_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(CONTRACTS_FIXTURES)

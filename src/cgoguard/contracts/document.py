@@ -1,6 +1,7 @@
 """The contract document of packages: for each C function called from Go, who owns the
 result and how to release it, which arguments the call keeps or frees, why we think so, and
-where Go calls it. Markdown for reviewers, JSON for tools."""
+where Go calls it. Markdown for reviewers, JSON for tools (its shape is published as
+``contracts.schema.json`` next to this module)."""
 
 from __future__ import annotations
 
