@@ -1300,6 +1300,13 @@ class FunctionAnalysis:
         obj = next(iter(objs))
         if self.state.flags.get(obj) == frozenset({FREED}):
             first = self.sites[min(self.state.freed_at.get(obj, {0}))]
+            if deferred is not None and first.type == "defer_statement":
+                # Two deferred frees: report the later one in the source (it runs first).
+                self.emit("double-free", first, ("double-free", obj),
+                          f"{what} is freed by two deferred calls (lines {_line(deferred)} and {_line(first)}); "
+                          f"{self._describe(obj)} is released twice when the function returns; remove one",
+                          [*self._alloc_related(obj), (deferred, "the other deferred free")])
+                return
             self.emit("double-free", deferred or site_node, ("double-free", obj),
                       f"{what} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}"
                       + (f"; this {via} runs when the function returns" if deferred is not None else "")
