@@ -301,6 +301,7 @@ class FunctionAnalysis:
         self.site_ids: dict[tuple[int, int], int] = {}
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
         self.closure_sites: dict[int, Node] = {}  # deferred-closure site -> its function literal
+        self.maybe_frees = False  # inside a conditional branch of an inlined closure
         self.maps: set[int] = set()
         self._calls: dict[int, CallInfo] = {}
         self._names: dict[int, str] = {}  # identifier node id -> name (the dataflow revisits nodes)
@@ -577,7 +578,7 @@ class FunctionAnalysis:
         returned = frozenset().union(*values) if values else NONE
         reachable = self.reachable(returned)
         if self.reporting:
-            self._check_returned_freed(node, reachable, returned)
+            self._check_returned_freed(node, returned)
             # Escaped parameters, for the summary: stored or handed off before returning, or
             # returned inside something else (`return &T{p: p}`); returning p itself is an alias.
             self.escaped |= {o for o, flags in self.state.flags.items() if ESCAPED in flags}
@@ -585,8 +586,10 @@ class FunctionAnalysis:
             # The caller owns what is still ours here, not what we already stored elsewhere.
             self.results.append(self._caller_owned(values))
         self.escape(returned)
+        before_defers = {o: self.state.flags.get(o) for o in reachable}
         self._run_defers(node)
         if self.reporting:
+            self._check_freed_by_defers(node, reachable, before_defers)
             self.exit_states.append(self.state)
             self._check_leaks(node)
             self._check_dangling(node)
@@ -1180,9 +1183,9 @@ class FunctionAnalysis:
                 if func.type == "selector_expression" and c_name(func) is None else None
             values = ([self.eval(receiver)] if receiver is not None else []) + [self.eval(a) for a in args]
             saved = self.reporting
-            self.reporting = saved and not conditional
+            self.reporting, self.maybe_frees = saved and not conditional, conditional
             self.apply_call(node, values, deferred=deferred or node, count=1)
-            self.reporting = saved
+            self.reporting, self.maybe_frees = saved, False
 
     def _closure_assignment(self, node: Node, shadowed: set[str]) -> None:
         lefts = _expressions(node.child_by_field_name("left"))
@@ -1263,7 +1266,7 @@ class FunctionAnalysis:
         if not objs:
             return
         site = self.site(site_node)
-        strong = len(objs) == 1 and not self.objects[next(iter(objs))].weak
+        strong = len(objs) == 1 and not self.objects[next(iter(objs))].weak and not self.maybe_frees
         self._note_handled(objs, site_node)
         if self.reporting:
             self._check_free(objs, site_node, what or text(_strip_conversions(arg)), via, deferred, strong)
@@ -1395,24 +1398,26 @@ class FunctionAnalysis:
         return self.objects[obj].base >= 0 and self.objects[self.objects[obj].base].root
 
     # ----- checks at returns ----------------------------------------------------------------
-    def _check_returned_freed(self, node: Node, reachable: Objs, returned: Objs) -> None:
+    def _check_returned_freed(self, node: Node, returned: Objs) -> None:
         if returned and all(self.state.flags.get(o) == frozenset({FREED}) and not self.objects[o].weak
                             for o in returned - {NIL}) and returned - {NIL}:
             exprs = _expressions(node.named_children[0] if node.named_children else None)
             self.use(returned, exprs[0] if len(exprs) == 1 else node, "returning")
-            return
-        for pending in self.state.defers:
-            if pending.kind != "call":
+
+    def _check_freed_by_defers(self, node: Node, reachable: Objs, before: dict[int, frozenset[str] | None]) -> None:
+        """`defer C.free(p); return p` (or a struct holding p): the caller gets freed memory."""
+        for obj in sorted(reachable):
+            if not self.objects[obj].owned or before.get(obj) == frozenset({FREED}):
                 continue
-            for obj in reachable & self._deferred_freed(pending):
-                if self.objects[obj].owned:
-                    defer_stmt = self.sites[pending.site]
-                    self.emit("use-after-free", node, ("returns-freed", node.start_byte, obj),
-                              f"returns {self._describe(obj)}, but the deferred call at line {_line(defer_stmt)} "
-                              f"frees it as the function returns, so the caller gets a dangling pointer; drop the "
-                              f"defer and let the caller free it",
-                              [(defer_stmt, "deferred free here"), *self._alloc_related(obj)])
-                    return
+            if self.state.flags.get(obj) != frozenset({FREED}):
+                continue
+            defer_stmt = self.sites[min(self.state.freed_at.get(obj, {0}))]
+            self.emit("use-after-free", node, ("returns-freed", node.start_byte, obj),
+                      f"returns {self._describe(obj)}, but the deferred call at line {_line(defer_stmt)} "
+                      f"frees it as the function returns, so the caller gets a dangling pointer; drop the "
+                      f"defer and let the caller free it",
+                      [(defer_stmt, "deferred free here"), *self._alloc_related(obj)])
+            return
 
     def _check_leaks(self, node: Node) -> None:
         referenced: Objs | None = None
