@@ -13,6 +13,7 @@ argument to the deallocator of the object the call writes through it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from cgoguard.contracts.model import RETURN_KINDS, Evidence, Fact
@@ -26,54 +27,50 @@ def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str
                params: Sequence[str] = ()) -> list[Fact]:
     """Facts of one function's spec; ``origin`` names the file for error messages."""
     where = f"{origin}: {function}"
+    _check_keys(where, spec)
+    location = str(spec.get("ref") or origin)
+    text = str(spec.get("note", ""))
+    facts = _result_facts(where, spec, Evidence(kind, "", location, text), params)
+    for key, verb in (("frees", "frees"), ("retains", "keeps")):
+        if key in spec:
+            listed = {_arg(where, key, value, params) for value in _as_list(where, key, spec[key])}
+            facts += [Fact(key, True, Evidence(kind, f"{verb} arg {i}", location, text), Confidence.HIGH, i)
+                      for i in sorted(listed)]
+            if kind == "config":
+                # The user's list is complete: arguments it leaves out are not freed/kept.
+                facts += [Fact(key, False, Evidence(kind, f"does not {verb[:-1]} arg {i}", location, text),
+                               Confidence.HIGH, i) for i in range(len(params)) if i not in listed]
+    for raw, dealloc in _as_table(where, "out", spec.get("out", {})).items():
+        index = _arg(where, "out", raw, params)
+        if dealloc is not None and not isinstance(dealloc, str):
+            raise UsageError(f"{where}: out.{raw} must be a deallocator name, got {dealloc!r}")
+        evidence = Evidence(kind, f"hands back an owned object through arg {index}", location, text)
+        facts.append(Fact("out", dealloc, evidence, Confidence.HIGH, index))
+    return facts
+
+
+def _check_keys(where: str, spec: Any) -> None:
     if not isinstance(spec, Mapping):
         raise UsageError(f"{where}: expected a table such as {{ returns = \"owned\", free = \"free\" }}, got {spec!r}")
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(sorted(SPEC_KEYS))}")
-    location = str(spec.get("ref") or origin)
-    text = str(spec.get("note", ""))
 
-    def fact(aspect: str, value: Any, description: str, arg: int | None = None) -> Fact:
-        return Fact(aspect, value, Evidence(kind, description, location, text), Confidence.HIGH, arg)
 
-    def result_fact(aspect: str, value: Any) -> Fact:
-        """Facts about the result share one evidence: the summary of what the spec says."""
-        return Fact(aspect, value, result_evidence, Confidence.HIGH)
-
-    facts: list[Fact] = []
+def _result_facts(where: str, spec: Mapping[str, Any], blank: Evidence, params: Sequence[str]) -> list[Fact]:
+    """Facts about the result; they share one evidence, the summary of what the spec says."""
     returns = spec.get("returns")
     dealloc = spec.get("free", spec.get("deallocator"))
     borrows = spec.get("borrows")
-    if borrows is not None:
-        returns = returns or "borrowed"
-    if dealloc is not None:
-        returns = returns or "owned"
-        if not isinstance(dealloc, str) or not dealloc:
-            raise UsageError(f"{where}: free must be a function name, got {dealloc!r}")
+    if dealloc is not None and (not isinstance(dealloc, str) or not dealloc):
+        raise UsageError(f"{where}: free must be a function name, got {dealloc!r}")
+    owner = _arg(where, "borrows", borrows, params) if borrows is not None else None
+    returns = returns or ("borrowed" if owner is not None else "owned" if dealloc is not None else None)
     if returns is not None and returns not in RETURN_KINDS:
         raise UsageError(f"{where}: returns must be one of {', '.join(RETURN_KINDS)}, got {returns!r}")
-    owner = _arg(where, "borrows", borrows, params) if borrows is not None else None
-    result_evidence = Evidence(kind, _result_description(returns, dealloc, owner), location, text)
-    if returns is not None:
-        facts.append(result_fact("returns", returns))
-    if dealloc is not None:
-        facts.append(result_fact("deallocator", dealloc))
-    if owner is not None:
-        facts.append(result_fact("borrows", owner))
-    for key, aspect, verb in (("frees", "frees", "frees"), ("retains", "retains", "keeps")):
-        if key not in spec:
-            continue
-        listed = {_arg(where, key, value, params) for value in _as_list(where, key, spec[key])}
-        facts += [fact(aspect, True, f"{verb} arg {i}", i) for i in sorted(listed)]
-        if kind == "config":
-            # The user's list is complete: arguments it leaves out are not freed/kept.
-            facts += [fact(aspect, False, f"does not {verb.rstrip('s')} arg {i}", i)
-                      for i in range(len(params)) if i not in listed]
-    for raw, out_dealloc in _as_table(where, "out", spec.get("out", {})).items():
-        index = _arg(where, "out", raw, params)
-        facts.append(fact("out", out_dealloc, f"hands back an owned object through arg {index}", index))
-    return facts
+    evidence = replace(blank, fact=_result_description(returns, dealloc, owner))
+    claims = [("returns", returns), ("deallocator", dealloc), ("borrows", owner)]
+    return [Fact(aspect, value, evidence, Confidence.HIGH) for aspect, value in claims if value is not None]
 
 
 def _result_description(returns: str | None, dealloc: str | None, owner: int | None) -> str:
