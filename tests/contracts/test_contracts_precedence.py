@@ -71,6 +71,7 @@ def test_user_contract_for_an_undeclared_function() -> None:
     ({"retruns": "owned"}, "unknown key(s) retruns"),
     ({"frees": ["nope"]}, "neither an argument index nor a parameter name (parameters: stmt, data)"),
     ({"free": 3}, "free must be a function name"),
+    ({"out": {"0": 5}}, "out.0 must be a deallocator name"),
     ("owned", "expected a table"),
 ])
 def test_user_contract_errors_are_clear(spec: object, message: str) -> None:
@@ -83,3 +84,10 @@ def test_a_name_guessing_the_freed_argument_yields_to_any_stronger_source() -> N
     contracts = contracts_of_text(b"void rd_kafka_mem_free(void *rk, void *ptr);\nvoid obj_free(void *o);\n")
     assert sorted(contracts.get("rd_kafka_mem_free").frees_args) == [1], "the pack names ptr"
     assert sorted(contracts.get("obj_free").frees_args) == [0], "the name is all there is"
+
+
+def test_config_can_withdraw_a_wrong_inference() -> None:
+    source = b"#include <stdlib.h>\nchar *pooled(void) { return malloc(8); }\n"
+    contracts = contracts_of_text(source, "p.c", {"pooled": {"returns": "unknown", "ref": "pool owns it"}})
+    assert summary(contracts.get("pooled")) == ("unknown", None, [], [], None)
+    assert [(e.kind, e.overridden) for e in contracts.get("pooled").evidence] == [("config", False), ("body", True)]

@@ -23,22 +23,23 @@ _ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "retains")
 
 def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (),
             declared_at: str = "") -> Contract:
-    facts = _without_superseded_guesses(list(facts))
     by_key: dict[tuple[str, int | None], list[Fact]] = {}
-    for fact in facts:
+    for fact in _without_superseded_guesses(list(facts)):
         by_key.setdefault(fact.key, []).append(fact)
-    winners: dict[tuple[str, int | None], Fact] = {}
-    support: dict[tuple[str, int | None], Confidence] = {}
+    keys = sorted(by_key, key=lambda k: (_ASPECT_ORDER.index(k[0]), k[1] or 0))
+    for key in keys:
+        by_key[key].sort(key=lambda f: f.rank)
+    winners = {key: by_key[key][0] for key in keys}
+    returns = _value(winners, ("returns", None), "unknown")
+    # How to release, or whom the result is borrowed from, only matters for that kind of result.
+    moot = {"deallocator": returns != "owned", "borrows": returns != "borrowed"}
     evidence: list[Evidence] = []
-    for key, claims in sorted(by_key.items(), key=lambda item: (_ASPECT_ORDER.index(item[0][0]), item[0][1] or 0)):
-        claims.sort(key=lambda f: f.rank)
-        winner = winners[key] = claims[0]
-        agreeing = [f for f in claims if f.value == winner.value]
+    support: dict[tuple[str, int | None], Confidence] = {}
+    for key in keys:
+        agreeing = [f for f in by_key[key] if f.value == winners[key].value and not moot.get(key[0], False)]
         # Agreeing sources corroborate: a curated pack lifts a body fact derived from a guess.
         support[key] = strongest(f.confidence for f in agreeing)
-        evidence += [fact.evidence if fact in agreeing else replace(fact.evidence, overridden=True)
-                     for fact in claims]
-    returns = _value(winners, ("returns", None), "unknown")
+        evidence += [f.evidence if f in agreeing else replace(f.evidence, overridden=True) for f in by_key[key]]
     frees = frozenset(arg for (aspect, arg), f in winners.items() if aspect == "frees" and f.value and arg is not None)
     retains = frozenset(arg for (aspect, arg), f in winners.items()
                         if aspect == "retains" and f.value and arg is not None)
@@ -87,10 +88,9 @@ def _decides(aspect: str, returns: str, fact: Fact) -> bool:
 
 
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
-    seen: set[Evidence] = set()
-    unique: list[Evidence] = []
+    """Each evidence once, in first-seen order; overridden if any of its claims lost."""
+    merged: dict[Evidence, bool] = {}
     for item in evidence:
-        if item not in seen:
-            seen.add(item)
-            unique.append(item)
-    return unique
+        key = replace(item, overridden=False)
+        merged[key] = merged.get(key, False) or item.overridden
+    return [replace(item, overridden=True) if lost else item for item, lost in merged.items()]
