@@ -234,6 +234,14 @@ class Ownership:
             names.update(d for d in getattr(contract, "owned_out_args", {}).values() if d)
         return frozenset(names)
 
+    def trusted_release(self, name: str) -> bool:
+        """Whether a C function's "frees its argument" rests on more than its name: it is some
+        allocator's named deallocator, or a body, attribute, pack or configuration says so."""
+        if name in self.paired_deallocators:
+            return True
+        evidence = getattr(self.contract(name), "evidence", None) or []
+        return any(getattr(e, "kind", "naming") != "naming" for e in evidence)
+
     def is_deallocator(self, name: str) -> bool:
         if name in ("free", "sqlite3_free", "g_free"):
             return True
@@ -1029,15 +1037,18 @@ class FunctionAnalysis:
         if result is None:
             result = self.obj(key, "opaque", call, text(call))
         # Each execution yields a new value (think of a loop): forget what happened to the last one.
-        self.state.flags.pop(result, None)
-        self.state.freed_at.pop(result, None)
-        return frozenset({result})
+        return frozenset({self.fresh(result)})
 
     def _c_call(self, call: Node, cname: str, args: list[Node], values: list[Objs], count: int,
                 deferred: Node | None) -> list[Objs]:
         contract = self.pkg.ownership.contract(cname)
         frees = getattr(contract, "frees_args", frozenset())
-        retains = getattr(contract, "retains_args", frozenset()) | self.pkg.ownership.handed_off(cname)
+        if frees and not self.pkg.ownership.trusted_release(cname):
+            # Only the name says so (`Window_Close`): handing it over, but not a free to count twice.
+            frees, maybe = frozenset(), frees
+        else:
+            maybe = frozenset()
+        retains = getattr(contract, "retains_args", frozenset()) | self.pkg.ownership.handed_off(cname) | maybe
         if self.call_info(call).passes_destructor:
             # `C.bind(stmt, p, n, C.free_cb)` / `..., C.SQLITE_DESERIALIZE_FREEONCLOSE)`: C takes the pointers.
             retains = retains | frozenset(range(len(args)))
@@ -1481,8 +1492,8 @@ class FunctionAnalysis:
                 continue  # one report per free; summary objects stand for too much to name
             if loc[1] == "*" or (loc[1].startswith("[") and base not in self.maps):
                 continue  # pointees and slice elements: the owner of the slice decides
-            if self._is_c_record(base):
-                continue  # freeing the members of a C struct is how its destructor works
+            if self._is_c_record(base) or self._is_copy(base):
+                continue  # a C struct's destructor frees its members; a value receiver is a copy
             where = self._location(loc)
             free_node = self.sites[site]
             fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
@@ -1495,6 +1506,16 @@ class FunctionAnalysis:
                       f"{where} still refers to memory freed here when the function returns at line "
                       f"{_line(node)}; later code can use or free it again; {fix}",
                       [(node, "function returns with the stale reference")], confidence)
+
+    def _is_copy(self, obj: int) -> bool:
+        """A struct parameter or receiver passed by value: nil-ing its field would change a copy."""
+        info = self.objects[obj]
+        if info.kind != "var" or info.label not in self.params:
+            return False
+        if self.info is not None and info.label == self.info.receiver_name:
+            return not self.info.pointer_receiver
+        kind = self.local_types.underlying(self.local_types.var_type(info.label)).kind
+        return kind == "struct"
 
     def _is_go_memory(self, obj: int) -> bool:
         """A Go value made here (or an element or field of one), not C memory."""
