@@ -31,7 +31,7 @@ from cgoguard.gofront.types import STRING as STRING_TYPE
 from cgoguard.gofront.types import UNKNOWN as UNKNOWN_TYPE
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import Package
+    from cgoguard.gofront.package import GoFile, Package
 
 # C functions whose result is C memory even without a declaration in the package.
 C_ALLOCATORS = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "strdup", "strndup"})
@@ -61,16 +61,25 @@ class Origin(StrEnum):
 
 @dataclass(frozen=True)
 class Obj:
-    """A piece of memory: an allocation site, a local variable's storage, or a package variable."""
+    """A piece of memory: an allocation site, a local variable's storage, a package variable,
+    or ("typed") the Go memory a parameter or field points to, known only from its static type."""
 
-    kind: str  # "alloc", "local" or "global"
+    kind: str  # "alloc", "local", "global" or "typed"
     name: str  # what to call it in messages ("p", "new(C.int)", ...)
     start: int  # byte offset of the allocating node or declaration (identity)
     line: int
+    type_name: str = ""  # for "typed": the static type that makes it Go memory
+
+    @property
+    def assumed(self) -> bool:
+        """Go memory by its static type only: the caller may have pinned it."""
+        return self.kind == "typed"
 
     def describe(self) -> str:
         if self.kind == "alloc":
             return f"{self.name} (line {self.line})"
+        if self.kind == "typed":
+            return f"what {self.name} points to (a {self.type_name}: Go memory unless nil)"
         return f"{'package variable' if self.kind == 'global' else 'variable'} {self.name}"
 
 
@@ -171,6 +180,7 @@ class FunctionMemory:
         self._types: dict[int, GoType] = {}  # node id -> underlying type
         self._elided: dict[int, GoType] = {}  # literal_value node id -> type of the elided literal
         self._allocations: dict[Obj, Node] = {}  # allocation sites, for their literal contents and types
+        self._opaque: set[Obj] = set()  # allocated by another function: contents not modelled
         self._locals: dict[tuple[str, int], Obj] = {}
         # Resolved stores by target object; filled in source order, so while stores are being
         # resolved it holds the ones before the store at hand.
@@ -451,9 +461,47 @@ class FunctionMemory:
         self._depth += 1
         try:
             handler = _EVAL_HANDLERS.get(node.type)
-            return handler(self, node, at) if handler else UNKNOWN_VALUE
+            value = handler(self, node, at) if handler else UNKNOWN_VALUE
         finally:
             self._depth -= 1
+        if value.origin is Origin.UNKNOWN and node.type in _DECLARED_READS:
+            return self._by_declaration(node) or value
+        return value
+
+    def _by_declaration(self, node: Node) -> Value | None:
+        """What a read the flow model cannot follow must hold, by declarations alone.
+
+        A struct field that every assignment in the package fills from C memory holds C
+        memory; a pointer to a struct type declared in Go, a map or a channel can only be
+        nil or Go memory (a C pointer would need an unsafe cast, which the origin model sees
+        where it happens in the function).
+        """
+        if node.type == "selector_expression" and self._field_holds_c(node):
+            return Value(Origin.C, form="pointer", node=node)
+        static = self.types.type_of(node)
+        underlying = self.types.underlying(static)
+        if underlying.kind in ("map", "chan"):
+            form = underlying.kind
+        elif underlying.kind == "pointer" and self.is_go_struct(underlying.elem):
+            form = "pointer"
+        else:
+            return None
+        storage = self.storage_of(node) if node.type == "identifier" else None
+        start = storage.start if storage is not None else -1
+        obj = Obj("typed", text(node), start, node.start_point[0] + 1, str(static))
+        return Value(Origin.GO, obj, (), form, node)
+
+    def is_go_struct(self, t: GoType | None) -> bool:
+        """Whether ``t`` names a struct type declared in Go in this package (not ``C.T``)."""
+        return t is not None and t.kind == "named" and t.name in self.package.symbols.types \
+            and self.types.underlying(t).kind == "struct"
+
+    def _field_holds_c(self, selector: Node) -> bool:
+        base = self.types.type_of(selector.child_by_field_name("operand"))
+        if base.kind == "pointer" and base.elem is not None:
+            base = base.elem
+        return base.kind == "named" and self.constructors.fields.holds_c(
+            base.name, text(selector.child_by_field_name("field")))
 
     def _eval_identifier(self, node: Node, at: int) -> Value:
         name = text(node)
@@ -672,6 +720,8 @@ class FunctionMemory:
         if not args:
             return UNKNOWN_VALUE
         target = self.types.underlying(target)
+        if target.kind == "slice" and self.type_of(args[0]) == STRING_TYPE:
+            return self._fresh_copy(args[0], node, "slice", at)  # []byte(s), []rune(s) copy
         if target.kind == "c" and self.package.c.is_pointer_type(target.name):
             return self.eval(args[0], at).with_form("pointer", node)
         form = _REFERENCE_FORMS.get(target.kind)
@@ -682,12 +732,18 @@ class FunctionMemory:
             source = self.eval(args[0], at)
             if source.origin is Origin.STATIC:
                 return source
-            return Value(Origin.GO, self._alloc(node), (), "string", node)
-        if target.kind == "slice" and self.type_of(args[0]) == STRING_TYPE:
-            return Value(Origin.GO, self._alloc(node), (), "slice", node)  # []byte(s) copies
+            return self._fresh_copy(args[0], node, "string", at)  # string(b), string(r) copy
         if self.is_aggregate(target):
             return self.eval(args[0], at)
         return SCALAR_VALUE
+
+    def _fresh_copy(self, source: Node, node: Node, form: str, at: int) -> Value:
+        """A conversion that copies into a new Go allocation (nothing to copy: no allocation)."""
+        literal = unparen(source)
+        if literal is not None and literal.type in ("interpreted_string_literal", "raw_string_literal") \
+                and len(text(literal)) <= 2:
+            return SCALAR_VALUE
+        return Value(Origin.GO, self._alloc(node), (), form, node)
 
     def _eval_builtin(self, name: str, node: Node, args: list[Node], at: int) -> Value | None:
         if name == "new":
@@ -718,6 +774,14 @@ class FunctionMemory:
             return SCALAR_VALUE
         return UNKNOWN_VALUE
 
+    def eval_written(self, value: Node | TupleItem, at: int) -> Value:
+        """The value of the right-hand side of a write (a tuple item: ``f.c, err = C.f()``)."""
+        if not isinstance(value, TupleItem):
+            return self.eval(value, at)
+        if value.index == 0 and c_name(unparen(value.call.child_by_field_name("function"))) is not None:
+            return self.eval(value.call, at)  # the errno form of a C call
+        return self._eval_tuple_item(value, at)
+
     def _eval_tuple_item(self, item: TupleItem, at: int) -> Value:
         func, _ = call_parts(item.call)
         func = unparen(func)
@@ -736,7 +800,11 @@ class FunctionMemory:
         if found.origin is Origin.C:
             return Value(Origin.C, form=found.form, node=call)
         # Fresh Go memory: one object per call site (for the first result, the usual one).
-        return Value(Origin.GO, self._alloc(call), (), found.form, call) if index == 0 else None
+        if index != 0:
+            return None
+        obj = self._alloc(call)
+        self._opaque.add(obj)
+        return Value(Origin.GO, obj, (), found.form, call)
 
     # ----- loads and contents ---------------------------------------------------------
     def load(self, obj: Obj, path: tuple[str, ...], at: int) -> Value:
@@ -748,7 +816,7 @@ class FunctionMemory:
             if best is None or store.pos >= best[0].pos:
                 best = (store, address.path)
         if best is None:
-            return NIL_VALUE if obj.kind == "alloc" else UNKNOWN_VALUE
+            return NIL_VALUE if obj.kind == "alloc" and obj not in self._opaque else UNKNOWN_VALUE
         store, store_path = best
         return self._value_within(store.rhs, path[len(store_path):], store.pos - 1)
 
@@ -973,6 +1041,7 @@ def _short(source: str, limit: int = 40) -> str:
     return source if len(source) <= limit else source[: limit - 3] + "..."
 
 
+_DECLARED_READS = frozenset({"identifier", "selector_expression", "index_expression"})
 _UNSAFE_PASSTHROUGH = {
     "unsafe.Slice": "slice",
     "unsafe.SliceData": "pointer",
@@ -1019,8 +1088,9 @@ class Constructors:
     ``nil`` results are ignored (error paths): they never make a pointer rule fire.
     """
 
-    def __init__(self, package: Package) -> None:
+    def __init__(self, package: Package, fields: FieldOrigins | None = None) -> None:
         self.package = package
+        self.fields = fields or FieldOrigins(package)
         self._results: dict[tuple[str, int], ResultOrigin | None] = {}
 
     def result(self, name: str, index: int = 0) -> ResultOrigin | None:
@@ -1066,3 +1136,204 @@ def function_memories(package: Package) -> list[FunctionMemory]:
                     and decl.child_by_field_name("body") is not None:
                 memories.append(FunctionMemory(LocalTypes(package, file, decl), constructors))
     return memories
+
+
+@dataclass(frozen=True)
+class FieldWrite:
+    """A value written into field ``field`` of struct type ``owner`` inside function ``func``."""
+
+    owner: str
+    field: str
+    value: Node | TupleItem
+    at: int
+    func: Node
+    file: GoFile
+
+
+class FieldOrigins:
+    """Struct fields of the package that hold C memory wherever they are read.
+
+    A field of type ``*C.T``, a C pointer typedef, or (unexported) ``unsafe.Pointer`` that
+    every write in the package — composite literals and field assignments — fills with C
+    memory (or nil), and at least one write fills with C memory: ``Buffer.c`` in ``return
+    &Buffer{c: C.buffer_new(n)}``. Writes that copy another such field count as C memory, so
+    the summary is the greatest fixpoint: start from every candidate field and drop those
+    with a write that is not (provably) C memory until nothing changes. A field whose address
+    escapes to Go code (``&b.c`` passed anywhere but to C), or which is written where its
+    owner's type is unknown, is never C memory.
+    """
+
+    def __init__(self, package: Package, assumed: frozenset[tuple[str, str]] | None = None) -> None:
+        self.package = package
+        self._held = assumed
+
+    def holds_c(self, owner: str, field_name: str) -> bool:
+        if self._held is None:
+            self._held = frozenset()  # nothing is assumed while solving
+            self._held = self._solve()
+        return (owner, field_name) in self._held
+
+    def _solve(self) -> frozenset[tuple[str, str]]:
+        candidates = self._candidates()
+        if not candidates:
+            return frozenset()
+        writes, spoiled = self._writes(candidates)
+        held = frozenset(candidates - spoiled)
+        while held:
+            constructors = Constructors(self.package, FieldOrigins(self.package, held))
+            memories: dict[int, FunctionMemory] = {}
+            filled: set[tuple[str, str]] = set()
+            kept = set(held)
+            for write in writes:
+                key = (write.owner, write.field)
+                if key not in kept:
+                    continue
+                memory = memories.get(write.func.id)
+                if memory is None:
+                    memory = memories[write.func.id] = FunctionMemory(
+                        LocalTypes(self.package, write.file, write.func), constructors)
+                value = memory.eval_written(write.value, write.at)
+                if value.origin is Origin.C:
+                    filled.add(key)
+                elif value.origin is not Origin.NIL:
+                    kept.discard(key)
+            narrowed = frozenset(kept & filled)
+            if narrowed == held:
+                break
+            held = narrowed
+        return held
+
+    def _candidates(self) -> set[tuple[str, str]]:
+        symbols, model = self.package.symbols, self.package.c
+        found: set[tuple[str, str]] = set()
+        for info in symbols.types.values():
+            if info.is_alias or info.type.kind != "struct":
+                continue
+            for name, field_type in info.type.fields:
+                t = symbols.underlying(field_type)
+                c_pointer = (t.kind == "pointer" and t.elem is not None and t.elem.kind == "c") \
+                    or (t.kind == "c" and model.is_pointer_type(t.name))
+                # Other packages cannot assign a *C.T of this package; they can an exported unsafe.Pointer.
+                if c_pointer or (t.kind == "unsafe-pointer" and not name[:1].isupper()):
+                    found.add((info.name, name))
+        return found
+
+    def _writes(self, candidates: set[tuple[str, str]]) -> tuple[list[FieldWrite], set[tuple[str, str]]]:
+        """Every write into a candidate field, and the candidates written in ways not followed."""
+        writes: list[FieldWrite] = []
+        spoiled: set[tuple[str, str]] = set()
+        names = {name for _, name in candidates}
+        for file in self.package.files:
+            for decl in file.root.named_children:
+                if decl.type in ("function_declaration", "method_declaration"):
+                    scanner = _FieldWriteScanner(self.package, file, decl, candidates, names)
+                    writes += scanner.writes
+                    spoiled |= scanner.spoiled
+                elif decl.type in ("var_declaration", "const_declaration"):
+                    spoiled |= {c for c in candidates for n in walk(decl)
+                                if n.type in _LITERALS and c[1] in text(n)}
+        return writes, spoiled
+
+
+class _FieldWriteScanner:
+    """The writes into candidate fields inside one function declaration (closures included)."""
+
+    def __init__(self, package: Package, file: GoFile, func: Node, candidates: set[tuple[str, str]],
+                 names: set[str]) -> None:
+        self.package, self.file, self.func = package, file, func
+        self.candidates, self.names = candidates, names
+        self.writes: list[FieldWrite] = []
+        self.spoiled: set[tuple[str, str]] = set()
+        self._types: LocalTypes | None = None
+        for node in walk(func):
+            if node.type == "assignment_statement":
+                self._assignment(node)
+            elif node.type == "composite_literal":
+                self._literal(node)
+            elif node.type == "literal_value" and (node.parent is None or node.parent.type != "composite_literal"):
+                self._spoil_keys(node)  # an elided T{...}: its type is not followed here
+            elif node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "&":
+                self._address_taken(node)
+
+    @property
+    def types(self) -> LocalTypes:
+        if self._types is None:
+            self._types = LocalTypes(self.package, self.file, self.func)
+        return self._types
+
+    def _owner(self, node: Node | None) -> str | None:
+        """The struct type name of ``node`` (through one pointer), or None when unknown."""
+        t = self.types.type_of(node)
+        if t.kind == "pointer" and t.elem is not None:
+            t = t.elem
+        return t.name if t.kind == "named" else None
+
+    def _spoil_name(self, name: str) -> None:
+        self.spoiled |= {c for c in self.candidates if c[1] == name}
+
+    def _assignment(self, node: Node) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        operator = next((text(c) for c in node.children if not c.is_named), "=")
+        targets, values = left.named_children, right.named_children
+        for index, target in enumerate(targets):
+            target = unparen(target) or target
+            if target.type != "selector_expression":
+                continue
+            name = text(target.child_by_field_name("field"))
+            if name not in self.names:
+                continue
+            owner = self._owner(target.child_by_field_name("operand"))
+            if owner is None or operator != "=":
+                self._spoil_name(name)
+            elif (owner, name) in self.candidates:
+                value: Node | TupleItem = values[index] if len(values) == len(targets) else TupleItem(values[0], index)
+                self.writes.append(FieldWrite(owner, name, value, node.start_byte, self.func, self.file))
+
+    def _literal(self, node: Node) -> None:
+        body = node.child_by_field_name("body")
+        owner = self._owner(node)
+        if body is None or owner is None or not any(c[0] == owner for c in self.candidates):
+            return
+        declared = self.package.symbols.underlying(GoType("named", owner))
+        field_names = [name for name, _ in declared.fields]
+        for position, element in enumerate(body.named_children):
+            if element.type == "keyed_element":
+                name, value = text(element.named_children[0]), element.named_children[-1]
+            elif element.type == "literal_element" and position < len(field_names):
+                name, value = field_names[position], element
+            else:
+                continue
+            value = _element_value(value)
+            if (owner, name) in self.candidates:
+                self.writes.append(FieldWrite(owner, name, value, node.start_byte, self.func, self.file))
+
+    def _spoil_keys(self, node: Node) -> None:
+        for element in node.named_children:
+            if element.type == "keyed_element" and text(element.named_children[0]) in self.names:
+                self._spoil_name(text(element.named_children[0]))
+
+    def _address_taken(self, node: Node) -> None:
+        operand = unparen(node.child_by_field_name("operand"))
+        if operand is None or operand.type != "selector_expression":
+            return
+        name = text(operand.child_by_field_name("field"))
+        if name in self.names and not _argument_of_c_call(node):
+            self._spoil_name(name)  # Go code may write anything through the pointer
+
+
+_CONVERSION_PARENTS = frozenset({"argument_list", "parenthesized_expression", "call_expression",
+                                 "type_conversion_expression"})
+
+
+def _argument_of_c_call(node: Node) -> bool:
+    """``&x.f`` handed (through conversions) to a C function, which can only write C values."""
+    current = node.parent
+    for _ in range(8):
+        if current is None or current.type not in _CONVERSION_PARENTS:
+            return False
+        if current.type == "call_expression" and c_name(current.child_by_field_name("function")) is not None:
+            return True
+        current = current.parent
+    return False

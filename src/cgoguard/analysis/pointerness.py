@@ -69,6 +69,7 @@ class Violation:
     node: Node | None  # where the offending value was stored, when known
     slot_type: str = ""  # the slot's declared type, when known
     allocated: Node | None = None  # where the Go memory the pointer refers to comes from
+    assumed: Obj | None = None  # Go memory known only from this parameter's or field's static type
 
     def sites(self) -> list[tuple[Node, str]]:
         """Secondary locations for the finding: where the pointer was stored and allocated."""
@@ -285,7 +286,7 @@ def with_slot_type(memory: FunctionMemory, violation: Violation, obj: Obj, path:
     if slot_type is None:
         return violation
     return Violation(violation.slot, violation.what, violation.kind, violation.node, str(slot_type),
-                     violation.allocated)
+                     violation.allocated, violation.assumed)
 
 
 def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, shallow: bool) -> Violation | None:
@@ -307,14 +308,16 @@ def leaf_violation(memory: FunctionMemory, leaf: Leaf, at: int, *, shallow: bool
         return None
     allocated = memory.site_of(value.obj)
     if value.form in _CAN_NEVER_PIN or not memory.is_pinned(value, at):
-        return Violation(describe_slot(leaf.path), describe_value(value), value.form, node, allocated=allocated)
+        return Violation(describe_slot(leaf.path), describe_value(value), value.form, node, allocated=allocated,
+                         assumed=value.obj if value.obj.assumed else None)
     if shallow or value.form != "pointer":
         return None
     for inner in memory.contents(value.obj, (), at):
         found = leaf_violation(memory, inner, at, shallow=True)
         if found is not None:
             what = f"{describe_value(value)}, pinned, but its {found.slot} holds {found.what}"
-            return Violation(describe_slot(leaf.path), what, found.kind, found.node, allocated=found.allocated)
+            return Violation(describe_slot(leaf.path), what, found.kind, found.node, allocated=found.allocated,
+                             assumed=found.assumed)
     return None
 
 
@@ -418,7 +421,7 @@ def forwarded_parameters(memories: list[FunctionMemory]) -> dict[str, list[Forwa
     judged by what they pass."""
     forwards: dict[str, list[Forward]] = {}
     for memory in memories:
-        key = _callee_key(memory.func)
+        key = callee_key(memory.func)
         params = _parameter_names(memory.func)
         for call in c_calls(memory):
             for index, arg in enumerate(call.args):
@@ -428,7 +431,7 @@ def forwarded_parameters(memories: list[FunctionMemory]) -> dict[str, list[Forwa
     return forwards
 
 
-def _callee_key(func: Node) -> str:
+def callee_key(func: Node) -> str:
     name = text(func.child_by_field_name("name"))
     receiver = func.child_by_field_name("receiver")
     if func.type != "method_declaration" or receiver is None:
@@ -491,3 +494,48 @@ def _called_key(memory: FunctionMemory, func: Node | None) -> str | None:
     if receiver.kind != "named" or "." in receiver.name:
         return None
     return f"{receiver.name}.{text(func.child_by_field_name('field'))}"
+
+
+# ----- Go memory known from static types ------------------------------------------------------
+@dataclass(frozen=True)
+class CallIndex:
+    """Who calls which package function, and which functions run under a caller's pins.
+
+    A parameter or field whose static type makes it Go memory (``o *Owner``) may have been
+    pinned by the code that passes it. The rules do not guess: when the function itself or a
+    package function calling it uses ``runtime.Pinner``, such values are left alone; otherwise
+    they are reported with medium confidence, asking to pin where the value is passed.
+    """
+
+    callers: dict[str, list[FunctionMemory]]
+    sheltered: frozenset[str]  # keys of functions that pin, or whose in-package callers pin
+
+    def under_pins(self, memory: FunctionMemory) -> bool:
+        return callee_key(memory.func) in self.sheltered
+
+    def has_callers(self, memory: FunctionMemory) -> bool:
+        return bool(self.callers.get(callee_key(memory.func)))
+
+
+def call_index(memories: list[FunctionMemory]) -> CallIndex:
+    callers: dict[str, list[FunctionMemory]] = {}
+    sheltered: set[str] = set()
+    for memory in memories:
+        pins = bool(memory.pins)
+        if pins:
+            sheltered.add(callee_key(memory.func))
+        for node in walk(memory.func):
+            if node.type != "call_expression":
+                continue
+            key = _called_key(memory, unparen(node.child_by_field_name("function")))
+            if key is not None:
+                callers.setdefault(key, []).append(memory)
+                if pins:
+                    sheltered.add(key)
+    return CallIndex(callers, frozenset(sheltered))
+
+
+def assumption_note(obj: Obj) -> str:
+    """Why a value known only from its type is reported, and what to do when that is wrong."""
+    return (f" ({obj.name} is a {obj.type_name}, so it points to Go memory unless it is nil; if the code "
+            f"that passes it pins it, pin it here instead, where the pointer is handed to C)")

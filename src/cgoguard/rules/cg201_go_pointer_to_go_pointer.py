@@ -41,18 +41,21 @@ from __future__ import annotations
 
 from cgoguard.analysis.memory import FunctionMemory, Origin, function_memories
 from cgoguard.analysis.pointerness import (
+    CallIndex,
     Checked,
     CheckMode,
     Forward,
     Violation,
     argument_is_checked,
     argument_violation,
+    assumption_note,
     c_calls,
+    call_index,
     checked_memory,
     forwarded_parameters,
     forwarding_calls,
 )
-from cgoguard.findings import Severity
+from cgoguard.findings import Confidence, Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -74,12 +77,13 @@ _SCOPE = {
 def check(ctx: RuleContext) -> None:
     memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
     forwards = ctx.shared("memory.forwards", lambda: forwarded_parameters(memories))
+    calls = ctx.shared("memory.calls", lambda: call_index(memories))
     for memory in memories:
-        _check_function(ctx, memory)
-        _check_forwarded(ctx, memory, forwards)
+        _check_function(ctx, memory, calls)
+        _check_forwarded(ctx, memory, forwards, calls)
 
 
-def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
+def _check_function(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex) -> None:
     for call in c_calls(memory):
         run_at = memory.run_position(call.node)
         for index, arg in enumerate(call.args):
@@ -89,17 +93,18 @@ def _check_function(ctx: RuleContext, memory: FunctionMemory) -> None:
             if checked is None:
                 continue
             violation = argument_violation(memory, checked, run_at)
-            if violation is None:
+            if violation is None or (violation.assumed is not None and calls.under_pins(memory)):
                 continue
             deferred = " when the deferred call runs" if run_at != call.node.end_byte else ""
             message = (f"argument {index + 1} of C.{call.name} points to Go memory holding an unpinned Go "
                        f"pointer{deferred}: {violation.place(checked.obj.describe())} holds {violation.what} "
-                       f"(the runtime checks {_SCOPE[checked.mode]}); {_fix(violation)}")
+                       f"(the runtime checks {_SCOPE[checked.mode]}){_note(violation)}; {_fix(violation)}")
             related = [ctx.related(memory.file, node, why) for node, why in violation.sites()]
-            ctx.report(META, memory.file, arg, message, related=related)
+            ctx.report(META, memory.file, arg, message, related=related, confidence=_confidence(violation))
 
 
-def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[str, list[Forward]]) -> None:
+def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[str, list[Forward]],
+                     calls: CallIndex) -> None:
     """Calls of Go functions that pass the argument on to C unchanged (one wrapper level)."""
     for call, arg, forward in forwarding_calls(memory, forwards):
         if not argument_is_checked(forward.memory, forward.call, forward.index):
@@ -109,16 +114,24 @@ def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[st
             continue
         checked = Checked(CheckMode.OBJECT, value.obj, (), value)
         violation = argument_violation(memory, checked, memory.run_position(call))
-        if violation is None:
+        if violation is None or (violation.assumed is not None and calls.under_pins(memory)):
             continue
         wrapper = forward.callee
         message = (f"argument {forward.param + 1} of {wrapper} reaches C.{forward.call.name} unchanged "
                    f"({forward.memory.file.display_path}:{forward.line}), and it points to Go memory holding an "
                    f"unpinned Go pointer: {violation.place(checked.obj.describe())} holds {violation.what} "
-                   f"(the runtime checks {_SCOPE[checked.mode]}); {_fix(violation)}")
+                   f"(the runtime checks {_SCOPE[checked.mode]}){_note(violation)}; {_fix(violation)}")
         related = [ctx.related(forward.memory.file, forward.call.node, f"{wrapper} passes it to C here")]
         related += [ctx.related(memory.file, node, why) for node, why in violation.sites()]
-        ctx.report(META, memory.file, arg, message, related=related)
+        ctx.report(META, memory.file, arg, message, related=related, confidence=_confidence(violation))
+
+
+def _note(violation: Violation) -> str:
+    return assumption_note(violation.assumed) if violation.assumed is not None else ""
+
+
+def _confidence(violation: Violation) -> Confidence:
+    return Confidence.MEDIUM if violation.assumed is not None else Confidence.HIGH
 
 
 def _fix(violation: Violation) -> str:

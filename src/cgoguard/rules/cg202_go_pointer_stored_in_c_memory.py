@@ -35,8 +35,15 @@ Store C memory instead (copy the data with `C.CBytes`/`C.malloc`), store an inte
 from __future__ import annotations
 
 from cgoguard.analysis.memory import Address, FunctionMemory, Origin, Store, function_memories
-from cgoguard.analysis.pointerness import Violation, describe_slot, leaf_violation
-from cgoguard.findings import Severity
+from cgoguard.analysis.pointerness import (
+    CallIndex,
+    Violation,
+    assumption_note,
+    call_index,
+    describe_slot,
+    leaf_violation,
+)
+from cgoguard.findings import Confidence, Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -51,15 +58,18 @@ _FOREIGN = {Origin.C: "C memory", Origin.MMAP: "memory mapped with Mmap"}
 
 
 def check(ctx: RuleContext) -> None:
-    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
+    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
+    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    for memory in memories:
         for address, store in memory.resolved_stores:
             if address.origin in _FOREIGN:
-                _check_store(ctx, memory, address, store)
+                _check_store(ctx, memory, calls, address, store)
 
 
-def _check_store(ctx: RuleContext, memory: FunctionMemory, address: Address, store: Store) -> None:
+def _check_store(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, address: Address,
+                 store: Store) -> None:
     violation = _stored_go_pointer(memory, store)
-    if violation is None:
+    if violation is None or (violation.assumed is not None and calls.under_pins(memory)):
         return
     where = _FOREIGN[address.origin]
     if store.is_copy:
@@ -68,11 +78,13 @@ def _check_store(ctx: RuleContext, memory: FunctionMemory, address: Address, sto
         what = f"this assignment writes {violation.what}"
     else:
         what = f"this assignment writes {violation.what} ({violation.slot} of the stored value)"
-    message = (f"Go pointer stored into {where}: {what} where the garbage collector cannot see it; store C "
+    note = assumption_note(violation.assumed) if violation.assumed is not None else ""
+    message = (f"Go pointer stored into {where}: {what} where the garbage collector cannot see it{note}; store C "
                "memory or a cgo.Handle instead, or pin the object with runtime.Pinner before the store and "
                "unpin it after C is done with it")
     related = [ctx.related(memory.file, node, why) for node, why in violation.sites() if node != store.stmt]
-    ctx.report(META, memory.file, store.stmt, message, related=related)
+    confidence = Confidence.MEDIUM if violation.assumed is not None else Confidence.HIGH
+    ctx.report(META, memory.file, store.stmt, message, related=related, confidence=confidence)
 
 
 def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None:
@@ -87,5 +99,6 @@ def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None
     for leaf in leaves:
         found = leaf_violation(memory, leaf, at, shallow=True)
         if found is not None:
-            return Violation(describe_slot(leaf.path), found.what, found.kind, found.node, allocated=found.allocated)
+            return Violation(describe_slot(leaf.path), found.what, found.kind, found.node, allocated=found.allocated,
+                             assumed=found.assumed)
     return None

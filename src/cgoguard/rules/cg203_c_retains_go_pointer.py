@@ -46,9 +46,13 @@ from tree_sitter import Node
 
 from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
 from cgoguard.analysis.pointerness import (
+    CallIndex,
     CCall,
     Forward,
+    assumption_note,
     c_calls,
+    call_index,
+    callee_key,
     describe_value,
     forwarded_parameters,
     forwarding_calls,
@@ -74,12 +78,21 @@ def check(ctx: RuleContext) -> None:
         return
     memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
     forwards = ctx.shared("memory.forwards", lambda: forwarded_parameters(memories))
+    calls = ctx.shared("memory.calls", lambda: call_index(memories))
     for memory in memories:
         for call in c_calls(memory):
             for index in range(len(call.args)):
-                if contracts.retains_arg(call.name, index):
-                    _check_argument(ctx, memory, call, index, contracts.get(call.name))
-        _check_forwarded(ctx, memory, forwards, contracts)
+                if contracts.retains_arg(call.name, index) \
+                        and not _judged_at_callers(memory, call, index, forwards, calls):
+                    _check_argument(ctx, memory, calls, call, index, contracts.get(call.name))
+        _check_forwarded(ctx, memory, forwards, calls, contracts)
+
+
+def _judged_at_callers(memory: FunctionMemory, call: CCall, index: int, forwards: dict[str, list[Forward]],
+                       calls: CallIndex) -> bool:
+    """A parameter handed straight to C is judged where the package passes it, when it does."""
+    return calls.has_callers(memory) and any(
+        f.call.node == call.node and f.index == index for f in forwards.get(callee_key(memory.func), []))
 
 
 def _contracts(ctx: RuleContext) -> Any:
@@ -90,9 +103,10 @@ def _contracts(ctx: RuleContext) -> Any:
     return contracts_for_package(ctx.package)
 
 
-def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index: int, contract: Any) -> None:
+def _check_argument(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, call: CCall, index: int,
+                    contract: Any) -> None:
     value = memory.eval(call.args[index], call.node.start_byte)
-    if not _unpinned_go_pointer(memory, value, call.node.end_byte):
+    if not _unpinned_go_pointer(memory, calls, value, call.node.end_byte):
         return
     evidence = _kept(memory, call, index, contract)
     if evidence is not None:
@@ -102,13 +116,13 @@ def _check_argument(ctx: RuleContext, memory: FunctionMemory, call: CCall, index
 
 
 def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[str, list[Forward]],
-                     contracts: Any) -> None:
+                     calls: CallIndex, contracts: Any) -> None:
     """Calls of Go functions that pass the argument on, unchanged, to a C function that keeps it."""
     for call, arg, forward in forwarding_calls(memory, forwards):
         if not contracts.retains_arg(forward.call.name, forward.index):
             continue
         value = memory.eval(arg, call.start_byte)
-        if not _unpinned_go_pointer(memory, value, call.end_byte):
+        if not _unpinned_go_pointer(memory, calls, value, call.end_byte):
             continue
         evidence = _kept(forward.memory, forward.call, forward.index, contracts.get(forward.call.name))
         if evidence is None:
@@ -120,8 +134,12 @@ def _check_forwarded(ctx: RuleContext, memory: FunctionMemory, forwards: dict[st
                 f"({forward.memory.file.display_path}:{forward.line}), which keeps it after it returns{why}")
 
 
-def _unpinned_go_pointer(memory: FunctionMemory, value: Value, at: int) -> bool:
-    return value.origin is Origin.GO and value.form == "pointer" and not memory.is_pinned(value, at)
+def _unpinned_go_pointer(memory: FunctionMemory, calls: CallIndex, value: Value, at: int) -> bool:
+    if value.origin is not Origin.GO or value.form != "pointer" or value.obj is None:
+        return False
+    if value.obj.assumed and calls.under_pins(memory):
+        return False  # the caller may have pinned it
+    return not memory.is_pinned(value, at)
 
 
 def _kept(memory: FunctionMemory, call: CCall, index: int, contract: Any) -> list[Any] | None:
@@ -140,13 +158,15 @@ def _kept(memory: FunctionMemory, call: CCall, index: int, contract: Any) -> lis
 
 def _report(ctx: RuleContext, memory: FunctionMemory, arg: Node, value: Value, evidence: list[Any],
             what_c_does: str) -> None:
-    message = (f"{what_c_does}, but the argument is {describe_value(value)}: the garbage collector may "
+    note = assumption_note(value.obj) if value.obj is not None and value.obj.assumed else ""
+    message = (f"{what_c_does}, but the argument is {describe_value(value)}{note}: the garbage collector may "
                "free or reuse it while C still holds it; pass a cgo.Handle (runtime/cgo) and look the value "
                "up when C calls back, or pin the object with runtime.Pinner for as long as C keeps it")
     site = memory.site_of(value.obj) if value.obj is not None else None
     related = [ctx.related(memory.file, site, "the Go memory it points to is allocated here")] \
         if site is not None else None
-    confidence = Confidence.HIGH if any("global/static" in e.fact for e in evidence) else Confidence.MEDIUM
+    proven = any("global/static" in e.fact for e in evidence) and not (value.obj is not None and value.obj.assumed)
+    confidence = Confidence.HIGH if proven else Confidence.MEDIUM
     ctx.report(META, memory.file, arg, message, related=related, confidence=confidence)
 
 

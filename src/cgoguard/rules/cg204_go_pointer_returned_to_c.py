@@ -38,8 +38,8 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from cgoguard.analysis.memory import FunctionMemory, function_memories
-from cgoguard.analysis.pointerness import value_violation
-from cgoguard.findings import Severity
+from cgoguard.analysis.pointerness import CallIndex, assumption_note, call_index, value_violation
+from cgoguard.findings import Confidence, Severity
 from cgoguard.gofront.syntax import text, walk_skipping_funcs
 from cgoguard.rules.base import RuleContext, RuleMeta
 
@@ -67,29 +67,33 @@ def check(ctx: RuleContext) -> None:
     exported = {info.node: info.export_name for info in ctx.package.symbols.all_functions() if info.export_name}
     if not exported:
         return
-    for memory in ctx.shared("memory.functions", lambda: function_memories(ctx.package)):
+    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
+    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    for memory in memories:
         name = exported.get(memory.func)
         if name:
-            _check_returns(ctx, memory, name)
+            _check_returns(ctx, memory, calls, name)
 
 
-def _check_returns(ctx: RuleContext, memory: FunctionMemory, name: str) -> None:
+def _check_returns(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, name: str) -> None:
     body = memory.func.child_by_field_name("body")
     for node in walk_skipping_funcs(body) if body is not None else []:
         if node.type != "return_statement":
             continue
         for result in _results(node):
             violation = value_violation(memory, memory.eval(result, node.start_byte), node.start_byte)
-            if violation is None:
+            if violation is None or (violation.assumed is not None and calls.under_pins(memory)):
                 continue
             inside = "" if violation.slot == "the value itself" else f" in {violation.slot}"
+            note = assumption_note(violation.assumed) if violation.assumed is not None else ""
             fix = _FIXES.get(violation.kind, "return C memory or a cgo.Handle instead, or pin the object with "
                              "runtime.Pinner for as long as C uses it")
             message = (f"exported function {name} returns {_NOUNS.get(violation.kind, 'a Go pointer')} to C"
-                       f"{inside} ({violation.what}); C may keep it while the garbage collector frees or "
-                       f"reuses the memory: {fix}")
+                       f"{inside} ({violation.what}){note}; C may keep it while the garbage collector frees "
+                       f"or reuses the memory: {fix}")
             related = [ctx.related(memory.file, node, why) for node, why in violation.sites()]
-            ctx.report(META, memory.file, result, message, related=related)
+            confidence = Confidence.MEDIUM if violation.assumed is not None else Confidence.HIGH
+            ctx.report(META, memory.file, result, message, related=related, confidence=confidence)
 
 
 def _results(statement: Node) -> list[Node]:
