@@ -1067,7 +1067,7 @@ class FunctionAnalysis:
         if cname in _C_READERS:
             return [NONE] * count
         returns = getattr(contract, "returns", "unknown")
-        if returns == "owned":
+        if returns == "owned" and not _only_nil_checked(call):
             dealloc = getattr(contract, "deallocator", None) or "free"
             allocation = self.allocate(call, f"C.{cname}", f"C.{dealloc}")
             # `db := C.open(name, &errmsg)`: the error output says whether db exists.
@@ -1616,6 +1616,22 @@ _GO_TYPES = frozenset(
 
 
 _DESTRUCTOR_ARG = re.compile(r"\bC\.(?:\w*free\w*|\w*FREE\w*|\w*(?:destroy|release)\w*)\b(?!\s*\()")
+
+
+def _only_nil_checked(call: Node) -> bool:
+    """``if C.realpath(name, buf) == nil``: the result is only tested, never kept, so the caller
+    does not treat it as memory to release (such APIs return the buffer they were given)."""
+    node = call
+    while node.parent is not None and node.parent.type == "parenthesized_expression":
+        node = node.parent
+    parent = node.parent
+    if parent is None or parent.type != "binary_expression":
+        return False
+    if text(parent.child_by_field_name("operator")) not in ("==", "!="):
+        return False
+    other = parent.child_by_field_name("right") if parent.child_by_field_name("left") == node \
+        else parent.child_by_field_name("left")
+    return other is not None and other.type == "nil"
 
 
 def _strip_conversions(node: Node) -> Node:
