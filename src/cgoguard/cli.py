@@ -1,6 +1,6 @@
 """Command-line entry point: wires the library's capabilities to sub-commands.
 
-Each capability package owns a ``cli`` module with two functions:
+Each capability package owns a ``cli`` module with two functions (listed in ``COMMANDS``):
 
 ``register(subparsers) -> argparse.ArgumentParser``
     adds its sub-command and sets ``func`` on the parser's defaults;
@@ -23,39 +23,47 @@ from collections.abc import Sequence
 from cgoguard import __version__
 from cgoguard.errors import CgoguardError
 
-# Sub-command modules, in the order ``--help`` lists them.
-COMMAND_MODULES = (
-    "cgoguard.scan.cli",
-    "cgoguard.rules.cli",
-    "cgoguard.contracts.cli",
-    "cgoguard.reports.cli",
-    "cgoguard.runner.cli",
-    "cgoguard.gc.cli",
-    "cgoguard.mem.cli",
-)
+# Sub-commands in the order ``--help`` lists them: the module that registers each, and the
+# one-line help shown before that module is imported. Only the chosen command's module is
+# imported, so start-up stays fast whatever the other capabilities import.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("cgoguard.scan.cli", "find C-memory and cgo pointer-rule bugs in Go source"),
+    "rules": ("cgoguard.rules.cli", "list the static-analysis rules"),
+    "explain": ("cgoguard.rules.cli", "show a rule's documentation"),
+    "contracts": ("cgoguard.contracts.cli", "document the ownership contracts of the C functions a package calls"),
+    "report": ("cgoguard.reports.cli", "turn sanitizer, race, cgocheck and panic output into findings"),
+    "run": ("cgoguard.runner.cli", "run tests or a program under asan, leak, cgocheck, cgocheck2, race, gc"),
+    "gc": ("cgoguard.gc.cli", "analyse GC pauses and their relation to cgo calls"),
+    "mem": ("cgoguard.mem.cli", "where a live cgo process's memory goes, and is it leaking"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser, with ``command``'s full sub-parser and one-line stubs for the rest."""
     parser = argparse.ArgumentParser(
         prog="cgoguard",
         description="Find memory-safety bugs in Go code that calls C through cgo.",
     )
     parser.add_argument("--version", action="version", version=f"cgoguard {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # A capability still being built must not break the others.
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        module.register(subparsers)
+    chosen = COMMANDS.get(command or "", ("", ""))[0]
+    for name, (module_name, summary) in COMMANDS.items():
+        if name in subparsers.choices:
+            continue  # registered along with another command of the same module
+        if module_name == chosen:
+            importlib.import_module(module_name).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, description=summary)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_in(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

@@ -171,7 +171,8 @@ def test_symlink_loop_terminates_and_scans_once(project: Path, cli: RunCli) -> N
     document = json.loads(out)
     assert status == 1
     assert len(document["findings"]) == 2  # the loop is not followed, so nothing is scanned twice
-    assert [e["message"] for e in document["errors"]] == ["dangling symbolic link"]
+    assert [(e["path"], e["message"]) for e in document["errors"]] == [
+        ("leaky/dangling.go", "dangling symbolic link")]
 
 
 def test_named_file_reports_only_that_file(project: Path, cli: RunCli) -> None:

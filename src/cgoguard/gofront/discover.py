@@ -59,13 +59,16 @@ class DiscoveryOptions:
 
 
 def display_path(path: Path) -> str:
-    """Relative to the current directory when below it, else absolute."""
+    """Relative to the current directory when below it, else as given (normalised).
+
+    Symbolic links are not followed: a link is shown under its own name.
+    """
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-    except OSError:
-        return str(path)
+        relative = os.path.relpath(os.path.abspath(path), os.getcwd())
+    except (ValueError, OSError):
+        return os.path.normpath(path)
+    outside = relative == ".." or relative.startswith(".." + os.sep)
+    return os.path.normpath(path) if outside else relative
 
 
 def discover(paths: list[str], options: DiscoveryOptions | None = None) -> Discovery:

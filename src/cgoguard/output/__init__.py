@@ -49,7 +49,14 @@ def render(
 
 
 def render_text(findings: list[Finding], errors: list[InputError]) -> str:
-    lines = [f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}" for f in findings]
+    """One line per finding (``path:line:col: RULE [category] message``); a runtime finding
+    also shows how often it was seen and its chain (allocated, stored, freed) indented below."""
+    lines: list[str] = []
+    for f in findings:
+        seen = f" (seen {f.count} times)" if f.source == "runtime" and f.count > 1 else ""
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}{seen}")
+        if f.source == "runtime":
+            lines += [f"    {r.path}:{r.line}: {r.message}" for r in f.related]
     lines += [f"{e.path}: error: {e.message}" for e in errors]
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -312,8 +312,10 @@ class Locator:
                 self._add_stores(alloc, location)
         free_entry = self.c_entry(report.stacks.get("free", []))
         if free_entry:
-            frees = [c for c in self.calls_for(free_entry) if (c.path, c.line) != (use.path, use.line)]
-            frees = _rank(frees, lambda c: 2 if c.line < use.line and c.path == use.path else 0)
+            candidates = self.calls_for(free_entry)
+            at_use = next((c for c in candidates if (c.path, c.line) == (use.path, use.line)), None)
+            frees = [c for c in candidates if (c.path, c.line) != (use.path, use.line)]
+            frees = _rank(frees, lambda c: _free_score(c, use, at_use))
             if frees:
                 first = frees[0][1]
                 what = "first freed here" if report.category == "double-free" else "freed here"
@@ -370,6 +372,17 @@ class Locator:
     def _display(self, path: str, function: str = "", line: int = 0) -> str:
         local = self.index.resolve(path, function, line) if self.index is not None else None
         return display_path(local) if local is not None else path
+
+
+def _free_score(free: CCall, use: Use, at_use: CCall | None) -> int:
+    """How likely ``free`` is the earlier free of a use-after-free or double free.
+
+    A free of the same variable in the same function wins whatever its line: a deferred free
+    runs last, so the explicit free below a ``defer C.free(p)`` is the first one.
+    """
+    if at_use is not None and at_use.function is not None and free.function is at_use.function:
+        return 4 if set(free.args) & set(at_use.args) else 3
+    return 2 if free.line < use.line and free.path == use.path else 0
 
 
 def _rank(candidates: list[CCall], score: Callable[[CCall], int]) -> list[tuple[int, CCall]]:
