@@ -31,10 +31,11 @@ _MAX_INCLUDE_DEPTH = 8
 
 @cache
 def tool_fingerprint() -> str:
-    """cgoguard's version plus the size and mtime of each of its modules."""
+    """cgoguard's version plus the size and mtime of each of its modules and data files
+    (contract packs change results as much as code does)."""
     digest = hashlib.sha256(cgoguard.__version__.encode())
     package_dir = Path(cgoguard.__file__).parent
-    for path in sorted(package_dir.rglob("*.py")):
+    for path in sorted(p for pattern in ("*.py", "*.toml", "*.json") for p in package_dir.rglob(pattern)):
         stat = path.stat()
         digest.update(f"{path.relative_to(package_dir)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
