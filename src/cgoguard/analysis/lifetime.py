@@ -1152,6 +1152,8 @@ class FunctionAnalysis:
                 label = f"{self.objects[base].label}{field_name}"
                 self.free(self.load((base, field_name), label), deferred or call, call,
                           via=callee.qualified_name, deferred=deferred, what=f"{label} (by {callee.qualified_name})")
+        for param in summary.frees_contents:
+            self.escape(by_param.get(param, NONE))  # the callee releases what the argument holds
         for param, field_name in summary.nils_fields:
             for base in by_param.get(param, NONE) - {NIL}:
                 self.state.heap[(base, field_name)] = frozenset({NIL})
@@ -1580,6 +1582,7 @@ class FunctionAnalysis:
         frees: set[int] = set()
         escapes: set[int] = set()
         frees_fields: set[tuple[int, str]] = set()
+        frees_contents: set[int] = set()
         nils: set[tuple[int, str]] = set()
         for state in self.exit_states:
             for obj, flags in state.flags.items():
@@ -1588,12 +1591,24 @@ class FunctionAnalysis:
                     frees.add(param_objs[obj])
                 if FREED in flags and info.kind == "field" and info.base in param_objs:
                     frees_fields.add((param_objs[info.base], info.field))
+                elif FREED in flags and (owner := self._owning_param(obj, param_objs)) is not None:
+                    frees_contents.add(owner)
             for (base, name), contents in state.heap.items():
                 if base in param_objs and contents == frozenset({NIL}):
                     nils.add((param_objs[base], name))
         escapes = {param_objs[o] for o in self.escaped if o in param_objs}
         return FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
-                               frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils))
+                               frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils),
+                               frozenset(frees_contents))
+
+    def _owning_param(self, obj: int, param_objs: dict[int, int]) -> int | None:
+        """The parameter an element or nested field object was read from, if any."""
+        info = self.objects[obj]
+        while info.base >= 0:
+            if info.base in param_objs:
+                return param_objs[info.base]
+            info = self.objects[info.base]
+        return None
 
 
 

@@ -25,6 +25,8 @@ class FunctionSummary:
     escapes: frozenset[int] = frozenset()  # parameters stored somewhere longer-lived or handed off
     frees_fields: frozenset[tuple[int, str]] = frozenset()  # (parameter, ".field") released
     nils_fields: frozenset[tuple[int, str]] = frozenset()  # (parameter, ".field") set to nil afterwards
+    # parameters whose elements or deeper fields are released (`for i := range ds { C.free(ds[i].buf) }`)
+    frees_contents: frozenset[int] = frozenset()
 
     @property
     def is_empty(self) -> bool:
