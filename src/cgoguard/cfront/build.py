@@ -91,7 +91,6 @@ def build_c_model(inputs: list[CSourceInput], search_dirs: list[Path], *,
         item, depth = pending.pop(0)
         unit = CUnit(item.path, item.source, parse_c(item.source), is_preamble=item.is_preamble)
         model.units.append(unit)
-        _collect(model, unit, unit.root)
         if depth >= MAX_INCLUDE_DEPTH:
             continue
         for header in _includes(unit, item.directory, search_dirs):
@@ -108,7 +107,56 @@ def build_c_model(inputs: list[CSourceInput], search_dirs: list[Path], *,
                 model.errors.append((display(header), f"cannot read: {exc.strerror or exc}"))
                 continue
             pending.append((CSourceInput(display(header), data, header.parent), depth + 1))
+    # Declarations are read once every unit's macros are known: a header can define the
+    # decorator (`#define SQLITE_API`) that another unit's declarations use.
+    decorators = decorator_macros(model.units)
+    for index, unit in enumerate(model.units):
+        cleaned = strip_decorators(unit.source, decorators)
+        if cleaned is not unit.source:
+            unit = CUnit(unit.path, cleaned, parse_c(cleaned), unit.is_preamble, unit.is_system, unit.source)
+            model.units[index] = unit
+        _collect(model, unit, unit.root)
     return model
+
+
+# Object-like macros that decorate declarations without being part of the type:
+# export/visibility/calling-convention markers. Recognised by definition when the header
+# is at hand, else by these conventional names.
+_DECORATOR_NAME = re.compile(rb"\b[A-Z][A-Z0-9_]*_(?:API|APICALL|EXPORT|EXTERN|PUBLIC|DEPRECATED|DECL|INLINE|"
+                             rb"CALL|CDECL|STDCALL|NONNULL|NODISCARD|UNUSED)\b(?!\s*\()")
+_DECORATOR_VALUE = re.compile(r"^(?:\s|extern|static|inline|__inline__|__inline|__extension__|"
+                              r"__attribute__\s*\(\(.*\)\)|__declspec\s*\(.*\)|\[\[.*\]\])*$", re.DOTALL)
+
+
+def decorator_macros(units: list[CUnit]) -> frozenset[bytes]:
+    """Names ``#define``d to nothing, or to storage classes and attributes only."""
+    names: set[bytes] = set()
+    for unit in units:
+        for node in _top_level(unit.root):
+            if node.type != "preproc_def":
+                continue
+            value = unit.text(node.child_by_field_name("value"))
+            if _DECORATOR_VALUE.match(value):
+                names.add(unit.text(node.child_by_field_name("name")).encode())
+        names.update(_DECORATOR_NAME.findall(unit.source))
+    return frozenset(n for n in names if n)
+
+
+def strip_decorators(source: bytes, decorators: frozenset[bytes]) -> bytes:
+    """Blank decorator macros outside preprocessor lines, keeping every position."""
+    if not decorators:
+        return source
+    pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(d) for d in sorted(decorators)) + rb")\b")
+    if not pattern.search(source):
+        return source
+    lines = source.split(b"\n")
+    changed = False
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(b"#") or not pattern.search(line):
+            continue
+        lines[index] = pattern.sub(lambda m: b" " * len(m.group(0)), line)
+        changed = True
+    return b"\n".join(lines) if changed else source
 
 
 def _includes(unit: CUnit, directory: Path, search_dirs: list[Path]) -> Iterator[Path]:
@@ -196,6 +244,9 @@ def base_type(unit: CUnit, type_node: Node | None) -> str:
     """``char``, ``struct foo``, ``unsigned long``, ``sqlite3`` (no qualifiers, no stars)."""
     if type_node is None:
         return "int"
+    if type_node.type == "macro_type_specifier":  # GIT_EXTERN(const char *) -> const char
+        descriptor = type_node.child_by_field_name("type")
+        return base_type(unit, descriptor.child_by_field_name("type") if descriptor is not None else None)
     if type_node.type in ("struct_specifier", "union_specifier", "enum_specifier"):
         keyword = type_node.type.split("_")[0]
         name = type_node.child_by_field_name("name")
@@ -210,6 +261,19 @@ class _Declarator:
     function: Node | None  # the function_declarator when this declares a function
     array: bool
     function_pointer: bool
+
+
+def macro_type_depth(type_node: Node | None) -> int:
+    """Pointer stars inside a type macro's argument: ``GIT_EXTERN(const char *)`` has one."""
+    if type_node is None or type_node.type != "macro_type_specifier":
+        return 0
+    descriptor = type_node.child_by_field_name("type")
+    node = descriptor.child_by_field_name("declarator") if descriptor is not None else None
+    depth = 0
+    while node is not None and node.type == "abstract_pointer_declarator":
+        depth += 1
+        node = node.child_by_field_name("declarator")
+    return depth
 
 
 def unwrap_declarator(unit: CUnit, node: Node | None) -> _Declarator:
@@ -273,7 +337,7 @@ def _add_function(model: CModel, unit: CUnit, node: Node, declarator: Node | Non
     function = CFunction(
         name=decl.name,
         return_type=base_type(unit, node.child_by_field_name("type")),
-        return_pointer_depth=decl.pointer_depth,
+        return_pointer_depth=decl.pointer_depth + macro_type_depth(node.child_by_field_name("type")),
         params=params,
         unit=unit,
         line=node.start_point[0] + 1,

@@ -16,6 +16,12 @@ class CUnit:
     root: Node
     is_preamble: bool = False
     is_system: bool = False
+    # The text before decorator macros were blanked (``source`` is what was parsed).
+    original: bytes | None = None
+
+    @property
+    def raw_source(self) -> bytes:
+        return self.original if self.original is not None else self.source
 
     def text(self, node: Node | None) -> str:
         if node is None:

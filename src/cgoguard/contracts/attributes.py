@@ -93,7 +93,7 @@ def _definitions(node: Node) -> Iterator[Node]:
 
 def _declaration_text(function: CFunction) -> str:
     """The text of a declaration from its first line to its ``;`` or ``{``."""
-    source = function.unit.source
+    source = function.unit.raw_source  # with macros such as LIB_MALLOC still in place
     start = 0
     for _ in range(function.line - 1):
         start = source.find(b"\n", start) + 1
