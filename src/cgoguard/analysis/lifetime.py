@@ -290,7 +290,6 @@ class PackageContext:
     ownership: Ownership
     summaries: dict[int, FunctionSummary] = field(default_factory=dict)  # by FuncInfo node id
     finalizers: set[int] = field(default_factory=set)  # func nodes used as finalizers (by node id)
-    callees_changed: bool = False
 
 
 class FunctionAnalysis:
