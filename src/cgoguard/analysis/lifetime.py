@@ -14,10 +14,17 @@ reported on), and one per Go composite value. The state maps
 * pending deferred calls (arguments evaluated at the ``defer``), pending frees of memory still
   reachable from long-lived locations, and ``defer`` statements that captured a nil pointer.
 
-Joins are unions, so ``{A, F}`` means "freed on some paths". Use-after-free and double
-free are reported only when *every* object the expression may denote is freed on every
-path (``{F}``), which keeps nil-outs and correlated branches silent; leaks are reported when
-an owned allocation may still be ``A`` at a ``return`` (panics and ``os.Exit`` are ignored).
+Joins are unions, so ``{A, F}`` means "freed on some paths". Up to four states are kept
+apart per CFG node (:class:`Paths`), and ``if p == nil`` / ``if p != nil`` refine them, so a
+free-then-nil on one branch stays correlated with the later test. Use-after-free and double
+free are reported only when *every* object the expression may denote is freed on every path
+reaching it (``{F}`` in the merged state); leaks and dangling references when they hold on
+some path at a ``return`` (panics and ``os.Exit`` are ignored).
+
+C functions often report failure through a status (``rc := C.open(&h)``, an ``&errmsg``
+out-parameter, a Go wrapper's ``err``): memory that is freed, stored or handed off only in a
+branch testing that status is assumed not to exist on the other branch (NULL on failure).
+Package-level summaries (see :mod:`cgoguard.analysis.summaries`) make wrappers transparent.
 """
 
 from __future__ import annotations
