@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from analysistest import FIXTURES, run
+from analysistest import FIXTURES, analyze, run
+from gotools import REPO_ROOT
 from test_ptr_official_cases import documented_cases
 
 from cgoguard.analysis.memory import FunctionMemory, Origin, function_memories
@@ -81,6 +82,24 @@ def test_messages_say_what_is_wrong_and_how_to_fix_it(findings: list[Finding]) -
     sliceptr2 = next(n for n, line in enumerate(source, 1) if "C.ot_f8(" in line)
     assert by_line[("official.go", sliceptr2)].startswith(
         "argument 1 of C.ot_f8 points to Go memory holding an unpinned Go pointer: element [1] (type unsafe.Pointer) of ")
+
+
+# ----- the examples/ wrappers ------------------------------------------------------------------
+EXAMPLES = REPO_ROOT / "examples"
+_BUG = re.compile(r"BUG\(([\w-]+)\)")
+
+
+def test_every_pointer_bug_in_the_buggy_example_is_found_and_the_clean_one_is_silent() -> None:
+    """Each ``BUG(<category>)`` line of examples/buggy with a pointer category is reported
+    with that category, nothing else of these rules is, and examples/clean stays silent."""
+    categories = {find_rule(rule).meta.category for rule in POINTER_RULES}
+    marked = {(path.resolve(), number, m[1])
+              for path in sorted((EXAMPLES / "buggy").rglob("*.go")) if not path.name.endswith("_test.go")
+              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if (m := _BUG.search(line)) and m[1] in categories}
+    assert len(marked) >= 3
+    reported = {(Path(f.path).resolve(), f.line, f.category) for f in analyze(EXAMPLES, set(POINTER_RULES))}
+    assert reported == marked
 
 
 # C declarations and Go names the rules' documentation examples use.
