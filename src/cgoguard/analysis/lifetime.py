@@ -875,6 +875,10 @@ class FunctionAnalysis:
         operand = node.child_by_field_name("operand")
         if operator == "&":
             inner = unparen(operand)
+            if inner is not None and inner.type == "index_expression":
+                # &a[i]: a pointer into a's memory (&buf[0] is the allocation itself); no access yet.
+                self.eval(inner.child_by_field_name("index"))
+                return self.eval(inner.child_by_field_name("operand"))
             value = self.eval(operand)
             if inner is not None and inner.type in ("selector_expression", "index_expression") \
                     and c_name(inner) is None:
