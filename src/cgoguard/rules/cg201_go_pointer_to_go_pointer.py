@@ -15,6 +15,15 @@ judged with the values it sees when it runs. A Go function or method that passes
 parameter straight to C (`func send(p unsafe.Pointer) { C.send(p) }`) is judged at its
 callers, by what they pass. Reported at the C call (or at the call of the wrapper).
 
+Go memory known only from a declaration counts too: a parameter, receiver, field or package
+variable whose static type is a pointer to a struct type declared in Go (`o *Owner`), a map
+or a channel can only be nil or Go memory (C memory would need an unsafe cast, which the
+analysis sees where it happens). Such findings have medium confidence, because the code that
+passes the value may have pinned it: they are not reported when the function or one of its
+callers in the package uses `runtime.Pinner`, and the message asks to pin the value where
+the pointer is handed to C. Copies made by `[]byte(s)`, `string(b)` and `append` are fresh
+Go memory.
+
 ## Why it matters
 
 The garbage collector does not scan C's view of memory. If C can reach a Go pointer that is

@@ -10,6 +10,18 @@ closures and interface data all count, also inside arrays and structs assigned a
 slices into such memory. Pointers pinned with `runtime.Pinner` before the store (and not
 unpinned yet) are allowed, and so are C pointers stored into C memory. Reported at the write.
 
+A struct field of type `*C.T`, a C pointer typedef or (unexported) `unsafe.Pointer` that
+every write in the package fills from C memory (`return &Buffer{c: C.buffer_new(n)}`) is
+C memory wherever it is read, so `b.c.owner = ...` in a method of `Buffer` writes into C
+memory. Go memory known only from a declaration counts too: a parameter, receiver, field or package
+variable whose static type is a pointer to a struct type declared in Go (`o *Owner`), a map
+or a channel can only be nil or Go memory (C memory would need an unsafe cast, which the
+analysis sees where it happens). Such findings have medium confidence, because the code that
+passes the value may have pinned it: they are not reported when the function or one of its
+callers in the package uses `runtime.Pinner`, and the message asks to pin the value where
+the pointer is handed to C. Copies made by `[]byte(s)`, `string(b)` and `append` are fresh
+Go memory.
+
 ## Why it matters
 
 The garbage collector cannot see pointers held in C memory: the Go object may be freed (and

@@ -14,6 +14,15 @@ or a pointer pinned with `runtime.Pinner` is fine. A Go function or method that 
 parameter straight to such a C function is judged at its callers. Reported at the C call
 (or at the call of the wrapper).
 
+Go memory known only from a declaration counts too: a parameter, receiver, field or package
+variable whose static type is a pointer to a struct type declared in Go (`o *Owner`), a map
+or a channel can only be nil or Go memory (C memory would need an unsafe cast, which the
+analysis sees where it happens). Such findings have medium confidence, because the code that
+passes the value may have pinned it: they are not reported when the function or one of its
+callers in the package uses `runtime.Pinner`, and the message asks to pin the value where
+the pointer is handed to C. A parameter handed straight to C is judged at the callers in
+the package instead, when there are any.
+
 ## Why it matters
 
 A Go pointer passed as an argument is pinned only for the duration of the call. Once the

@@ -7,6 +7,15 @@ map, a channel, a closure, or a struct or array holding one of those. Returning 
 `nil`, plain numbers, string constants (read-only data) or a pointer pinned with
 `runtime.Pinner` is fine. Reported at the `return`.
 
+Go memory known only from a declaration counts too: a parameter, receiver, field or package
+variable whose static type is a pointer to a struct type declared in Go (`o *Owner`), a map
+or a channel can only be nil or Go memory (C memory would need an unsafe cast, which the
+analysis sees where it happens). Such findings have medium confidence, because the code that
+passes the value may have pinned it: they are not reported when the function or one of its
+callers in the package uses `runtime.Pinner`, and the message asks to pin the value where
+the pointer is handed to C. Copies made by `[]byte(s)`, `string(b)` and `append` are fresh
+Go memory.
+
 ## Why it matters
 
 C keeps what a Go function returns to it, but the garbage collector does not know that: the
