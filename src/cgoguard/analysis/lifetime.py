@@ -1324,32 +1324,21 @@ class FunctionAnalysis:
         if not strong:
             return
         obj = next(iter(objs))
-        if self.state.flags.get(obj) == frozenset({FREED}):
-            first = self.sites[min(self.state.freed_at.get(obj, {0}))]
-            if deferred is not None and first.type == "defer_statement":
-                # Two deferred frees: report the later one in the source (it runs first).
-                self.emit("double-free", first, ("double-free", obj),
-                          f"{what} is freed by two deferred calls (lines {_line(deferred)} and {_line(first)}); "
-                          f"{self._describe(obj)} is released twice when the function returns; remove one",
-                          [*self._alloc_related(obj), (deferred, "the other deferred free")])
-                return
-            self.emit("double-free", deferred or site_node, ("double-free", obj),
-                      f"{what} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}"
-                      + (f"; this {via} runs when the function returns" if deferred is not None else "")
-                      + "; remove one of the frees (or set the pointer to nil after the first)",
-                      [*self._alloc_related(obj), (first, "first freed here")])
+        if self.state.flags.get(obj) != frozenset({FREED}):
             return
+        first = self.sites[min(self.state.freed_at.get(obj, {0}))]
+        related = [*self._alloc_related(obj), (first, "first freed here")]
         if deferred is None:
-            for pending in self.state.defers:
-                if pending.kind == "call" and any(objs <= v for v in pending.objs) and \
-                        self._defer_frees(pending, obj):
-                    defer_stmt = self.sites[pending.site]
-                    self.emit("double-free", site_node, ("double-free", obj),
-                              f"{what} is freed here and again by the deferred call at line "
-                              f"{_line(defer_stmt)} when the function returns; remove this {via} call "
-                              f"(the defer already releases it)",
-                              [*self._alloc_related(obj), (defer_stmt, "deferred free registered here")])
-                    return
+            message = (f"{what} is freed twice: {self._describe(obj)} was already freed at line {_line(first)}; "
+                       f"remove one of the frees (or set the pointer to nil after the first)")
+        elif first.type == "defer_statement":
+            message = (f"{what} is freed again by this deferred call: the deferred call at line {_line(first)} runs "
+                       f"first and already releases {self._describe(obj)}; remove one of the two defers")
+        else:
+            message = (f"{what} is freed again by this deferred {via} when the function returns: it was already "
+                       f"freed at line {_line(first)}; remove that explicit free (the defer releases it) or "
+                       f"defer a closure that skips a nil pointer and set it to nil after freeing")
+        self.emit("double-free", deferred or site_node, ("double-free", obj), message, related)
 
     def _defer_frees(self, pending: Deferred, obj: int) -> bool:
         return obj in self._deferred_freed(pending)
@@ -2084,4 +2073,4 @@ def _contracts(ctx: RuleContext) -> object:
         return ctx.contracts
     from cgoguard.contracts import contracts_for_package
 
-    return ctx.shared("contracts", lambda: contracts_for_package(ctx.package))
+    return ctx.shared("contracts", lambda: contracts_for_package(ctx.package, called_only=True))

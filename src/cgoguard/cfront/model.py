@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from tree_sitter import Node
 
@@ -22,6 +23,21 @@ class CUnit:
     @property
     def raw_source(self) -> bytes:
         return self.original if self.original is not None else self.source
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.source.find
+        position = find(b"\n")
+        while position >= 0:
+            starts.append(position + 1)
+            position = find(b"\n", position + 1)
+        return starts
+
+    def line_start(self, line: int) -> int:
+        """Byte offset of 1-based ``line`` (blanking keeps offsets, so raw_source agrees)."""
+        starts = self._line_starts
+        return starts[line - 1] if 0 < line <= len(starts) else len(self.source)
 
     def text(self, node: Node | None) -> str:
         if node is None:

@@ -37,8 +37,13 @@ OPTION_KEYS = frozenset({"system-headers"})
 
 
 def contracts_for_package(package: Package, config: Mapping[str, Any] | None = None, *,
-                          system_headers: bool | None = None, cache_dir: Path | None = None) -> ContractSet:
+                          system_headers: bool | None = None, cache_dir: Path | None = None,
+                          called_only: bool = False) -> ContractSet:
     """Contracts of every C function ``package`` can call.
+
+    With ``called_only`` (what the scanner needs), only the bodies of functions the Go code
+    calls, and of their callees, are read: a package that compiles a whole C library (GLFW,
+    SQLite) pays for the part it uses.
 
     ``config`` is the ``[tool.cgoguard.contracts]`` table: function name -> spec (its
     entries override everything inferred), plus ``system-headers = true`` to also read the
@@ -51,16 +56,17 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
         system_headers = bool(options.get("system-headers", False))
     model = package.c
     headers, wanted = _system_inputs(package) if system_headers else ([], set())
+    focus = _called_closure(package) if called_only else None
     if cache_dir is None:
-        return _infer(model, specs, headers, wanted)
+        return _infer(model, specs, headers, wanted, focus)
     from cgoguard.contracts.cache import ContractCache, cache_key
 
     texts = [(unit.path, unit.source) for unit in model.units] + [(str(p), _read(p)) for p in headers]
-    key = cache_key(texts, specs, "\0".join(sorted(wanted)))
+    key = cache_key(texts, specs, "\0".join(sorted(wanted)) + "\1" + "\0".join(sorted(focus or ())))
     store = ContractCache(cache_dir)
     contracts = store.load(key)
     if contracts is None:
-        contracts = _infer(model, specs, headers, wanted)
+        contracts = _infer(model, specs, headers, wanted, focus)
         store.store(key, contracts)
     return contracts
 
@@ -82,12 +88,20 @@ def _system_inputs(package: Package) -> tuple[list[Path], set[str]]:
     return system_headers(package.c.units, search), set(c_call_sites(package))
 
 
-def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Path], wanted: set[str]) -> ContractSet:
+def _called_closure(package: Package) -> frozenset[str]:
+    from cgoguard.contracts.calls import c_call_sites
+    from cgoguard.contracts.infer import reachable_functions
+
+    return reachable_functions(package.c, set(c_call_sites(package)))
+
+
+def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Path], wanted: set[str],
+           focus: frozenset[str] | None = None) -> ContractSet:
     if headers:
         from cgoguard.contracts.system import with_system_functions
 
         model = with_system_functions(model, headers, wanted)
-    return infer_contracts(model, specs)
+    return infer_contracts(model, specs, focus=focus)
 
 
 def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

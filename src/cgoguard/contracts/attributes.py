@@ -94,11 +94,9 @@ def _definitions(node: Node) -> Iterator[Node]:
 def _declaration_text(function: CFunction) -> str:
     """The text of a declaration from its first line to its ``;`` or ``{``."""
     source = function.unit.raw_source  # with macros such as LIB_MALLOC still in place
-    start = 0
-    for _ in range(function.line - 1):
-        start = source.find(b"\n", start) + 1
-        if start == 0:
-            return ""
+    start = function.unit.line_start(function.line)
+    if start >= len(source):
+        return ""
     end = min((i for i in (source.find(b";", start), source.find(b"{", start)) if i >= 0), default=len(source))
     return source[start:end].decode("utf-8", "replace")
 

@@ -28,10 +28,17 @@ from cgoguard.contracts.spec import spec_facts
 _MAX_VISITS = 8
 
 
-def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None) -> ContractSet:
-    """Contracts of ``model``'s functions and the packs' (``config``: function name -> spec)."""
+def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None, *,
+                    focus: frozenset[str] | None = None) -> ContractSet:
+    """Contracts of ``model``'s functions and the packs' (``config``: function name -> spec).
+
+    With ``focus`` (the functions Go calls, see :func:`reachable_functions`), only those
+    bodies and their callees' are read; the others keep the facts that need no body.
+    """
     fixed = _fixed_facts(model, config or {})
-    summaries = {f.name: s for f in model.functions.values() if (s := summarize(model, f)) is not None}
+    bodies = model.functions.values() if focus is None else (
+        f for name, f in model.functions.items() if name in focus)
+    summaries = {f.name: s for f in bodies if (s := summarize(model, f)) is not None}
     for name, summary in summaries.items():
         fixed[name] = [f for f in fixed[name] if not _contradicted_by_body(f, summary)]
     packs = pack_facts()
@@ -140,3 +147,28 @@ def _type_deallocator(model: CModel, function: CFunction, destructors: dict[str,
         if name != function.name and contract is not None and 0 in contract.frees_args:
             return name
     return None
+
+
+def reachable_functions(model: CModel, roots: set[str]) -> frozenset[str]:
+    """``roots`` and every C function their bodies call, transitively (through macro aliases)."""
+    aliases = model.macro_aliases
+    seen: set[str] = set()
+    pending = [aliases.get(name, name) for name in roots]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        function = model.functions.get(name)
+        if function is None or function.body is None:
+            continue
+        stack = [function.body]
+        while stack:
+            node = stack.pop()
+            if node.type == "call_expression":
+                callee = node.child_by_field_name("function")
+                if callee is not None and callee.type == "identifier":
+                    called = function.unit.text(callee)
+                    pending.append(aliases.get(called, called))
+            stack.extend(node.named_children)
+    return frozenset(seen)

@@ -109,7 +109,7 @@ def _contracts(ctx: RuleContext) -> Any:
         from cgoguard.contracts import contracts_for_package
     except ImportError:
         return None
-    return contracts_for_package(ctx.package)
+    return contracts_for_package(ctx.package, called_only=True)
 
 
 def _check_argument(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, call: CCall, index: int,

@@ -92,7 +92,7 @@ def _contracts_for(package: Package, config: Mapping[str, Any]) -> Any:
         from cgoguard.contracts import contracts_for_package
     except ImportError:  # the contracts engine is optional: rules fall back to their own defaults
         return None
-    return contracts_for_package(package, dict(config) or None)
+    return contracts_for_package(package, dict(config) or None, called_only=True)
 
 
 def _relative(path: Path, root: Path) -> str:
