@@ -776,15 +776,13 @@ class FunctionMemory:
 
     def eval_written(self, value: Node | TupleItem, at: int) -> Value:
         """The value of the right-hand side of a write (a tuple item: ``f.c, err = C.f()``)."""
-        if not isinstance(value, TupleItem):
-            return self.eval(value, at)
-        if value.index == 0 and c_name(unparen(value.call.child_by_field_name("function"))) is not None:
-            return self.eval(value.call, at)  # the errno form of a C call
-        return self._eval_tuple_item(value, at)
+        return self._eval_tuple_item(value, at) if isinstance(value, TupleItem) else self.eval(value, at)
 
     def _eval_tuple_item(self, item: TupleItem, at: int) -> Value:
         func, _ = call_parts(item.call)
         func = unparen(func)
+        if item.index == 0 and c_name(func) is not None:
+            return self.eval(item.call, at)  # the errno form of a C call: `p, err := C.f()`
         if func is not None and self._qualified(func) in MMAP_FUNCS and item.index == 0:
             return Value(Origin.MMAP, form="slice", node=item.call)
         return self._package_call_result(item.call, item.index) or UNKNOWN_VALUE
