@@ -119,6 +119,7 @@ class Event:
     related: list[tuple[Node, str]] = field(default_factory=list)
     confidence: Confidence = Confidence.HIGH
     obj: int = -1  # the leaked object, for leaks (re-checked once the analysis is complete)
+    file: GoFile | None = None  # where ``node`` is, when not in the analysed function's file
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +297,8 @@ class PackageContext:
     package: Package
     ownership: Ownership
     summaries: dict[int, FunctionSummary] = field(default_factory=dict)  # by FuncInfo node id
+    # (function node id, parameter, ".field") -> where the function reads that field's memory
+    field_uses: dict[tuple[int, int, str], tuple[GoFile, Node]] = field(default_factory=dict)
     finalizers: set[int] = field(default_factory=set)  # func nodes used as finalizers (by node id)
 
 
@@ -316,6 +319,7 @@ class FunctionAnalysis:
         self.closures: dict[str, Node] = {}  # local variable -> function literal bound to it
         self.closure_sites: dict[int, Node] = {}  # deferred-closure site -> its function literal
         self.maybe_frees = False  # inside a conditional branch of an inlined closure
+        self.field_uses: dict[tuple[int, str], Node] = {}  # (parameter, ".field") -> first read of its memory
         self.maps: set[int] = set()
         self._calls: dict[int, CallInfo] = {}
         self._names: dict[int, str] = {}  # identifier node id -> name (the dataflow revisits nodes)
@@ -1157,6 +1161,9 @@ class FunctionAnalysis:
                 self.free(value, deferred or call, arg, via=callee.qualified_name, deferred=deferred)
             elif param in summary.escapes:
                 self.escape(value)
+        if self.reporting:
+            for param, field_name in summary.uses_fields:
+                self._check_field_use(call, callee, param, field_name, by_param.get(param, NONE))
         for param, field_name in summary.frees_fields:
             for base in by_param.get(param, NONE) - {NIL}:
                 label = f"{self.objects[base].label}{field_name}"
@@ -1180,6 +1187,27 @@ class FunctionAnalysis:
             else:
                 results.append(self._opaque_result(call, index))
         return results
+
+    def _check_field_use(self, call: Node, callee: FuncInfo, param: int, field_name: str, bases: Objs) -> None:
+        """`b.Close(); b.Len()` where Len reads b.c: report the read inside Len."""
+        where = self.pkg.field_uses.get((callee.node.id, param, field_name))
+        for base in bases - {NIL}:
+            held = self.state.heap.get((base, field_name), NONE) - {NIL}
+            if not held or any(self.objects[o].weak or self.state.flags.get(o) != frozenset({FREED}) for o in held):
+                continue
+            obj = min(held)
+            free_site = self.sites[min(self.state.freed_at.get(obj, {0}))]
+            label = f"{self._holder(base) or self.objects[base].label}{field_name}"
+            if where is None:
+                continue
+            use_file, use_node = where
+            self.emit("use-after-free", use_node, ("uaf-call", use_node.start_byte),
+                      f"{text(use_node)}: {callee.qualified_name} reads {label}, but {self.file.display_path}:"
+                      f"{_line(call)} calls it after {label} was freed at line {_line(free_site)}; do not use the "
+                      f"value after releasing it (or nil the field when freeing and check it here)",
+                      [(free_site, "freed here"), (call, f"{callee.qualified_name} called here")])
+            self._buffer[-1][1].file = use_file
+            return
 
     def inline_closure(self, literal: Node, deferred: Node | None = None) -> None:
         """Run the frees of a function literal that executes here (called now, or deferred)."""
@@ -1358,9 +1386,13 @@ class FunctionAnalysis:
                                    if 0 <= i + offset < len(pending.objs)))
 
     def use(self, value: Objs, node: Node, how: str) -> None:
+        objs = value - {NIL}
+        for obj in objs:
+            param = self._field_of_param(obj)
+            if param is not None and param not in self.field_uses:
+                self.field_uses[param] = node
         if not self.reporting:
             return
-        objs = value - {NIL}
         if not objs or any(self.objects[o].weak or self.state.flags.get(o) != frozenset({FREED}) for o in objs):
             return
         obj = min(objs)
@@ -1369,6 +1401,16 @@ class FunctionAnalysis:
                   f"{text(node)}: {how} {self._describe(obj)} after it was freed at line {_line(free_site)}; "
                   f"move the free after the last use",
                   [(free_site, "freed here"), *self._alloc_related(obj)])
+
+    def _field_of_param(self, obj: int) -> tuple[int, str] | None:
+        """(parameter index, ".field") for the object read from a parameter's field."""
+        info = self.objects[obj]
+        if info.kind != "field" or not info.field.startswith("."):
+            return None
+        base = self.objects[info.base]
+        if base.kind != "var" or base.label not in self.params:
+            return None
+        return self.params[base.label], info.field
 
     def escape(self, value: Objs) -> None:
         """Hand memory off: everything reachable from ``value`` now belongs to someone else."""
@@ -1598,7 +1640,7 @@ class FunctionAnalysis:
         escapes = {param_objs[o] for o in self.escaped if o in param_objs}
         return FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
                                frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils),
-                               frozenset(frees_contents))
+                               frozenset(frees_contents), frozenset(self.field_uses))
 
     def _owning_param(self, obj: int, param_objs: dict[int, int]) -> int | None:
         """The parameter an element or nested field object was read from, if any."""
@@ -1855,7 +1897,7 @@ _CALLED_NAME = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 class PackageLifetime:
     """Every lifetime event of a package, with the function summaries that produced them."""
 
-    events: list[tuple[GoFile, Event]]
+    events: list[tuple[GoFile, Event]]  # (file of the analysed function, event)
     summaries: dict[int, FunctionSummary]
 
 
@@ -1880,9 +1922,11 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
                     continue
                 analyses[info.node.id] = analysis
                 summary = analysis.summary()
+                for (param, field_name), node in analysis.field_uses.items():
+                    pkg.field_uses[(info.node.id, param, field_name)] = (info.file, node)
             else:
                 analyses.pop(info.node.id, None)
-                summary = _syntactic_summary(info)
+                summary = _syntactic_summary(info, pkg)
             if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
                 pkg.summaries[info.node.id] = summary
                 changed.add(info.name)
@@ -1986,23 +2030,49 @@ def _callees_first(package: Package) -> list[FuncInfo]:
     return order
 
 
-def _syntactic_summary(info: FuncInfo) -> FunctionSummary:
+def _syntactic_summary(info: FuncInfo, pkg: PackageContext) -> FunctionSummary:
     """What a function that never allocates or frees C memory does with its parameters."""
     params = {name: index for index, (name, _) in enumerate(info.params) if name}
     if info.receiver_name:
         params[info.receiver_name] = RECEIVER
     escapes: set[int] = set()
     returned: set[tuple[int, int]] = set()
+    reads: set[tuple[int, str]] = set()
     body = info.body
     for node in _captures("(identifier) @id", body) if body is not None else ():
         if text(node) not in params:
             continue
+        read = _field_read(node)
+        if read is not None and (params[text(node)], read[0]) not in reads:
+            reads.add((params[text(node)], read[0]))
+            pkg.field_uses[(info.node.id, params[text(node)], read[0])] = (info.file, read[1])
         use = _use_context(node)
         if use == "returned" and info.results:
             returned.add((0, params[text(node)]))
         elif use == "escapes":
             escapes.add(params[text(node)])
-    return FunctionSummary(returns_param=tuple(sorted(returned)), escapes=frozenset(escapes))
+    return FunctionSummary(returns_param=tuple(sorted(returned)), escapes=frozenset(escapes),
+                           uses_fields=frozenset(reads))
+
+
+def _field_read(ident: Node) -> tuple[str, Node] | None:
+    """(".f", the reading expression) when ``p.f`` is dereferenced (``p.f.g``) or handed to C."""
+    selector = ident.parent
+    if selector is None or selector.type != "selector_expression" or selector.child_by_field_name("operand") != ident:
+        return None
+    name = "." + text(selector.child_by_field_name("field"))
+    outer = selector.parent
+    if outer is not None and outer.type == "selector_expression" and outer.child_by_field_name("operand") == selector:
+        return name, outer
+    node = selector
+    while node.parent is not None and (node.parent.type == "parenthesized_expression" or (
+            node.parent.type == "argument_list" and _is_conversion_call(node.parent.parent))):
+        node = node.parent if node.parent.type == "parenthesized_expression" else node.parent.parent
+    if node.parent is not None and node.parent.type == "argument_list":
+        call = node.parent.parent
+        if call is not None and c_name(call.child_by_field_name("function")) is not None:
+            return name, selector
+    return None
 
 
 def _use_context(ident: Node) -> str:
@@ -2062,10 +2132,15 @@ def _finalizers(package: Package) -> set[int]:
 def report_events(ctx: RuleContext, meta: RuleMeta, kinds: frozenset[str]) -> None:
     """Report the package's lifetime events of ``kinds`` under rule ``meta``."""
     result: PackageLifetime = ctx.shared("lifetime", lambda: analyze_package(ctx.package, _contracts(ctx)))
-    for file, event in result.events:
-        if event.kind in kinds:
-            related = [ctx.related(file, node, message) for node, message in event.related]
-            ctx.report(meta, file, event.node, event.message, related=related, confidence=event.confidence)
+    reported: set[tuple[str, int, str]] = set()
+    for file, event in result.events:  # `file` holds the analysed function (and the related nodes)
+        where = event.file or file
+        key = (where.display_path, event.node.start_byte, event.kind)
+        if event.kind not in kinds or key in reported:
+            continue
+        reported.add(key)
+        related = [ctx.related(file, node, message) for node, message in event.related]
+        ctx.report(meta, where, event.node, event.message, related=related, confidence=event.confidence)
 
 
 def _contracts(ctx: RuleContext) -> object:

@@ -27,6 +27,8 @@ class FunctionSummary:
     nils_fields: frozenset[tuple[int, str]] = frozenset()  # (parameter, ".field") set to nil afterwards
     # parameters whose elements or deeper fields are released (`for i := range ds { C.free(ds[i].buf) }`)
     frees_contents: frozenset[int] = frozenset()
+    # (parameter, ".field") whose C memory the function reads (`b.c.len`, `C.f(b.c)`)
+    uses_fields: frozenset[tuple[int, str]] = frozenset()
 
     @property
     def is_empty(self) -> bool:
