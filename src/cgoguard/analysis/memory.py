@@ -16,7 +16,7 @@ Parameters, results of unknown functions and anything the model cannot follow ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -122,6 +122,7 @@ class TupleItem:
 
 
 UNKNOWN_RHS = "unknown"  # range variables and other values the model does not follow
+C_OUT_RHS = "c-out"  # `C.get(&p)`: C may write a C pointer into p, or leave it as it was
 StoreValue = Node | TupleItem | str | None  # None: the zero value
 
 
@@ -244,6 +245,9 @@ class FunctionMemory:
             return
         if func.type != "selector_expression":
             return
+        if c_name(func) is not None:
+            self._collect_out_parameters(node, args)
+            return
         method = text(func.child_by_field_name("field"))
         receiver = unparen(func.child_by_field_name("operand"))
         if method not in ("Pin", "Unpin") or receiver is None:
@@ -256,6 +260,22 @@ class FunctionMemory:
         deferred = node.parent is not None and node.parent.type == "defer_statement"
         self.pins.append(PinEvent(node.start_byte, text(receiver).lstrip("&"),
                                   args[0] if method == "Pin" and args else None, deferred))
+
+    def _collect_out_parameters(self, call: Node, args: list[Node]) -> None:
+        """Pointer variables whose address a C call receives (``C.lookup(&ptr, id)``)."""
+        for arg in args:
+            inner = unparen(arg)
+            while inner is not None and inner.type in ("call_expression", "type_conversion_expression"):
+                operands = [inner.child_by_field_name("operand")] if inner.type == "type_conversion_expression" \
+                    else call_parts(inner)[1]
+                inner = unparen(operands[0]) if len(operands) == 1 else None
+            if inner is None or inner.type != "unary_expression" or text(inner.child_by_field_name("operator")) != "&":
+                continue
+            target = unparen(inner.child_by_field_name("operand"))
+            if target is not None and target.type == "identifier" \
+                    and self.types.underlying(self.types.type_of(target)).kind in ("pointer", "unsafe-pointer"):
+                # Visible after the call: its own pointer checks see the value passed in.
+                self.stores.append(Store(target, C_OUT_RHS, call.end_byte + 1, call))
 
     # ----- objects -------------------------------------------------------------------
     def _alloc(self, node: Node, name: str | None = None) -> Obj:
@@ -816,6 +836,10 @@ class FunctionMemory:
         if best is None:
             return NIL_VALUE if obj.kind == "alloc" and obj not in self._opaque else UNKNOWN_VALUE
         store, store_path = best
+        if store.rhs == C_OUT_RHS and len(path) == len(store_path):
+            previous = self.load(obj, path, store.pos - 1)
+            return Value(Origin.C, form="pointer", node=store.stmt) \
+                if previous.origin in (Origin.NIL, Origin.C) else UNKNOWN_VALUE
         return self._value_within(store.rhs, path[len(store_path):], store.pos - 1)
 
     def _value_within(self, rhs: StoreValue, rest: tuple[str, ...], at: int) -> Value:
@@ -1142,7 +1166,7 @@ class FieldWrite:
 
     owner: str
     field: str
-    value: Node | TupleItem
+    value: Node | TupleItem | None  # None: a C call writes it through an out-parameter (``C.open(&f.c)``)
     at: int
     func: Node
     file: GoFile
@@ -1177,20 +1201,23 @@ class FieldOrigins:
             return frozenset()
         writes, spoiled = self._writes(candidates)
         held = frozenset(candidates - spoiled)
+        callers: _Callers | None = None
         while held:
-            constructors = Constructors(self.package, FieldOrigins(self.package, held))
-            memories: dict[int, FunctionMemory] = {}
+            memory_of = _MemoryCache(Constructors(self.package, FieldOrigins(self.package, held)))
             filled: set[tuple[str, str]] = set()
             kept = set(held)
             for write in writes:
                 key = (write.owner, write.field)
                 if key not in kept:
                     continue
-                memory = memories.get(write.func.id)
-                if memory is None:
-                    memory = memories[write.func.id] = FunctionMemory(
-                        LocalTypes(self.package, write.file, write.func), constructors)
+                if write.value is None:
+                    filled.add(key)
+                    continue
+                memory = memory_of(write.func, write.file)
                 value = memory.eval_written(write.value, write.at)
+                if value.origin is Origin.UNKNOWN:
+                    callers = callers or _Callers(self.package)
+                    value = callers.passed(memory, write.value, write.at, memory_of)
                 if value.origin is Origin.C:
                     filled.add(key)
                 elif value.origin is not Origin.NIL:
@@ -1283,6 +1310,9 @@ class _FieldWriteScanner:
             if name not in self.names:
                 continue
             owner = self._owner(target.child_by_field_name("operand"))
+            clears = len(values) == len(targets) and text(values[index]) == "nil"
+            if clears and operator == "=":
+                continue  # nil is fine whatever the owner
             if owner is None or operator != "=":
                 self._spoil_name(name)
             elif (owner, name) in self.candidates:
@@ -1317,8 +1347,15 @@ class _FieldWriteScanner:
         if operand is None or operand.type != "selector_expression":
             return
         name = text(operand.child_by_field_name("field"))
-        if name in self.names and not _argument_of_c_call(node):
-            self._spoil_name(name)  # Go code may write anything through the pointer
+        if name not in self.names:
+            return
+        owner = self._owner(operand.child_by_field_name("operand"))
+        if owner is None:
+            self._spoil_name(name)
+        elif not _argument_of_c_call(node):
+            self.spoiled.add((owner, name))  # Go code may write anything through the pointer
+        elif (owner, name) in self.candidates:
+            self.writes.append(FieldWrite(owner, name, None, node.start_byte, self.func, self.file))
 
 
 _CONVERSION_PARENTS = frozenset({"argument_list", "parenthesized_expression", "call_expression",
@@ -1335,3 +1372,119 @@ def _argument_of_c_call(node: Node) -> bool:
             return True
         current = current.parent
     return False
+
+
+class _MemoryCache:
+    """One FunctionMemory per function declaration, all under the same summaries."""
+
+    def __init__(self, constructors: Constructors) -> None:
+        self.constructors = constructors
+        self._memories: dict[int, FunctionMemory] = {}
+
+    def __call__(self, func: Node, file: GoFile) -> FunctionMemory:
+        if func.id not in self._memories:
+            self._memories[func.id] = FunctionMemory(
+                LocalTypes(self.constructors.package, file, func), self.constructors)
+        return self._memories[func.id]
+
+
+class _Callers:
+    """What the package's calls pass for a parameter of a package function or method.
+
+    A field filled from a ``*C.T`` parameter (``func newCommit(ptr *C.git_commit) *Commit {
+    return &Commit{ptr: ptr} }``) holds C memory when every call in the package passes C
+    memory (or nil); a ``*C.T`` can only come from this package, so no other caller exists.
+    """
+
+    def __init__(self, package: Package) -> None:
+        self.package = package
+        self._calls: dict[str, list[tuple[Node, Node, GoFile]]] | None = None  # callee name -> (call, func, file)
+
+    def passed(self, memory: FunctionMemory, value: Node | TupleItem, at: int,
+               memory_of: Callable[[Node, GoFile], FunctionMemory]) -> Value:
+        index = self._unchanged_parameter(memory, value, at)
+        if index is None:
+            return UNKNOWN_VALUE
+        name, receiver = _function_name(memory.func)
+        found: set[Origin] = set()
+        for call, func, file in self._calls_named(name):
+            caller = memory_of(func, file)
+            callee, args = call_parts(call)
+            if not self._calls_function(caller, unparen(callee), receiver) or index >= len(args):
+                continue
+            found.add(caller.eval(args[index], call.start_byte).origin)
+        if not found or not found <= {Origin.C, Origin.NIL}:
+            return UNKNOWN_VALUE
+        return Value(Origin.C, form="pointer") if Origin.C in found else NIL_VALUE
+
+    @staticmethod
+    def _unchanged_parameter(memory: FunctionMemory, value: Node | TupleItem, at: int) -> int | None:
+        node = unparen(value) if isinstance(value, Node) else None
+        if node is None or node.type != "identifier":
+            return None
+        t = memory.types.underlying(memory.types.type_of(node))
+        if not (t.kind == "pointer" and t.elem is not None and t.elem.kind == "c") \
+                and not (t.kind == "c" and memory.package.c.is_pointer_type(t.name)):
+            return None  # only C types cannot come from another package
+        names = _parameter_names(memory.func)
+        storage = memory.storage_of(node)
+        if text(node) not in names or storage is None \
+                or any(store.pos <= at for _, store in memory.stores_into(storage)):
+            return None
+        return names.index(text(node))
+
+    def _calls_named(self, name: str) -> list[tuple[Node, Node, GoFile]]:
+        if self._calls is None:
+            self._calls = {}
+            for file in self.package.files:
+                for decl in file.root.named_children:
+                    if decl.type not in ("function_declaration", "method_declaration"):
+                        continue
+                    for node in walk(decl):
+                        if node.type == "call_expression":
+                            callee = unparen(node.child_by_field_name("function"))
+                            if callee is not None and callee.type == "selector_expression":
+                                callee = callee.child_by_field_name("field")
+                            if callee is not None and callee.type in ("identifier", "field_identifier"):
+                                self._calls.setdefault(text(callee), []).append((node, decl, file))
+        return self._calls.get(name, [])
+
+    @staticmethod
+    def _calls_function(caller: FunctionMemory, callee: Node | None, receiver: str) -> bool:
+        if callee is None:
+            return False
+        if not receiver:
+            return callee.type == "identifier" and not caller.types.is_local(text(callee))
+        if callee.type != "selector_expression":
+            return False
+        t = caller.types.type_of(callee.child_by_field_name("operand"))
+        if t.kind == "pointer" and t.elem is not None:
+            t = t.elem
+        return t.kind == "named" and t.name == receiver
+
+
+def _function_name(func: Node) -> tuple[str, str]:
+    """(name, receiver type name or "") of a function or method declaration."""
+    name = text(func.child_by_field_name("name"))
+    receiver = func.child_by_field_name("receiver")
+    if func.type != "method_declaration" or receiver is None:
+        return name, ""
+    declared = next((c.child_by_field_name("type") for c in receiver.named_children
+                     if c.type == "parameter_declaration"), None)
+    base = unparen(declared)
+    while base is not None and base.type in ("pointer_type", "generic_type"):
+        base = base.named_children[-1] if base.type == "pointer_type" else base.child_by_field_name("type")
+    return name, text(base) if base is not None else ""
+
+
+def _parameter_names(func: Node) -> list[str]:
+    """Parameter names in order ("" for unnamed ones); a variadic parameter ends the list."""
+    plist = func.child_by_field_name("parameters")
+    names: list[str] = []
+    for decl in plist.named_children if plist is not None else []:
+        if decl.type == "variadic_parameter_declaration":
+            break
+        if decl.type == "parameter_declaration":
+            declared = decl.children_by_field_name("name")
+            names += [text(n) for n in declared] if declared else [""]
+    return names
