@@ -11,9 +11,12 @@ slices into such memory. Pointers pinned with `runtime.Pinner` before the store 
 unpinned yet) are allowed, and so are C pointers stored into C memory. Reported at the write.
 
 A struct field of type `*C.T`, a C pointer typedef or (unexported) `unsafe.Pointer` that
-every write in the package fills from C memory (`return &Buffer{c: C.buffer_new(n)}`) is
-C memory wherever it is read, so `b.c.owner = ...` in a method of `Buffer` writes into C
-memory. Go memory known only from a declaration counts too: a parameter, receiver, field or package
+every write in the package fills from C memory (`return &Buffer{c: C.buffer_new(n)}`, an
+out-parameter `C.buffer_open(&b.c)`, or a `*C.T` parameter every call in the package passes
+C memory for) is C memory wherever it is read, so `b.c.owner = ...` in a method of `Buffer`
+writes into C memory; one write of Go memory, or `&b.c` handed to Go code, and it is not.
+
+Go memory known only from a declaration counts too: a parameter, receiver, field or package
 variable whose static type is a pointer to a struct type declared in Go (`o *Owner`), a map
 or a channel can only be nil or Go memory (C memory would need an unsafe cast, which the
 analysis sees where it happens). Such findings have medium confidence, because the code that
