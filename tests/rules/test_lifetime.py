@@ -53,10 +53,11 @@ def test_use_after_free_points_at_free_and_allocation(findings: dict[str, list])
 
 
 def test_double_free_with_defer_names_the_defer(findings: dict[str, list]) -> None:
+    # Reported at the second free in execution order: the deferred one, when the function returns.
     start = _line_of("doublefree", "func deferAndExplicit(")
-    double = next(f for f in findings["doublefree"] if f.rule == "CG103" and f.line == start + 4)
-    assert f"deferred call at line {start + 2}" in double.message
-    assert start + 2 in [r.line for r in double.related]
+    double = next(f for f in findings["doublefree"] if f.rule == "CG103" and f.line == start + 2)
+    assert f"already freed at line {start + 4}" in double.message
+    assert start + 4 in [r.line for r in double.related]
 
 
 def test_delete_after_cgo_call_is_not_reported(findings: dict[str, list]) -> None:
@@ -67,3 +68,11 @@ def test_delete_after_cgo_call_is_not_reported(findings: dict[str, list]) -> Non
 def test_severities(findings: dict[str, list]) -> None:
     severities = {f.rule: f.severity.value for fs in findings.values() for f in fs}
     assert severities == {"CG101": "warning", "CG102": "error", "CG103": "error", "CG104": "warning"}
+
+
+def test_method_reading_a_freed_field_is_reported_at_the_read(findings: dict[str, list]) -> None:
+    start = _line_of("uaf", "func (n *Node) Value()")
+    uaf = next(f for f in findings["uaf"] if f.rule == "CG102" and f.line == start + 1)
+    call = _line_of("uaf", "return n.Value()")
+    assert "Node.Value reads n.c" in uaf.message and f":{call} calls it" in uaf.message
+    assert call in [r.line for r in uaf.related]
