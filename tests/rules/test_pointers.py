@@ -159,6 +159,7 @@ void f_without(no_ptr *u);
 void f_outer(struct outer *o);
 void f_flat(struct flat *f);
 void f_handle(handle_t h);
+void f_out(node **out);
 */
 import "C"
 
@@ -181,6 +182,18 @@ func probe(param *int) {
 }
 
 func use(...any) {}
+
+type owner struct{ name string }
+
+type wrapper struct{ n *C.node }
+
+func newWrapper() *wrapper { return &wrapper{n: C.node_new()} }
+
+func declared(o *owner, s string, cp *C.node, m map[int]int, w *wrapper, b []byte) {
+	var out *C.node
+	C.f_out(&out)
+	use(o, []byte(s), string(b), []byte(""), cp, m, w.n, append([]byte(s), 0), *o, out)
+}
 """
 
 
@@ -218,6 +231,33 @@ def test_memory_origin_of_expressions(probe: FunctionMemory, position: int, orig
     assert value.origin is origin, arg.text
     if origin in (Origin.GO, Origin.C, Origin.MMAP):
         assert value.form == form
+
+
+@pytest.mark.parametrize(("position", "origin", "form"), [
+    (0, Origin.GO, "pointer"),  # a *T of a Go struct type: Go memory (or nil) by its type
+    (1, Origin.GO, "slice"),  # []byte(s) copies
+    (2, Origin.GO, "string"),  # string(b) copies
+    (3, Origin.SCALAR, ""),  # nothing to copy: no allocation
+    (4, Origin.UNKNOWN, ""),  # a *C.T parameter may be C memory
+    (5, Origin.GO, "map"),
+    (6, Origin.C, "pointer"),  # a field every write fills from C
+    (7, Origin.GO, "slice"),  # append onto a fresh copy
+    (8, Origin.UNKNOWN, ""),  # a struct value, not a pointer
+    (9, Origin.C, "pointer"),  # filled by C through an out-parameter
+])
+def test_memory_origin_by_declaration(origins_package: Package, position: int, origin: Origin, form: str) -> None:
+    memory = next(m for m in function_memories(origins_package)
+                  if m.file.text(m.func.child_by_field_name("name")) == "declared")
+    call = next(n for n in walk(memory.func) if n.type == "call_expression" and n.text.startswith(b"use("))
+    arg = call.child_by_field_name("arguments").named_children[position]
+    value = memory.eval(arg, call.start_byte)
+    if position == 8:
+        assert value.form == "aggregate" or value.origin is Origin.UNKNOWN
+        return
+    assert value.origin is origin, arg.text
+    if form:
+        assert value.form == form
+    assert (value.obj is not None and value.obj.assumed) == (position in (0, 5))
 
 
 def test_alias_and_reassignment_are_position_aware(probe: FunctionMemory) -> None:

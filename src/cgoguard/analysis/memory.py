@@ -498,8 +498,7 @@ class FunctionMemory:
         """
         if node.type == "selector_expression" and self._field_holds_c(node):
             return Value(Origin.C, form="pointer", node=node)
-        static = self.types.type_of(node)
-        underlying = self.types.underlying(static)
+        underlying = self.type_of(node)
         if underlying.kind in ("map", "chan"):
             form = underlying.kind
         elif underlying.kind == "pointer" and self.is_go_struct(underlying.elem):
@@ -508,7 +507,7 @@ class FunctionMemory:
             return None
         storage = self.storage_of(node) if node.type == "identifier" else None
         start = storage.start if storage is not None else -1
-        obj = Obj("typed", text(node), start, node.start_point[0] + 1, str(static))
+        obj = Obj("typed", text(node), start, node.start_point[0] + 1, str(underlying))
         return Value(Origin.GO, obj, (), form, node)
 
     def is_go_struct(self, t: GoType | None) -> bool:
