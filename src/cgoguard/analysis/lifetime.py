@@ -1911,11 +1911,15 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
     memory = _MemoryOps(pkg, by_name)
     analyses: dict[int, FunctionAnalysis] = {}
     dirty = {info.node.id for info in functions}
+    clock = 0
+    analysed_at: dict[int, int] = {}  # function -> when it was last analysed
+    changed_at: dict[str, int] = {}  # function name -> when a function of that name last changed
     for _ in range(_MAX_SUMMARY_ROUNDS):
-        changed: set[str] = set()
         for info in functions:
             if info.node.id not in dirty:
                 continue
+            clock += 1
+            analysed_at[info.node.id] = clock
             if memory.touches(info.node):
                 analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
                 if analysis is None:
@@ -1929,11 +1933,11 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
                 summary = _syntactic_summary(info, pkg)
             if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
                 pkg.summaries[info.node.id] = summary
-                changed.add(info.name)
-        if not changed:
-            break
-        # Callees come first, so only recursion (or methods sharing a name) needs another round.
-        dirty = {info.node.id for info in functions if changed & memory.calls(info.node)}
+                changed_at[info.name] = clock
+        # Callees come first, so a caller analysed after its callees saw their final summaries;
+        # only recursion (or methods sharing a name) needs another round.
+        dirty = {info.node.id for info in functions
+                 if any(changed_at.get(name, 0) > analysed_at.get(info.node.id, 0) for name in memory.calls(info.node))}
         if not dirty:
             break
     events: list[tuple[GoFile, Event]] = []
