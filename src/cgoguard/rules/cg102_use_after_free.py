@@ -7,7 +7,9 @@ function, `C.GoString`/`C.GoStringN`/`C.GoBytes` over it, dereferencing it, acce
 field through it, indexing an `unsafe.Slice`/`unsafe.String` view of it. Aliases are
 followed: other local variables, struct fields (`x.f`), map entries (`m[k]`) and
 conversions such as `unsafe.Pointer(p)`. It also finds functions that return memory (or a
-struct referring to it) that their own `defer` frees as they return.
+struct referring to it) that their own `defer` frees as they return, and calls such as
+`b.Close(); b.Len()` where one method frees a field and a later one reads it (reported at the
+read, with the free and the call as related locations).
 
 ## Why it matters
 

@@ -5,8 +5,9 @@
 A second release of the same C memory: two `C.free` calls, a `defer C.free(p)` plus an
 explicit `C.free(p)`, a C function that frees (or takes over) its argument followed by
 `C.free`, or a package function (a `Close` method, a `freeX` helper) that frees it followed
-by another free. Also the release of memory a C function returned as borrowed (owned by
-the library, per the contracts).
+by another free. It is reported at the free that runs second: with a `defer` plus an
+explicit free, that is the `defer` line. Also the release of memory a C function returned
+as borrowed (owned by the library, per the contracts).
 
 ## Why it matters
 
@@ -18,9 +19,9 @@ block twice and two owners overwrite each other's data. glibc sometimes aborts w
 
 ```go
 cs := C.CString(path)
-defer C.free(unsafe.Pointer(cs))
+defer C.free(unsafe.Pointer(cs)) // frees cs a second time when the function returns
 if C.open_it(cs) < 0 {
-    C.free(unsafe.Pointer(cs)) // freed again by the defer
+    C.free(unsafe.Pointer(cs))
     return errOpen
 }
 ```
