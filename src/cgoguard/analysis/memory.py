@@ -1295,6 +1295,12 @@ class _FieldWriteScanner:
     def _spoil_name(self, name: str) -> None:
         self.spoiled |= {c for c in self.candidates if c[1] == name}
 
+    def _declares(self, owner: str, name: str) -> bool:
+        """False when ``owner`` is a Go struct whose field ``name`` may be promoted from an
+        embedded struct (a write through ``owner`` then writes another type's field)."""
+        declared = self.package.symbols.underlying(GoType("named", owner))
+        return declared.kind != "struct" or any(field_name == name for field_name, _ in declared.fields)
+
     def _assignment(self, node: Node) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
@@ -1312,7 +1318,7 @@ class _FieldWriteScanner:
             clears = len(values) == len(targets) and text(values[index]) == "nil"
             if clears and operator == "=":
                 continue  # nil is fine whatever the owner
-            if owner is None or operator != "=":
+            if owner is None or operator != "=" or not self._declares(owner, name):
                 self._spoil_name(name)
             elif (owner, name) in self.candidates:
                 value: Node | TupleItem = values[index] if len(values) == len(targets) else TupleItem(values[0], index)
@@ -1349,7 +1355,7 @@ class _FieldWriteScanner:
         if name not in self.names:
             return
         owner = self._owner(operand.child_by_field_name("operand"))
-        if owner is None:
+        if owner is None or not self._declares(owner, name):
             self._spoil_name(name)
         elif not _argument_of_c_call(node):
             self.spoiled.add((owner, name))  # Go code may write anything through the pointer
