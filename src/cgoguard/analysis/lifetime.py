@@ -404,6 +404,15 @@ class FunctionAnalysis:
         refined = (self._refine(node, succ, state) for state in paths.states)
         return Paths(tuple(state for state in refined if state is not None))
 
+    def _bind_type_switch(self, head: Node, value: Objs) -> None:
+        """`switch x := v.(type)`: x denotes v's value, anew at each execution."""
+        statement = head.parent
+        if statement is None or statement.type != "type_switch_statement":
+            return
+        for alias in _expressions(statement.child_by_field_name("alias")):
+            if alias.type == "identifier":
+                self.assign(alias, value)
+
     def _refine(self, node: CfgNode, succ: int, state: State) -> State | None:
         """On the edges out of `if p != nil` / `if p == nil`, p is (not) nil; None: infeasible."""
         if node.ast is None:
@@ -490,7 +499,8 @@ class FunctionAnalysis:
         elif node.kind == RANGE:
             self._range(node.ast)
         elif node.kind == COND:
-            self.eval(node.ast)
+            value = self.eval(node.ast)
+            self._bind_type_switch(node.ast, value)
         else:
             self._statement(node.ast)
         return self.state
@@ -1087,9 +1097,12 @@ class FunctionAnalysis:
             # `db := C.open(name, &errmsg)`: the error output says whether db exists.
             self.objects[allocation].status = _out_names(args)
             return [frozenset({allocation})] + [NONE] * (count - 1)
-        if returns in ("borrowed", "static"):
-            borrowed = self.obj(("result", call.start_byte, 0), "opaque", call, f"C.{cname}(...)",
-                                borrowed_from=f"C.{cname}")
+        library_owned = returns == "static" or (
+            returns == "borrowed" and getattr(contract, "borrows_from", None) is None)
+        if library_owned:
+            # Memory the library keeps (not an element of an argument the caller may own).
+            borrowed = self.fresh(self.obj(("result", call.start_byte, 0), "opaque", call, f"C.{cname}(...)",
+                                           borrowed_from=f"C.{cname}"))
             return [frozenset({borrowed})] + [NONE] * (count - 1)
         return [self._opaque_result(call, i) for i in range(count)]
 
