@@ -79,7 +79,7 @@ class Obj:
         if self.kind == "alloc":
             return f"{self.name} (line {self.line})"
         if self.kind == "typed":
-            return f"what {self.name} points to (a {self.type_name}: Go memory unless nil)"
+            return f"the object {self.name} points to"
         return f"{'package variable' if self.kind == 'global' else 'variable'} {self.name}"
 
 
