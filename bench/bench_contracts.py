@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from cgoguard.contracts import contracts_for_package  # noqa: E402
-from cgoguard.gofront import DiscoveryOptions, discover, load_packages  # noqa: E402
+from cgoguard.gofront import DiscoveryOptions, Package, discover, load_packages  # noqa: E402
 
 SYSTEM_HEADERS = ("stdio.h", "stdlib.h", "string.h", "unistd.h", "pthread.h")
 
@@ -84,7 +84,7 @@ def generate(root: Path, declarations: int, headers: int) -> Path:
     return package
 
 
-def load(package_dir: Path):
+def load(package_dir: Path) -> Package:
     package = load_packages(discover([str(package_dir)], DiscoveryOptions()).packages[0])[0]
     _ = package.c
     return package

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if ranks[severity] >= ranks[args.fail_on] else 0
 
 
-def _progress_printer():
+def _progress_printer() -> Callable[[Any], None]:
     def show(sample: Any) -> None:
         go = (sample.classes["go-heap"] + sample.classes["go-runtime"]) / MB
         c = sample.classes["c-heap"] / MB
