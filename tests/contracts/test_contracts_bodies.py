@@ -94,7 +94,7 @@ def test_fixpoint_follows_chains_of_wrappers() -> None:
 def test_agreeing_sources_corroborate_confidence() -> None:
     from contracts_support import contracts_of_text
 
-    source = b"void my_release(void *p);\nunsigned long ZSTD_freeCCtx(void *cctx) { my_release(cctx); return 0; }\n"
+    source = b"void *my_new(void);\nvoid my_release(void *p);\nunsigned long ZSTD_freeCCtx(void *cctx) { my_release(cctx); return 0; }\n"
     contract = contracts_of_text(source, "z.c").get("ZSTD_freeCCtx")
     assert contract.frees_args == {0}
     assert [e.kind for e in contract.evidence] == ["body", "pack"], "the body wins, the pack agrees"

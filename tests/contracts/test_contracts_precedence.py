@@ -81,9 +81,10 @@ def test_user_contract_errors_are_clear(spec: object, message: str) -> None:
 
 
 def test_a_name_guessing_the_freed_argument_yields_to_any_stronger_source() -> None:
-    contracts = contracts_of_text(b"void rd_kafka_mem_free(void *rk, void *ptr);\nvoid obj_free(void *o);\n")
+    contracts = contracts_of_text(b"void rd_kafka_mem_free(void *rk, void *ptr);\n"
+                                  b"typedef struct obj obj;\nobj *obj_new(void);\nvoid obj_free(obj *o);\n")
     assert sorted(contracts.get("rd_kafka_mem_free").frees_args) == [1], "the pack names ptr"
-    assert sorted(contracts.get("obj_free").frees_args) == [0], "the name is all there is"
+    assert sorted(contracts.get("obj_free").frees_args) == [0], "the naming pair is all there is"
 
 
 def test_config_can_withdraw_a_wrong_inference() -> None:

@@ -1097,10 +1097,9 @@ class FunctionAnalysis:
             # `db := C.open(name, &errmsg)`: the error output says whether db exists.
             self.objects[allocation].status = _out_names(args)
             return [frozenset({allocation})] + [NONE] * (count - 1)
-        library_owned = returns == "static" or (
-            returns == "borrowed" and getattr(contract, "borrows_from", None) is None)
-        if library_owned:
-            # Memory the library keeps (not an element of an argument the caller may own).
+        if returns in ("borrowed", "static"):
+            # Memory the library or an argument keeps (an element of a caller's pointer array
+            # is not borrowed: the contracts call its ownership unknown).
             borrowed = self.fresh(self.obj(("result", call.start_byte, 0), "opaque", call, f"C.{cname}(...)",
                                            borrowed_from=f"C.{cname}"))
             return [frozenset({borrowed})] + [NONE] * (count - 1)

@@ -17,11 +17,13 @@ from tree_sitter import Node
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
+from cgoguard.contracts.naming import DEALLOCATOR_WORDS, deallocator_word
 from cgoguard.findings import Confidence
 
 _TEXT_LIMIT = 120
 _MAX_ORIGIN_ROUNDS = 32
 _NULLS = frozenset({"NULL", "nullptr", "0"})
+_LENGTH_FUNCTIONS = frozenset({"strlen", "strnlen", "wcslen"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,27 @@ class ArgPass:
 
 
 @dataclass(frozen=True)
+class MemberPass:
+    """``callee(..., p->key, ...)``: a member or element of parameter ``param`` passed at ``position``."""
+
+    callee: str
+    position: int
+    param: int
+    site: Site
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """``callee(..., param, ..., free)``: parameter ``param`` passed along with a function that
+    may be its destructor (``sqlite3_bind_text(stmt, i, p, n, free)``)."""
+
+    callee: str
+    param: int
+    destructor: str
+    site: Site
+
+
+@dataclass(frozen=True)
 class Store:
     """Parameter ``param`` stored where it outlives the call.
 
@@ -87,13 +110,18 @@ class BodySummary:
     passes: list[ArgPass] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
     outs: list[OutWrite] = field(default_factory=list)
+    member_passes: list[MemberPass] = field(default_factory=list)
+    hand_offs: list[HandOff] = field(default_factory=list)
+    # `b->release(b)`, `ops->free(p)`: a parameter handed to a function pointer named like a release.
+    indirect_releases: list[ArgPass] = field(default_factory=list)
     # Parameters handed to any call, including through function pointers (`ops->free(p)`).
     passed_params: set[int] = field(default_factory=set)
 
     @property
     def callees(self) -> set[str]:
         return ({o.name for o, _ in self.returns if o.kind == "call"} | {p.callee for p in self.passes}
-                | {w.origin.name for w in self.outs if w.origin.kind == "call"})
+                | {w.origin.name for w in self.outs if w.origin.kind == "call"}
+                | {p.callee for p in self.member_passes} | {h.destructor for h in self.hand_offs})
 
 
 class _BodyReader:
@@ -105,6 +133,7 @@ class _BodyReader:
         self.pointer_params = {i for i, p in enumerate(function.params) if is_pointer_param(model, p)}
         self.assigned: dict[str, list[Node | None]] = {}  # None: a value we cannot follow
         self.static_locals: set[str] = set()
+        self.scalar_locals: set[str] = set()  # declared without a pointer type (`int n`, `size_t len`)
         self.handed_back: set[str] = set()
         self._origin_memo: dict[str, list[Origin]] = {}  # solved origins of assigned names
         self.summary = BodySummary(function.name)
@@ -145,11 +174,15 @@ class _BodyReader:
 
     def _declare_locals(self, node: Node) -> None:
         is_static = any(c.type == "storage_class_specifier" and self.unit.text(c) == "static" for c in node.children)
+        type_node = node.child_by_field_name("type")
+        pointer_type = type_node is None or self.model.is_pointer_type(self.unit.text(type_node))
         for declarator in node.children_by_field_name("declarator"):
             name_node, is_array = _declared_name(declarator)
             if name_node is None:
                 continue
             name = self.unit.text(name_node)
+            if not pointer_type and not _declares_pointer(declarator):
+                self.scalar_locals.add(name)
             if is_static:
                 self.static_locals.add(name)
             self.assigned.setdefault(name, [])
@@ -161,15 +194,73 @@ class _BodyReader:
                     self.assigned[name].append(value)
 
     def _read_call(self, node: Node) -> None:
-        callee = node.child_by_field_name("function")
-        args = node.child_by_field_name("arguments")
-        for position, arg in enumerate(a for a in (args.named_children if args else []) if a.type != "comment"):
+        callee_node = node.child_by_field_name("function")
+        callee = self.unit.text(callee_node) if callee_node is not None and callee_node.type == "identifier" else ""
+        arguments = node.child_by_field_name("arguments")
+        args = [a for a in (arguments.named_children if arguments else []) if a.type != "comment"]
+        data: list[tuple[int, int | None]] = []  # (position, the parameter it is or None): possible data
+        functions: list[tuple[int, str]] = []  # (position, name): possible destructors
+        for position, arg in enumerate(args):
             param = self.param_of(arg)
-            if param is None:
+            if param is not None:
+                self.summary.passed_params.add(param)
+                if callee:
+                    self.summary.passes.append(ArgPass(callee, position, param, self._site(node)))
+                elif _names_a_release(callee_node, self.unit.text):
+                    self.summary.indirect_releases.append(
+                        ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
+            elif callee and (member := self._member_of(arg)) is not None:
+                self.summary.member_passes.append(MemberPass(callee, position, member, self._site(node)))
+            elif callee and (name := self._function_value(arg)) is not None:
+                functions.append((position, name))
                 continue
-            self.summary.passed_params.add(param)
-            if callee is not None and callee.type == "identifier":
-                self.summary.passes.append(ArgPass(self.unit.text(callee), position, param, self._site(node)))
+            if not self._is_integer(arg):
+                data.append((position, param))
+        for position, destructor in functions:
+            param = _nearest(data, position)
+            if param is not None:
+                self.summary.hand_offs.append(HandOff(callee, param, destructor, self._site(node)))
+
+    def _is_integer(self, expr: Node) -> bool:
+        """Clearly not a pointer: a length, a flag (``n``, ``sizeof x``, ``strlen(p)``, ``-1``)."""
+        expr = _strip(expr)
+        if expr is None:
+            return False
+        if expr.type in ("number_literal", "sizeof_expression", "char_literal", "true", "false"):
+            return True
+        if expr.type == "unary_expression":
+            return self._is_integer(expr.child_by_field_name("argument"))
+        if expr.type == "identifier":
+            name = self.unit.text(expr)
+            index = self.params.get(name)
+            return (index is not None and index not in self.pointer_params) or name in self.scalar_locals
+        if expr.type == "call_expression":
+            function = self.model.functions.get(self.unit.text(expr.child_by_field_name("function")))
+            return self.unit.text(expr.child_by_field_name("function")) in _LENGTH_FUNCTIONS or (
+                function is not None and not returns_pointer(self.model, function))
+        return False
+
+    def _member_of(self, expr: Node) -> int | None:
+        """The pointer parameter whose member or element ``expr`` reads (``p->key``, ``v[i]``)."""
+        expr = _strip(expr)
+        if expr is None or expr.type not in ("field_expression", "subscript_expression", "pointer_expression"):
+            return None
+        if expr.type == "pointer_expression" and _operator(expr) == "&":
+            return None  # &p->x points into p: not a separate allocation
+        origin = self._derived_origin(expr)
+        return origin.index if origin.kind == "param_member" else None
+
+    def _function_value(self, expr: Node) -> str | None:
+        """The function ``expr`` names when it is a function used as a value (``free``, ``&free``)."""
+        expr = _strip(expr)
+        if expr is not None and expr.type == "pointer_expression" and _operator(expr) == "&":
+            expr = _strip(expr.child_by_field_name("argument"))
+        if expr is None or expr.type != "identifier":
+            return None
+        name = self.unit.text(expr)
+        if name in self.params or name in self.assigned or name in self.model.globals:
+            return None
+        return name
 
     def _read_assignment(self, node: Node) -> None:
         left = _strip(node.child_by_field_name("left"))
@@ -262,13 +353,24 @@ class _BodyReader:
         name = self.unit.text(root)
         if name in self.params and name not in self.assigned:
             index = self.params[name]
-            return Origin("param_member", index=index) if index in self.pointer_params else UNKNOWN
+            if index not in self.pointer_params or self._element_of_pointer_array(expr, index):
+                return UNKNOWN
+            return Origin("param_member", index=index)
         sources = self._identifier_origins(name)
         if sources and all(o.kind == "static" for o in sources):
             return STATIC
         if sources and all(o.kind in ("param", "param_member") for o in sources) and len({o.index for o in sources}) == 1:
             return Origin("param_member", index=sources[0].index)
         return UNKNOWN
+
+    def _element_of_pointer_array(self, expr: Node, index: int) -> bool:
+        """``argv[i]`` or ``*argv`` of a ``char **argv`` parameter: a pointer the caller stored in
+        its own array, owned by whoever made it, not by the array."""
+        if self.function.params[index].pointer_depth < 2:
+            return False
+        is_load = expr.type == "subscript_expression" or (expr.type == "pointer_expression" and _operator(expr) == "*")
+        array = _strip(expr.child_by_field_name("argument"))
+        return is_load and array is not None and array.type == "identifier"
 
     def _param_index(self, expr: Node) -> int:
         index = self.param_of(expr)
@@ -335,6 +437,26 @@ class _BodyReader:
         return Site(f"{self.unit.path}:{node.start_point[0] + 1}", text)
 
 
+def _names_a_release(callee: Node | None, text: Callable[[Node], str]) -> bool:
+    """``ops->free``, ``(*self->destroy)``: a function pointer field named like a deallocator."""
+    callee = _strip(callee)
+    if callee is not None and callee.type == "pointer_expression":
+        callee = _strip(callee.child_by_field_name("argument"))
+    if callee is None or callee.type != "field_expression":
+        return False
+    name = text(callee.child_by_field_name("field"))
+    return name.lower() in DEALLOCATOR_WORDS or deallocator_word(name) is not None
+
+
+def _nearest(data: list[tuple[int, int | None]], position: int) -> int | None:
+    """The parameter that is the argument closest before ``position`` (a destructor follows its
+    data: ``bind(stmt, i, p, n, free)``), else closest after; None when that argument is not one."""
+    before = [param for at, param in data if at < position]
+    if before:
+        return before[-1]
+    return next((param for at, param in data if at > position), None)
+
+
 def _unique(origins: list[Origin]) -> list[Origin]:
     return list(dict.fromkeys(origins))
 
@@ -378,6 +500,15 @@ def _operator(node: Node) -> str:
     return next((c.type for c in node.children if not c.is_named), "")
 
 
+def _declares_pointer(declarator: Node) -> bool:
+    node: Node | None = declarator
+    while node is not None and node.type != "identifier":
+        if node.type in ("pointer_declarator", "function_declarator"):
+            return True
+        node = node.child_by_field_name("declarator")
+    return False
+
+
 def _declared_name(declarator: Node) -> tuple[Node | None, bool]:
     """The declared identifier and whether it is an array."""
     node, is_array = declarator, False
@@ -418,11 +549,20 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
                 evidence = Evidence("body", f"{verb} arg {item.param} (passes it to {item.callee})",
                                     item.site.location, item.site.text)
                 facts.append(Fact(aspect, True, evidence, callee.confidence, arg=item.param))
+        if item.position in callee.frees_members:
+            evidence = Evidence("body", f"frees the members of arg {item.param} (passes it to {item.callee})",
+                                item.site.location, item.site.text)
+            facts.append(Fact("frees_members", True, evidence, callee.confidence, arg=item.param))
         if item.position in callee.owned_out_args:
             evidence = Evidence("body", f"hands back an owned object through arg {item.param} (via {item.callee})",
                                 item.site.location, item.site.text)
             facts.append(Fact("out", callee.owned_out_args[item.position], evidence, callee.confidence,
                               arg=item.param))
+    facts += _member_facts(summary, lookup) + _hand_off_facts(summary, lookup)
+    for item in summary.indirect_releases:
+        evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee})",
+                            item.site.location, item.site.text)
+        facts.append(Fact("frees", True, evidence, Confidence.LOW, arg=item.param))
     for store in summary.stores:
         if store.into == "allocation" and not all(_owned(Origin("call", a), lookup) for a in store.allocators):
             continue
@@ -437,6 +577,33 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
             evidence = Evidence("body", f"hands back an owned object through arg {out.param}",
                                 out.site.location, out.site.text)
             facts.append(Fact("out", dealloc, evidence, confidence, arg=out.param))
+    return facts
+
+
+def _member_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
+    """``free(p->key)``, ``free(v[i])``: what the argument points to is released, not the argument."""
+    facts: list[Fact] = []
+    for item in summary.member_passes:
+        callee = lookup(item.callee)
+        if callee is None or not (item.position in callee.frees_args or item.position in callee.frees_members):
+            continue
+        evidence = Evidence("body", f"frees the members of arg {item.param} (passes them to {item.callee})",
+                            item.site.location, item.site.text)
+        facts.append(Fact("frees_members", True, evidence, callee.confidence, arg=item.param))
+    return facts
+
+
+def _hand_off_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
+    """``bind(stmt, i, p, n, free)``: whoever calls that destructor later owns ``p`` now."""
+    facts: list[Fact] = []
+    for item in summary.hand_offs:
+        destructor = lookup(item.destructor)
+        if destructor is None or 0 not in destructor.frees_args:
+            continue
+        evidence = Evidence("body", f"takes ownership of arg {item.param} (passes it to {item.callee} with "
+                            f"{item.destructor} as its destructor)", item.site.location, item.site.text)
+        confidence = weakest([Confidence.MEDIUM, destructor.confidence])
+        facts.append(Fact("frees", True, evidence, confidence, arg=item.param))
     return facts
 
 

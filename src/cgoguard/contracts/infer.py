@@ -18,7 +18,7 @@ from cgoguard.contracts.body import BodySummary, body_facts, summarize
 from cgoguard.contracts.comments import comment_facts
 from cgoguard.contracts.declarations import canonical_type, returns_pointer
 from cgoguard.contracts.model import Contract, ContractSet, Fact
-from cgoguard.contracts.naming import naming_facts
+from cgoguard.contracts.naming import named_release_facts, naming_facts
 from cgoguard.contracts.packs import pack_facts
 from cgoguard.contracts.resolve import resolve
 from cgoguard.contracts.spec import spec_facts
@@ -60,8 +60,11 @@ def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fac
     naming = naming_facts(model, names)
     comments = {f.name: comment_facts(f, returns_pointer=returns_pointer(model, f), is_function=names.__contains__)
                 for f in model.functions.values() if f.comment}
-    return {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),
-                   *naming.get(name, ())] for name in names}
+    facts = {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),
+                    *naming.get(name, ())] for name in names}
+    for name, released in named_release_facts(model, facts).items():
+        facts[name] += released
+    return facts
 
 
 def _contradicted_by_body(fact: Fact, summary: BodySummary) -> bool:
@@ -150,7 +153,8 @@ def _type_deallocator(model: CModel, function: CFunction, destructors: dict[str,
 
 
 def reachable_functions(model: CModel, roots: set[str]) -> frozenset[str]:
-    """``roots`` and every C function their bodies call, transitively (through macro aliases)."""
+    """``roots`` and every C function their bodies call or pass as a value (``bind(..., my_free)``),
+    transitively (through macro aliases)."""
     aliases = model.macro_aliases
     seen: set[str] = set()
     pending = [aliases.get(name, name) for name in roots]
@@ -162,13 +166,23 @@ def reachable_functions(model: CModel, roots: set[str]) -> frozenset[str]:
         function = model.functions.get(name)
         if function is None or function.body is None:
             continue
-        stack = [function.body]
-        while stack:
-            node = stack.pop()
-            if node.type == "call_expression":
-                callee = node.child_by_field_name("function")
-                if callee is not None and callee.type == "identifier":
-                    called = function.unit.text(callee)
-                    pending.append(aliases.get(called, called))
-            stack.extend(node.named_children)
+        for called in _named_functions(function):
+            pending.append(aliases.get(called, called))
     return frozenset(seen)
+
+
+def _named_functions(function: CFunction) -> list[str]:
+    """Identifiers a body calls, and identifiers it passes as call arguments (possible callbacks)."""
+    found: list[str] = []
+    stack = [function.body]
+    while stack:
+        node = stack.pop()
+        if node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            if callee is not None and callee.type == "identifier":
+                found.append(function.unit.text(callee))
+            arguments = node.child_by_field_name("arguments")
+            found += [function.unit.text(a) for a in (arguments.named_children if arguments else ())
+                      if a.type == "identifier"]
+        stack.extend(node.named_children)
+    return found

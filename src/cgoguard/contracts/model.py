@@ -57,7 +57,7 @@ class Fact:
     """One claim about a function, before conflicts between claims are resolved.
 
     ``aspect`` is ``returns`` (value: a RETURN_KINDS entry), ``deallocator`` (value: a
-    function name), ``frees``/``retains`` (value: bool, for ``arg``), ``borrows`` (value:
+    function name), ``frees``/``retains``/``frees_members`` (value: bool, for ``arg``), ``borrows`` (value:
     the argument index owning the result) or ``out`` (value: deallocator name or None, for
     ``arg``: an owned object written through that pointer-to-pointer argument).
     """
@@ -85,7 +85,9 @@ class Contract:
     ``borrowed`` (someone else owns it: argument ``borrows_from`` when known, else the
     library), ``static`` (never released), ``unknown``. ``frees_args`` are the argument
     indexes whose memory the call releases or takes over; ``retains_args`` those whose
-    pointer the C side keeps after returning. ``owned_out_args`` maps an argument index to the
+    pointer the C side keeps after returning. ``frees_members`` are the argument indexes
+    whose members or elements the call releases (``free(p->key)``, ``free(v[i])``) while the
+    argument itself stays the caller's. ``owned_out_args`` maps an argument index to the
     deallocator of the object written through it (``sqlite3_open(name, &db)``).
     """
 
@@ -100,10 +102,12 @@ class Contract:
     owned_out_args: Mapping[int, str | None] = field(default_factory=dict, compare=False, hash=False)
     params: tuple[str, ...] = field(default=(), compare=False, hash=False)  # parameter names, for documents
     declared_at: str = field(default="", compare=False, hash=False)  # "file.h:12" when declared in the package
+    frees_members: frozenset[int] = frozenset()
 
     @property
     def is_known(self) -> bool:
-        return bool(self.returns != "unknown" or self.frees_args or self.retains_args or self.owned_out_args)
+        return bool(self.returns != "unknown" or self.frees_args or self.retains_args or self.owned_out_args
+                    or self.frees_members)
 
     @property
     def must_not_free_result(self) -> bool:
@@ -116,6 +120,7 @@ class Contract:
             "deallocator": self.deallocator,
             "frees_args": sorted(self.frees_args),
             "retains_args": sorted(self.retains_args),
+            "frees_members": sorted(self.frees_members),
             "borrows_from": self.borrows_from,
             "owned_out_args": {str(k): v for k, v in sorted(self.owned_out_args.items())},
             "confidence": self.confidence.value,
@@ -132,6 +137,7 @@ class Contract:
             deallocator=data.get("deallocator"),
             frees_args=frozenset(data.get("frees_args", ())),
             retains_args=frozenset(data.get("retains_args", ())),
+            frees_members=frozenset(data.get("frees_members", ())),
             borrows_from=data.get("borrows_from"),
             evidence=[Evidence.from_dict(e) for e in data.get("evidence", ())],
             confidence=Confidence(data.get("confidence", "low")),
@@ -167,6 +173,7 @@ class ContractSet:
         return isinstance(name, str) and self.get(name) is not None
 
     def __iter__(self) -> Iterator[Contract]:
+        """Every contract: the package's own functions and the packs' alike."""
         return iter(self._contracts.values())
 
     def __len__(self) -> int:
@@ -174,6 +181,10 @@ class ContractSet:
 
     def names(self) -> list[str]:
         return sorted(self._contracts)
+
+    def items(self) -> Iterator[tuple[str, Contract]]:
+        """(name, contract) pairs, sorted by name."""
+        return ((name, self._contracts[name]) for name in self.names())
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -205,6 +216,11 @@ class ContractSet:
     def frees_arg(self, name: str, index: int) -> bool:
         contract = self.get(name)
         return contract is not None and index in contract.frees_args
+
+    def frees_members_of(self, name: str, index: int) -> bool:
+        """The call releases what argument ``index`` points to (``free(p->key)``), not the argument."""
+        contract = self.get(name)
+        return contract is not None and index in contract.frees_members
 
     def retains_arg(self, name: str, index: int) -> bool:
         contract = self.get(name)

@@ -1,8 +1,8 @@
 """Allocator/deallocator naming pairs: ``x_new``/``x_free``, ``FooCreate``/``FooDestroy``.
 
 A guess, hence the lowest precedence and low confidence: ``x_open`` returning a pointer,
-with an ``x_close`` next to it, most likely hands the caller an object ``x_close``
-releases, and ``x_close(p)`` most likely releases ``p``.
+with an ``x_close`` next to it that takes what ``x_open`` returns, most likely hands the
+caller an object ``x_close`` releases, and ``x_close(p)`` then most likely releases ``p``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from cgoguard.cfront.model import CFunction, CModel
-from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
+from cgoguard.contracts.declarations import canonical_type, is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Evidence, Fact
 from cgoguard.findings import Confidence
 
@@ -52,7 +52,13 @@ def deallocator_word(name: str) -> str | None:
 
 
 def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
-    """Naming facts for the functions declared in ``model``; ``names`` are every known name."""
+    """Naming facts for the functions declared in ``model``; ``names`` are every known name.
+
+    A name alone proves little (``rocksdb_delete`` deletes a key, ``Window_Close`` hides a
+    window), so a function is guessed to free an argument only when it is the release an
+    allocator on the same stem pairs with, and that argument has the type the allocator
+    returns (or is the release's only pointer parameter).
+    """
     releases: dict[tuple[str, str], dict[str, str]] = {}
     for name in names:
         for form, stem, word in _split(name):
@@ -60,15 +66,24 @@ def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
                 releases.setdefault((form, stem), {}).setdefault(word, name)
     facts: dict[str, list[Fact]] = {}
     for function in model.functions.values():
-        found = _allocator_facts(model, function, releases) + _deallocator_facts(model, function)
-        if found:
-            facts[function.name] = found
+        pair = _paired_release(model, function, releases)
+        if pair is None:
+            continue
+        release, freed = pair
+        evidence = Evidence("naming", f"returns owned (release with {release})", _where(function),
+                            f"naming pair {function.name} / {release}")
+        facts.setdefault(function.name, []).extend([Fact("returns", "owned", evidence, Confidence.LOW),
+                                                    Fact("deallocator", release, evidence, Confidence.LOW)])
+        if freed is not None and not any(f.aspect == "frees" for f in facts.get(release, ())):
+            facts.setdefault(release, []).append(_frees_fact(model.functions[release], freed, function))
     return facts
 
 
-def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[str, str], dict[str, str]]) -> list[Fact]:
+def _paired_release(model: CModel, function: CFunction,
+                    releases: dict[tuple[str, str], dict[str, str]]) -> tuple[str, int | None] | None:
+    """(release, the release's parameter that takes the result) of an allocator-named function."""
     if not returns_pointer(model, function):  # x_init(&buf) -> int initialises caller storage
-        return []
+        return None
     for form, stem, word in _split(function.name):
         if word not in ALLOCATOR_WORDS:
             continue
@@ -77,22 +92,63 @@ def _allocator_facts(model: CModel, function: CFunction, releases: dict[tuple[st
         release = next((candidates[w] for w in order if w in candidates), None)
         if release is None:
             continue
-        evidence = Evidence("naming", f"returns owned (release with {release})", _where(function),
-                            f"naming pair {function.name} / {release}")
-        return [Fact("returns", "owned", evidence, Confidence.LOW),
-                Fact("deallocator", release, evidence, Confidence.LOW)]
-    return []
+        declared = model.functions.get(release)
+        if declared is None:  # a pack's function: the pack says what it frees
+            return release, None
+        freed = _taking_param(model, declared, function)
+        if freed is not None:
+            return release, freed
+    return None
 
 
-def _deallocator_facts(model: CModel, function: CFunction) -> list[Fact]:
-    if deallocator_word(function.name) is None or not function.params or returns_pointer(model, function):
-        return []
-    first = function.params[0]
-    if not is_pointer_param(model, first):
-        return []
-    evidence = Evidence("naming", f"frees arg 0 ({first.name or first.type})", _where(function),
-                        f"{function.name} is named like a deallocator")
-    return [Fact("frees", True, evidence, Confidence.LOW, arg=0)]
+def _taking_param(model: CModel, release: CFunction, allocator: CFunction) -> int | None:
+    """The parameter of ``release`` that can take what ``allocator`` returns."""
+    pointers = [i for i, p in enumerate(release.params) if is_pointer_param(model, p)]
+    wanted = (canonical_type(model, allocator.return_type), allocator.return_pointer_depth)
+    typed = [i for i in pointers
+             if (canonical_type(model, release.params[i].type), release.params[i].pointer_depth) == wanted]
+    if typed:
+        return typed[0]
+    return _only_pointer(model, release)
+
+
+def named_release_facts(model: CModel, facts: dict[str, list[Fact]]) -> dict[str, list[Fact]]:
+    """``x_encode``'s result "must be freed with x_buffer_free": x_buffer_free frees the parameter
+    that takes it (the one typed like the result, or its only pointer parameter).
+
+    Only for package functions nothing else says anything about freeing; the fact has the
+    kind and confidence of the claim that named the release.
+    """
+    found: dict[str, list[Fact]] = {}
+    for name, claims in facts.items():
+        for claim in claims:
+            if claim.aspect not in ("deallocator", "out") or not isinstance(claim.value, str):
+                continue
+            release = model.functions.get(claim.value)
+            if release is None or release.name == name or any(f.aspect == "frees" for f in facts.get(release.name, ())):
+                continue
+            allocator = model.functions.get(name)
+            index = _taking_param(model, release, allocator) if allocator is not None and claim.aspect == "deallocator" \
+                else _only_pointer(model, release)
+            if index is None or any(f.arg == index for f in found.get(release.name, ())):
+                continue
+            param = release.params[index]
+            evidence = Evidence(claim.evidence.kind, f"frees arg {index} ({param.name or param.type})",
+                                _where(release), f"{name}'s result is released with {release.name}")
+            found.setdefault(release.name, []).append(Fact("frees", True, evidence, claim.confidence, arg=index))
+    return found
+
+
+def _only_pointer(model: CModel, function: CFunction) -> int | None:
+    pointers = [i for i, p in enumerate(function.params) if is_pointer_param(model, p)]
+    return pointers[0] if len(pointers) == 1 else None
+
+
+def _frees_fact(release: CFunction, index: int, allocator: CFunction) -> Fact:
+    param = release.params[index]
+    evidence = Evidence("naming", f"frees arg {index} ({param.name or param.type})", _where(release),
+                        f"naming pair {allocator.name} / {release.name}")
+    return Fact("frees", True, evidence, Confidence.LOW, arg=index)
 
 
 def _where(function: CFunction) -> str:

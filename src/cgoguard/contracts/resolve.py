@@ -18,7 +18,7 @@ from cgoguard.contracts.model import Contract, Evidence, Fact, strongest, weakes
 from cgoguard.findings import Confidence
 
 # The order evidence is listed in: what the result is first, then what happens to arguments.
-_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "retains")
+_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "frees_members", "retains")
 
 
 def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (),
@@ -40,9 +40,8 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         # Agreeing sources corroborate: a curated pack lifts a body fact derived from a guess.
         support[key] = strongest(f.confidence for f in agreeing)
         evidence += [f.evidence if f in agreeing else replace(f.evidence, overridden=True) for f in by_key[key]]
-    frees = frozenset(arg for (aspect, arg), f in winners.items() if aspect == "frees" and f.value and arg is not None)
-    retains = frozenset(arg for (aspect, arg), f in winners.items()
-                        if aspect == "retains" and f.value and arg is not None)
+    frees = _flagged(winners, "frees")
+    retains = _flagged(winners, "retains")
     outs = {arg: f.value for (aspect, arg), f in winners.items() if aspect == "out" and arg is not None}
     deciding = [support[key] for key, f in winners.items() if _decides(key[0], returns, f)]
     return Contract(
@@ -51,6 +50,7 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         deallocator=_value(winners, ("deallocator", None), None) if returns == "owned" else None,
         frees_args=frees,
         retains_args=retains,
+        frees_members=_flagged(winners, "frees_members"),
         borrows_from=_value(winners, ("borrows", None), None) if returns == "borrowed" else None,
         evidence=_dedupe(evidence),
         confidence=weakest(deciding),
@@ -70,6 +70,11 @@ def _without_superseded_guesses(facts: list[Fact]) -> list[Fact]:
     if not named:
         return facts
     return [f for f in facts if not (f.aspect == "frees" and f.evidence.kind == "naming" and f.arg not in named)]
+
+
+def _flagged(winners: dict[tuple[str, int | None], Fact], aspect: str) -> frozenset[int]:
+    """The arguments a boolean per-argument aspect (``frees``, ``retains``...) holds for."""
+    return frozenset(arg for (kind, arg), f in winners.items() if kind == aspect and f.value and arg is not None)
 
 
 def _value(winners: dict[tuple[str, int | None], Fact], key: tuple[str, int | None], default: object) -> object:
