@@ -13,6 +13,7 @@ from cgoguard.cfront.model import CModel
 from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, eval_plus_build
 from cgoguard.gofront.discover import PackageSources, SourceFile, display_path
+from cgoguard.gofront.index import SyntaxIndex
 from cgoguard.gofront.preamble import Preamble, extract_preamble
 from cgoguard.gofront.symbols import SymbolTable, collect_symbols
 from cgoguard.gofront.syntax import first_error, parse_go, text
@@ -71,6 +72,12 @@ class Package:
     @cached_property
     def symbols(self) -> SymbolTable:
         return collect_symbols(self.files)
+
+    @cached_property
+    def syntax_index(self) -> SyntaxIndex:
+        """All named nodes of the package's files; activate it with
+        :func:`cgoguard.gofront.index.using_index` around an analysis of the package."""
+        return SyntaxIndex(f.root for f in self.files)
 
     @cached_property
     def cgo_directives(self) -> list:

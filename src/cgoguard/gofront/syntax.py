@@ -8,6 +8,8 @@ from functools import cache
 import tree_sitter_go
 from tree_sitter import Language, Node, Parser, Tree
 
+from cgoguard.gofront.index import active_index
+
 GO_LANGUAGE = Language(tree_sitter_go.language())
 
 
@@ -29,6 +31,19 @@ def text(node: Node | None) -> str:
 
 def walk(node: Node) -> Iterator[Node]:
     """Pre-order traversal of every named node below (and including) ``node``."""
+    index = active_index()
+    nodes = index.subtree(node) if index is not None else None
+    return iter(nodes) if nodes is not None else _walk_tree(node)
+
+
+def nodes_of_type(node: Node, *types: str) -> list[Node]:
+    """The named nodes of ``types`` below (and including) ``node``, in pre-order."""
+    index = active_index()
+    found = index.of_type(node, types) if index is not None else None
+    return found if found is not None else [n for n in _walk_tree(node) if n.type in types]
+
+
+def _walk_tree(node: Node) -> Iterator[Node]:
     cursor = node.walk()
     visited_children = False
     while True:
@@ -47,6 +62,12 @@ def walk(node: Node) -> Iterator[Node]:
 
 def walk_skipping_funcs(node: Node) -> Iterator[Node]:
     """Like :func:`walk` but does not descend into nested function literals."""
+    index = active_index()
+    nodes = index.skipping_func_literals(node) if index is not None else None
+    return nodes if nodes is not None else _walk_tree_skipping_funcs(node)
+
+
+def _walk_tree_skipping_funcs(node: Node) -> Iterator[Node]:
     stack = [node]
     while stack:
         current = stack.pop()

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from cgoguard.findings import Finding, InputError
+from cgoguard.gofront.index import using_index
 from cgoguard.gofront.package import Package
 from cgoguard.rules.base import REQUIRED_DOC_SECTIONS, Rule, RuleContext, RuleMeta
 
@@ -66,13 +67,17 @@ def check_package(
         return []
     selected = set(rule_ids) if rule_ids is not None else None
     context = RuleContext(package=package, contracts=contracts, options=options or {})
-    for rule in all_rules().values():
-        if selected is not None and rule.meta.id not in selected:
-            continue
-        try:
-            rule.check(context)
-        except Exception as exc:  # a bug in one rule must not hide the others' findings
-            package.errors.append(InputError(
-                package.display_dir, f"internal error in rule {rule.meta.id}: {type(exc).__name__}: {exc}"))
+    with using_index(package.syntax_index):
+        for rule in all_rules().values():
+            if selected is None or rule.meta.id in selected:
+                _run_rule(rule, context)
     reported = [f for f in context.findings if package.only is None or f.path in package.only]
     return sorted(reported, key=lambda f: f.sort_key)
+
+
+def _run_rule(rule: Rule, context: RuleContext) -> None:
+    try:
+        rule.check(context)
+    except Exception as exc:  # a bug in one rule must not hide the others' findings
+        context.package.errors.append(InputError(
+            context.package.display_dir, f"internal error in rule {rule.meta.id}: {type(exc).__name__}: {exc}"))

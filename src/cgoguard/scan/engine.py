@@ -23,7 +23,7 @@ from cgoguard.scan.cache import ResultCache, package_key
 from cgoguard.scan.config import ScanConfig, common_start, load_config
 from cgoguard.scan.selection import RuleSelection, select_rules
 from cgoguard.scan.suppressions import Suppression, apply_suppressions
-from cgoguard.scan.worker import AnalysisSettings, PackageResult, analyse_package
+from cgoguard.scan.worker import AnalysisSettings, PackageResult, analyse_package, prepare_analysis
 
 ProgressCallback = Callable[[int, int], None]  # (packages done, packages total)
 
@@ -122,7 +122,10 @@ def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSett
     todo = sorted(todo, key=lambda i: -sum(len(s.data) for s in packages[i].go_files))
     # fork: workers inherit the imported modules and the loaded grammars (no start-up cost).
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    forking = "fork" in methods
+    if forking:
+        prepare_analysis()
+    context = multiprocessing.get_context("fork" if forking else None)
     try:
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
                                    initializer=_ignore_interrupts)
