@@ -99,3 +99,46 @@ def test_agreeing_sources_corroborate_confidence() -> None:
     assert contract.frees_args == {0}
     assert [e.kind for e in contract.evidence] == ["body", "pack"], "the body wins, the pack agrees"
     assert contract.confidence is Confidence.HIGH, "a guess-derived body fact is lifted by the curated pack"
+
+
+HANDOFF = {
+    # (frees_args, frees_members, retains_args, returns)
+    "bind_owned": ([1], [], [], "unknown"),
+    "bind_address_of_free": ([1], [], [], "unknown"),
+    "bind_with_own_free": ([1], [], [], "unknown"),
+    "bind_copy": ([], [], [], "unknown"),
+    "bind_transient": ([], [], [], "unknown"),
+    "bind_twice_removed": ([1], [], [], "unknown"),
+    "kv_clear": ([], [0], [], "unknown"),
+    "kv_clear_one": ([], [0], [], "unknown"),
+    "strings_free": ([], [0], [], "unknown"),
+    "kv_free": ([0], [0], [], "unknown"),
+    "string_at": ([], [], [], "unknown"),  # the caller's element, not borrowed from the array
+    "window_hide": ([], [], [], "unknown"),
+    "backend2_shutdown": ([0], [], [], "unknown"),
+}
+
+
+def test_hand_offs_and_member_frees() -> None:
+    from contracts_support import contracts_of
+
+    contracts = contracts_of("handoff.c")
+    actual = {name: (sorted(c.frees_args), sorted(c.frees_members), sorted(c.retains_args), c.returns)
+              for name in HANDOFF if (c := contracts.get(name)) is not None}
+    assert actual == HANDOFF
+    bind = contracts.get("bind_owned")
+    assert [e.fact for e in bind.evidence] == [
+        "takes ownership of arg 1 (passes it to sqlite3_bind_text with free as its destructor)"]
+    assert bind.evidence[0].text == "sqlite3_bind_text(stmt, 1, text, n, free)"
+    assert contracts.frees_members_of("kv_clear", 0) and not contracts.frees_arg("kv_clear", 0)
+    assert contracts.get("kv_clear").to_dict()["frees_members"] == [0]
+
+
+def test_iterating_a_contract_set_yields_the_packages_functions_and_the_packs() -> None:
+    from contracts_support import contracts_of
+
+    contracts = contracts_of("handoff.c")
+    names = {c.function for c in contracts}
+    assert {"kv_clear", "bind_owned", "free", "sqlite3_free"} <= names
+    assert [name for name, _ in contracts.items()] == contracts.names()
+    assert "kv_clear" in contracts.names()

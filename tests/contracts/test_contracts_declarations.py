@@ -85,3 +85,37 @@ def test_a_comment_does_not_invent_a_deallocator_from_ordinary_words() -> None:
 
     contracts = contracts_of_text(b"/* The result must be freed by the caller. */\nchar *f(void);\n")
     assert summary(contracts.get("f")) == ("owned", None, [], [], None)
+
+
+FALSE_FRIENDS = {
+    "rocksdb_open": ("owned", "rocksdb_close", [], [], None),
+    "rocksdb_close": ("unknown", None, [0], [], None),
+    "rocksdb_delete": ("unknown", None, [], [], None),  # deletes a key, not the db
+    "x_close": ("unknown", None, [], [], None),  # nothing opens an x_handle
+    "Window_New": ("owned", "Window_Free", [], [], None),
+    "Window_Free": ("unknown", None, [0], [], None),
+    "Window_Close": ("unknown", None, [], [], None),  # new pairs with free, not close
+    "go_lxc_destroy": ("unknown", None, [], [], None),  # go_lxc_create returns a bool
+    "session_new": ("owned", "session_release", [], [], None),
+    "session_release": ("unknown", None, [1], [], None),  # the parameter typed like the result
+    "blob_create": ("unknown", None, [], [], None),  # blob_destroy cannot take a blob
+    "blob_destroy": ("unknown", None, [], [], None),
+}
+
+
+def test_a_name_needs_a_pair_that_takes_the_allocators_type() -> None:
+    contracts = contracts_of("false_friends.h")
+    assert {name: summary(contracts.get(name)) for name in FALSE_FRIENDS} == FALSE_FRIENDS
+    assert contracts.get("session_release").evidence[0].text == "naming pair session_new / session_release"
+    assert not contracts.is_deallocator("rocksdb_delete")
+    assert contracts.is_deallocator("rocksdb_close")
+
+
+def test_a_release_named_by_a_comment_frees_its_only_pointer_parameter() -> None:
+    from contracts_support import contracts_of_text
+
+    source = (b"typedef struct img img;\n/* The result must be freed with buf_release(). */\n"
+              b"unsigned char *encode(const img *i);\nvoid buf_release(void *buf);\n")
+    release = contracts_of_text(source).get("buf_release")
+    assert sorted(release.frees_args) == [0]
+    assert [(e.kind, e.text) for e in release.evidence] == [("comment", "encode's result is released with buf_release")]

@@ -223,7 +223,6 @@ class Ownership:
     def __init__(self, contracts: object, package: Package) -> None:
         self.contracts = contracts
         self.package = package
-        self._handed_off: dict[str, frozenset[int]] = {}
         self._contracts: dict[str, object | None] = {}
 
     def contract(self, name: str) -> object | None:
@@ -235,61 +234,10 @@ class Ownership:
     def paired_deallocators(self) -> frozenset[str]:
         """Functions some allocator names as the way to release its result (plus free)."""
         names = {"free", "realloc"}
-        known = list(self.contracts or ())  # type: ignore[attr-defined]
-        known += [c for c in map(self.contract, self.package.c.functions) if c is not None]
-        for contract in known:
+        for contract in self.contracts or ():  # type: ignore[attr-defined]
             names.add(getattr(contract, "deallocator", None) or "free")
             names.update(d for d in getattr(contract, "owned_out_args", {}).values() if d)
         return frozenset(names)
-
-    def trusted_release(self, name: str) -> bool:
-        """Whether a C function's "frees its argument" rests on more than its name: it is some
-        allocator's named deallocator, or a body, attribute, pack or configuration says so."""
-        if name in self.paired_deallocators:
-            return True
-        evidence = getattr(self.contract(name), "evidence", None) or []
-        return any(getattr(e, "kind", "naming") != "naming" for e in evidence)
-
-    def is_deallocator(self, name: str) -> bool:
-        if name in ("free", "sqlite3_free", "g_free"):
-            return True
-        check = getattr(self.contracts, "is_deallocator", None)
-        return bool(check and check(name))
-
-    def handed_off(self, name: str) -> frozenset[int]:
-        """Pointer parameters whose memory a C body gives away: passed on together with a
-        destructor (`sqlite3_result_text(ctx, s, n, free)`), or whose members it frees
-        (`free(hdrs[i].key)`), directly or through the functions it calls."""
-        if name not in self._handed_off:
-            self._handed_off[name] = frozenset()  # breaks recursion between C functions
-            self._handed_off[name] = self._scan_body(name)
-        return self._handed_off[name]
-
-    def _scan_body(self, name: str) -> frozenset[int]:
-        function = self.package.c.function(name)
-        if function is None or function.body is None:
-            return frozenset()
-        params = {p.name: i for i, p in enumerate(function.params) if p.name and p.is_pointer}
-        found: set[int] = set()
-        for node in walk(function.body):
-            if node.type != "call_expression":
-                continue
-            callee = function.unit.text(node.child_by_field_name("function"))
-            args = node.child_by_field_name("arguments")
-            texts = [function.unit.text(a).lstrip("&(*void) ").strip() for a in (args.named_children if args else [])]
-            if self.is_deallocator(callee):
-                # free(p->member) / free(p[i].member): the parameter's contents are released.
-                found.update(params[root] for t in texts if (root := _c_root(t)) in params and root != t)
-            if any(self.is_deallocator(t) for t in texts):
-                found.update(params[t] for t in texts if t in params)
-            passed_on = self.handed_off(callee) if callee != name else frozenset()
-            found.update(params[t] for i, t in enumerate(texts) if i in passed_on and t in params)
-        return frozenset(found)
-
-
-def _c_root(expression: str) -> str:
-    """The variable a C lvalue starts from (``hdrs`` in ``hdrs[i].key``, ``p`` in ``p->name``)."""
-    return re.split(r"[\[.\-\s(]", expression, maxsplit=1)[0]
 
 
 @dataclass
@@ -1067,12 +1015,8 @@ class FunctionAnalysis:
                 deferred: Node | None) -> list[Objs]:
         contract = self.pkg.ownership.contract(cname)
         frees = getattr(contract, "frees_args", frozenset())
-        if frees and not self.pkg.ownership.trusted_release(cname):
-            # Only the name says so (`Window_Close`): handing it over, but not a free to count twice.
-            frees, maybe = frozenset(), frees
-        else:
-            maybe = frozenset()
-        retains = getattr(contract, "retains_args", frozenset()) | self.pkg.ownership.handed_off(cname) | maybe
+        # `free(hdrs[i].key)`: what the argument points to is released, not the argument.
+        retains = getattr(contract, "retains_args", frozenset()) | getattr(contract, "frees_members", frozenset())
         if self.call_info(call).passes_destructor:
             # `C.bind(stmt, p, n, C.free_cb)` / `..., C.SQLITE_DESERIALIZE_FREEONCLOSE)`: C takes the pointers.
             retains = retains | frozenset(range(len(args)))

@@ -247,6 +247,11 @@ class _BodyReader:
             return None
         if expr.type == "pointer_expression" and _operator(expr) == "&":
             return None  # &p->x points into p: not a separate allocation
+        root = _root(expr)
+        name = self.unit.text(root) if root is not None else ""
+        if name in self.params and name not in self.assigned:  # including `v[i]` of a `char **v`
+            index = self.params[name]
+            return index if index in self.pointer_params else None
         origin = self._derived_origin(expr)
         return origin.index if origin.kind == "param_member" else None
 
