@@ -116,6 +116,9 @@ HANDOFF = {
     "string_at": ([], [], [], "unknown"),  # the caller's element, not borrowed from the array
     "window_hide": ([], [], [], "unknown"),
     "backend2_shutdown": ([0], [], [], "unknown"),
+    "container_snapshot_destroy": ([], [], [], "unknown"),
+    "win_close_request": ([], [], [], "unknown"),
+    "win_destroy_context": ([], [], [], "unknown"),
 }
 
 

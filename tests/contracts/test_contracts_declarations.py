@@ -100,6 +100,12 @@ FALSE_FRIENDS = {
     "session_release": ("unknown", None, [1], [], None),  # the parameter typed like the result
     "blob_create": ("unknown", None, [], [], None),  # blob_destroy cannot take a blob
     "blob_destroy": ("unknown", None, [], [], None),
+    "XXH_malloc": ("owned", "XXH_free", [], [], None),
+    "XXH_free": ("unknown", None, [0], [], None),
+    "git_indexer_new": ("unknown", None, [], [], None),  # hands the object out through arg 0
+    "git_indexer_free": ("unknown", None, [0], [], None),
+    "git_thing_new": ("unknown", None, [], [], None),
+    "git_thing_free": ("unknown", None, [], [], None),  # takes no git_indexer *
 }
 
 
@@ -107,6 +113,8 @@ def test_a_name_needs_a_pair_that_takes_the_allocators_type() -> None:
     contracts = contracts_of("false_friends.h")
     assert {name: summary(contracts.get(name)) for name in FALSE_FRIENDS} == FALSE_FRIENDS
     assert contracts.get("session_release").evidence[0].text == "naming pair session_new / session_release"
+    assert contracts.get("git_indexer_new").owned_out_args == {0: "git_indexer_free"}
+    assert contracts.get("git_thing_new").owned_out_args == {}
     assert not contracts.is_deallocator("rocksdb_delete")
     assert contracts.is_deallocator("rocksdb_close")
 

@@ -17,13 +17,13 @@ from tree_sitter import Node
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
-from cgoguard.contracts.naming import DEALLOCATOR_WORDS, deallocator_word
 from cgoguard.findings import Confidence
 
 _TEXT_LIMIT = 120
 _MAX_ORIGIN_ROUNDS = 32
 _NULLS = frozenset({"NULL", "nullptr", "0"})
 _LENGTH_FUNCTIONS = frozenset({"strlen", "strnlen", "wcslen"})
+_RELEASING_FIELDS = frozenset({"free", "release", "destroy", "dispose", "unref", "dealloc", "deallocate"})
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ class _BodyReader:
                 self.summary.passed_params.add(param)
                 if callee:
                     self.summary.passes.append(ArgPass(callee, position, param, self._site(node)))
-                elif _names_a_release(callee_node, self.unit.text):
+                elif _names_a_release(callee_node, self.unit.text) and self._releases_argument(arg, callee_node, len(args)):
                     self.summary.indirect_releases.append(
                         ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
             elif callee and (member := self._member_of(arg)) is not None:
@@ -220,6 +220,20 @@ class _BodyReader:
             param = _nearest(data, position)
             if param is not None:
                 self.summary.hand_offs.append(HandOff(callee, param, destructor, self._site(node)))
+
+    def _releases_argument(self, arg: Node, callee: Node | None, count: int) -> bool:
+        """``b->release(b)`` (the object whose function pointer is called) or ``ops->free(p)`` (the
+        only argument, of an unrelated object), but not ``w->context.destroy(w)``: that
+        destroys w's context."""
+        callee = _strip(callee)
+        owner = _strip(callee.child_by_field_name("argument")) if callee is not None else None
+        stripped = _strip(arg)
+        if owner is None or stripped is None:
+            return False
+        if owner.type == "identifier":
+            return self.unit.text(owner) == self.unit.text(stripped) or count == 1
+        root = _root(owner)
+        return count == 1 and root is not None and self.unit.text(root) != self.unit.text(stripped)
 
     def _is_integer(self, expr: Node) -> bool:
         """Clearly not a pointer: a length, a flag (``n``, ``sizeof x``, ``strlen(p)``, ``-1``)."""
@@ -443,14 +457,13 @@ class _BodyReader:
 
 
 def _names_a_release(callee: Node | None, text: Callable[[Node], str]) -> bool:
-    """``ops->free``, ``(*self->destroy)``: a function pointer field named like a deallocator."""
+    """``ops->free``, ``self->destroy``: a function pointer field named as a deallocator."""
     callee = _strip(callee)
-    if callee is not None and callee.type == "pointer_expression":
-        callee = _strip(callee.child_by_field_name("argument"))
     if callee is None or callee.type != "field_expression":
         return False
-    name = text(callee.child_by_field_name("field"))
-    return name.lower() in DEALLOCATOR_WORDS or deallocator_word(name) is not None
+    # Exactly a releasing verb: `c->snapshot_destroy(c, name)` destroys a snapshot, not c, and
+    # `w->callbacks.close(w)` tells the user a window wants closing.
+    return text(callee.child_by_field_name("field")).lower() in _RELEASING_FIELDS
 
 
 def _nearest(data: list[tuple[int, int | None]], position: int) -> int | None:

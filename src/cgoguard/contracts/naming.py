@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import canonical_type, is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Evidence, Fact
 from cgoguard.findings import Confidence
 
-ALLOCATOR_WORDS = ("new", "create", "alloc", "open", "init", "dup", "clone", "copy", "make")
+ALLOCATOR_WORDS = ("new", "create", "alloc", "malloc", "calloc", "open", "init", "dup", "clone", "copy", "make")
 DEALLOCATOR_WORDS = ("free", "destroy", "release", "delete", "close", "unref", "dispose", "finalize",
                      "fini", "deinit", "cleanup")
 # The release each allocator word usually pairs with, tried first.
@@ -25,6 +26,8 @@ _PREFERRED = {
     "init": ("deinit", "fini", "destroy", "cleanup", "free"),
     "new": ("free", "delete", "destroy", "unref", "release"),
     "alloc": ("free", "release"),
+    "malloc": ("free",),
+    "calloc": ("free",),
 }
 _CAMEL_SUFFIX = re.compile(r"^(.*?[a-z0-9])([A-Z][a-z]+)$")
 _CAMEL_PREFIX = re.compile(r"^([a-z]+|[A-Z][a-z]+)([A-Z]\w*)$")
@@ -66,24 +69,51 @@ def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
                 releases.setdefault((form, stem), {}).setdefault(word, name)
     facts: dict[str, list[Fact]] = {}
     for function in model.functions.values():
-        pair = _paired_release(model, function, releases)
-        if pair is None:
+        product = _product(model, function)
+        pair = _paired_release(model, function, product, releases) if product is not None else None
+        if product is None or pair is None:
             continue
         release, freed = pair
-        evidence = Evidence("naming", f"returns owned (release with {release})", _where(function),
-                            f"naming pair {function.name} / {release}")
-        facts.setdefault(function.name, []).extend([Fact("returns", "owned", evidence, Confidence.LOW),
-                                                    Fact("deallocator", release, evidence, Confidence.LOW)])
+        facts.setdefault(function.name, []).extend(_allocator_facts(function, release, product.out_index))
         if freed is not None and not any(f.aspect == "frees" for f in facts.get(release, ())):
             facts.setdefault(release, []).append(_frees_fact(model.functions[release], freed, function))
     return facts
 
 
-def _paired_release(model: CModel, function: CFunction,
-                    releases: dict[tuple[str, str], dict[str, str]]) -> tuple[str, int | None] | None:
-    """(release, the release's parameter that takes the result) of an allocator-named function."""
-    if not returns_pointer(model, function):  # x_init(&buf) -> int initialises caller storage
+@dataclass(frozen=True)
+class _Product:
+    """What an allocator-named function hands out: a ``type`` pointer of ``depth`` stars, returned
+    or (``out_index``) written through a pointer-to-pointer parameter (``git_x_new(git_x **out)``)."""
+
+    type: str
+    depth: int
+    out_index: int | None = None
+
+
+def _product(model: CModel, function: CFunction) -> _Product | None:
+    if returns_pointer(model, function):
+        return _Product(canonical_type(model, function.return_type), function.return_pointer_depth)
+    # x_init(&buf) -> int initialises caller storage; x_new(&out) -> int hands out *out.
+    out = next((i for i, p in enumerate(function.params) if p.pointer_depth >= 2 and not p.is_function_pointer), None)
+    if out is None:
         return None
+    param = function.params[out]
+    return _Product(canonical_type(model, param.type), param.pointer_depth - 1, out)
+
+
+def _allocator_facts(function: CFunction, release: str, out_index: int | None) -> list[Fact]:
+    if out_index is not None:
+        evidence = Evidence("naming", f"hands back an owned object through arg {out_index} (release with {release})",
+                            _where(function), f"naming pair {function.name} / {release}")
+        return [Fact("out", release, evidence, Confidence.LOW, arg=out_index)]
+    evidence = Evidence("naming", f"returns owned (release with {release})", _where(function),
+                        f"naming pair {function.name} / {release}")
+    return [Fact("returns", "owned", evidence, Confidence.LOW), Fact("deallocator", release, evidence, Confidence.LOW)]
+
+
+def _paired_release(model: CModel, function: CFunction, product: _Product,
+                    releases: dict[tuple[str, str], dict[str, str]]) -> tuple[str, int | None] | None:
+    """(release, the release's parameter that takes the product) of an allocator-named function."""
     for form, stem, word in _split(function.name):
         if word not in ALLOCATOR_WORDS:
             continue
@@ -95,21 +125,22 @@ def _paired_release(model: CModel, function: CFunction,
         declared = model.functions.get(release)
         if declared is None:  # a pack's function: the pack says what it frees
             return release, None
-        freed = _taking_param(model, declared, function)
+        freed = _taking_param(model, declared, product)
         if freed is not None:
             return release, freed
     return None
 
 
-def _taking_param(model: CModel, release: CFunction, allocator: CFunction) -> int | None:
-    """The parameter of ``release`` that can take what ``allocator`` returns."""
+def _taking_param(model: CModel, release: CFunction, product: _Product) -> int | None:
+    """The parameter of ``release`` that can take ``product``: typed like it, or (for a returned
+    product) the release's only pointer parameter."""
     pointers = [i for i, p in enumerate(release.params) if is_pointer_param(model, p)]
-    wanted = (canonical_type(model, allocator.return_type), allocator.return_pointer_depth)
     typed = [i for i in pointers
-             if (canonical_type(model, release.params[i].type), release.params[i].pointer_depth) == wanted]
+             if (canonical_type(model, release.params[i].type), release.params[i].pointer_depth)
+             == (product.type, product.depth)]
     if typed:
         return typed[0]
-    return _only_pointer(model, release)
+    return _only_pointer(model, release) if product.out_index is None else None
 
 
 def named_release_facts(model: CModel, facts: dict[str, list[Fact]]) -> dict[str, list[Fact]]:
@@ -128,8 +159,8 @@ def named_release_facts(model: CModel, facts: dict[str, list[Fact]]) -> dict[str
             if release is None or release.name == name or any(f.aspect == "frees" for f in facts.get(release.name, ())):
                 continue
             allocator = model.functions.get(name)
-            index = _taking_param(model, release, allocator) if allocator is not None and claim.aspect == "deallocator" \
-                else _only_pointer(model, release)
+            product = _product(model, allocator) if allocator is not None and claim.aspect == "deallocator" else None
+            index = _taking_param(model, release, product) if product is not None else _only_pointer(model, release)
             if index is None or any(f.arg == index for f in found.get(release.name, ())):
                 continue
             param = release.params[index]
