@@ -21,7 +21,7 @@ from cgoguard.contracts.naming import deallocator_word
 from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.symbols import FuncInfo
-from cgoguard.gofront.syntax import c_name, call_parts, line_of, text, unparen, walk
+from cgoguard.gofront.syntax import c_name, call_parts, line_of, nodes_of_type, text, unparen, walk
 from cgoguard.gofront.types import GoType
 
 MAX_CALL_DEPTH = 4
@@ -65,9 +65,7 @@ def find_finalized_types(package: Package, scopes: list[FunctionScope], contract
         runtime = scope.imports_as("runtime")
         if runtime is None:
             continue
-        for node in walk(scope.body):
-            if node.type != "call_expression":
-                continue
+        for node in nodes_of_type(scope.body, "call_expression"):
             func, args = call_parts(node)
             callee = text(unparen(func))
             if callee in (f"{runtime}.SetFinalizer", f"{runtime}.AddCleanup") and len(args) >= 2:
@@ -180,9 +178,7 @@ def _collect_releases(owner: Node, file: GoFile, package: Package, contracts: An
         return
     visited.add(key)
     types = LocalTypes(package, file, owner)
-    for node in walk(body):
-        if node.type != "call_expression":
-            continue
+    for node in nodes_of_type(body, "call_expression"):
         function = unparen(node.child_by_field_name("function"))
         name = c_name(function)
         if name is not None:
@@ -253,14 +249,12 @@ def c_forwarders(package: Package, scopes: list[FunctionScope]) -> dict[str, fro
 
 def _forwarded(scope: FunctionScope, handles: dict[str, int], known: dict[str, frozenset[int]]) -> frozenset[int]:
     found: set[int] = set()
-    for node in walk(scope.body):
-        if node.type != "call_expression":
-            continue
+    for node in nodes_of_type(scope.body, "call_expression"):
         func, args = call_parts(node)
         func = unparen(func)
         if c_name(func) is None:
             callee = text(func) if func is not None and func.type == "identifier" else ""
             args = [args[i] for i in sorted(known.get(callee, ())) if i < len(args)]
         for arg in args:
-            found.update(handles[text(n)] for n in walk(arg) if n.type == "identifier" and text(n) in handles)
+            found.update(handles[text(n)] for n in nodes_of_type(arg, "identifier") if text(n) in handles)
     return frozenset(found)

@@ -41,7 +41,15 @@ from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
 from cgoguard.findings import Confidence, InputError
 from cgoguard.gofront.resolve import LocalTypes
-from cgoguard.gofront.syntax import GO_LANGUAGE, c_name, call_parts, text, unparen, walk, walk_skipping_funcs
+from cgoguard.gofront.syntax import (
+    GO_LANGUAGE,
+    c_name,
+    call_parts,
+    nodes_of_type,
+    text,
+    unparen,
+    walk_skipping_funcs,
+)
 
 if TYPE_CHECKING:
     from cgoguard.gofront.package import GoFile, Package
@@ -895,8 +903,8 @@ class FunctionAnalysis:
     def captured(self, literal: Node) -> Objs:
         """Objects of the enclosing function's variables that a function literal refers to."""
         result: set[int] = set()
-        for node in walk(literal):
-            if node.type == "identifier" and text(node) in self.state.env:
+        for node in nodes_of_type(literal, "identifier"):
+            if text(node) in self.state.env:
                 result |= self.state.env[text(node)]
         return frozenset(result)
 
@@ -1712,8 +1720,8 @@ def _on_failure_path(exit_node: Node, status: tuple[str | Node, ...]) -> bool:
             if any(s == current for s in status if not isinstance(s, str)):
                 return True
             tests = [current.child_by_field_name("condition"), current.child_by_field_name("initializer")]
-            if names and any(n.type == "identifier" and text(n) in names
-                             for test in tests if test is not None for n in walk(test)):
+            if names and any(text(n) in names
+                             for test in tests if test is not None for n in nodes_of_type(test, "identifier")):
                 return True
         current = current.parent
     return False

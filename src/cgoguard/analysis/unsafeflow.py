@@ -19,7 +19,7 @@ from tree_sitter import Node
 from cgoguard.cfront.model import CModel, CRecord
 from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
+from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen, walk
 from cgoguard.gofront.types import GoType, type_from_node
 
 MAX_DEPTH = 12
@@ -102,7 +102,7 @@ class FunctionScope:
 
 def _collect_bindings(func: Node) -> dict[str, list[Binding]]:
     bindings: dict[str, list[Binding]] = {}
-    for node in walk(func):
+    for node in nodes_of_type(func, "short_var_declaration", "assignment_statement", "var_spec"):
         if node.type == "short_var_declaration" or (
                 node.type == "assignment_statement" and text(node.child_by_field_name("operator")) == "="):
             names = _named(node.child_by_field_name("left"))

@@ -16,10 +16,13 @@ keeps its trees alive by holding their nodes.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from tree_sitter import Node
+
+T = TypeVar("T")
 
 
 class SyntaxIndex:
@@ -32,6 +35,7 @@ class SyntaxIndex:
         kinds: list[int] = []
         for root in roots:
             self._add_tree(root, kinds)
+        self._memos: dict[str, dict[int, Any]] = {}
         names: dict[int, str] = {}  # kind id -> type name (several ids may share a name)
         self.types: list[str] = []
         self.by_type: dict[str, list[int]] = {}
@@ -93,6 +97,17 @@ class SyntaxIndex:
         if len(types) > 1:
             positions.sort()
         return [self.nodes[p] for p in positions]
+
+    def memo(self, purpose: str, node: Node, compute: Callable[[], T]) -> T:
+        """``compute()``, a pure function of ``node``'s syntax, computed once per indexed node
+        and ``purpose`` and shared by every analysis of the package (not kept for other nodes)."""
+        position = self.position.get(node.id)
+        if position is None:
+            return compute()
+        memo = self._memos.setdefault(purpose, {})
+        if position not in memo:
+            memo[position] = compute()
+        return memo[position]
 
     def skipping_func_literals(self, node: Node) -> Iterator[Node] | None:
         """Like :meth:`subtree` but without the function literals below ``node`` (nor their

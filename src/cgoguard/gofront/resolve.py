@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
+from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen
 from cgoguard.gofront.types import (
     BOOL,
     BYTE_SLICE,
@@ -61,7 +61,8 @@ class LocalTypes:
     _decls: dict[str, list[tuple[int, GoType | Node]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._collect()
+        # Several analyses ask about the same function: collect its declarations once.
+        self._decls = self.package.syntax_index.memo("local declarations", self.func, self._collected)
 
     # ----- declarations -------------------------------------------------------------
     def _declare(self, name_node: Node, value: GoType | Node) -> None:
@@ -71,6 +72,11 @@ class LocalTypes:
             entries.append((name_node.start_byte, value))
             entries.sort(key=lambda e: e[0])
 
+    def _collected(self) -> dict[str, list[tuple[int, GoType | Node]]]:
+        self._decls = {}
+        self._collect()
+        return self._decls
+
     def _collect(self) -> None:
         from cgoguard.gofront.symbols import parameters
 
@@ -78,7 +84,8 @@ class LocalTypes:
             plist = self.func.child_by_field_name(field_name)
             if plist is not None and plist.type == "parameter_list":
                 self._declare_params(plist, parameters(plist))
-        for node in walk(self.func):
+        for node in nodes_of_type(self.func, "func_literal", "short_var_declaration", "var_spec", "range_clause",
+                                  "type_switch_statement"):
             kind = node.type
             if kind == "func_literal":
                 plist = node.child_by_field_name("parameters")

@@ -99,6 +99,14 @@ def unparen(node: Node | None) -> Node | None:
 
 def call_parts(node: Node) -> tuple[Node | None, list[Node]]:
     """(function, arguments) of a call_expression."""
+    index = active_index()
+    if index is None:
+        return _call_parts(node)
+    func, args = index.memo("call parts", node, lambda: _call_parts(node))
+    return func, list(args)  # a copy: callers may edit their list
+
+
+def _call_parts(node: Node) -> tuple[Node | None, list[Node]]:
     func = node.child_by_field_name("function")
     args = node.child_by_field_name("arguments")
     return func, [a for a in (args.named_children if args else []) if a.type != "comment"]
@@ -106,6 +114,13 @@ def call_parts(node: Node) -> tuple[Node | None, list[Node]]:
 
 def c_name(node: Node | None) -> str | None:
     """``NAME`` when ``node`` is the selector ``C.NAME``, else None."""
+    index = active_index()
+    if index is None or node is None:
+        return _c_name(node)
+    return index.memo("C name", node, lambda: _c_name(node))
+
+
+def _c_name(node: Node | None) -> str | None:
     node = unparen(node)
     if node is None or node.type not in ("selector_expression", "qualified_type"):
         return None
@@ -113,7 +128,7 @@ def c_name(node: Node | None) -> str | None:
         pkg, name = node.child_by_field_name("package"), node.child_by_field_name("name")
     else:
         pkg, name = node.child_by_field_name("operand"), node.child_by_field_name("field")
-    if pkg is not None and text(pkg) == "C" and name is not None:
+    if pkg is not None and name is not None and pkg.text == b"C":
         return text(name)
     return None
 

@@ -16,6 +16,13 @@ from cgoguard.rules.base import REQUIRED_DOC_SECTIONS, Rule, RuleContext, RuleMe
 
 # Packages importing none of these cannot break a cgo rule; skipping them keeps scans fast.
 RELEVANT_IMPORTS = frozenset({"C", "unsafe", "runtime/cgo", "runtime", "syscall", "golang.org/x/sys/unix"})
+# Categories about C memory or about Go memory handed to C functions: only packages that
+# import "C" can break them. (Writing Go pointers into mmap memory, unsafe conversions,
+# pinners and handles concern pure Go packages too.)
+CGO_CATEGORIES = frozenset({
+    "c-leak", "use-after-free", "double-free", "dangling-reference", "go-pointer-to-go-pointer",
+    "c-retains-go-pointer", "go-pointer-returned-to-c", "missing-keepalive",
+})
 
 _RULE_MODULE = re.compile(r"^cg\d{3}_\w+$")
 
@@ -67,9 +74,11 @@ def check_package(
         return []
     selected = set(rule_ids) if rule_ids is not None else None
     context = RuleContext(package=package, contracts=contracts, options=options or {})
+    uses_cgo = package.uses_cgo
     with using_index(package.syntax_index):
         for rule in all_rules().values():
-            if selected is None or rule.meta.id in selected:
+            wanted = selected is None or rule.meta.id in selected
+            if wanted and (uses_cgo or rule.meta.category not in CGO_CATEGORIES):
                 _run_rule(rule, context)
     reported = [f for f in context.findings if package.only is None or f.path in package.only]
     return sorted(reported, key=lambda f: f.sort_key)

@@ -75,7 +75,7 @@ from cgoguard.analysis.unsafeflow import (
     is_unsafe_pointer_call,
 )
 from cgoguard.findings import Confidence, Severity
-from cgoguard.gofront.syntax import call_parts, line_of, text, unparen, walk
+from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
 
@@ -174,8 +174,8 @@ class _PackageCheck:
         method = callee.node.type == "method_declaration"
         wanted = "field_identifier" if method else "identifier"
         for caller in self.scopes:
-            for node in walk(caller.node):
-                if node.type != wanted or text(node) != name:
+            for node in nodes_of_type(caller.node, wanted):
+                if text(node) != name:
                     continue
                 reference = node.parent if method else node
                 if reference is None or node.parent.type == "function_declaration" or (
@@ -272,7 +272,7 @@ class _FunctionCheck:
 
     def handles_in(self, node: Node) -> Iterator[tuple[Node, Handle]]:
         """Handles used in ``node``: loads, and locals that copied a handle or C memory it owns."""
-        for inner in walk(node):
+        for inner in nodes_of_type(node, "selector_expression", "call_expression", "identifier"):
             if inner.type in ("selector_expression", "call_expression"):
                 if inner.parent is not None and inner.parent.type == "selector_expression" and \
                         inner.parent.child_by_field_name("operand") == inner:
@@ -333,8 +333,8 @@ class _FunctionCheck:
         """(call, what it is, the parts that reach C): the outermost C calls, calls of package
         functions that pass handle arguments on to C, and unsafe.Slice/String."""
         unsafe = self.scope.imports_as("unsafe")
-        for node in walk(self.scope.body):
-            if node.type != "call_expression" or _inside_c_call(node, self.scope):
+        for node in nodes_of_type(self.scope.body, "call_expression"):
+            if _inside_c_call(node, self.scope):
                 continue
             function = c_call_name(node, self.scope)
             callee = text(unparen(node.child_by_field_name("function")))
@@ -370,7 +370,7 @@ class _FunctionCheck:
         """Whether variable ``root`` (or a plain copy of it, ``obj := r``) is used, or otherwise
         kept reachable, after ``use``."""
         names = {(root, declaration), *self._copies(root, declaration)}
-        for occurrence in walk(self.scope.node):
+        for occurrence in nodes_of_type(self.scope.node, "identifier"):
             if not any(self._is_use_of(occurrence, name, decl) for name, decl in names):
                 continue
             if _within(occurrence, use):
@@ -400,7 +400,7 @@ class _FunctionCheck:
 
     def _containers(self, root: str, declaration: int | None) -> Iterator[tuple[str, int | None]]:
         types = self.scope.types
-        for node in walk(self.scope.node):
+        for node in nodes_of_type(self.scope.node, "range_clause", "short_var_declaration", "assignment_statement"):
             if node.type == "range_clause":
                 left, right = node.child_by_field_name("left"), unparen(node.child_by_field_name("right"))
                 values = left.named_children[1:2] if left is not None else []
@@ -473,8 +473,8 @@ class _FunctionCheck:
 
     def _early_keepalive(self, use: Node, handle: Handle) -> str:
         runtime = self.scope.imports_as("runtime")
-        for node in walk(self.scope.body):
-            if node.type == "call_expression" and node.end_byte <= use.start_byte and \
+        for node in nodes_of_type(self.scope.body, "call_expression"):
+            if node.end_byte <= use.start_byte and \
                     text(unparen(node.child_by_field_name("function"))) == f"{runtime}.KeepAlive":
                 args = call_parts(node)[1]
                 if args and text(unparen(args[0])) == handle.root:

@@ -52,7 +52,7 @@ from cgoguard.analysis.unsafeflow import (
     is_unsafe_pointer_call,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import line_of, text, unparen, walk
+from cgoguard.gofront.syntax import line_of, nodes_of_type, text, unparen
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -66,8 +66,8 @@ META = RuleMeta(
 
 def check(ctx: RuleContext) -> None:
     for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in walk(scope.body):
-            operand = is_unsafe_pointer_call(node, scope) if node.type == "call_expression" else None
+        for node in nodes_of_type(scope.body, "call_expression"):
+            operand = is_unsafe_pointer_call(node, scope)
             if operand is not None:
                 _check_conversion(ctx, scope, node, operand)
 

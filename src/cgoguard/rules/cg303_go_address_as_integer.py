@@ -59,7 +59,7 @@ from cgoguard.analysis.unsafeflow import (
     is_unsafe_pointer_call,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import call_parts, line_of, text, walk
+from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -75,7 +75,7 @@ _CGO_HELPERS = frozenset({"CString", "CBytes", "GoString", "GoStringN", "GoBytes
 
 def check(ctx: RuleContext) -> None:
     for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in walk(scope.body):
+        for node in nodes_of_type(scope.body, "call_expression", "assignment_statement", "keyed_element"):
             name = c_call_name(node, scope) if node.type == "call_expression" else None
             if name is not None and name not in _CGO_HELPERS:
                 for arg in call_parts(node)[1]:

@@ -57,7 +57,7 @@ from cgoguard.analysis.unsafeflow import (
     pointer_origin,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import call_parts, text, unparen, walk
+from cgoguard.gofront.syntax import call_parts, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType, type_from_node
 from cgoguard.rules.base import RuleContext, RuleMeta
 
@@ -73,7 +73,7 @@ _FIX = "build the slice with unsafe.Slice(ptr, n) (or the string with unsafe.Str
 
 def check(ctx: RuleContext) -> None:
     for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in walk(scope.body):
+        for node in nodes_of_type(scope.body, "composite_literal", "call_expression", "type_conversion_expression"):
             if node.type == "composite_literal":
                 _check_literal(ctx, scope, node)
             elif node.type in ("call_expression", "type_conversion_expression"):
@@ -132,8 +132,8 @@ def _data_assigned_later(literal: Node, scope: FunctionScope) -> Node | None:
         return None
     names = declaration.child_by_field_name("left")
     name = text(names.named_children[0]) if names is not None and names.named_children else ""
-    for node in walk(scope.body):
-        if node.type != "assignment_statement" or node.start_byte < literal.end_byte:
+    for node in nodes_of_type(scope.body, "assignment_statement"):
+        if node.start_byte < literal.end_byte:
             continue
         targets = node.child_by_field_name("left")
         values = node.child_by_field_name("right")

@@ -55,7 +55,7 @@ from cgoguard.analysis.unsafeflow import (
     layout,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import walk
+from cgoguard.gofront.syntax import nodes_of_type
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
 
@@ -70,9 +70,8 @@ META = RuleMeta(
 
 def check(ctx: RuleContext) -> None:
     for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in walk(scope.body):
-            if node.type in ("call_expression", "type_conversion_expression"):
-                _check_conversion(ctx, scope, node)
+        for node in nodes_of_type(scope.body, "call_expression", "type_conversion_expression"):
+            _check_conversion(ctx, scope, node)
 
 
 def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node) -> None:

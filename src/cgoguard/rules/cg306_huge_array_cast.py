@@ -41,7 +41,7 @@ from cgoguard.analysis.unsafeflow import (
     module_go_version,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import text, walk
+from cgoguard.gofront.syntax import nodes_of_type, text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -60,9 +60,8 @@ def check(ctx: RuleContext) -> None:
     if version is not None and version < (1, 17):
         return
     for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in walk(scope.body):
-            if node.type in ("call_expression", "type_conversion_expression"):
-                _check_conversion(ctx, scope, node)
+        for node in nodes_of_type(scope.body, "call_expression", "type_conversion_expression"):
+            _check_conversion(ctx, scope, node)
 
 
 def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node) -> None:

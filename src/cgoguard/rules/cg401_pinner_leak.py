@@ -41,7 +41,7 @@ from cgoguard.analysis.cfg import DEFER, RETURN, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.findings import Severity
 from cgoguard.gofront.package import GoFile
-from cgoguard.gofront.syntax import text, unparen, walk, walk_skipping_funcs
+from cgoguard.gofront.syntax import nodes_of_type, text, unparen, walk_skipping_funcs
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -62,7 +62,7 @@ def check(ctx: RuleContext) -> None:
         runtime = info.file.imported_as("runtime")
         if runtime is None:
             continue
-        functions = [info.node, *(n for n in walk(info.node) if n.type == "func_literal")]
+        functions = [info.node, *nodes_of_type(info.node, "func_literal")]
         for func in functions:
             pinners = _local_pinners(func, runtime)
             if pinners:
@@ -86,8 +86,8 @@ def _local_pinners(func: Node, runtime: str) -> set[str]:
 
 def _escapes(func: Node, name: str) -> bool:
     """A pinner handed to other code (``&p``, returned, stored, captured by a goroutine)."""
-    for node in walk(func):
-        if node.type != "identifier" or text(node) != name:
+    for node in nodes_of_type(func, "identifier"):
+        if text(node) != name:
             continue
         parent = node.parent
         if parent is None or parent.type == "selector_expression":
@@ -156,9 +156,7 @@ def _pinner_calls(stmt: Node, pinners: set[str], *, deferred: bool) -> list[tupl
     A deferred call or closure only matters for Unpin: it runs at every return.
     """
     calls: list[tuple[str, str]] = []
-    for node in walk(stmt):
-        if node.type != "call_expression":
-            continue
+    for node in nodes_of_type(stmt, "call_expression"):
         func = unparen(node.child_by_field_name("function"))
         if func is None or func.type != "selector_expression":
             continue
@@ -186,7 +184,7 @@ def _ancestors(node: Node, stop: Node) -> list[Node]:
 
 
 def _pin_offset(stmt: Node, name: str) -> int:
-    for node in walk(stmt):
-        if node.type == "call_expression" and text(node.child_by_field_name("function")) == f"{name}.Pin":
+    for node in nodes_of_type(stmt, "call_expression"):
+        if text(node.child_by_field_name("function")) == f"{name}.Pin":
             return node.start_byte
     return stmt.start_byte

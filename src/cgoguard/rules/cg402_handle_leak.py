@@ -37,7 +37,7 @@ from tree_sitter import Node
 from cgoguard.analysis.lifetime import declared_names
 from cgoguard.findings import Severity
 from cgoguard.gofront.package import GoFile
-from cgoguard.gofront.syntax import c_name, text, unparen, walk
+from cgoguard.gofront.syntax import c_name, nodes_of_type, text, unparen
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -58,8 +58,8 @@ def check(ctx: RuleContext) -> None:
         cgo = file.imported_as("runtime/cgo")
         if cgo is None or b"NewHandle" not in file.source:
             continue
-        for node in walk(file.root):
-            if node.type == "call_expression" and text(node.child_by_field_name("function")) == f"{cgo}.NewHandle":
+        for node in nodes_of_type(file.root, "call_expression"):
+            if text(node.child_by_field_name("function")) == f"{cgo}.NewHandle":
                 _check_handle(ctx, file, node)
 
 
@@ -116,8 +116,8 @@ def _fate(call: Node) -> tuple[str, list[str]]:
 def _local_uses(scope: Node, name: str, after: int) -> list[str] | None:
     """Aliases of local handle ``name``; None when the handle leaves the function's hands."""
     aliases: list[str] = []
-    for node in walk(scope):
-        if node.type != "identifier" or text(node) != name or node.start_byte < after:
+    for node in nodes_of_type(scope, "identifier"):
+        if text(node) != name or node.start_byte < after:
             continue
         use = _climb_conversions(node)
         parent = use.parent
@@ -150,8 +150,8 @@ def _local_uses(scope: Node, name: str, after: int) -> list[str] | None:
 
 
 def _deletes(func: Node, name: str) -> bool:
-    return any(node.type == "call_expression" and text(node.child_by_field_name("function")) == f"{name}.Delete"
-               for node in walk(func))
+    return any(text(node.child_by_field_name("function")) == f"{name}.Delete"
+               for node in nodes_of_type(func, "call_expression"))
 
 
 def _climb_conversions(node: Node) -> Node:
