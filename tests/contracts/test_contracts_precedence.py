@@ -92,3 +92,11 @@ def test_config_can_withdraw_a_wrong_inference() -> None:
     contracts = contracts_of_text(source, "p.c", {"pooled": {"returns": "unknown", "ref": "pool owns it"}})
     assert summary(contracts.get("pooled")) == ("unknown", None, [], [], None)
     assert [(e.kind, e.overridden) for e in contracts.get("pooled").evidence] == [("config", False), ("body", True)]
+
+
+def test_the_documented_release_beats_the_one_a_body_inherits() -> None:
+    source = (b"typedef struct ZSTD_CCtx_s ZSTD_CCtx;\ntypedef ZSTD_CCtx ZSTD_CStream;\nZSTD_CCtx *ZSTD_createCCtx(void);\n"
+              b"ZSTD_CStream *ZSTD_createCStream(void) { return ZSTD_createCCtx(); }\n")
+    contract = contracts_of_text(source, "z.c").get("ZSTD_createCStream")
+    assert (contract.returns, contract.deallocator) == ("owned", "ZSTD_freeCStream")
+    assert [(e.kind, e.overridden) for e in contract.evidence] == [("body", True), ("pack", False)]

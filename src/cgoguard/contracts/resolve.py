@@ -6,7 +6,8 @@ kind wins (config > attribute > body > pack > comment > naming; ties go to the m
 confident fact). Losing facts that disagree stay in the contract's evidence, marked
 ``overridden``, so a reader sees the conflict. One refinement: a name only guesses *that* a
 function frees its first argument, so once any other source says which argument is freed,
-the guess is dropped.
+the guess is dropped. Another: for how to release a result, a curated pack, an attribute
+or the configuration beats a body (which only knows the release of what it returns).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from cgoguard.contracts.model import Contract, Evidence, Fact, strongest, weakest
+from cgoguard.contracts.model import PRECEDENCE, Contract, Evidence, Fact, strongest, weakest
 from cgoguard.findings import Confidence
 
 # The order evidence is listed in: what the result is first, then what happens to arguments.
@@ -28,7 +29,7 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         by_key.setdefault(fact.key, []).append(fact)
     keys = sorted(by_key, key=lambda k: (_ASPECT_ORDER.index(k[0]), k[1] or 0))
     for key in keys:
-        by_key[key].sort(key=lambda f: f.rank)
+        by_key[key].sort(key=_rank)
     winners = {key: by_key[key][0] for key in keys}
     returns = _value(winners, ("returns", None), "unknown")
     # How to release, or whom the result is borrowed from, only matters for that kind of result.
@@ -58,6 +59,15 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         params=params,
         declared_at=declared_at,
     )
+
+
+def _rank(fact: Fact) -> tuple[int, int, int]:
+    """Precedence, except that which release to use is documentation: a body that returns
+    ``ZSTD_createCCtx()`` proves ``ZSTD_createCStream``'s result is owned, but the release the
+    API documents for it (``ZSTD_freeCStream``) is the one to name."""
+    documented_release = fact.aspect == "deallocator" and fact.evidence.kind == "body"
+    kind, confidence = fact.rank
+    return (PRECEDENCE["pack"] if documented_release else kind, int(documented_release), confidence)
 
 
 def _without_superseded_guesses(facts: list[Fact]) -> list[Fact]:
