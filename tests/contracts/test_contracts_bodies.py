@@ -119,6 +119,8 @@ HANDOFF = {
     "container_snapshot_destroy": ([], [], [], "unknown"),
     "win_close_request": ([], [], [], "unknown"),
     "win_destroy_context": ([], [], [], "unknown"),
+    "wl_surface_destroy": ([0], [], [], "unknown"),
+    "load_image": ([1], [], [], "unknown"),
 }
 
 

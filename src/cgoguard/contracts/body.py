@@ -9,6 +9,7 @@ so :func:`body_facts` is cheap and re-run until the call graph reaches a fixpoin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +24,9 @@ _TEXT_LIMIT = 120
 _MAX_ORIGIN_ROUNDS = 32
 _NULLS = frozenset({"NULL", "nullptr", "0"})
 _LENGTH_FUNCTIONS = frozenset({"strlen", "strnlen", "wcslen"})
+# A constant asking the callee to release what it is given: WL_MARSHAL_FLAG_DESTROY (Wayland's
+# generated *_destroy functions), SQLITE_DESERIALIZE_FREEONCLOSE.
+_DESTROY_FLAG = re.compile(r"^[A-Z][A-Z0-9_]*(?:DESTROY|FREE)[A-Z0-9_]*$")
 _RELEASING_FIELDS = frozenset({"free", "release", "destroy", "dispose", "unref", "dealloc", "deallocate"})
 
 
@@ -236,18 +240,19 @@ class _BodyReader:
         return count == 1 and root is not None and self.unit.text(root) != self.unit.text(stripped)
 
     def _is_integer(self, expr: Node) -> bool:
-        """Clearly not a pointer: a length, a flag (``n``, ``sizeof x``, ``strlen(p)``, ``-1``)."""
+        """Clearly not data to own: a length, a flag (``n``, ``sizeof x``, ``strlen(p)``, ``-1``), NULL."""
         expr = _strip(expr)
         if expr is None:
             return False
-        if expr.type in ("number_literal", "sizeof_expression", "char_literal", "true", "false"):
-            return True
+        if expr.type in ("number_literal", "sizeof_expression", "char_literal", "true", "false", "null"):
+            return True  # (NULL too: nothing to hand over)
         if expr.type == "unary_expression":
             return self._is_integer(expr.child_by_field_name("argument"))
         if expr.type == "identifier":
             name = self.unit.text(expr)
             index = self.params.get(name)
-            return (index is not None and index not in self.pointer_params) or name in self.scalar_locals
+            return (index is not None and index not in self.pointer_params) or name in self.scalar_locals \
+                or name in _NULLS
         if expr.type == "call_expression":
             function = self.model.functions.get(self.unit.text(expr.child_by_field_name("function")))
             return self.unit.text(expr.child_by_field_name("function")) in _LENGTH_FUNCTIONS or (
@@ -612,9 +617,15 @@ def _member_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
 
 
 def _hand_off_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
-    """``bind(stmt, i, p, n, free)``: whoever calls that destructor later owns ``p`` now."""
+    """``bind(stmt, i, p, n, free)``: whoever calls that destructor later owns ``p`` now; and
+    ``marshal(proxy, ..., FLAG_DESTROY)`` destroys ``proxy``."""
     facts: list[Fact] = []
     for item in summary.hand_offs:
+        if _DESTROY_FLAG.match(item.destructor):
+            evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee} with {item.destructor})",
+                                item.site.location, item.site.text)
+            facts.append(Fact("frees", True, evidence, Confidence.LOW, arg=item.param))
+            continue
         destructor = lookup(item.destructor)
         if destructor is None or 0 not in destructor.frees_args:
             continue
