@@ -121,6 +121,7 @@ HANDOFF = {
     "win_destroy_context": ([], [], [], "unknown"),
     "wl_surface_destroy": ([0], [], [], "unknown"),
     "load_image": ([1], [], [], "unknown"),
+    "workspace_free": ([], [0], [], "unknown"),
 }
 
 

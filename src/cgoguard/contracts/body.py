@@ -262,6 +262,11 @@ class _BodyReader:
     def _member_of(self, expr: Node) -> int | None:
         """The pointer parameter whose member or element ``expr`` reads (``p->key``, ``v[i]``)."""
         expr = _strip(expr)
+        if expr is not None and expr.type == "identifier":
+            # `void *buf = ws->workspace; ...; free(buf)`
+            origins = self._identifier_origins(self.unit.text(expr))
+            indexes = {o.index for o in origins if o.kind == "param_member"}
+            return indexes.pop() if len(indexes) == 1 and all(o.kind == "param_member" for o in origins) else None
         if expr is None or expr.type not in ("field_expression", "subscript_expression", "pointer_expression"):
             return None
         if expr.type == "pointer_expression" and _operator(expr) == "&":
