@@ -36,6 +36,24 @@ def test_markdown_matches_the_golden_file(example_document) -> None:
     assert text == GOLDEN.read_text(encoding="utf-8"), "set CGOGUARD_UPDATE_GOLDEN=1 to regenerate after review"
 
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+CBUF_GOLDEN = CONTRACTS_FIXTURES / "cbuf" / "CONTRACTS.md"
+
+
+def test_the_cbuf_example_document_matches_its_golden_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/buggy/cbuf: a buffer API whose document a reviewer reads to fix the package's bugs."""
+    monkeypatch.chdir(REPOSITORY)
+    package = load_packages(discover(["examples/buggy/cbuf"], DiscoveryOptions()).packages[0])[0]
+    text = render_markdown([document_package(package, {})])
+    if os.environ.get("CGOGUARD_UPDATE_GOLDEN"):
+        CBUF_GOLDEN.parent.mkdir(exist_ok=True)
+        CBUF_GOLDEN.write_text(text, encoding="utf-8")
+    assert text == CBUF_GOLDEN.read_text(encoding="utf-8"), "set CGOGUARD_UPDATE_GOLDEN=1 to regenerate after review"
+    assert "| `buffer_new` | owned | `buffer_free` |" in text
+    assert "| `buffer_copy` | owned | `free` |" in text
+    assert "naming pair buffer_copy" not in text, "buffer_free cannot take buffer_copy's char *"
+
+
 def test_json_has_every_fact_and_call_site(example_document) -> None:
     data = json.loads(render_json([example_document]))
     assert data["precedence"] == ["config", "attribute", "body", "pack", "comment", "naming"]

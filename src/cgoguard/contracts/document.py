@@ -128,6 +128,8 @@ def _overview(entries: list[FunctionEntry]) -> str:
          "returns memory the caller must not free", "return memory the caller must not free"),
         (sum(bool(c.frees_args) for c in contracts), "frees or takes over an argument",
          "free or take over an argument"),
+        (sum(bool(c.frees_members - c.frees_args) for c in contracts), "frees what an argument points to",
+         "free what an argument points to"),
         (sum(bool(c.retains_args) for c in contracts), "keeps an argument after returning",
          "keep an argument after returning"),
         (sum(not e.contract.is_known and e.pointer_result is not False for e in entries),
@@ -143,7 +145,7 @@ def _overview(entries: list[FunctionEntry]) -> str:
 def _summary_row(entry: FunctionEntry) -> str:
     c = entry.contract
     release = ", ".join(f"`{d}`" for d in _releases(c)) or "—"
-    cells = [f"`{c.function}`", _result_word(entry), release, _args(c, c.frees_args), _args(c, c.retains_args),
+    cells = [f"`{c.function}`", _result_word(entry), release, _frees_cell(c), _args(c, c.retains_args),
              c.confidence.value, str(len(entry.call_sites))]
     return "| " + " | ".join(cells) + " |"
 
@@ -162,6 +164,11 @@ def _result_word(entry: FunctionEntry) -> str:
     if c.returns == "unknown" and entry.pointer_result is None and c.is_known:
         return "—"  # a library function known for what it does to its arguments
     return c.returns
+
+
+def _frees_cell(contract: Contract) -> str:
+    members = [f"members of {_short_arg(contract, i)}" for i in sorted(contract.frees_members - contract.frees_args)]
+    return ", ".join([_short_arg(contract, i) for i in sorted(contract.frees_args)] + members) or "—"
 
 
 def _args(contract: Contract, indexes: frozenset[int]) -> str:
@@ -185,6 +192,9 @@ def _function_section(entry: FunctionEntry) -> list[str]:
         lines.append(f"- **Output:** hands back an owned object through {_arg_label(c, index)}; {how}.")
     for index in sorted(c.frees_args):
         lines.append(f"- **Frees:** {_arg_label(c, index)}: the caller must not use or free it afterwards.")
+    for index in sorted(c.frees_members - c.frees_args):
+        lines.append(f"- **Frees members:** what {_arg_label(c, index)} points to (its fields or elements); "
+                     "the argument itself stays the caller's.")
     for index in sorted(c.retains_args):
         lines.append(f"- **Keeps:** {_arg_label(c, index)} after returning: it must stay valid "
                      "(and must not be Go memory).")

@@ -133,14 +133,18 @@ def _paired_release(model: CModel, function: CFunction, product: _Product,
 
 def _taking_param(model: CModel, release: CFunction, product: _Product) -> int | None:
     """The parameter of ``release`` that can take ``product``: typed like it, or (for a returned
-    product) the release's only pointer parameter."""
+    product) the release's only pointer parameter when either side is ``void *``."""
     pointers = [i for i, p in enumerate(release.params) if is_pointer_param(model, p)]
     typed = [i for i in pointers
              if (canonical_type(model, release.params[i].type), release.params[i].pointer_depth)
              == (product.type, product.depth)]
     if typed:
         return typed[0]
-    return _only_pointer(model, release) if product.out_index is None else None
+    only = _only_pointer(model, release) if product.out_index is None else None
+    # `buffer_copy` returns a char *, which `buffer_free(buffer *)` cannot take; `void *` takes anything.
+    if only is not None and "void" not in (product.type, canonical_type(model, release.params[only].type)):
+        return None
+    return only
 
 
 def named_release_facts(model: CModel, facts: dict[str, list[Fact]]) -> dict[str, list[Fact]]:
