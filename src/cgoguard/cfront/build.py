@@ -322,8 +322,9 @@ def _params(unit: CUnit, function: Node) -> tuple[list[CParam], bool]:
         ptype = base_type(unit, child.child_by_field_name("type"))
         if ptype == "void" and not decl.pointer_depth and not decl.name and not decl.function_pointer:
             continue  # f(void)
+        is_const = any(c.type == "type_qualifier" and unit.text(c) == "const" for c in child.children)
         params.append(CParam(decl.name, ptype, decl.pointer_depth + (1 if decl.array else 0),
-                             decl.function_pointer or decl.function is not None))
+                             decl.function_pointer or decl.function is not None, is_const))
     return params, variadic
 
 

@@ -51,6 +51,7 @@ class CParam:
     type: str  # base type without pointer stars or qualifiers ("char", "struct foo", "sqlite3")
     pointer_depth: int = 0
     is_function_pointer: bool = False
+    is_const: bool = False  # the pointed-to (or plain) type is const-qualified: `const char *s`
 
     @property
     def is_pointer(self) -> bool:
