@@ -60,7 +60,7 @@ def test_json_has_every_fact_and_call_site(example_document) -> None:
     functions = {f["function"]: f for f in data["packages"][0]["functions"]}
     encode = functions["ik_encode"]
     assert (encode["returns"], encode["deallocator"], encode["confidence"]) == ("owned", "ik_buffer_free", "medium")
-    assert encode["signature"] == "unsigned char *ik_encode(ik_image *img, size_t *len)"
+    assert encode["signature"] == "unsigned char *ik_encode(const ik_image *img, size_t *len)"
     assert encode["evidence"][0]["kind"] == "comment"
     assert functions["ik_image_name"]["borrows_from"] == 0
     assert functions["ik_codec_set_progress"]["retains_args"] == [2]
@@ -132,3 +132,12 @@ def test_functions_without_a_contract_are_listed_compactly(tmp_path: Path, monke
     assert "unused" not in text
     assert main(["contracts", ".", "--no-cache", "--all"]) == 0
     assert "- `unused`" in capsys.readouterr().out
+
+
+def test_signatures_keep_const() -> None:
+    from cgoguard.cfront.build import CSourceInput, build_c_model
+    from cgoguard.contracts.document import signature
+
+    model = build_c_model([CSourceInput("s.h", b"int f(const char *a, char const *b, char *const c, int n);\n",
+                                        CONTRACTS_FIXTURES)], [])
+    assert signature(model.functions["f"]) == "int f(const char *a, const char *b, char *c, int n)"

@@ -47,8 +47,8 @@ def entry_for(name: str, contract: Contract | None, model: CModel, sites: list[C
 
 
 def signature(function: CFunction, name: str | None = None) -> str:
-    params = [f"{p.type} {'*' * p.pointer_depth}{p.name}".strip() if not p.is_function_pointer
-              else f"{p.type} (*{p.name})(...)" for p in function.params]
+    params = [f"{'const ' if p.is_const else ''}{p.type} {'*' * p.pointer_depth}{p.name}".strip()
+              if not p.is_function_pointer else f"{p.type} (*{p.name})(...)" for p in function.params]
     if function.variadic:
         params.append("...")
     stars = "*" * function.return_pointer_depth
