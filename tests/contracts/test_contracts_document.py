@@ -141,3 +141,13 @@ def test_signatures_keep_const() -> None:
     model = build_c_model([CSourceInput("s.h", b"int f(const char *a, char const *b, char *const c, int n);\n",
                                         CONTRACTS_FIXTURES)], [])
     assert signature(model.functions["f"]) == "int f(const char *a, const char *b, char *c, int n)"
+
+
+@pytest.mark.parametrize(("name", "is_type"), [
+    ("sqlite3_int64", True), ("rd_kafka_type_t", True), ("size_t", True), ("struct_foo", True),
+    ("sqlite3_value_int64", False), ("sqlite3_column_int", False), ("sqlite3_column_double", False)])
+def test_conversions_to_conventional_typedef_names_are_not_calls(name: str, is_type: bool) -> None:
+    from cgoguard.cfront.model import CModel
+    from cgoguard.contracts.calls import is_c_type
+
+    assert is_c_type(CModel(), name) is is_type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,14 @@ def c_call_sites(package: Package) -> dict[str, list[CallSite]]:
     return {name: sorted(found) for name, found in sorted(sites.items())}
 
 
+# Typedef names by convention (`C.sqlite3_int64(n)`, `C.rd_kafka_type_t(t)`): conversions even
+# when the header that declares them was not read (but `sqlite3_value_int64` is a function).
+_TYPE_LIKE = re.compile(r"^[A-Za-z0-9]+_u?int(?:8|16|32|64)$|_t$")
+
+
 def is_c_type(model: CModel, name: str) -> bool:
     if name in CGO_TYPE_NAMES or name.startswith(("struct_", "union_", "enum_")):
         return True
-    return name in model.typedefs and name not in model.functions
+    if name in model.functions:
+        return False
+    return name in model.typedefs or bool(_TYPE_LIKE.search(name))
