@@ -114,6 +114,7 @@ HANDOFF = {
     "strings_free": ([], [0], [], "unknown"),
     "kv_free": ([0], [0], [], "unknown"),
     "string_at": ([], [], [], "unknown"),  # the caller's element, not borrowed from the array
+    "acl_by_idx": ([], [], [], "borrowed"),  # an element of a read-only (const) array
     "window_hide": ([], [], [], "unknown"),
     "backend2_shutdown": ([0], [], [], "unknown"),
     "container_snapshot_destroy": ([], [], [], "unknown"),

@@ -394,8 +394,11 @@ class _BodyReader:
 
     def _element_of_pointer_array(self, expr: Node, index: int) -> bool:
         """``argv[i]`` or ``*argv`` of a ``char **argv`` parameter: a pointer the caller stored in
-        its own array, owned by whoever made it, not by the array."""
-        if self.function.params[index].pointer_depth < 2:
+        its own array, owned by whoever made it, not by the array. An array of ``const T *``
+        (``X_by_idx(const rd_kafka_X_t **arr, ...)``) is a read-only view: its elements stay
+        borrowed from it."""
+        param = self.function.params[index]
+        if param.pointer_depth < 2 or param.is_const:
             return False
         is_load = expr.type == "subscript_expression" or (expr.type == "pointer_expression" and _operator(expr) == "*")
         array = _strip(expr.child_by_field_name("argument"))
