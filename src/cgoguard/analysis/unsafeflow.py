@@ -67,6 +67,8 @@ class FunctionScope:
     node: Node  # function_declaration or method_declaration
     types: LocalTypes = field(init=False)
     bindings: dict[str, list[Binding]] = field(init=False)
+    # node id -> conversion(node, self): every unsafe rule asks about the same calls
+    conversions: dict[int, tuple[GoType, Node] | None] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.types = LocalTypes(self.package, self.file, self.node)
@@ -145,6 +147,12 @@ def conversion(node: Node, scope: FunctionScope) -> tuple[GoType, Node] | None:
     node = unparen(node)
     if node is None:
         return None
+    if node.id not in scope.conversions:
+        scope.conversions[node.id] = _conversion(node, scope)
+    return scope.conversions[node.id]
+
+
+def _conversion(node: Node, scope: FunctionScope) -> tuple[GoType, Node] | None:
     if node.type == "type_conversion_expression":
         operand = node.child_by_field_name("operand")
         return (type_from_node(node.child_by_field_name("type")), operand) if operand is not None else None
