@@ -13,7 +13,7 @@ from cgoguard.gofront import DiscoveryOptions, discover, load_packages
 from cgoguard.rules import check_package
 
 
-@pytest.mark.parametrize("fixture", ["packs", "evidence", "retains"])
+@pytest.mark.parametrize("fixture", ["packs", "evidence", "retains", "ownership"])
 def test_contract_dependent_verdicts(fixture: str) -> None:
     run(FIXTURES / "contracts" / fixture)
 
