@@ -16,7 +16,7 @@ keeps its trees alive by holding their nodes.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -35,7 +35,7 @@ class SyntaxIndex:
         kinds: list[int] = []
         for root in roots:
             self._add_tree(root, kinds)
-        self._memos: dict[str, dict[int, Any]] = {}
+        self._memos: dict[Hashable, dict[int, Any]] = {}
         names: dict[int, str] = {}  # kind id -> type name (several ids may share a name)
         self.types: list[str] = []
         self.by_type: dict[str, list[int]] = {}
@@ -98,7 +98,7 @@ class SyntaxIndex:
             positions.sort()
         return [self.nodes[p] for p in positions]
 
-    def memo(self, purpose: str, node: Node, compute: Callable[[], T]) -> T:
+    def memo(self, purpose: Hashable, node: Node, compute: Callable[[], T]) -> T:
         """``compute()``, a pure function of ``node``'s syntax, computed once per indexed node
         and ``purpose`` and shared by every analysis of the package (not kept for other nodes)."""
         position = self.position.get(node.id)

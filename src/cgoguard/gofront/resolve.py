@@ -226,6 +226,13 @@ class LocalTypes:
         node = unparen(node)
         if node is None or depth > 24:
             return UNKNOWN
+        index = self.package.syntax_index
+        if depth == 0 and self.func.id in index.position:
+            # The answer depends only on the node and this function's declarations.
+            return index.memo(("type of", self.func.id), node, lambda: self._type_of(node, 0))
+        return self._type_of(node, depth)
+
+    def _type_of(self, node: Node, depth: int) -> GoType:
         handler = _EXPR_HANDLERS.get(node.type)
         return handler(self, node, depth) if handler else UNKNOWN
 
