@@ -117,6 +117,7 @@ HANDOFF = {
     "acl_by_idx": ([], [], [], "borrowed"),  # an element of a read-only (const) array
     "window_hide": ([], [], [], "unknown"),
     "backend2_shutdown": ([0], [], [], "unknown"),
+    "lxc2_destroy": ([], [], [], "unknown"),
     "container_snapshot_destroy": ([], [], [], "unknown"),
     "win_close_request": ([], [], [], "unknown"),
     "win_destroy_context": ([], [], [], "unknown"),

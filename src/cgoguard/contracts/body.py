@@ -27,7 +27,8 @@ _LENGTH_FUNCTIONS = frozenset({"strlen", "strnlen", "wcslen"})
 # A constant asking the callee to release what it is given: WL_MARSHAL_FLAG_DESTROY (Wayland's
 # generated *_destroy functions), SQLITE_DESERIALIZE_FREEONCLOSE.
 _DESTROY_FLAG = re.compile(r"^[A-Z][A-Z0-9_]*(?:DESTROY|FREE)[A-Z0-9_]*$")
-_RELEASING_FIELDS = frozenset({"free", "release", "destroy", "dispose", "unref", "dealloc", "deallocate"})
+# Not "destroy": LXC's `c->destroy(c)` deletes a container from disk and leaves c allocated.
+_RELEASING_FIELDS = frozenset({"free", "release", "dispose", "unref", "dealloc", "deallocate"})
 
 
 @dataclass(frozen=True)
@@ -227,8 +228,8 @@ class _BodyReader:
 
     def _releases_argument(self, arg: Node, callee: Node | None, count: int) -> bool:
         """``b->release(b)`` (the object whose function pointer is called) or ``ops->free(p)`` (the
-        only argument, of an unrelated object), but not ``w->context.destroy(w)``: that
-        destroys w's context."""
+        only argument, of an unrelated object), but not ``w->context.free(w)``: that releases
+        w's context."""
         callee = _strip(callee)
         owner = _strip(callee.child_by_field_name("argument")) if callee is not None else None
         stripped = _strip(arg)
@@ -470,12 +471,12 @@ class _BodyReader:
 
 
 def _names_a_release(callee: Node | None, text: Callable[[Node], str]) -> bool:
-    """``ops->free``, ``self->destroy``: a function pointer field named as a deallocator."""
+    """``ops->free``, ``self->release``: a function pointer field named as a deallocator."""
     callee = _strip(callee)
     if callee is None or callee.type != "field_expression":
         return False
-    # Exactly a releasing verb: `c->snapshot_destroy(c, name)` destroys a snapshot, not c, and
-    # `w->callbacks.close(w)` tells the user a window wants closing.
+    # Exactly a memory-releasing verb: `c->snapshot_destroy(c, name)` destroys a snapshot, not
+    # c, and `w->callbacks.close(w)` tells the user a window wants closing.
     return text(callee.child_by_field_name("field")).lower() in _RELEASING_FIELDS
 
 
