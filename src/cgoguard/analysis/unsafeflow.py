@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from tree_sitter import Node
@@ -94,6 +95,18 @@ class FunctionScope:
 
     def type_of(self, node: Node | None) -> GoType:
         return self.types.type_of(node)
+
+    @cached_property
+    def identifiers(self) -> dict[str, list[Node]]:
+        """The function's identifier nodes by name, in source order."""
+        found: dict[str, list[Node]] = {}
+        for node in nodes_of_type(self.node, "identifier"):
+            found.setdefault(text(node), []).append(node)
+        return found
+
+    def occurrences(self, names: set[str]) -> list[Node]:
+        """The identifiers spelling one of ``names``, in source order."""
+        return sorted((n for name in names for n in self.identifiers.get(name, ())), key=lambda n: n.start_byte)
 
     def underlying(self, t: GoType) -> GoType:
         return self.package.symbols.underlying(t)

@@ -370,7 +370,7 @@ class _FunctionCheck:
         """Whether variable ``root`` (or a plain copy of it, ``obj := r``) is used, or otherwise
         kept reachable, after ``use``."""
         names = {(root, declaration), *self._copies(root, declaration)}
-        for occurrence in nodes_of_type(self.scope.node, "identifier"):
+        for occurrence in self.scope.occurrences({name for name, _ in names}):
             if not any(self._is_use_of(occurrence, name, decl) for name, decl in names):
                 continue
             if _within(occurrence, use):
