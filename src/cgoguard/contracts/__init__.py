@@ -6,12 +6,18 @@ argument or static, which arguments does the call free or keep. Facts come from 
 user's configuration, GCC/Clang attributes, C bodies, the built-in packs, doc comments and
 naming conventions, in that order of precedence, each with its evidence.
 
-For rules, the API is :class:`ContractSet`: ``get(name) -> Contract | None`` and the
+For rules, the API is :class:`ContractSet`: ``get(name) -> Contract | None``, iteration
+and ``items()`` over every contract (the package's functions and the packs'), and the
 queries ``returns_owned``, ``returns_borrowed`` (borrowed or static: never free the
 result), ``returns_static``, ``borrowed_from``, ``deallocator_of``, ``frees_arg``,
+``frees_members_of`` (``free(p->key)``: what the argument points to, not the argument),
 ``retains_arg``, ``owned_out_arg`` and ``is_deallocator``. A :class:`Contract` carries the
 same facts as fields plus ``evidence`` (kind, fact, location, text, overridden) and a
 ``confidence``.
+
+A name alone never makes a deallocator: ``x_close`` frees its argument only when an
+allocator on the same stem pairs with it and the argument can take what the allocator
+hands out, or when a body, attribute, pack, comment or the configuration says so.
 """
 
 from __future__ import annotations

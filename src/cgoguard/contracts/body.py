@@ -2,8 +2,10 @@
 
 A body is walked a single time into a :class:`BodySummary`: where each returned value comes
 from, which parameters are handed to which callees (and at which argument position), which
-parameters are stored somewhere that outlives the call, and which allocations are written
-through out-parameters. Turning a summary into facts needs the callees' current contracts,
+parameters are stored somewhere that outlives the call, which allocations are written
+through out-parameters, which members of parameters are handed on (``free(p->key)``: the
+members are freed, not ``p``), and which parameters travel with a destructor
+(``sqlite3_bind_text(stmt, i, p, n, free)``: whoever calls ``free`` later owns ``p``). Turning a summary into facts needs the callees' current contracts,
 so :func:`body_facts` is cheap and re-run until the call graph reaches a fixpoint.
 """
 
