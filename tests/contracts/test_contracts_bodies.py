@@ -124,6 +124,7 @@ HANDOFF = {
     "wl_surface_destroy": ([0], [], [], "unknown"),
     "load_image": ([1], [], [], "unknown"),
     "workspace_free": ([], [0], [], "unknown"),
+    "zbuf_grow": ([], [], [], "unknown"),
 }
 
 

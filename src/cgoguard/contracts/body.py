@@ -73,6 +73,7 @@ class MemberPass:
     position: int
     param: int
     site: Site
+    member: str = ""  # the expression's text without spaces (`p->buf`)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ class BodySummary:
     stores: list[Store] = field(default_factory=list)
     outs: list[OutWrite] = field(default_factory=list)
     member_passes: list[MemberPass] = field(default_factory=list)
+    # Members given a new non-NULL value (`p->buf = malloc(n)`): freeing their old value is upkeep.
+    refilled: set[str] = field(default_factory=set)
     hand_offs: list[HandOff] = field(default_factory=list)
     # `b->release(b)`, `ops->free(p)`: a parameter handed to a function pointer named like a release.
     indirect_releases: list[ArgPass] = field(default_factory=list)
@@ -217,7 +220,8 @@ class _BodyReader:
                     self.summary.indirect_releases.append(
                         ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
             elif callee and (member := self._member_of(arg)) is not None:
-                self.summary.member_passes.append(MemberPass(callee, position, member, self._site(node)))
+                self.summary.member_passes.append(
+                    MemberPass(callee, position, member, self._site(node), _compact(self.unit.text(_strip(arg)))))
             elif callee and (name := self._function_value(arg)) is not None:
                 functions.append((position, name))
                 continue
@@ -299,6 +303,8 @@ class _BodyReader:
         right = node.child_by_field_name("right")
         if left is None or right is None:
             return
+        if left.type == "field_expression" and self.origins(right):  # not `p->buf = NULL`
+            self.summary.refilled.add(_compact(self.unit.text(left)))
         out_param = self._out_param(left)
         if out_param is not None:
             for origin in self.origins(right):
@@ -472,6 +478,10 @@ class _BodyReader:
         return Site(f"{self.unit.path}:{node.start_point[0] + 1}", text)
 
 
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
 def _names_a_release(callee: Node | None, text: Callable[[Node], str]) -> bool:
     """``ops->free``, ``self->release``: a function pointer field named as a deallocator."""
     callee = _strip(callee)
@@ -618,6 +628,8 @@ def _member_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
     """``free(p->key)``, ``free(v[i])``: what the argument points to is released, not the argument."""
     facts: list[Fact] = []
     for item in summary.member_passes:
+        if item.member in summary.refilled:
+            continue  # `free(p->buf); p->buf = malloc(n)`: p keeps a buffer
         callee = lookup(item.callee)
         if callee is None or not (item.position in callee.frees_args or item.position in callee.frees_members):
             continue
