@@ -151,3 +151,15 @@ def test_conversions_to_conventional_typedef_names_are_not_calls(name: str, is_t
     from cgoguard.contracts.calls import is_c_type
 
     assert is_c_type(CModel(), name) is is_type
+
+
+def test_an_object_handed_back_through_an_argument_reads_as_owned(tmp_path: Path) -> None:
+    (tmp_path / "p.go").write_text(
+        'package p\n\n/*\ntypedef struct conn conn;\nint conn_open(conn **out, const char *dsn);\n'
+        'void conn_close(conn *c);\n*/\nimport "C"\n\n'
+        "func Open(dsn *C.char) {\n\tvar c *C.conn\n\tC.conn_open(&c, dsn)\n\tC.conn_close(c)\n}\n")
+    package = load_packages(discover([str(tmp_path)], DiscoveryOptions()).packages[0])[0]
+    text = render_markdown([document_package(package, {})])
+    assert "| `conn_open` | owned, through `out` | `conn_close` |" in text
+    assert "- **Output:** hands back an owned object through `out` (arg 0); release it with `conn_close`." in text
+    assert "| `conn_close` | void | — | `c` |" in text

@@ -159,6 +159,8 @@ def _result_word(entry: FunctionEntry) -> str:
     c = entry.contract
     if c.returns == "borrowed" and c.borrows_from is not None:
         return f"borrowed from {_short_arg(c, c.borrows_from)}"
+    if c.returns == "unknown" and c.owned_out_args:
+        return "owned, through " + ", ".join(_short_arg(c, i) for i in sorted(c.owned_out_args))
     if c.returns == "unknown" and entry.pointer_result is False:
         return "void" if entry.void_result else "not a pointer"
     if c.returns == "unknown" and entry.pointer_result is None and c.is_known:
