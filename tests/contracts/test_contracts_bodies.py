@@ -125,6 +125,8 @@ HANDOFF = {
     "load_image": ([1], [], [], "unknown"),
     "workspace_free": ([], [0], [], "unknown"),
     "zbuf_grow": ([], [], [], "unknown"),
+    "thing_release": ([0], [], [], "unknown"),  # MY_FREE(p) forwards to free
+    "not_forwarded": ([], [], [], "unknown"),
 }
 
 

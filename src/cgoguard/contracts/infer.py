@@ -16,7 +16,7 @@ from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.attributes import attribute_facts, attribute_macros
 from cgoguard.contracts.body import BodySummary, body_facts, summarize
 from cgoguard.contracts.comments import comment_facts
-from cgoguard.contracts.declarations import canonical_type, returns_pointer
+from cgoguard.contracts.declarations import canonical_type, function_aliases, returns_pointer
 from cgoguard.contracts.model import Contract, ContractSet, Fact
 from cgoguard.contracts.naming import named_release_facts, naming_facts
 from cgoguard.contracts.packs import pack_facts
@@ -44,8 +44,9 @@ def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None, *,
     packs = pack_facts()
     contracts = {name: pack_contract(name) if name not in model.functions and facts == list(packs.get(name, ()))
                  else _resolve(model, name, facts) for name, facts in fixed.items()}
-    _fixpoint(model, fixed, summaries, contracts)
-    return ContractSet(contracts, model.macro_aliases)
+    aliases = function_aliases(model)
+    _fixpoint(model, fixed, summaries, contracts, aliases)
+    return ContractSet(contracts, aliases)
 
 
 def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fact]]:
@@ -93,9 +94,7 @@ def _resolve(model: CModel, name: str, facts: list[Fact]) -> Contract:
 
 
 def _fixpoint(model: CModel, fixed: dict[str, list[Fact]], summaries: dict[str, BodySummary],
-              contracts: dict[str, Contract]) -> None:
-    aliases = model.macro_aliases
-
+              contracts: dict[str, Contract], aliases: dict[str, str]) -> None:
     def lookup(name: str) -> Contract | None:
         return contracts.get(aliases.get(name, name))
 
@@ -155,7 +154,7 @@ def _type_deallocator(model: CModel, function: CFunction, destructors: dict[str,
 def reachable_functions(model: CModel, roots: set[str]) -> frozenset[str]:
     """``roots`` and every C function their bodies call or pass as a value (``bind(..., my_free)``),
     transitively (through macro aliases)."""
-    aliases = model.macro_aliases
+    aliases = function_aliases(model)
     seen: set[str] = set()
     pending = [aliases.get(name, name) for name in roots]
     while pending:
