@@ -123,7 +123,9 @@ HANDOFF = {
     "win_destroy_context": ([], [], [], "unknown"),
     "wl_surface_destroy": ([0], [], [], "unknown"),
     "load_image": ([1], [], [], "unknown"),
-    "workspace_free": ([], [0], [], "unknown"),
+    "workspace_free": ([], [], [], "unknown"),  # the member is cleared: the struct stays consistent
+    "workspace_drop": ([], [0], [], "unknown"),  # left dangling
+    "workspace_wipe": ([], [], [], "unknown"),
     "zbuf_grow": ([], [], [], "unknown"),
     "thing_release": ([0], [], [], "unknown"),  # MY_FREE(p) forwards to free
     "not_forwarded": ([], [], [], "unknown"),

@@ -26,6 +26,7 @@ _TEXT_LIMIT = 120
 _MAX_ORIGIN_ROUNDS = 32
 _NULLS = frozenset({"NULL", "nullptr", "0"})
 _LENGTH_FUNCTIONS = frozenset({"strlen", "strnlen", "wcslen"})
+_CLEARING = ("memset", "bzero")  # also ZSTD_memset, explicit_bzero
 # A constant asking the callee to release what it is given: WL_MARSHAL_FLAG_DESTROY (Wayland's
 # generated *_destroy functions), SQLITE_DESERIALIZE_FREEONCLOSE.
 _DESTROY_FLAG = re.compile(r"^[A-Z][A-Z0-9_]*(?:DESTROY|FREE)[A-Z0-9_]*$")
@@ -73,7 +74,7 @@ class MemberPass:
     position: int
     param: int
     site: Site
-    member: str = ""  # the expression's text without spaces (`p->buf`)
+    member: str = ""  # the expression's text without spaces (`p->buf`); "" when read into a local first
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,8 @@ class BodySummary:
     passes: list[ArgPass] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
     outs: list[OutWrite] = field(default_factory=list)
+    # Members left dangling (not reset afterwards): `free(p->key)`, `free(v[i])`.
     member_passes: list[MemberPass] = field(default_factory=list)
-    # Members given a new non-NULL value (`p->buf = malloc(n)`): freeing their old value is upkeep.
-    refilled: set[str] = field(default_factory=set)
     hand_offs: list[HandOff] = field(default_factory=list)
     # `b->release(b)`, `ops->free(p)`: a parameter handed to a function pointer named like a release.
     indirect_releases: list[ArgPass] = field(default_factory=list)
@@ -144,6 +144,10 @@ class _BodyReader:
         self.assigned: dict[str, list[Node | None]] = {}  # None: a value we cannot follow
         self.static_locals: set[str] = set()
         self.scalar_locals: set[str] = set()  # declared without a pointer type (`int n`, `size_t len`)
+        # Members given a new value or cleared (`p->buf = NULL`, `memset(&p->dict, 0, n)`), by
+        # parameter: freeing their old value is upkeep, the struct stays consistent.
+        self.reset_members: dict[int, set[str]] = {}
+        self.reset_params: set[int] = set()  # `memset(p, 0, sizeof *p)`: every member
         self.handed_back: set[str] = set()
         self._origin_memo: dict[str, list[Origin]] = {}  # solved origins of assigned names
         self.summary = BodySummary(function.name)
@@ -174,7 +178,30 @@ class _BodyReader:
                 self._read_call(node)
             elif node.type == "assignment_expression" and _operator(node) == "=":
                 self._read_assignment(node)
+        self.summary.member_passes = [m for m in self.summary.member_passes if not self._was_reset(m)]
         return self.summary
+
+    def _note_reset(self, target: Node) -> None:
+        """``p->buf = ...`` or ``memset(&p->dict, ...)`` / ``memset(p, ...)``."""
+        target = _strip(target)
+        if target is not None and target.type == "pointer_expression" and _operator(target) == "&":
+            target = _strip(target.child_by_field_name("argument"))
+        root = _root(target)
+        index = self.params.get(self.unit.text(root)) if root is not None else None
+        if index is None or target is None:
+            return
+        if target.type == "identifier":
+            self.reset_params.add(index)
+        else:
+            self.reset_members.setdefault(index, set()).add(_compact(self.unit.text(target)))
+
+    def _was_reset(self, item: MemberPass) -> bool:
+        if item.param in self.reset_params:
+            return True
+        reset = self.reset_members.get(item.param, set())
+        if not item.member:  # read into a local first: which member is unknown
+            return bool(reset)
+        return any(item.member == r or item.member.startswith((r + "->", r + ".", r + "[")) for r in reset)
 
     def _note_handed_back(self, expr: Node | None) -> None:
         """A local returned or written through an out-parameter outlives the call."""
@@ -208,6 +235,8 @@ class _BodyReader:
         callee = self.unit.text(callee_node) if callee_node is not None and callee_node.type == "identifier" else ""
         arguments = node.child_by_field_name("arguments")
         args = [a for a in (arguments.named_children if arguments else []) if a.type != "comment"]
+        if callee.endswith(_CLEARING) and args:
+            self._note_reset(args[0])
         data: list[tuple[int, int | None]] = []  # (position, the parameter it is or None): possible data
         functions: list[tuple[int, str]] = []  # (position, name): possible destructors
         for position, arg in enumerate(args):
@@ -220,8 +249,8 @@ class _BodyReader:
                     self.summary.indirect_releases.append(
                         ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
             elif callee and (member := self._member_of(arg)) is not None:
-                self.summary.member_passes.append(
-                    MemberPass(callee, position, member, self._site(node), _compact(self.unit.text(_strip(arg)))))
+                text = _compact(self.unit.text(_strip(arg))) if _strip(arg).type != "identifier" else ""
+                self.summary.member_passes.append(MemberPass(callee, position, member, self._site(node), text))
             elif callee and (name := self._function_value(arg)) is not None:
                 functions.append((position, name))
                 continue
@@ -303,8 +332,8 @@ class _BodyReader:
         right = node.child_by_field_name("right")
         if left is None or right is None:
             return
-        if left.type == "field_expression" and self.origins(right):  # not `p->buf = NULL`
-            self.summary.refilled.add(_compact(self.unit.text(left)))
+        if left.type in ("field_expression", "subscript_expression"):
+            self._note_reset(left)
         out_param = self._out_param(left)
         if out_param is not None:
             for origin in self.origins(right):
@@ -628,8 +657,6 @@ def _member_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
     """``free(p->key)``, ``free(v[i])``: what the argument points to is released, not the argument."""
     facts: list[Fact] = []
     for item in summary.member_passes:
-        if item.member in summary.refilled:
-            continue  # `free(p->buf); p->buf = malloc(n)`: p keeps a buffer
         callee = lookup(item.callee)
         if callee is None or not (item.position in callee.frees_args or item.position in callee.frees_members):
             continue
