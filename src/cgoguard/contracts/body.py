@@ -3,10 +3,11 @@
 A body is walked a single time into a :class:`BodySummary`: where each returned value comes
 from, which parameters are handed to which callees (and at which argument position), which
 parameters are stored somewhere that outlives the call, which allocations are written
-through out-parameters, which members of parameters are handed on (``free(p->key)``: the
-members are freed, not ``p``), and which parameters travel with a destructor
-(``sqlite3_bind_text(stmt, i, p, n, free)``: whoever calls ``free`` later owns ``p``). Turning a summary into facts needs the callees' current contracts,
-so :func:`body_facts` is cheap and re-run until the call graph reaches a fixpoint.
+through out-parameters, which members of parameters are handed on and left dangling
+(``free(p->key)``: the members are freed, not ``p``), and which parameters travel with a
+destructor (``sqlite3_bind_text(stmt, i, p, n, free)``: whoever calls ``free`` later owns
+``p``). Turning a summary into facts needs the callees' current contracts, so
+:func:`body_facts` is cheap and re-run until the call graph reaches a fixpoint.
 """
 
 from __future__ import annotations
@@ -249,12 +250,12 @@ class _BodyReader:
                     self.summary.indirect_releases.append(
                         ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
             elif callee and (member := self._member_of(arg)) is not None:
-                text = _compact(self.unit.text(_strip(arg))) if _strip(arg).type != "identifier" else ""
-                self.summary.member_passes.append(MemberPass(callee, position, member, self._site(node), text))
+                self.summary.member_passes.append(
+                    MemberPass(callee, position, member, self._site(node), self._member_text(arg)))
             elif callee and (name := self._function_value(arg)) is not None:
                 functions.append((position, name))
                 continue
-            if not self._is_integer(arg):
+            if not self._is_plain_value(arg):
                 data.append((position, param))
         for position, destructor in functions:
             param = _nearest(data, position)
@@ -275,7 +276,7 @@ class _BodyReader:
         root = _root(owner)
         return count == 1 and root is not None and self.unit.text(root) != self.unit.text(stripped)
 
-    def _is_integer(self, expr: Node) -> bool:
+    def _is_plain_value(self, expr: Node) -> bool:
         """Clearly not data to own: a length, a flag (``n``, ``sizeof x``, ``strlen(p)``, ``-1``), NULL."""
         expr = _strip(expr)
         if expr is None:
@@ -283,16 +284,16 @@ class _BodyReader:
         if expr.type in ("number_literal", "sizeof_expression", "char_literal", "true", "false", "null"):
             return True  # (NULL too: nothing to hand over)
         if expr.type == "unary_expression":
-            return self._is_integer(expr.child_by_field_name("argument"))
+            return self._is_plain_value(expr.child_by_field_name("argument"))
         if expr.type == "identifier":
             name = self.unit.text(expr)
             index = self.params.get(name)
             return (index is not None and index not in self.pointer_params) or name in self.scalar_locals \
                 or name in _NULLS
         if expr.type == "call_expression":
-            function = self.model.functions.get(self.unit.text(expr.child_by_field_name("function")))
-            return self.unit.text(expr.child_by_field_name("function")) in _LENGTH_FUNCTIONS or (
-                function is not None and not returns_pointer(self.model, function))
+            name = self.unit.text(expr.child_by_field_name("function"))
+            function = self.model.functions.get(name)
+            return name in _LENGTH_FUNCTIONS or (function is not None and not returns_pointer(self.model, function))
         return False
 
     def _member_of(self, expr: Node) -> int | None:
@@ -314,6 +315,10 @@ class _BodyReader:
             return index if index in self.pointer_params else None
         origin = self._derived_origin(expr)
         return origin.index if origin.kind == "param_member" else None
+
+    def _member_text(self, expr: Node) -> str:
+        stripped = _strip(expr)
+        return "" if stripped is None or stripped.type == "identifier" else _compact(self.unit.text(stripped))
 
     def _function_value(self, expr: Node) -> str | None:
         """The function ``expr`` names when it is a function used as a value (``free``, ``&free``)."""
