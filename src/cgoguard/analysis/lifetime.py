@@ -228,9 +228,8 @@ def _union_maps(a: dict, b: dict) -> dict:
 class Ownership:
     """The C side's ownership facts (from the contracts), in the questions the analysis asks."""
 
-    def __init__(self, contracts: object, package: Package) -> None:
+    def __init__(self, contracts: object) -> None:
         self.contracts = contracts
-        self.package = package
         self._contracts: dict[str, object | None] = {}
 
     def contract(self, name: str) -> object | None:
@@ -1866,7 +1865,7 @@ class PackageLifetime:
 
 
 def analyze_package(package: Package, contracts: object) -> PackageLifetime:
-    pkg = PackageContext(package, Ownership(contracts, package))
+    pkg = PackageContext(package, Ownership(contracts))
     pkg.finalizers = _finalizers(package)
     functions = _callees_first(package)
     by_name: dict[str, list[FuncInfo]] = {}
