@@ -25,7 +25,14 @@ from tree_sitter import Node
 
 from cgoguard.cfront.model import CMember
 from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk, walk_skipping_funcs
+from cgoguard.gofront.syntax import (
+    c_name,
+    call_parts,
+    nodes_of_type,
+    text,
+    unparen,
+    walk_skipping_funcs,
+)
 from cgoguard.gofront.types import BASIC_TYPES, GoType, type_from_node
 from cgoguard.gofront.types import STRING as STRING_TYPE
 from cgoguard.gofront.types import UNKNOWN as UNKNOWN_TYPE
@@ -191,7 +198,8 @@ class FunctionMemory:
 
     # ----- collection ----------------------------------------------------------------
     def _collect(self) -> None:
-        for node in walk(self.func):
+        for node in nodes_of_type(self.func, "short_var_declaration", "assignment_statement", "var_spec",
+                                  "range_clause", "call_expression"):
             kind = node.type
             if kind == "short_var_declaration" or kind == "assignment_statement":
                 self._collect_assignment(node)
@@ -639,7 +647,7 @@ class FunctionMemory:
 
     def _eval_func_literal(self, node: Node, at: int) -> Value:
         body = node.child_by_field_name("body")
-        captures = any(n.type == "identifier" and self._declared_outside(n, node) for n in walk(body)) \
+        captures = any(self._declared_outside(n, node) for n in nodes_of_type(body, "identifier")) \
             if body is not None else False
         return Value(Origin.GO if captures else Origin.STATIC, self._alloc(node, "closure"), (), "func", node)
 
@@ -1254,8 +1262,7 @@ class FieldOrigins:
                     writes += scanner.writes
                     spoiled |= scanner.spoiled
                 elif decl.type in ("var_declaration", "const_declaration"):
-                    spoiled |= {c for c in candidates for n in walk(decl)
-                                if n.type in _LITERALS and c[1] in text(n)}
+                    spoiled |= {c for c in candidates for n in nodes_of_type(decl, *_LITERALS) if c[1] in text(n)}
         return writes, spoiled
 
 
@@ -1269,7 +1276,8 @@ class _FieldWriteScanner:
         self.writes: list[FieldWrite] = []
         self.spoiled: set[tuple[str, str]] = set()
         self._types: LocalTypes | None = None
-        for node in walk(func):
+        for node in nodes_of_type(func, "assignment_statement", "composite_literal", "literal_value",
+                                  "unary_expression"):
             if node.type == "assignment_statement":
                 self._assignment(node)
             elif node.type == "composite_literal":
@@ -1445,13 +1453,12 @@ class _Callers:
                 for decl in file.root.named_children:
                     if decl.type not in ("function_declaration", "method_declaration"):
                         continue
-                    for node in walk(decl):
-                        if node.type == "call_expression":
-                            callee = unparen(node.child_by_field_name("function"))
-                            if callee is not None and callee.type == "selector_expression":
-                                callee = callee.child_by_field_name("field")
-                            if callee is not None and callee.type in ("identifier", "field_identifier"):
-                                self._calls.setdefault(text(callee), []).append((node, decl, file))
+                    for node in nodes_of_type(decl, "call_expression"):
+                        callee = unparen(node.child_by_field_name("function"))
+                        if callee is not None and callee.type == "selector_expression":
+                            callee = callee.child_by_field_name("field")
+                        if callee is not None and callee.type in ("identifier", "field_identifier"):
+                            self._calls.setdefault(text(callee), []).append((node, decl, file))
         return self._calls.get(name, [])
 
     @staticmethod

@@ -26,7 +26,7 @@ from tree_sitter import Node
 
 from cgoguard.analysis.memory import FunctionMemory, Leaf, Obj, Origin, Value
 from cgoguard.cfront.model import CModel, CParam
-from cgoguard.gofront.syntax import c_name, call_parts, text, unparen, walk
+from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType
 
 _GO_SCALAR_TYPES = frozenset(
@@ -369,9 +369,7 @@ def c_calls(memory: FunctionMemory) -> list[CCall]:
     """Calls of C functions in the function (cgo helpers and C type conversions excluded)."""
     calls: list[CCall] = []
     model = memory.package.c
-    for node in walk(memory.func):
-        if node.type != "call_expression":
-            continue
+    for node in nodes_of_type(memory.func, "call_expression"):
         func, args = call_parts(node)
         name = c_name(func)
         if name is None or name in _CGO_HELPERS:
@@ -469,9 +467,7 @@ def _unchanged_parameter(memory: FunctionMemory, arg: Node, params: list[str], a
 def forwarding_calls(memory: FunctionMemory, forwards: dict[str, list[Forward]]) -> list[tuple[Node, Node, Forward]]:
     """(call, argument, forward) for every call of a forwarding package function or method."""
     found: list[tuple[Node, Node, Forward]] = []
-    for node in walk(memory.func):
-        if node.type != "call_expression":
-            continue
+    for node in nodes_of_type(memory.func, "call_expression"):
         func, args = call_parts(node)
         key = _called_key(memory, unparen(func))
         for forward in forwards.get(key, []) if key else []:
@@ -524,9 +520,7 @@ def call_index(memories: list[FunctionMemory]) -> CallIndex:
         pins = bool(memory.pins)
         if pins:
             sheltered.add(callee_key(memory.func))
-        for node in walk(memory.func):
-            if node.type != "call_expression":
-                continue
+        for node in nodes_of_type(memory.func, "call_expression"):
             key = _called_key(memory, unparen(node.child_by_field_name("function")))
             if key is not None:
                 callers.setdefault(key, []).append(memory)
