@@ -92,7 +92,8 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings) -> PackageResu
         # Most packages of a large tree never touch C: skip inferring contracts for them.
         if settings.rule_ids and package.files and is_relevant(package):
             with using_index(package.syntax_index):  # contracts and rules walk the same trees
-                contracts = _contracts_for(package, settings.contracts)
+                # Contracts describe C functions: a package that does not import "C" calls none.
+                contracts = _contracts_for(package, settings.contracts) if package.uses_cgo else None
                 result.findings += check_package(package, rule_ids=list(settings.rule_ids), contracts=contracts)
         result.errors += package.errors
         for file in package.files:
