@@ -45,6 +45,18 @@ def run_timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) 
     return elapsed
 
 
+def vet_build_failure(go: str, roots: list[Path]) -> str:
+    """Why ``go vet`` cannot build a module (say, a C library that pkg-config does not find),
+    or "". Plain ``go vet`` exits 1 both for findings and for build failures (it would then
+    look fast); with ``-json`` findings exit 0."""
+    for root in roots:
+        result = subprocess.run([go, "vet", "-json", "./..."], cwd=root, capture_output=True, text=True)
+        if result.returncode != 0:
+            errors = [line for line in result.stderr.splitlines() if line and not line.startswith(("#", "{", "}", "\t"))]
+            return f"{root}: {errors[-1] if errors else f'exit {result.returncode}'}"
+    return ""
+
+
 def fastest(measure: Callable[[], float], repeat: int) -> float:
     measure()  # warm-up: OS page cache, Go build cache, .pyc files
     return min(measure() for _ in range(repeat))
@@ -250,6 +262,10 @@ def benchmark(path: Path, args: argparse.Namespace) -> int:
     roots, copyable = module_roots(path)
     if go is None or not roots:
         print("go vet ./...:       skipped (" + ("no go on PATH" if go is None else "no Go module found") + ")")
+        return 0
+    unbuildable = vet_build_failure(go, roots)
+    if unbuildable:
+        print(f"go vet ./...:       skipped (go vet cannot build the code here: {unbuildable})")
         return 0
     vet_warm = fastest(lambda: sum(run_timed([go, "vet", "./..."], root) for root in roots), args.repeat)
     if copyable:
