@@ -4,7 +4,9 @@ Rules and analyses look at the same trees again and again (every call of a funct
 identifier of a body, ...); walking a tree-sitter subtree with a cursor costs about a
 microsecond per node, and a package's rules used to walk each file some twenty times. The
 index lists every named node once, in pre-order, so that the nodes below any indexed node are
-one slice of that list, and the nodes of a given type below it are found by bisection.
+one slice of that list, and the nodes of a given type below it are found by bisection. It
+also remembers answers about single nodes that several analyses ask for (:meth:`SyntaxIndex.memo`:
+a call's parts, ``C.name`` selectors, a function's declarations and expression types).
 
 While an index is active (:func:`using_index`, entered by the scan for the package being
 analysed), :func:`cgoguard.gofront.syntax.walk` and
