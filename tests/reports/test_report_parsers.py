@@ -316,3 +316,15 @@ def test_utf16_log_from_powershell(tmp_path) -> None:
     result = analyze([log])
     assert not result.errors
     assert [f.category for f in result.findings] == ["concurrent-map-write"]
+
+
+def test_cli_exit_2_when_no_input_is_readable(tmp_path, capsys) -> None:
+    from cgoguard.cli import main
+
+    binary = tmp_path / "core.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
+    assert main(["report", str(binary)]) == 2
+    assert "binary" in capsys.readouterr().out
+    plain = tmp_path / "app.log"
+    plain.write_text("server started\n")
+    assert main(["report", str(plain)]) == 0  # a clean log is not an error

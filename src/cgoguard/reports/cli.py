@@ -76,10 +76,21 @@ def run(args: argparse.Namespace) -> int:
     findings = result.findings + [f for f in static or [] if f.extra.get("confirmed_at_runtime")]
     extra = {"reports_parsed": result.reports_parsed}
     write_output(render(findings, result.errors, args.format, extra=extra), args.output)
+    if _nothing_readable(inputs, use_stdin, result):
+        print("cgoguard: error: none of the inputs could be read as a text log", file=sys.stderr)
+        return 2
     if args.fail_on == "none":
         return 0
     threshold = Severity(args.fail_on)
     return 1 if any(f.severity.at_least(threshold) for f in result.findings) else 0
+
+
+def _nothing_readable(inputs: list[str], use_stdin: bool, result: object) -> bool:
+    """Every named input was a file that failed (binary, unreadable): a usage problem, not a
+    clean log. A directory or stdin with nothing in it is just an empty log."""
+    if use_stdin or not inputs or not all(Path(name).is_file() for name in inputs):
+        return False
+    return getattr(result, "reports_parsed", 0) == 0 and len(getattr(result, "errors", [])) >= len(inputs)
 
 
 def _static_findings(roots: list[Path]) -> list:  # type: ignore[type-arg]
