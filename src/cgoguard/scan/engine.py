@@ -7,12 +7,14 @@ processes and is cached by content hash; the policy steps that depend on the who
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,14 +104,41 @@ def _analyse_all(packages: list[PackageSources], settings: AnalysisSettings, con
     if progress:
         progress(done, len(packages))
     jobs = config.jobs or available_cores()
-    for index, package_result in _run(todo, packages, settings, jobs):
-        results[index] = package_result
-        if cache:
-            cache.put(keys[index], package_result)
-        done += 1
-        if progress:
-            progress(done, len(packages))
+    with _few_collections():
+        for index, package_result in _run(todo, packages, settings, jobs):
+            results[index] = package_result
+            if cache:
+                cache.put(keys[index], package_result)
+            done += 1
+            if progress:
+                progress(done, len(packages))
     return [r for r in results if r is not None]
+
+
+# Allocations between two collections of the youngest generation (CPython's default: 700).
+_GC_YOUNG_THRESHOLD = 50_000
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while packages are analysed (workers forked
+    here inherit the setting).
+
+    An analysis allocates hundreds of thousands of small objects (syntax index, memos,
+    dataflow states) that live until its package is done and are freed by reference
+    counting; with the default thresholds the collector traverses them over and over: 6%
+    of a scan of 30 small packages, 11% of one large package (git2go). What is alive now
+    (modules, grammars, the discovered sources) is frozen out of collections altogether,
+    which also spares forked workers from copying those pages when a collection touches them.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSettings,
