@@ -72,6 +72,10 @@ _FIX = "build the slice with unsafe.Slice(ptr, n) (or the string with unsafe.Str
 
 
 def check(ctx: RuleContext) -> None:
+    # Every finding needs a reflect header type, and naming one (reflect.SliceHeader, or a
+    # package type defined from it) takes a file of the package importing reflect.
+    if not any("reflect" in file.imports.values() for file in ctx.package.files):
+        return
     for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
         for node in nodes_of_type(scope.body, "composite_literal", "call_expression", "type_conversion_expression"):
             if node.type == "composite_literal":
