@@ -194,6 +194,8 @@ class FunctionMemory:
         # resolved it holds the ones before the store at hand.
         self._stores_by_obj: dict[Obj, list[tuple[Address, Store]]] = {}
         self._closures: dict[int, tuple[int, int]] = {}  # node id -> byte span of its closure, (0, 0): none
+        # Lists of the function's calls that several pointer rules ask for (filled by pointerness).
+        self.call_lists: dict[str, list] = {}
         self._collect()
 
     # ----- collection ----------------------------------------------------------------

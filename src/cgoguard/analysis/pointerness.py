@@ -366,7 +366,15 @@ class CCall:
 
 
 def c_calls(memory: FunctionMemory) -> list[CCall]:
-    """Calls of C functions in the function (cgo helpers and C type conversions excluded)."""
+    """Calls of C functions in the function (cgo helpers and C type conversions excluded);
+    computed once per function for the rules and analyses that ask."""
+    found = memory.call_lists.get("C")
+    if found is None:
+        found = memory.call_lists["C"] = _find_c_calls(memory)
+    return found
+
+
+def _find_c_calls(memory: FunctionMemory) -> list[CCall]:
     calls: list[CCall] = []
     model = memory.package.c
     for node in nodes_of_type(memory.func, "call_expression"):
@@ -467,12 +475,22 @@ def _unchanged_parameter(memory: FunctionMemory, arg: Node, params: list[str], a
 def forwarding_calls(memory: FunctionMemory, forwards: dict[str, list[Forward]]) -> list[tuple[Node, Node, Forward]]:
     """(call, argument, forward) for every call of a forwarding package function or method."""
     found: list[tuple[Node, Node, Forward]] = []
-    for node in nodes_of_type(memory.func, "call_expression"):
-        func, args = call_parts(node)
-        key = _called_key(memory, unparen(func))
-        for forward in forwards.get(key, []) if key else []:
+    for node, key in package_calls(memory):
+        _, args = call_parts(node)
+        for forward in forwards.get(key, []):
             if forward.param < len(args):
                 found.append((node, args[forward.param], forward))
+    return found
+
+
+def package_calls(memory: FunctionMemory) -> list[tuple[Node, str]]:
+    """(call, ``name`` or ``Type.name``) for the calls of package functions and methods;
+    computed once per function (resolving a method's receiver type is not free)."""
+    found = memory.call_lists.get("package")
+    if found is None:
+        found = memory.call_lists["package"] = [
+            (node, key) for node in nodes_of_type(memory.func, "call_expression")
+            if (key := _called_key(memory, unparen(node.child_by_field_name("function")))) is not None]
     return found
 
 
@@ -520,12 +538,10 @@ def call_index(memories: list[FunctionMemory]) -> CallIndex:
         pins = bool(memory.pins)
         if pins:
             sheltered.add(callee_key(memory.func))
-        for node in nodes_of_type(memory.func, "call_expression"):
-            key = _called_key(memory, unparen(node.child_by_field_name("function")))
-            if key is not None:
-                callers.setdefault(key, []).append(memory)
-                if pins:
-                    sheltered.add(key)
+        for _, key in package_calls(memory):
+            callers.setdefault(key, []).append(memory)
+            if pins:
+                sheltered.add(key)
     return CallIndex(callers, frozenset(sheltered))
 
 
