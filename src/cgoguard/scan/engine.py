@@ -8,12 +8,9 @@ processes and is cached by content hash; the policy steps that depend on the who
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +144,11 @@ def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSett
     if jobs <= 1 or len(todo) <= 1:
         yield from serial
         return
+    # Imported only now: a serial or fully cached scan need not load multiprocessing (~10 ms).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     # Largest packages first, so that one big package does not start last and finish alone.
     todo = sorted(todo, key=lambda i: -sum(len(s.data) for s in packages[i].go_files))
     # fork: workers inherit the imported modules and the loaded grammars (no start-up cost).
