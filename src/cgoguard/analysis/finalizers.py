@@ -17,7 +17,6 @@ from tree_sitter import Node
 
 from cgoguard.analysis.unsafeflow import FunctionScope, describe
 from cgoguard.cfront.model import CModel
-from cgoguard.contracts.naming import deallocator_word
 from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.symbols import FuncInfo
@@ -209,6 +208,10 @@ def is_deallocator(name: str, contracts: Any, model: CModel | None = None, depth
     """Whether C function ``name`` releases memory: ``free``, a deallocator by contract or by
     name, or (with the C model) a function whose body calls one (``clear_image`` calling
     ``g_object_unref``)."""
+    # Imported here, like every use of the contracts engine from the rules: importing the
+    # rules (which a cached scan does for their metadata) then does not load it (~20 ms).
+    from cgoguard.contracts.naming import deallocator_word
+
     if name == "free" or deallocator_word(name) is not None:
         return True
     if contracts is not None and contracts.is_deallocator(name):
