@@ -24,9 +24,8 @@ def parse_go(source: bytes) -> Tree:
 
 def text(node: Node | None) -> str:
     """Source text of a node (tree-sitter keeps the bytes; decode leniently)."""
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
+    raw = node.text if node is not None else None  # (each .text access copies the bytes)
+    return raw.decode("utf-8", "replace") if raw is not None else ""
 
 
 def walk(node: Node) -> Iterator[Node]:
