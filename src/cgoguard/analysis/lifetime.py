@@ -56,6 +56,10 @@ if TYPE_CHECKING:
     from cgoguard.gofront.symbols import FuncInfo
     from cgoguard.rules.base import RuleContext, RuleMeta
 
+# Boolean fields that record an object's end of life (set true) or that it is usable (set false).
+_FINISHED_FLAG = re.compile(r"(?i)clos|free|releas|destr|dispos|dead|done|finaliz")
+_ALIVE_FLAG = re.compile(r"(?i)valid|open|alive|live|active|init|usable")
+
 Objs = frozenset[int]
 Loc = tuple[int, str]
 NIL = 0
@@ -1500,6 +1504,8 @@ class FunctionAnalysis:
                 continue  # pointees and slice elements: the owner of the slice decides
             if self._is_c_record(base) or self._is_copy(base):
                 continue  # a C struct's destructor frees its members; a value receiver is a copy
+            if base != GLOBALS and base not in self.maps and self._marks_finished(base):
+                continue  # `x.closed = true`: the object is flagged dead, as good as nil-ing the field
             where = self._location(loc)
             free_node = self.sites[site]
             fix = f"delete the entry (delete({self._location((base, ''))}, key)) after freeing" \
@@ -1512,6 +1518,26 @@ class FunctionAnalysis:
                       f"{where} still refers to memory freed here when the function returns at line "
                       f"{_line(node)}; later code can use or free it again; {fix}",
                       [(node, "function returns with the stale reference")], confidence)
+
+    def _marks_finished(self, obj: int) -> bool:
+        """Whether the function flags the object as finished: ``x.closed = true``,
+        ``x.valid = false``. Teardown methods guarded by such a flag never touch the stale
+        field again, which is the same protection as setting it to nil."""
+        info = self.objects[obj]
+        if info.kind != "var" or not info.label:
+            return False
+        for assign in nodes_of_type(self.func, "assignment_statement"):
+            left, right = assign.child_by_field_name("left"), assign.child_by_field_name("right")
+            if left is None or right is None:
+                continue
+            for target, value in zip(left.named_children, right.named_children, strict=False):
+                if target.type != "selector_expression" or text(target.child_by_field_name("operand")) != info.label:
+                    continue
+                flag, literal = text(target.child_by_field_name("field")), text(value)
+                if (literal == "true" and _FINISHED_FLAG.search(flag)) or \
+                        (literal == "false" and _ALIVE_FLAG.search(flag)):
+                    return True
+        return False
 
     def _is_copy(self, obj: int) -> bool:
         """A struct parameter or receiver passed by value: nil-ing its field would change a copy."""
