@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from gotools import REPO_ROOT, requires_go
 
 from cgoguard.cli import main
@@ -76,7 +77,8 @@ def test_cli_timeout_is_a_timed_out_check_and_strict_exits_2(tmp_path: Path) -> 
 
 
 @requires_go
-def test_any_command_gets_the_check_environment(tmp_path: Path) -> None:
+def test_any_command_gets_the_check_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOFLAGS", raising=False)  # the user's own GOFLAGS would be kept in front
     report = tmp_path / "report.json"
     dump = tmp_path / "env.txt"
     code = main(["run", "--check", "race,cgocheck2", "--no-static", "-C", str(tmp_path), "--format", "json",
