@@ -92,6 +92,12 @@ def test_any_command_gets_the_check_environment(tmp_path: Path, monkeypatch: pyt
     assert statuses == {"cgocheck2": "passed", "race": "passed"}
 
 
+def _default_sigint() -> None:
+    """A job started in the background by a non-interactive shell inherits SIGINT ignored;
+    the child must see Ctrl-C as a user's terminal would deliver it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @requires_go
 def test_ctrl_c_ends_the_running_group(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
@@ -99,7 +105,7 @@ def test_ctrl_c_ends_the_running_group(tmp_path: Path) -> None:
     cgoguard = subprocess.Popen(
         [sys.executable, "-m", "cgoguard", "run", "--check", "cgocheck,race", "--no-static", "-C", str(tmp_path),
          "--", "sh", "-c", f"sleep 300 & echo $! >> {pid_file}; wait"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 30
     while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
         time.sleep(0.05)

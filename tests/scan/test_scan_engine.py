@@ -134,10 +134,16 @@ def test_interrupt_stops_the_workers_promptly(tmp_path: Path, monkeypatch: pytes
     test_rules["CG990"] = Rule(meta=slow.meta, docs=slow.docs, check=crawl)
     many_packages(tmp_path, 24)
     monkeypatch.chdir(tmp_path)
+    # Ctrl-C raises KeyboardInterrupt even when this test runs in a background job, which
+    # inherits SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupt = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
     start = time.monotonic()
     interrupt.start()
-    with pytest.raises(KeyboardInterrupt):
-        scan(["."], load_config(tmp_path, {"jobs": 2, "use_cache": False}))
-    assert time.monotonic() - start < 6  # finishing the scan would take about 12 s
-    interrupt.join()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            scan(["."], load_config(tmp_path, {"jobs": 2, "use_cache": False}))
+        assert time.monotonic() - start < 6  # finishing the scan would take about 12 s
+    finally:
+        interrupt.join()
+        signal.signal(signal.SIGINT, previous)
