@@ -71,8 +71,8 @@ from cgoguard.analysis.unsafeflow import (
     c_call_name,
     conversion,
     describe,
-    function_scopes,
     is_unsafe_pointer_call,
+    shared_scopes,
 )
 from cgoguard.findings import Confidence, Severity
 from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text, unparen
@@ -110,7 +110,7 @@ class Handle:
 
 
 def check(ctx: RuleContext) -> None:
-    scopes: list[FunctionScope] = ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package))
+    scopes: list[FunctionScope] = shared_scopes(ctx)
     finalized: FinalizedTypes = ctx.shared(
         "finalizers.types", lambda: find_finalized_types(ctx.package, scopes, ctx.contracts))
     if not finalized.by_type:

@@ -48,8 +48,8 @@ from cgoguard.analysis.unsafeflow import (
     Origin,
     address_integer,
     describe,
-    function_scopes,
     is_unsafe_pointer_call,
+    shared_scopes,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import line_of, nodes_of_type, text, unparen
@@ -65,7 +65,7 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
+    for scope in shared_scopes(ctx):
         for node in nodes_of_type(scope.body, "call_expression"):
             operand = is_unsafe_pointer_call(node, scope)
             if operand is not None:

@@ -55,8 +55,8 @@ from cgoguard.analysis.unsafeflow import (
     c_call_name,
     conversion,
     describe,
-    function_scopes,
     is_unsafe_pointer_call,
+    shared_scopes,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text
@@ -74,7 +74,7 @@ _CGO_HELPERS = frozenset({"CString", "CBytes", "GoString", "GoStringN", "GoBytes
 
 
 def check(ctx: RuleContext) -> None:
-    for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
+    for scope in shared_scopes(ctx):
         for node in nodes_of_type(scope.body, "call_expression", "assignment_statement", "keyed_element"):
             name = c_call_name(node, scope) if node.type == "call_expression" else None
             if name is not None and name not in _CGO_HELPERS:

@@ -52,9 +52,9 @@ from cgoguard.analysis.unsafeflow import (
     Origin,
     conversion,
     describe,
-    function_scopes,
     is_unsafe_pointer_call,
     pointer_origin,
+    shared_scopes,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import call_parts, nodes_of_type, text, unparen
@@ -76,7 +76,7 @@ def check(ctx: RuleContext) -> None:
     # package type defined from it) takes a file of the package importing reflect.
     if not any("reflect" in file.imports.values() for file in ctx.package.files):
         return
-    for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
+    for scope in shared_scopes(ctx):
         for node in nodes_of_type(scope.body, "composite_literal", "call_expression", "type_conversion_expression"):
             if node.type == "composite_literal":
                 _check_literal(ctx, scope, node)

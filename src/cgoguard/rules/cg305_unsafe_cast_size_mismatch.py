@@ -47,15 +47,13 @@ from tree_sitter import Node
 
 from cgoguard.analysis.unsafeflow import (
     FunctionScope,
-    conversion,
     describe,
-    function_scopes,
     is_byte_like,
     is_unsafe_pointer_call,
     layout,
+    pointer_conversions,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import nodes_of_type
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
 
@@ -69,23 +67,19 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in nodes_of_type(scope.body, "call_expression", "type_conversion_expression"):
-            _check_conversion(ctx, scope, node)
+    for scope, node, element, operand in pointer_conversions(ctx):
+        _check_conversion(ctx, scope, node, element, operand)
 
 
-def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node) -> None:
-    converted = conversion(node, scope)
-    if converted is None or converted[0].kind != "pointer" or converted[0].elem is None:
-        return
-    source = is_unsafe_pointer_call(converted[1], scope)
+def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node, element: GoType, operand: Node) -> None:
+    source = is_unsafe_pointer_call(operand, scope)
     if source is None:
         return
     source_type = scope.underlying(scope.type_of(source))
     if source_type.kind != "pointer" or source_type.elem is None:
         return
     # An array view over an element pointer (or a pointer into an array) is about elements.
-    target, origin = _element(converted[0].elem, scope), _element(source_type.elem, scope)
+    target, origin = _element(element, scope), _element(source_type.elem, scope)
     if _is_c(target, scope) == _is_c(origin, scope) or _is_raw(target, scope) or _is_raw(origin, scope):
         return  # Go-to-Go is not cgo's business; C-to-C casts are C's struct-inheritance idiom
     target_layout, origin_layout = layout(target, scope.package), layout(origin, scope.package)

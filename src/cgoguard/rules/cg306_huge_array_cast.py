@@ -35,13 +35,13 @@ from tree_sitter import Node
 from cgoguard.analysis.unsafeflow import (
     FunctionScope,
     constant_value_text,
-    conversion,
     describe,
-    function_scopes,
     module_go_version,
+    pointer_conversions,
 )
 from cgoguard.findings import Severity
-from cgoguard.gofront.syntax import nodes_of_type, text
+from cgoguard.gofront.syntax import text
+from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -59,16 +59,12 @@ def check(ctx: RuleContext) -> None:
     version = module_go_version(ctx.package.dir)
     if version is not None and version < (1, 17):
         return
-    for scope in ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package)):
-        for node in nodes_of_type(scope.body, "call_expression", "type_conversion_expression"):
-            _check_conversion(ctx, scope, node)
+    for scope, node, element, operand in pointer_conversions(ctx):
+        _check_conversion(ctx, scope, node, element, operand)
 
 
-def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node) -> None:
-    converted = conversion(node, scope)
-    if converted is None or converted[0].kind != "pointer" or converted[0].elem is None:
-        return
-    array = scope.underlying(converted[0].elem)
+def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node, element: GoType, operand: Node) -> None:
+    array = scope.underlying(element)
     if array.kind != "array" or array.elem is None:
         return
     length = constant_value_text(array.length, scope.package)
@@ -76,10 +72,10 @@ def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node) -> Non
     if length is None or length < (HUGE_WHEN_SLICED if sliced else HUGE):
         return
     bound = _slice_bound(node.parent) if sliced else None
-    pointer = f"(*{array.elem})({describe(converted[1], 40)})"
+    pointer = f"(*{array.elem})({describe(operand, 40)})"
     ctx.report(
         META, scope.file, node,
-        f"(*[{array.length}]{array.elem}) fakes an array of {length} elements over {describe(converted[1], 40)}; "
+        f"(*[{array.length}]{array.elem}) fakes an array of {length} elements over {describe(operand, 40)}; "
         f"a wrong or missing slice bound then reads and writes past the real allocation. Since Go 1.17 use "
         f"unsafe.Slice({pointer}, {bound or 'n'})",
     )
