@@ -82,7 +82,7 @@ def test_external_headers_follow_quoted_includes(tmp_path: Path) -> None:
     go = SourceFile(tmp_path / "p/p.go", "p/p.go",
                     b'package p\n// #cgo CFLAGS: -I../inc\n// #include "a.h"\n// #include "own.h"\nimport "C"\n')
     own = SourceFile(tmp_path / "p/own.h", "p/own.h", b"int own;\n")
-    sources = PackageSources(dir=tmp_path / "p", display_dir="p", go_files=[go], c_files=[own])
+    sources = PackageSources(dir=tmp_path / "p", display_dir="p", go_files=[go], c_files=[own], roots=(tmp_path,))
     assert external_headers(sources) == [(tmp_path / "inc/a.h").resolve(), (tmp_path / "inc/b.h").resolve()]
 
 

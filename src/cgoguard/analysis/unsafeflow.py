@@ -9,6 +9,7 @@ helpers those rules share: conversion targets, linux/amd64 type sizes and consta
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from cgoguard.gofront.package import GoFile, Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen, walk
 from cgoguard.gofront.types import GoType, type_from_node
+from cgoguard.safeio import UNCONFINED
 
 if TYPE_CHECKING:
     from cgoguard.rules.base import RuleContext
@@ -618,14 +620,17 @@ def constant_value_text(expression: str, package: Package) -> int | None:
 
 # ----- module Go version ---------------------------------------------------------------
 _GO_DIRECTIVE = re.compile(rb"^go\s+(\d+)\.(\d+)", re.MULTILINE)
+_MAX_GO_MOD_BYTES = 4 * 1024 * 1024
 
 
 def module_go_version(directory: Path) -> tuple[int, int] | None:
     """The ``go`` directive of the go.mod governing ``directory`` (None when there is none)."""
     for parent in (directory, *directory.parents):
         go_mod = parent / "go.mod"
-        try:
-            data = go_mod.read_bytes()
+        if not os.path.lexists(go_mod):
+            continue
+        try:  # a FIFO or /dev/zero named go.mod must not hang or fill memory
+            data = UNCONFINED.read_bytes(go_mod, _MAX_GO_MOD_BYTES)
         except OSError:
             continue
         match = _GO_DIRECTIVE.search(data)

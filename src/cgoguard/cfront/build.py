@@ -1,8 +1,12 @@
-"""Build a :class:`CModel` for a package from its preambles, C files and quoted includes."""
+"""Build a :class:`CModel` for a package from its preambles, C files and quoted includes.
+
+Headers are read through a :class:`~cgoguard.safeio.ReadScope`: an include that resolves to
+a device, a FIFO, a pseudo file or a link out of the analysed tree becomes an input error
+instead of being read.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shlex
 from collections.abc import Iterable, Iterator
@@ -23,6 +27,7 @@ from cgoguard.cfront.model import (
     CTypedef,
     CUnit,
 )
+from cgoguard.safeio import UNCONFINED, ReadScope, names_file, real_path
 
 C_LANGUAGE = Language(tree_sitter_c.language())
 # A C file larger than this (an amalgamation such as sqlite3.c is ~9 MB) is still parsed;
@@ -55,11 +60,13 @@ class CSourceInput:
     is_preamble: bool = False
 
 
-def include_dirs(flags: Iterable[str], package_dir: Path) -> list[Path]:
-    """``-I`` directories from ``#cgo CFLAGS/CPPFLAGS`` values (``${SRCDIR}`` expanded)."""
+def include_dirs(flags: Iterable[str], package_dir: Path, scope: ReadScope = UNCONFINED) -> list[Path]:
+    """``-I`` directories from ``#cgo CFLAGS/CPPFLAGS`` values (``${SRCDIR}`` expanded) that lie
+    inside ``scope``: one outside it (``-I/usr/include``, ``-I${SRCDIR}/../../..``) is not
+    searched, like the compiler's own system directories."""
     dirs: list[Path] = []
     for value in flags:
-        value = value.replace("${SRCDIR}", str(package_dir))
+        value = value.replace("${SRCDIR}", str(package_dir.absolute()))  # cmd/go expands it absolute
         try:
             words = shlex.split(value)
         except ValueError:
@@ -69,40 +76,40 @@ def include_dirs(flags: Iterable[str], package_dir: Path) -> list[Path]:
                 words[index + 1] if word in ("-I", "-isystem", "-iquote") and index + 1 < len(words) else None)
             if target:
                 path = Path(target)
-                dirs.append(path if path.is_absolute() else package_dir / path)
+                path = path if path.is_absolute() else package_dir / path
+                if scope.contains(path):
+                    dirs.append(path)
     return dirs
 
 
 def build_c_model(inputs: list[CSourceInput], search_dirs: list[Path], *,
-                  display: callable = str) -> CModel:  # type: ignore[valid-type]
+                  display: callable = str, scope: ReadScope = UNCONFINED,  # type: ignore[valid-type]
+                  follow_includes: bool = True) -> CModel:
     """Parse ``inputs`` and, transitively, the headers they include with quotes.
 
     Angle-bracket includes are followed only when found in ``search_dirs`` (the package's
-    ``-I`` paths): system headers are the contracts' business, not the scanner's.
+    ``-I`` paths): system headers are the contracts' business, not the scanner's. Headers are
+    read only inside ``scope``; without ``follow_includes``, only ``inputs`` are parsed.
     """
     model = CModel()
     seen: set[Path] = set()
     pending: list[tuple[CSourceInput, int]] = [(i, 0) for i in inputs]
     for item in inputs:
         if not item.is_preamble:
-            with contextlib.suppress(OSError):
-                seen.add((item.directory / Path(item.path).name).resolve())
+            seen.add(real_path(item.directory / Path(item.path).name))
     while pending:
         item, depth = pending.pop(0)
         unit = CUnit(item.path, item.source, parse_c(item.source), is_preamble=item.is_preamble)
         model.units.append(unit)
-        if depth >= MAX_INCLUDE_DEPTH:
+        if depth >= MAX_INCLUDE_DEPTH or not follow_includes:
             continue
         for header in _includes(unit, item.directory, search_dirs):
+            key = real_path(header)
+            if key in seen:
+                continue
+            seen.add(key)
             try:
-                key = header.resolve()
-                if key in seen or not header.is_file():
-                    continue
-                seen.add(key)
-                if header.stat().st_size > MAX_C_FILE_BYTES:
-                    model.errors.append((display(header), "skipped: C file too large"))
-                    continue
-                data = header.read_bytes()
+                data = scope.read_bytes(header, MAX_C_FILE_BYTES)
             except OSError as exc:
                 model.errors.append((display(header), f"cannot read: {exc.strerror or exc}"))
                 continue
@@ -173,7 +180,7 @@ def _includes(unit: CUnit, directory: Path, search_dirs: list[Path]) -> Iterator
         candidates = ([directory] if raw.startswith('"') else []) + search_dirs
         for base in candidates:
             candidate = base / name
-            if candidate.is_file():
+            if names_file(candidate):  # what the preprocessor would take, readable or not
                 yield candidate
                 break
 

@@ -2,7 +2,9 @@
 
 Skips ``vendor/``, ``testdata/``, hidden and ``_``-prefixed directories, generated files
 (unless asked) and files excluded by build constraints. Never follows directory symlinks,
-so symlink loops cannot hang the walk; unreadable entries become input errors.
+so symlink loops cannot hang the walk; unreadable entries become input errors. Files are read
+through :mod:`cgoguard.safeio`: a file link that leads out of the tree, a FIFO or a device
+is refused with an input error, never followed or opened.
 """
 
 from __future__ import annotations
@@ -12,17 +14,23 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+from cgoguard.cfront.build import MAX_C_FILE_BYTES
 from cgoguard.errors import UsageError
 from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, ConstraintSyntaxError, file_included, filename_matches
+from cgoguard.safeio import ReadScope, real_path
 
 C_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx")
 SKIPPED_DIRS = ("vendor", "testdata", "node_modules")
 _GENERATED = re.compile(rb"^// Code generated .* DO NOT EDIT\.\r?$", re.MULTILINE)
 # A Go file larger than this is almost certainly data, not code someone wrote by hand.
 MAX_GO_FILE_BYTES = 8 * 1024 * 1024
+# Markers of a project root: what a tree names (includes, -I directories) is read only below
+# the scanned path or the module (go.mod) and repository (.git) that hold it.
+ROOT_MARKERS = ("go.mod", ".git")
 
 
 @dataclass
@@ -42,6 +50,12 @@ class PackageSources:
     c_files: list[SourceFile] = field(default_factory=list)
     # When the user named files rather than directories: report only on these.
     only: set[str] | None = None
+    # Directories below which what the files name may be read (see tree_roots).
+    roots: tuple[Path, ...] = ()
+
+    @cached_property
+    def scope(self) -> ReadScope:
+        return ReadScope(self.roots or (self.dir,))
 
 
 @dataclass
@@ -71,6 +85,18 @@ def display_path(path: Path) -> str:
     return os.path.normpath(path) if outside else relative
 
 
+def tree_roots(path: Path) -> tuple[Path, ...]:
+    """Where a scan of ``path`` may read: the path itself (a file's directory, also where a
+    named file link points) and the nearest enclosing module (go.mod) and repository (.git)."""
+    start = Path(os.path.abspath(path))
+    roots = [start, real_path(start)] if start.is_dir() else [start.parent, real_path(start).parent]
+    for marker in ROOT_MARKERS:
+        holder = next((d for d in (roots[0], *roots[0].parents) if os.path.exists(d / marker)), None)
+        if holder is not None:
+            roots.append(holder)
+    return tuple(dict.fromkeys(roots))
+
+
 def discover(paths: list[str], options: DiscoveryOptions | None = None) -> Discovery:
     options = options or DiscoveryOptions()
     result = Discovery(packages=[], errors=[])
@@ -82,11 +108,12 @@ def discover(paths: list[str], options: DiscoveryOptions | None = None) -> Disco
         if root.is_symlink() and not root.exists():
             result.errors.append(InputError(str(root), "dangling symbolic link"))
             continue
+        roots = tree_roots(root)
         if root.is_file():
-            _add_named_file(root, options, by_dir, result)
+            _add_named_file(root, options, by_dir, result, roots)
             continue
         for directory in _walk_dirs(root, options, result):
-            sources = _read_dir(directory, options, result)
+            sources = _read_dir(directory, options, result, roots)
             if sources.go_files:
                 by_dir.setdefault(directory.resolve(), sources)
     result.packages = sorted(by_dir.values(), key=lambda p: p.display_dir)
@@ -112,8 +139,9 @@ def _walk_dirs(root: Path, options: DiscoveryOptions, result: Discovery) -> Iter
         yield Path(current)
 
 
-def _read_dir(directory: Path, options: DiscoveryOptions, result: Discovery) -> PackageSources:
-    sources = PackageSources(dir=directory, display_dir=display_path(directory))
+def _read_dir(directory: Path, options: DiscoveryOptions, result: Discovery,
+              roots: tuple[Path, ...]) -> PackageSources:
+    sources = PackageSources(dir=directory, display_dir=display_path(directory), roots=roots)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
@@ -131,7 +159,7 @@ def _read_dir(directory: Path, options: DiscoveryOptions, result: Discovery) -> 
 
 
 def _add_named_file(path: Path, options: DiscoveryOptions, by_dir: dict[Path, PackageSources],
-                    result: Discovery) -> None:
+                    result: Discovery, roots: tuple[Path, ...]) -> None:
     """A file named on the command line: load its whole package, report on the file only."""
     if not path.name.endswith(".go"):
         result.errors.append(InputError(str(path), "not a Go source file"))
@@ -139,7 +167,7 @@ def _add_named_file(path: Path, options: DiscoveryOptions, by_dir: dict[Path, Pa
     directory = path.parent
     key = directory.resolve()
     if key not in by_dir:
-        sources = _read_dir(directory, options, result)
+        sources = _read_dir(directory, options, result, roots)
         sources.only = set()
         by_dir[key] = sources
     if by_dir[key].only is not None:
@@ -148,16 +176,18 @@ def _add_named_file(path: Path, options: DiscoveryOptions, by_dir: dict[Path, Pa
 
 def _add_file(path: Path, options: DiscoveryOptions, sources: PackageSources, result: Discovery) -> None:
     display = display_path(path)
+    if path.is_symlink() and not path.exists():
+        result.errors.append(InputError(display, "dangling symbolic link"))
+        return
+    if path.is_dir():
+        return
+    is_go = path.name.endswith(".go")
     try:
-        if not path.is_file():
-            if path.is_symlink():
-                result.errors.append(InputError(display, "dangling symbolic link"))
-            return
         size = path.stat().st_size
-        if path.name.endswith(".go") and size > MAX_GO_FILE_BYTES:
+        if is_go and size > MAX_GO_FILE_BYTES:
             result.errors.append(InputError(display, f"skipped: {size} bytes is too large for a Go source file"))
             return
-        data = path.read_bytes()
+        data = sources.scope.read_bytes(path, MAX_GO_FILE_BYTES if is_go else MAX_C_FILE_BYTES)
     except OSError as exc:
         result.errors.append(InputError(display, f"cannot read: {exc.strerror or exc}"))
         return

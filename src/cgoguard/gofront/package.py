@@ -17,6 +17,7 @@ from cgoguard.gofront.index import SyntaxIndex
 from cgoguard.gofront.preamble import Preamble, extract_preamble
 from cgoguard.gofront.symbols import SymbolTable, collect_symbols
 from cgoguard.gofront.syntax import first_error, parse_go, text
+from cgoguard.safeio import ReadScope
 
 
 @dataclass
@@ -64,6 +65,11 @@ class Package:
     target: BuildTarget = field(default_factory=BuildTarget)
     errors: list[InputError] = field(default_factory=list)
     only: set[str] | None = None  # report findings only in these files (None: all)
+    roots: tuple[Path, ...] = ()  # where what the files name may be read (PackageSources.roots)
+
+    @cached_property
+    def scope(self) -> ReadScope:
+        return ReadScope(self.roots or (self.dir,))
 
     @property
     def uses_cgo(self) -> bool:
@@ -88,14 +94,14 @@ class Package:
     @cached_property
     def include_dirs(self) -> list[Path]:
         flags = [d.value for d in self.cgo_directives if d.kind in ("CFLAGS", "CPPFLAGS", "CXXFLAGS")]
-        return include_dirs(flags, self.dir)
+        return include_dirs(flags, self.dir, self.scope)
 
     @cached_property
     def c(self) -> CModel:
         inputs = [CSourceInput(f.display_path, f.preamble.c_source, f.path.parent, is_preamble=True)
                   for f in self.files if f.preamble is not None and not f.preamble.is_empty]
         inputs += [CSourceInput(c.display_path, c.data, c.path.parent) for c in self.c_files]
-        model = build_c_model(inputs, self.include_dirs, display=display_path)
+        model = build_c_model(inputs, self.include_dirs, display=display_path, scope=self.scope)
         self.errors.extend(InputError(path, message) for path, message in model.errors)
         return model
 
@@ -161,12 +167,13 @@ def load_packages(sources: PackageSources, target: BuildTarget | None = None) ->
         name = file.package_name or "main"
         if name not in by_name:
             by_name[name] = Package(sources.dir, sources.display_dir, name, [], list(sources.c_files), target,
-                                    only=sources.only)
+                                    only=sources.only, roots=sources.roots)
         by_name[name].files.append(file)
     packages = sorted(by_name.values(), key=lambda p: (p.name.endswith("_test"), p.name))
     if packages:
         packages[0].errors.extend(errors)
     elif errors:
         # Every file failed to parse: keep the errors on an empty package so they surface.
-        packages = [Package(sources.dir, sources.display_dir, "", [], [], target, errors, sources.only)]
+        packages = [Package(sources.dir, sources.display_dir, "", [], [], target, errors, sources.only,
+                            sources.roots)]
     return packages

@@ -14,8 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from cgoguard.findings import Finding, Related
+from cgoguard.safeio import UNCONFINED, is_regular_file
 
 GENERIC_CATEGORIES = frozenset({"crash", "segv"})
+_MAX_SOURCE_BYTES = 8 * 1024 * 1024
 SANITIZER_DETECTORS = frozenset({"asan", "lsan", "tsan"})
 # gofmt starts every top-level function or method declaration at column 0.
 _TOP_LEVEL_FUNC = re.compile(r"^func\b")
@@ -31,7 +33,7 @@ def in_module(finding: Finding, module_root: Path) -> bool:
     if not finding.path or finding.line <= 0:
         return False
     path = source_path(finding.path).resolve()
-    return path.is_file() and path.is_relative_to(module_root)
+    return is_regular_file(path) and path.is_relative_to(module_root)
 
 
 def fold_induced_abort(findings: list[Finding], module_root: Path) -> list[Finding]:
@@ -66,7 +68,6 @@ def enclosing_function_line(path: str, line: int) -> int:
 @lru_cache(maxsize=256)
 def _read_lines(path: str) -> list[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as stream:
-            return stream.read().splitlines()
+        return UNCONFINED.read_text(path, _MAX_SOURCE_BYTES).splitlines()
     except OSError:
         return []

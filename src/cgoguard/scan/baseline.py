@@ -15,8 +15,12 @@ from pathlib import Path
 from cgoguard import __version__
 from cgoguard.errors import UsageError
 from cgoguard.findings import Finding
+from cgoguard.safeio import UNCONFINED
 
 BASELINE_VERSION = 1
+# A baseline of 100,000 findings is ~25 MB; a larger "baseline" is not one (/dev/zero is refused
+# by type before this limit matters).
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
@@ -35,7 +39,7 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
 def read_baseline(path: Path) -> Counter[str]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(UNCONFINED.read_text(path, MAX_BASELINE_BYTES, errors="strict"))
     except FileNotFoundError as exc:
         raise UsageError(f"baseline {path} does not exist (create it with --write-baseline)") from exc
     except OSError as exc:
