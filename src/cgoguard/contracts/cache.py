@@ -2,21 +2,21 @@
 
 The key hashes the inference engine itself (its modules and packs, by content), the
 configuration, and the bytes of each parsed unit and system header, so a hit never depends
-on timestamps. Entries are JSON written atomically; an unreadable entry is a miss.
+on timestamps. Entries are JSON written atomically; an unreadable entry is a miss. Writes
+stay inside the cache directory (:mod:`cgoguard.cachedir`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cgoguard.cachedir import CacheDir
 from cgoguard.contracts.model import Contract, ContractSet
 
 FORMAT_VERSION = "1"
@@ -53,31 +53,24 @@ def cache_key(texts: Iterable[tuple[str, bytes]], config: Mapping[str, Any], ext
 
 class ContractCache:
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
+        self.files = CacheDir(directory)
 
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+    @staticmethod
+    def _name(key: str) -> str:
+        return f"{key[:2]}/{key}.json"
 
     def load(self, key: str) -> ContractSet | None:
+        data = self.files.read(self._name(key))
+        if data is None:
+            return None
         try:
-            data = json.loads(self._path(key).read_text(encoding="utf-8"))
-            contracts = {c["function"]: Contract.from_dict(c) for c in data["contracts"]}
-            return ContractSet(contracts, data.get("aliases", {}))
-        except (OSError, ValueError, KeyError, TypeError):
+            document = json.loads(data.decode("utf-8"))
+            contracts = {c["function"]: Contract.from_dict(c) for c in document["contracts"]}
+            return ContractSet(contracts, document.get("aliases", {}))
+        except (ValueError, KeyError, TypeError):
             return None
 
     def store(self, key: str, contracts: ContractSet) -> None:
-        path = self._path(key)
         payload = {"contracts": [c.to_dict() for c in contracts], "aliases": contracts.aliases}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        except OSError:
-            return  # a read-only or full cache directory only costs speed
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, separators=(",", ":"))
-            os.replace(temporary, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+        # A read-only or full cache directory only costs speed.
+        self.files.write(self._name(key), json.dumps(payload, separators=(",", ":")).encode("utf-8"))

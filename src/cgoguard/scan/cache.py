@@ -7,26 +7,33 @@ package directory. A hit therefore needs no timestamps and survives ``git checko
 
 Entries are JSON files written atomically (write to a temporary file, then rename), so
 parallel scans and interrupted runs never leave a torn entry; an unreadable entry is a miss.
+Every write stays inside the cache directory (:mod:`cgoguard.cachedir`), and the headers a
+package names are read inside its scope only (:mod:`cgoguard.safeio`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import cgoguard
+from cgoguard.cachedir import CacheDir
+from cgoguard.cfront.build import MAX_C_FILE_BYTES
 from cgoguard.gofront.discover import PackageSources
+from cgoguard.safeio import names_file, real_path
 from cgoguard.scan.worker import PackageResult
 
 FORMAT_VERSION = "1"
 _QUOTED_INCLUDE = re.compile(rb'^[ \t]*(?://)?[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
 _INCLUDE_FLAG = re.compile(rb"-I[ \t]*(\S+)")
 _MAX_INCLUDE_DEPTH = 8
+_MARKERS = {  # keep the cache out of version control and backups, as pytest and ruff do
+    ".gitignore": "# created by cgoguard\n*\n",
+    "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# cgoguard's result cache\n",
+}
 
 
 @cache
@@ -47,10 +54,11 @@ def package_key(sources: PackageSources, analysis_key: str) -> str:
     for source in (*sources.go_files, *sources.c_files):
         digest.update(f"{source.display_path}\0{len(source.data)}\0".encode())
         digest.update(source.data)
+    scope = sources.scope
     for header in external_headers(sources):
         digest.update(f"{header}\0".encode())
         try:
-            digest.update(header.read_bytes())
+            digest.update(scope.read_bytes(header, MAX_C_FILE_BYTES))
         except OSError:
             digest.update(b"<unreadable>")
     return digest.hexdigest()
@@ -62,9 +70,10 @@ def external_headers(sources: PackageSources) -> list[Path]:
     Over-approximates on purpose (a commented-out include still counts): a spurious key
     input costs a cache miss, a missing one would serve a stale result.
     """
-    own = {s.path.resolve() for s in sources.c_files}
+    own = {real_path(s.path) for s in sources.c_files}
+    scope = sources.scope
     texts = [s.data for s in (*sources.go_files, *sources.c_files)]
-    search_dirs = [sources.dir, *_include_dirs(texts, sources.dir)]
+    search_dirs = [sources.dir, *(d for d in _include_dirs(texts, sources.dir) if scope.contains(d))]
     found: dict[Path, None] = {}
     frontier = [(text, sources.dir) for text in texts]
     for _ in range(_MAX_INCLUDE_DEPTH):
@@ -76,7 +85,7 @@ def external_headers(sources: PackageSources) -> list[Path]:
                     continue
                 found[header] = None
                 try:
-                    next_frontier.append((header.read_bytes(), header.parent))
+                    next_frontier.append((scope.read_bytes(header, MAX_C_FILE_BYTES), header.parent))
                 except OSError:
                     continue
         if not next_frontier:
@@ -100,22 +109,32 @@ def _include_dirs(texts: list[bytes], package_dir: Path) -> list[Path]:
 def _resolve(name: str, search_dirs: list[Path]) -> Path | None:
     for directory in search_dirs:
         candidate = directory / name
-        if candidate.is_file():
-            return candidate.resolve()
+        if names_file(candidate):
+            return real_path(candidate)
     return None
 
 
 class ResultCache:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    """Per-package results under ``directory``; with ``confine_to``, the directory's real
+    location must stay inside that project (it came from the scanned tree, not the user)."""
+
+    def __init__(self, directory: Path, confine_to: Path | None = None) -> None:
+        self.files = CacheDir(directory, confine_to=confine_to, markers=_MARKERS)
         self.hits = 0
         self._writable = True
 
+    @property
+    def problem(self) -> str:
+        """Why the cache is not used, when it was refused (empty otherwise)."""
+        return self.files.problem
+
     def get(self, key: str) -> PackageResult | None:
+        data = self.files.read(self._entry(key))
+        if data is None:
+            return None
         try:
-            data = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            result = PackageResult.from_json(data)
-        except (OSError, ValueError, KeyError, TypeError):
+            result = PackageResult.from_json(json.loads(data.decode("utf-8")))
+        except (ValueError, KeyError, TypeError):
             return None
         self.hits += 1
         return result
@@ -123,25 +142,10 @@ class ResultCache:
     def put(self, key: str, result: PackageResult) -> None:
         if not self._writable or result.internal_error:
             return
-        entry = self._entry(key)
-        try:
-            self._prepare(entry.parent)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=entry.parent, delete=False,
-                                             suffix=".tmp") as handle:
-                json.dump(result.to_json(), handle)
-            os.replace(handle.name, entry)
-        except OSError:
+        if not self.files.write(self._entry(key), json.dumps(result.to_json()).encode("utf-8")):
             # A read-only checkout: scanning still works, just without a cache.
             self._writable = False
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / f"v{FORMAT_VERSION}" / key[:2] / f"{key}.json"
-
-    def _prepare(self, entry_dir: Path) -> None:
-        if not self.directory.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            # Keep the cache out of version control and backups, as pytest and ruff do.
-            (self.directory / ".gitignore").write_text("# created by cgoguard\n*\n")
-            (self.directory / "CACHEDIR.TAG").write_text(
-                "Signature: 8a477f597d28d172789f06886806bc55\n# cgoguard's result cache\n")
-        entry_dir.mkdir(parents=True, exist_ok=True)
+    @staticmethod
+    def _entry(key: str) -> str:
+        return f"v{FORMAT_VERSION}/{key[:2]}/{key}.json"
