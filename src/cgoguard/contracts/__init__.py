@@ -32,6 +32,7 @@ from cgoguard.errors import UsageError
 
 if TYPE_CHECKING:
     from cgoguard.cfront.model import CModel
+    from cgoguard.contracts.system import Header
     from cgoguard.gofront.package import Package
 
 __all__ = ["EVIDENCE_KINDS", "RETURN_KINDS", "Contract", "ContractSet", "Evidence", "contracts_for_package",
@@ -54,8 +55,10 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
     ``config`` is the ``[tool.cgoguard.contracts]`` table: function name -> spec (its
     entries override everything inferred), plus ``system-headers = true`` to also read the
     ``<...>`` headers of the compiler's include dirs for the functions the package calls
-    (``system_headers`` overrides it). With ``cache_dir``, results are cached there by
-    content hash.
+    (``system_headers`` overrides it). System headers run the C compiler and pkg-config
+    (:mod:`cgoguard.contracts.system`): the command-line tools pass ``system_headers``
+    explicitly, so a scanned tree's own table never decides it. With ``cache_dir``, results
+    are cached there by content hash.
     """
     options, specs = split_config(config or {})
     if system_headers is None:
@@ -67,7 +70,7 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
         return _infer(model, specs, headers, wanted, focus)
     from cgoguard.contracts.cache import ContractCache, cache_key
 
-    texts = [(unit.path, unit.source) for unit in model.units] + [(str(p), _read(p)) for p in headers]
+    texts = [(unit.path, unit.source) for unit in model.units] + [(str(h.path), h.data) for h in headers]
     key = cache_key(texts, specs, "\0".join(sorted(wanted)) + "\1" + "\0".join(sorted(focus or ())))
     store = ContractCache(cache_dir)
     contracts = store.load(key)
@@ -77,21 +80,39 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
     return contracts
 
 
-def _system_inputs(package: Package) -> tuple[list[Path], set[str]]:
-    """The system headers a package includes and the C functions it calls."""
+def _system_inputs(package: Package) -> tuple[list[Header], set[str]]:
+    """The system headers a package includes and the C functions it calls.
+
+    Words of ``#cgo pkg-config:`` lines that are not package names are refused (input errors
+    on the package) and never reach pkg-config.
+    """
     from cgoguard.contracts.calls import c_call_sites
     from cgoguard.contracts.system import (
-        pkg_config_arguments,
         pkg_config_include_dirs,
+        pkg_config_packages,
         system_headers,
         system_include_dirs,
     )
+    from cgoguard.findings import InputError
 
-    pkg_config = pkg_config_arguments((d.value for d in package.cgo_directives if d.kind == "pkg-config"),
-                                      package.dir)
-    search = [*package.include_dirs, *(pkg_config_include_dirs(pkg_config) if pkg_config else ()),
-              *system_include_dirs()]
-    return system_headers(package.c.units, search), set(c_call_sites(package))
+    active = [d for d in package.cgo_directives if d.kind == "pkg-config"]
+    names: list[str] = []
+    for file in package.files:
+        for directive in file.preamble.directives if file.preamble else []:
+            if directive in active:
+                found, refused = pkg_config_packages([directive.value])
+                names += found
+                package.errors += [InputError(file.display_path, f"{directive.line}:1: #cgo pkg-config: {word!r} "
+                                              "refused: only package names are passed to pkg-config")
+                                   for word in refused]
+    packages = tuple(dict.fromkeys(names))
+    scope = package.scope
+    search = [*package.include_dirs, *(pkg_config_include_dirs(packages, scope) if packages else ()),
+              *system_include_dirs(None, scope)]
+    errors: list[tuple[str, str]] = []
+    headers = system_headers(package.c.units, search, scope, errors)
+    package.errors += [InputError(path, message) for path, message in errors]
+    return headers, set(c_call_sites(package))
 
 
 def _called_closure(package: Package) -> frozenset[str]:
@@ -101,7 +122,7 @@ def _called_closure(package: Package) -> frozenset[str]:
     return reachable_functions(package.c, set(c_call_sites(package)))
 
 
-def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Path], wanted: set[str],
+def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Header], wanted: set[str],
            focus: frozenset[str] | None = None) -> ContractSet:
     if headers:
         from cgoguard.contracts.system import with_system_functions
@@ -123,9 +144,3 @@ def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
         raise UsageError("[tool.cgoguard.contracts]: system-headers must be true or false")
     return options, {k: v for k, v in config.items() if "-" not in k}
 
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""

@@ -20,9 +20,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--all", action="store_true",
                         help="document every C function the package declares, not only those Go calls")
     parser.add_argument("--system-headers", action="store_true", default=None,
-                        help="also read <...> headers from the C compiler's include dirs for called functions")
+                        help="also read <...> headers from the C compiler's and pkg-config's include dirs for "
+                             "called functions (runs cc -E -v and pkg-config --cflags-only-I; a configuration "
+                             "found in the scanned tree cannot turn this on)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: nearest cgoguard.toml "
                                                          "or pyproject.toml)")
+    parser.add_argument("--isolated", action="store_true",
+                        help="ignore every configuration file (for code you do not trust)")
     parser.add_argument("--tags", default=None, help="comma-separated build tags")
     parser.add_argument("--cache-dir", metavar="DIR", help="contracts cache (default: ~/.cache/cgoguard/contracts)")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the contracts cache")
@@ -39,11 +43,15 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.output import write_output
     from cgoguard.scan.config import common_start, load_config
 
-    overrides = {"tags": tuple(t for t in args.tags.split(",") if t) if args.tags is not None else None}
-    config = load_config(common_start(args.paths), overrides, config_file=args.config)
+    overrides = {"tags": tuple(t for t in args.tags.split(",") if t) if args.tags is not None else None,
+                 "system_headers": args.system_headers}
+    config = load_config(common_start(args.paths), overrides, config_file=args.config, isolated=args.isolated)
+    for warning in config.warnings:
+        print(f"cgoguard: warning: {warning}", file=sys.stderr)
     cache_dir = None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     documents, errors = document_packages(args.paths, config, include_all=args.all,
-                                          system_headers=args.system_headers, cache_dir=cache_dir)
+                                          system_headers=config.system_headers,
+                                          cache_dir=cache_dir)
     if args.format == "json":
         from cgoguard.contracts.document import render_json
 

@@ -2,14 +2,16 @@
 
 ``render`` turns findings (static or runtime) and input errors into one document.
 Commands with extra tables (``run``'s check summary, ``gc``'s statistics) pass them in
-``extra``; the JSON format places them at the top level beside ``findings``.
+``extra``; the JSON format places them at the top level beside ``findings``. Only the HTML
+format reads source files (for snippets), and only below ``source_roots`` (default: the
+current directory): a path a runtime log names is never read from elsewhere.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ def render(
     fmt: str = "text",
     *,
     extra: dict[str, Any] | None = None,
+    source_roots: Sequence[Path | str] | None = None,
 ) -> str:
     findings = sorted(findings, key=lambda f: f.sort_key)
     errors = list(errors)
@@ -44,7 +47,7 @@ def render(
     if fmt == "html":
         from cgoguard.output.html import render_html
 
-        return render_html(findings, errors, extra)
+        return render_html(findings, errors, extra, source_roots=source_roots)
     raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 

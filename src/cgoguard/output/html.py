@@ -1,14 +1,17 @@
 """A self-contained HTML report: one file, inline CSS, no scripts, no external requests.
 
 Findings are grouped by file, most severe first, each with its message, the source lines
-around it (when the file is readable from here), related locations and, for runtime
-findings, the stack. ``extra`` tables from ``run``/``gc``/``mem`` follow as tables.
+around it (when the file is readable from here, below the source roots), related locations
+and, for runtime findings, the stack. ``extra`` tables from ``run``/``gc``/``mem`` follow as
+tables. Source lines are read through :mod:`cgoguard.safeio`: a path a runtime log names
+(``/proc/self/environ``, a link out of the sources) is shown, never read.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from html import escape
 from itertools import groupby
 from pathlib import Path
@@ -16,6 +19,7 @@ from typing import Any
 
 from cgoguard import __version__
 from cgoguard.findings import Finding, Frame, InputError, Related
+from cgoguard.safeio import ReadScope
 
 SNIPPET_CONTEXT = 2  # lines shown above and below a finding
 _MAX_SNIPPET_FILE_BYTES = 4 * 1024 * 1024
@@ -58,11 +62,13 @@ tr.unimportant td { color: var(--muted); }
 """
 
 
-def render_html(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None = None) -> str:
+def render_html(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None = None, *,
+                source_roots: Sequence[Path | str] | None = None) -> str:
+    """The page; source lines are read only below ``source_roots`` (default: the current directory)."""
     body = [_header(findings, errors)]
     if errors:
         body.append(_errors(errors))
-    body.append(_findings(findings))
+    body.append(_findings(findings, ReadScope(source_roots if source_roots is not None else [Path.cwd()])))
     for key, value in (extra or {}).items():
         body.append(f"<h2>{escape(key.replace('_', ' ').capitalize())}</h2>\n{_value(value)}")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -89,14 +95,14 @@ def _errors(errors: list[InputError]) -> str:
     return f'<h2>Files that could not be analysed</h2>\n<ul class="errors">{items}</ul>'
 
 
-def _findings(findings: list[Finding]) -> str:
+def _findings(findings: list[Finding], scope: ReadScope) -> str:
     if not findings:
         return "<h2>Findings</h2>\n<p>No findings.</p>"
     parts = ["<h2>Findings</h2>"]
     ordered = sorted(findings, key=lambda f: (f.path, f.line, f.column, -f.severity.rank, f.rule))
     for path, group in groupby(ordered, key=lambda f: f.path):
         parts.append(f"<h3>{escape(path)}</h3>")
-        lines = _read_lines(path)
+        lines = _read_lines(path, scope)
         parts += [_finding(f, lines) for f in group]
     return "\n".join(parts)
 
@@ -127,14 +133,12 @@ def _where(path: str, line: int, column: int = 0) -> str:
     return f"{path}:{line}:{column}" if column > 0 else f"{path}:{line}"
 
 
-def _read_lines(path: str) -> list[str] | None:
-    """The file's lines, when it is here to read (runtime reports may name remote paths)."""
+def _read_lines(path: str, scope: ReadScope) -> list[str] | None:
+    """The file's lines, when it is here to read inside ``scope`` (runtime reports may name
+    remote paths, or any path at all)."""
     try:
-        file = Path(path)
-        if not file.is_file() or file.stat().st_size > _MAX_SNIPPET_FILE_BYTES:
-            return None
-        return file.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        return scope.read_text(path, _MAX_SNIPPET_FILE_BYTES).splitlines()
+    except (OSError, ValueError):
         return None
 
 

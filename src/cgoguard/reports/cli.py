@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--with-scan", action="store_true",
                         help="also run the static scan on the source roots and mark the static findings "
                              "a report confirms")
+    parser.add_argument("--isolated", action="store_true",
+                        help="with --with-scan: ignore every configuration file (for code you do not trust)")
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -70,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
     binary = Path(args.binary) if args.binary else None
     if binary is not None and not binary.is_file():
         raise UsageError(f"--binary {binary}: no such file")
-    static = _static_findings(roots) if args.with_scan else None
+    static = _static_findings(roots, args.isolated) if args.with_scan else None
     result = analyze(inputs, stdin=sys.stdin if use_stdin else None, source_roots=roots, binary=binary,
                      static_findings=static)
     findings = result.findings + [f for f in static or [] if f.extra.get("confirmed_at_runtime")]
     extra = {"reports_parsed": result.reports_parsed}
-    write_output(render(findings, result.errors, args.format, extra=extra), args.output)
+    write_output(render(findings, result.errors, args.format, extra=extra, source_roots=roots), args.output)
     if _nothing_readable(inputs, use_stdin, result):
         print("cgoguard: error: none of the inputs could be read as a text log", file=sys.stderr)
         return 2
@@ -93,9 +95,14 @@ def _nothing_readable(inputs: list[str], use_stdin: bool, result: object) -> boo
     return getattr(result, "reports_parsed", 0) == 0 and len(getattr(result, "errors", [])) >= len(inputs)
 
 
-def _static_findings(roots: list[Path]) -> list:  # type: ignore[type-arg]
+def _static_findings(roots: list[Path], isolated: bool) -> list:  # type: ignore[type-arg]
     try:
+        from cgoguard.scan.config import common_start, load_config
         from cgoguard.scan.engine import scan
     except ImportError as exc:
         raise UsageError("--with-scan needs the static scanner (cgoguard.scan), which is not available") from exc
-    return list(scan([str(r) for r in roots]).findings)
+    paths = [str(r) for r in roots]
+    config = load_config(common_start(paths), isolated=isolated)
+    for warning in config.warnings:
+        print(f"cgoguard: warning: {warning}", file=sys.stderr)
+    return list(scan(paths, config).findings)

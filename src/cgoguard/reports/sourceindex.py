@@ -4,6 +4,10 @@ Built from the ``--source`` roots with the shared tree-sitter front end. Files t
 are parsed up front (they hold every ``C.name`` call and every preamble function); other Go
 files are only listed, so that a report's absolute build path (``/home/ci/src/x/a.go``) can be
 resolved to a local file by its longest matching path suffix, and parsed on demand.
+
+Only files below the roots are ever read (:mod:`cgoguard.safeio`): a path a log names is used
+only when it lies inside them, and a file link inside a root that leads out of it is not
+followed, so a crafted log cannot make a report quote ``/proc/self/environ`` or ``~/.ssh``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from tree_sitter import Language, Node, Parser
 
 from cgoguard.gofront.preamble import extract_preamble
 from cgoguard.gofront.syntax import c_name, call_parts, line_of, parse_go, text, unparen, walk
+from cgoguard.safeio import ReadScope, names_file
 
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__"}
 _MAX_FILES = 20000
@@ -95,6 +100,7 @@ class GoFile:
 class SourceIndex:
     def __init__(self, roots: list[Path]) -> None:
         self.roots = [Path(r) for r in roots]
+        self.scope = ReadScope(self.roots)
         self._parsed: dict[Path, GoFile | None] = {}
 
     @cached_property
@@ -105,6 +111,8 @@ class SourceIndex:
         by_name: dict[str, list[Path]] = defaultdict(list)
         for root in self.roots:
             for path in [root] if root.is_file() else self._walk(root):
+                if not self.scope.contains(path):  # a file link leading out of the roots
+                    continue
                 if len(go_paths) + len(c_paths) >= _MAX_FILES:
                     return go_paths, c_paths, by_name
                 if path.suffix == ".go":
@@ -136,7 +144,7 @@ class SourceIndex:
         if not reported:
             return None
         candidate = Path(reported)
-        if candidate.is_file() and any(_is_under(candidate, root) for root in self.roots):
+        if self.scope.contains(candidate) and names_file(candidate):
             return candidate
         matches = self._files[2].get(candidate.name, [])
         if not matches:
@@ -166,7 +174,7 @@ class SourceIndex:
     # -- parsed views ------------------------------------------------------------------------
     def go_file(self, path: Path) -> GoFile | None:
         if path not in self._parsed:
-            self._parsed[path] = _parse_go_file(path)
+            self._parsed[path] = _parse_go_file(path, self.scope)
         return self._parsed[path]
 
     @cached_property
@@ -174,7 +182,7 @@ class SourceIndex:
         result = []
         for path in self._files[0]:
             try:
-                head = path.read_bytes()[:_MAX_FILE_BYTES]
+                head = self.scope.read_bytes(path, _MAX_FILE_BYTES)
             except OSError:
                 continue
             if b'"C"' in head and (parsed := self.go_file(path)) is not None:
@@ -197,7 +205,7 @@ class SourceIndex:
             for c_function in go_file.preamble_functions:
                 functions.setdefault(c_function.name, c_function)
         for path in self._files[1]:
-            for c_function in _parse_c_file(path):
+            for c_function in _parse_c_file(path, self.scope):
                 functions.setdefault(c_function.name, c_function)
         return functions
 
@@ -226,14 +234,6 @@ class SourceIndex:
         return None
 
 
-def _is_under(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return path.resolve() == root.resolve()
-    return True
-
-
 def _common_suffix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     count = 0
     for x, y in zip(reversed(a), reversed(b), strict=False):
@@ -244,12 +244,10 @@ def _common_suffix(a: tuple[str, ...], b: tuple[str, ...]) -> int:
 
 
 # -- Go files ----------------------------------------------------------------------------------
-def _parse_go_file(path: Path) -> GoFile | None:
+def _parse_go_file(path: Path, scope: ReadScope) -> GoFile | None:
     try:
-        source = path.read_bytes()
+        source = scope.read_bytes(path, _MAX_FILE_BYTES)
     except OSError:
-        return None
-    if len(source) > _MAX_FILE_BYTES:
         return None
     tree = parse_go(source)
     root = tree.root_node
@@ -375,12 +373,12 @@ def _c_parser() -> Parser:
     return Parser(_C_LANGUAGE)
 
 
-def _parse_c_file(path: Path) -> list[CFunction]:
+def _parse_c_file(path: Path, scope: ReadScope) -> list[CFunction]:
     try:
-        source = path.read_bytes()
+        source = scope.read_bytes(path, _MAX_FILE_BYTES)
     except OSError:
         return []
-    return _c_functions(source, str(path)) if len(source) <= _MAX_FILE_BYTES else []
+    return _c_functions(source, str(path))
 
 
 def _c_functions(source: bytes, path: str) -> list[CFunction]:

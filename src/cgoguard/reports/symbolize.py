@@ -4,12 +4,17 @@ Tried in order: ``llvm-symbolizer`` (JSON output, one batch per module), ``addr2
 the binary's own DWARF line tables and symbol table read with pyelftools. The module is the
 path printed in the report when that file exists, else ``--binary``. Only the representative
 report of each bucket is symbolized, so the cost does not grow with the log.
+
+The log chooses only hexadecimal offsets and a module file: an offset that is not one
+(valgrind XML can hold any text) never reaches a tool's command line, and a module must be a
+regular file outside /proc, /sys and /dev (:mod:`cgoguard.safeio`).
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 from cgoguard.findings import Frame, InputError
 from cgoguard.reports.frames import classify
 from cgoguard.reports.model import Report
+from cgoguard.safeio import is_regular_file
 
 if TYPE_CHECKING:
     from elftools.dwarf.lineprogram import LineProgram
@@ -29,10 +35,11 @@ _TIMEOUT_SECONDS = 60
 Symbol = tuple[str, str, int, int]  # function, file, line, column
 # Per offset, the innermost (inlined) function first, as sanitizers print them.
 Symbols = dict[str, list[Symbol]]
+_OFFSET = re.compile(r"0[xX][0-9a-fA-F]{1,16}\Z")
 
 
 def needs_symbol(frame: Frame) -> bool:
-    return bool(frame.offset) and not frame.path
+    return bool(frame.offset) and not frame.path and _OFFSET.match(frame.offset) is not None
 
 
 def symbolize_reports(reports: list[Report], binary: Path | None, errors: list[InputError]) -> None:
@@ -71,7 +78,7 @@ def _expand(frame: Frame, symbols: list[Symbol] | None) -> list[Frame]:
 def _module_file(frame: Frame, binary: Path | None) -> Path | None:
     if frame.module:
         reported = Path(frame.module)
-        if reported.is_file():
+        if is_regular_file(reported):
             return reported
         if binary is not None and (binary.name == reported.name or not reported.name):
             return binary

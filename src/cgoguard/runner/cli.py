@@ -50,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="keep every log, sanitizer report and trace in a new directory under DIR")
     parser.add_argument("--no-static", action="store_true",
                         help="skip the static scan that ties C-only stacks (leaks) to Go lines")
+    parser.add_argument("--isolated", action="store_true",
+                        help="ignore every configuration file in the static scan")
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         command = command[1:]
     options = RunOptions(command=command or list(DEFAULT_COMMAND), directory=directory.resolve(),
                          checks=parse_checks(args.check), timeout=args.timeout, jobs=args.jobs,
-                         use_static=not args.no_static)
+                         use_static=not args.no_static, isolated=args.isolated)
     progress = _progress_printer() if sys.stderr.isatty() else (lambda _: None)
     started = time.monotonic()
     with _logs_directory(args.keep_logs) as logs_dir:
@@ -88,14 +90,17 @@ def run(args: argparse.Namespace) -> int:
              "checks": [r.summary() for r in report.results], **report.extra}
     if args.keep_logs:
         extra["logs"] = str(logs_dir)
-    write_output(render_run(report.results, report.findings, report.errors, extra, args.format), args.output)
+    from cgoguard.runner.session import find_module_root
+
+    roots = [options.directory, find_module_root(options.directory)]
+    write_output(render_run(report.results, report.findings, report.errors, extra, args.format, roots), args.output)
     if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in report.results):
         return 2
     return 1 if _fails(report.findings, args.fail_on) else 0
 
 
 def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],
-               extra: dict[str, Any], fmt: str) -> str:
+               extra: dict[str, Any], fmt: str, source_roots: list[Path] | None = None) -> str:
     from cgoguard.findings import InputError
     from cgoguard.output import render
     from cgoguard.runner.session import FAILED, TIMED_OUT
@@ -105,7 +110,7 @@ def render_run(results: list[CheckResult], findings: list[Finding], errors: list
     # Formats without the table (SARIF, GitHub annotations) still learn about them.
     problems = [InputError(f"check {r.check}", f"{r.status}: {r.message}") for r in results
                 if r.status in (FAILED, TIMED_OUT)]
-    return render(findings, [*errors, *problems], fmt, extra=extra)
+    return render(findings, [*errors, *problems], fmt, extra=extra, source_roots=source_roots)
 
 
 def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:

@@ -47,6 +47,7 @@ class RunOptions:
     logs_dir: Path = Path()  # where executions write their logs (a temporary dir or --keep-logs)
     keep_logs: bool = False  # logs_dir outlives the run: reports may name files in it
     use_static: bool = True
+    isolated: bool = False  # the static scan ignores every configuration file
 
 
 @dataclass
@@ -238,7 +239,7 @@ def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunR
     module_root = find_module_root(options.directory)
     setups = plan(options.checks, toolchain, base_env)
     wants_static = options.use_static and any(not s.problem and "gc" not in s.checks for s in setups)
-    static = static_findings(module_root, progress) if wants_static else None
+    static = static_findings(module_root, progress, isolated=options.isolated) if wants_static else None
     session = Session(options, toolchain, module_root, base_env, static, progress)
     with no_core_dumps():
         executions = _execute_all(session, setups, options.jobs)
@@ -298,7 +299,7 @@ def find_module_root(directory: Path) -> Path:
     return directory
 
 
-def static_findings(module_root: Path, progress: Progress) -> list[Finding] | None:
+def static_findings(module_root: Path, progress: Progress, *, isolated: bool = False) -> list[Finding] | None:
     """Static findings for the module, so C-only runtime stacks can be tied to Go lines."""
     try:
         from dataclasses import replace
@@ -310,7 +311,7 @@ def static_findings(module_root: Path, progress: Progress) -> list[Finding] | No
     progress("static scan of the module (to map C-only stacks to Go lines)")
     try:
         # No cache: cgoguard run must not write into the user's tree.
-        config = replace(load_config(module_root), use_cache=False)
+        config = replace(load_config(module_root, isolated=isolated), use_cache=False)
         return list(scan([str(module_root)], config).findings)
     except Exception as exc:  # the runtime checks are worth having without it
         progress(f"static scan failed ({type(exc).__name__}: {exc}); continuing without it")

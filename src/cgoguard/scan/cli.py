@@ -36,8 +36,17 @@ suppressions:
 
 configuration:
   [tool.cgoguard] in pyproject.toml, or cgoguard.toml; the closest one at or above the
-  scanned path is used. Keys: select, ignore, severity, tags, goos, goarch, tests,
-  generated, exclude, fail-on, baseline, jobs, cache, cache-dir, contracts.
+  scanned path is used (--config FILE names one, --isolated ignores them all). Keys: select,
+  ignore, severity, tags, goos, goarch, tests, generated, exclude, fail-on, baseline, jobs,
+  cache, cache-dir, contracts.
+
+scanning untrusted code:
+  cgoguard never runs anything a scanned tree names, and reads and writes only inside it
+  (and the cache). The one setting that runs external tools is --system-headers
+  ([tool.cgoguard.contracts] system-headers): it runs the C compiler (cc -E -v, or $CC)
+  and pkg-config (package names of #cgo pkg-config: lines only). A configuration found in
+  the scanned tree cannot turn it on, nor put the cache or the baseline outside the tree;
+  --isolated ignores such a configuration altogether.
 """
 
 
@@ -62,6 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                                                          "configured list)")
     rules.add_argument("--config", metavar="FILE", help="read configuration from FILE instead of the "
                                                         "closest cgoguard.toml / pyproject.toml")
+    rules.add_argument("--isolated", action="store_true",
+                       help="ignore every configuration file (for code you do not trust)")
+    rules.add_argument("--system-headers", action="store_true", default=None,
+                       help="also read <...> headers of the C compiler's and pkg-config's include dirs for "
+                            "contracts (runs cc and pkg-config)")
     build = parser.add_argument_group("build target")
     build.add_argument("--tags", metavar="TAGS", help="comma-separated build tags")
     build.add_argument("--goos", help="target GOOS (default: linux)")
@@ -108,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.scan.engine import scan
 
     paths = [_package_path(p) for p in args.paths] or ["."]
-    file_config = load_config(common_start(paths), {}, args.config)
-    config = load_config(common_start(paths), _overrides(args, file_config), args.config)
+    file_config = load_config(common_start(paths), {}, args.config, isolated=args.isolated)
+    config = load_config(common_start(paths), _overrides(args, file_config), args.config, isolated=args.isolated)
     if args.write_baseline:  # it records everything, so an existing baseline must not hide findings
         config = replace(config, baseline=None)
     progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
@@ -118,7 +132,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.clear()
-    write_output(render(result.findings, result.errors, args.format), args.output)
+    for warning in result.warnings:
+        print(f"cgoguard: warning: {warning}", file=sys.stderr)
+    write_output(render(result.findings, result.errors, args.format, source_roots=_source_roots(paths)),
+                 args.output)
     if not args.quiet:
         _print_summary(result, args.format)
     if result.internal_errors:
@@ -162,7 +179,19 @@ def _overrides(args: argparse.Namespace, config: ScanConfig) -> dict[str, object
         "jobs": args.jobs,
         "cache_dir": Path(args.cache_dir) if args.cache_dir else None,
         "use_cache": False if args.no_cache else None,
+        "system_headers": args.system_headers,
     }
+
+
+def _source_roots(paths: list[str]) -> list[Path]:
+    """Where the HTML report may read source lines: the scanned trees."""
+    from cgoguard.gofront.discover import tree_roots
+
+    roots: list[Path] = []
+    for raw in paths:
+        path = Path(raw[: -len("/...")] if raw.endswith("/...") else ("." if raw == "..." else raw))
+        roots += tree_roots(path) if path.exists() else []
+    return roots
 
 
 def _print_summary(result: ScanResult, fmt: str) -> None:

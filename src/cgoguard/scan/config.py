@@ -5,6 +5,13 @@ a ``pyproject.toml`` in the same directory); a pyproject.toml without a ``[tool.
 table counts as a configuration of defaults, so an unrelated file further up never leaks in.
 Command-line options override the file. Unknown keys are rejected with the list of valid
 ones, so that a typo never silently turns a check off.
+
+A configuration found by walking up from the scanned path belongs to the scanned tree, which
+may be code the user does not trust. It may not make cgoguard run anything or write or read
+outside the tree: ``system-headers`` (which runs the C compiler and pkg-config) is ignored
+there with a warning, and its ``cache-dir`` and ``baseline`` must stay inside the project.
+A file named with ``--config``, and the command line, are the user's own and are honoured.
+``isolated`` (``--isolated``) ignores every configuration file, as ruff's option does.
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from typing import Any
 from cgoguard.errors import UsageError
 from cgoguard.findings import Severity
 from cgoguard.gofront.buildtags import KNOWN_ARCH, KNOWN_OS, BuildTarget
+from cgoguard.gofront.discover import ROOT_MARKERS
+from cgoguard.safeio import UNCONFINED, is_under, real_path
 
 CONFIG_FILES = ("cgoguard.toml", "pyproject.toml")
-# Markers of a project root when no configuration file is found (for the cache directory
-# and for the paths fingerprints are computed from).
-ROOT_MARKERS = ("go.mod", ".git")
+MAX_CONFIG_BYTES = 1024 * 1024
 FAIL_ON_CHOICES = ("error", "warning", "info", "none")
+# The one setting that makes cgoguard run external tools (the C compiler, pkg-config).
+SYSTEM_HEADERS = "system-headers"
 Converter = Callable[[str, Any], Any]  # (key for messages, TOML value) -> ScanConfig value
 
 
@@ -49,6 +58,12 @@ class ScanConfig:
     use_cache: bool = True
     root: Path = field(default_factory=Path.cwd)  # project root: paths in fingerprints are relative to it
     config_path: Path | None = None
+    # Read <...> headers of the compiler's and pkg-config's include dirs: runs cc and pkg-config.
+    system_headers: bool = False
+    # The cache directory came from the scanned tree (the default, or its configuration): its
+    # real location must stay inside ``root``.
+    confine_cache: bool = True
+    warnings: tuple[str, ...] = ()  # configuration settings that were ignored, and why
 
     @property
     def target(self) -> BuildTarget:
@@ -68,7 +83,7 @@ class ScanConfig:
         relevant = {
             "select": self.select, "ignore": self.ignore, "tags": sorted(self.tags), "goos": self.goos,
             "goarch": self.goarch, "tests": self.tests, "generated": self.generated,
-            "contracts": self.contracts, "root": str(self.root),
+            "contracts": self.contracts, "root": str(self.root), "system_headers": self.system_headers,
         }
         blob = json.dumps(relevant, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -157,10 +172,11 @@ def find_config(start: Path) -> tuple[Path | None, dict[str, Any]]:
 
 def _read_table(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
+        document = tomllib.loads(UNCONFINED.read_text(path, MAX_CONFIG_BYTES, errors="strict"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if path.name == "pyproject.toml":
@@ -196,36 +212,78 @@ def parse_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
 
 
 def load_config(start_dir: str | Path | None = None, overrides: Mapping[str, Any] | None = None,
-                config_file: str | Path | None = None) -> ScanConfig:
+                config_file: str | Path | None = None, *, isolated: bool = False) -> ScanConfig:
     """Configuration for a scan starting at ``start_dir``: file values, then ``overrides``.
 
     ``overrides`` maps ScanConfig field names to values (None values are ignored), as the
-    command line produces them. ``config_file`` names a file explicitly instead of searching.
+    command line produces them. ``config_file`` names a file explicitly instead of searching;
+    ``isolated`` reads no file at all. A file found by searching belongs to the scanned tree
+    and is held to the module's trust rules (see the module docstring).
     """
     start = Path(start_dir or ".").resolve()
+    if isolated and config_file is not None:
+        raise UsageError("--isolated ignores every configuration file: do not combine it with --config")
     if config_file is not None:
         config_path: Path | None = Path(config_file).resolve()
         if not config_path.is_file():
             raise UsageError(f"{config_file}: no such configuration file")
         table = _read_table(config_path)
+    elif isolated:
+        config_path, table = None, {}
     else:
         config_path, table = find_config(start)
     values = parse_table(table, str(config_path)) if table else {}
     root = project_root(start, config_path)
-    for key in ("baseline", "cache_dir"):  # paths in a config file are relative to it
-        if key in values and not values[key].is_absolute():
-            values[key] = root / values[key]
+    trusted = config_file is not None
+    warnings = _apply_trust(values, str(config_path), root, trusted,
+                            asked_on_command_line=bool((overrides or {}).get("system_headers")))
     known = {f.name for f in fields(ScanConfig)}
     for key, value in (overrides or {}).items():
         if key not in known:
             raise ValueError(f"unknown ScanConfig field {key!r}")
         if value is not None:
             values[key] = value
-    config = replace(ScanConfig(root=root, config_path=config_path), **values)
+    if (overrides or {}).get("cache_dir") is not None:
+        values["confine_cache"] = False
+    config = replace(ScanConfig(root=root, config_path=config_path, warnings=tuple(warnings)), **values)
     # Command-line values bypass the table's converters: check the ones argparse cannot.
     _choice(KNOWN_OS)("goos", config.goos)
     _choice(KNOWN_ARCH)("goarch", config.goarch)
     return config
+
+
+def _apply_trust(values: dict[str, Any], source: str, root: Path, trusted: bool, *,
+                 asked_on_command_line: bool = False) -> list[str]:
+    """Resolve a file's paths against ``root`` and drop what an untrusted file may not ask for.
+
+    Returns warnings for the settings that were ignored.
+    """
+    warnings: list[str] = []
+    for key in ("baseline", "cache_dir"):  # paths in a config file are relative to it
+        if key not in values:
+            continue
+        if not values[key].is_absolute():
+            values[key] = root / values[key]
+        if not trusted and not is_under(real_path(values[key]), real_path(root)):
+            name = key.replace("_", "-")
+            raise UsageError(f"{source}: {name} {str(values[key])!r} is outside the project {root}; a configuration "
+                             f"found in the scanned tree may only name paths inside it (give --{name} on the "
+                             "command line, or name the file with --config)")
+    if "cache_dir" in values and trusted:
+        values["confine_cache"] = False
+    contracts = dict(values.get("contracts", {}))
+    if SYSTEM_HEADERS in contracts:
+        requested = contracts.pop(SYSTEM_HEADERS)
+        if not isinstance(requested, bool):
+            raise UsageError(f"{source}: [tool.cgoguard.contracts] {SYSTEM_HEADERS} must be true or false")
+        if trusted:
+            values["system_headers"] = requested
+        elif requested and not asked_on_command_line:
+            warnings.append(f"{source}: {SYSTEM_HEADERS} = true ignored: it runs the C compiler and pkg-config, which "
+                            "a configuration found in the scanned tree may not do; pass --system-headers, or name "
+                            "the file with --config, if you trust it")
+        values["contracts"] = contracts
+    return warnings
 
 
 def common_start(paths: Iterable[str]) -> Path:

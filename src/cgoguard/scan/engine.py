@@ -40,6 +40,7 @@ class ScanResult:
     skipped_files: int = 0  # Go files left out by build constraints or as generated code
     internal_errors: int = 0  # packages cgoguard itself failed on (exit status 2)
     config: ScanConfig = field(default_factory=ScanConfig)
+    warnings: list[str] = field(default_factory=list)  # settings ignored, a cache refused
 
 
 def available_cores() -> int:
@@ -58,15 +59,18 @@ def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
     discovery = discover(paths, DiscoveryOptions(
         target=config.target, include_generated=config.generated, exclude=_exclude_patterns(config)))
     settings = AnalysisSettings(config.target, tuple(selection.analysis_ids), dict(config.contracts),
-                                config.root)
-    cache = ResultCache(config.effective_cache_dir) if config.use_cache else None
+                                config.root, config.system_headers)
+    cache = ResultCache(config.effective_cache_dir, config.root if config.confine_cache else None) \
+        if config.use_cache else None
     results = _analyse_all(discovery.packages, settings, config, cache, progress)
 
     result = ScanResult(findings=[], errors=list(discovery.errors), packages=len(discovery.packages),
                         files=sum(len(p.go_files) for p in discovery.packages),
                         lines=sum(s.data.count(b"\n") for p in discovery.packages for s in p.go_files),
                         cached=cache.hits if cache else 0, skipped_files=discovery.skipped_files,
-                        config=config)
+                        config=config, warnings=list(config.warnings))
+    if cache is not None and cache.problem:
+        result.warnings.append(cache.problem)
     findings, suppressions = _collect(discovery.packages, results, result)
     _apply_policy(findings, suppressions, selection, baseline, result)
     return result

@@ -38,6 +38,7 @@ class AnalysisSettings:
     rule_ids: tuple[str, ...]
     contracts: Mapping[str, Any]
     root: Path
+    system_headers: bool = False  # runs cc and pkg-config: only when the user asked for it
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings) -> PackageResu
         if settings.rule_ids and package.files and is_relevant(package):
             with using_index(package.syntax_index):  # contracts and rules walk the same trees
                 # Contracts describe C functions: a package that does not import "C" calls none.
-                contracts = _contracts_for(package, settings.contracts) if package.uses_cgo else None
+                contracts = _contracts_for(package, settings) if package.uses_cgo else None
                 result.findings += check_package(package, rule_ids=list(settings.rule_ids), contracts=contracts)
         result.errors += package.errors
         for file in package.files:
@@ -102,12 +103,14 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings) -> PackageResu
     return result
 
 
-def _contracts_for(package: Package, config: Mapping[str, Any]) -> Any:
+def _contracts_for(package: Package, settings: AnalysisSettings) -> Any:
     try:
         from cgoguard.contracts import contracts_for_package
     except ImportError:  # the contracts engine is optional: rules fall back to their own defaults
         return None
-    return contracts_for_package(package, dict(config) or None, called_only=True)
+    # system_headers is always explicit here: the contracts table never switches it on.
+    return contracts_for_package(package, dict(settings.contracts) or None, called_only=True,
+                                 system_headers=settings.system_headers)
 
 
 def _relative(path: Path, root: Path) -> str:
