@@ -115,3 +115,14 @@ def test_isolated_ignores_the_tree_configuration(hostile: dict[str, Path]) -> No
     contracts = cgoguard("contracts", "--isolated", ".", cwd=tree, path_prefix=[hostile["bin"]])
     assert contracts.returncode == 0 and "ignored" not in contracts.stderr
     assert recorded(hostile["calls"]) == []
+
+
+def test_run_static_scan_honours_isolated(hostile: dict[str, Path]) -> None:
+    from cgoguard.runner.session import static_findings
+
+    tree = hostile["tree"]
+    (tree / "cgoguard.toml").write_text('select = ["CG102"]\n' + SYSTEM_HEADERS_ON)
+    configured = static_findings(tree, lambda _: None)
+    isolated = static_findings(tree, lambda _: None, isolated=True)
+    assert configured == [] and isolated and {f.rule for f in isolated} == {"CG101"}
+    assert not (tree / ".cgoguard_cache").exists()  # run never writes into the module
