@@ -67,6 +67,7 @@ GAPS = (
     "pointer provenance through helper, parameter or receiver cast",
     "build tag",
     "unsupported bug class",
+    "analysis defect: shadowed or reused variable",
 )
 SCAN_TIMEOUT = 900
 NEARBY_LINES = 8
