@@ -15,9 +15,9 @@ pytestmark = pytest.mark.usefixtures("test_rules")
 
 
 def rules_reported(cli: RunCli, *args: str) -> tuple[int, list[str]]:
-    status, out, err = cli("scan", "--no-cache", *args)
+    status, out, err = cli("scan", "--no-cache", "--format", "concise", *args)
     assert status in (0, 1), err
-    return status, [line.split(": ")[1].split(" ")[0] + ":" + line.split(":")[0] for line in out.splitlines()]
+    return status, [line.split(": ")[2].split(" ")[0] + ":" + line.split(":")[0] for line in out.splitlines()]
 
 
 def test_pyproject_select_ignore_severity_and_fail_on(project: Path, cli: RunCli) -> None:
@@ -29,7 +29,7 @@ def test_pyproject_select_ignore_severity_and_fail_on(project: Path, cli: RunCli
         """})
     status, out, _ = cli("scan", "--no-cache")
     assert status == 0  # the only finding left was demoted to info
-    assert out == "leaky/leaky.go:8:7: CG990 [c-leak] C.CString call\n"
+    assert out == "leaky/leaky.go:8:7: info: CG990 [c-leak] C.CString call\n"
 
 
 def test_cgoguard_toml_beats_pyproject_in_the_same_directory(project: Path, cli: RunCli) -> None:

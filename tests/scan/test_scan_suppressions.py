@@ -71,7 +71,7 @@ def test_unused_suppression_is_info_and_does_not_fail(tmp_path: Path, cli: RunCl
     write_tree(tmp_path, {"p/p.go": HEADER + body})
     status, out, _ = cli("scan", str(tmp_path / "p"), "--no-cache")
     assert status == 0
-    assert out == "p/p.go:7:2: CG901 [suppression] unused suppression: no CG991 finding on line 8\n"
+    assert out == "p/p.go:7:2: info: CG901 [suppression] unused suppression: no CG991 finding on line 8\n"
     status, _, _ = cli("scan", str(tmp_path / "p"), "--no-cache", "--fail-on", "info")
     assert status == 1
 

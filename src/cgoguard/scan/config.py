@@ -49,6 +49,8 @@ class ScanConfig:
     use_cache: bool = True
     root: Path = field(default_factory=Path.cwd)  # project root: paths in fingerprints are relative to it
     config_path: Path | None = None
+    # (glob relative to the project root, rule keys): rules not reported in matching files.
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def target(self) -> BuildTarget:
@@ -106,6 +108,12 @@ def _severities(key: str, value: Any) -> tuple[tuple[str, Severity], ...]:
                  for rule, level in value.items())
 
 
+def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{key} must be a table of \"glob\" = [rules], got {value!r}")
+    return tuple((pattern, _str_list(f"{key}.{pattern}", rules)) for pattern, rules in value.items())
+
+
 def _table(key: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"{key} must be a table, got {value!r}")
@@ -141,6 +149,7 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "jobs": ("jobs", _jobs),
     "cache-dir": ("cache_dir", _path),
     "cache": ("use_cache", _bool),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
 }
 
 
