@@ -89,9 +89,9 @@ def parse_diff(diff: bytes) -> list[tuple[str, set[int]]]:
             if target == b"/dev/null":  # a deleted file has no new lines
                 current = None
                 continue
+            if target.startswith(b'"'):  # a quoted name (unusual characters)
+                target = _unquote(target)
             name = target[2:] if target.startswith(b"b/") else target
-            if name.startswith(b'"'):  # a quoted name (unusual characters)
-                name = _unquote(name)
             current = set()
             files.append((os.fsdecode(name), current))
         elif current is not None and (match := _HUNK.match(raw)):
@@ -150,7 +150,7 @@ def _git(args: list[str], cwd: Path) -> bytes:
         raise UsageError("only-new findings need git, which is not on PATH")
     env = {**os.environ, "GIT_PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        done = subprocess.run([git, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        done = subprocess.run([git, *args], cwd=cwd, capture_output=True,
                               stdin=subprocess.DEVNULL, env=env, timeout=_GIT_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"git {args[0]} failed: {exc}") from exc

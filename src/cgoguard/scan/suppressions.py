@@ -43,6 +43,9 @@ _ALL = "ALL"
 WHOLE_FILE = 1 << 30  # covers_end of a file-level suppression
 
 LINE, NOLINT, FILE = "ignore", "nolint", "file-ignore"
+# Nodes that hold a sequence of statements or declarations: a //nolint covers one of their items.
+_CONTAINERS = frozenset({"source_file", "statement_list", "block", "expression_switch_statement",
+                         "type_switch_statement", "select_statement", "field_declaration_list"})
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,8 @@ def _node_span(file: GoFile, line: int) -> tuple[int, int]:
     node = file.root.named_descendant_for_point_range((row, column), (row, column))
     if node is None:
         return line, line
-    while node.parent is not None and node.parent.type != "source_file" and node.parent.start_point == node.start_point:
+    while (node.parent is not None and node.parent.type not in _CONTAINERS
+           and node.parent.start_point == node.start_point):
         node = node.parent
     if node.type == "package_clause":
         return 1, WHOLE_FILE
