@@ -108,6 +108,7 @@ def _document(samples: list, verdict: Any, stopped: str, gc_live: dict[str, floa
         "stopped_early": stopped,
         "latest_mb": {k: round(v / MB, 2) for k, v in last.classes.items()} | {"rss": round(last.rss / MB, 2)},
         "growth_mb_per_min": {k: round(g.mb_per_min, 3) for k, g in verdict.growth.items()},
+        "warmup_s": verdict.warmup_s,
         "verdict": {"kind": verdict.kind, "message": verdict.message},
         "gctrace": gc_live,
         "findings": findings,
@@ -120,6 +121,8 @@ def _text(doc: dict[str, Any]) -> str:
              f"{doc['duration_s']:.1f} s (attribution: {doc['attribution']})"]
     if doc["stopped_early"]:
         lines.append(f"sampling stopped early: {doc['stopped_early']}")
+    if doc["warmup_s"]:
+        lines.append(f"warm-up: the first {doc['warmup_s']:.1f} s are left out of the growth rates")
     lines.append(f"{'class':<15}{'latest MiB':>12}{'MB/min':>10}")
     for name, mb in doc["latest_mb"].items():
         rate = doc["growth_mb_per_min"].get(name)

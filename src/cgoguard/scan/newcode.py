@@ -9,7 +9,7 @@ as new when one of its related locations (the allocation, the free) is on a chan
 bug made by editing the free is new even when the allocation it is reported at is old.
 
 git runs read-only (``diff``, ``ls-files``, ``rev-parse``, ``merge-base``), with external
-diff drivers, text conversion and colour turned off.
+diff drivers, text conversion, the file-system monitor hook and colour turned off.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def _git(args: list[str], cwd: Path) -> bytes:
         raise UsageError("only-new findings need git, which is not on PATH")
     env = {**os.environ, "GIT_PAGER": "cat", "GIT_EXTERNAL_DIFF": "", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        done = subprocess.run([git, *args], cwd=cwd, capture_output=True,
+        done = subprocess.run([git, "-c", "core.fsmonitor=false", *args], cwd=cwd, capture_output=True,
                               stdin=subprocess.DEVNULL, env=env, timeout=_GIT_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"git {args[0]} failed: {exc}") from exc
