@@ -238,3 +238,24 @@ def test_process_exiting_mid_run_keeps_samples(memprog: Path) -> None:
     result = watch(process.pid, interval=0.2, duration=5.0)
     process.wait()
     assert result.samples and "exit" in result.stopped
+
+
+@pytest.mark.parametrize("matplotlib", [True, False])
+def test_html_page_shows_warm_up_fits_and_threshold(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                    matplotlib: bool) -> None:
+    from cgoguard.mem.plot import plot, trend_lines
+    from cgoguard.output import charts
+
+    if matplotlib:
+        pytest.importorskip("matplotlib")
+    monkeypatch.setattr(charts, "have_matplotlib", lambda: matplotlib)
+    samples = _warming(go_warmup_mb=200, c_rate=10, warmup_samples=5)
+    verdict = analyse(samples)
+    lines = trend_lines(samples, verdict)
+    assert lines["non-go"][0][0][0] == 300.0 and lines["non-go"][1] == pytest.approx(10.0)
+    plot(samples, verdict, tmp_path / "mem.html")
+    page = (tmp_path / "mem.html").read_text()
+    assert "after a 300.0 s warm-up" in page and "warm-up ends" in page
+    assert "non-go fit +10.0 MB/min" in page and "threshold 1 MB/min" in page
+    assert ("Drawn without matplotlib" in page) is not matplotlib
+    assert "<script" not in page

@@ -45,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         from cgoguard.gc.correlate import correlate
 
-        correlation = correlate(args.trace, analysis, window_s=args.window)
+        correlation = correlate(args.trace, analysis, window_s=args.window, stw_threshold_ms=threshold)
     if args.plot:
         from cgoguard.gc.plot import write_plot
 
-        write_plot(args.plot, analysis, correlation)
+        write_plot(args.plot, analysis, correlation, stw_threshold_ms=threshold)
     findings = (analysis.findings if analysis else []) + (correlation.findings if correlation else [])
     errors = (analysis.errors if analysis else []) + (correlation.errors if correlation else [])
     if args.format == "json":

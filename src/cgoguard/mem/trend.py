@@ -92,28 +92,29 @@ def analyse(samples: list[Sample]) -> Verdict:
 
 
 def warmup_end(times: list[float], series: dict[str, list[float]]) -> int:
-    """Index of the first sample after the warm-up: 0 when no series grows and then stays flat.
+    """Index of the first sample after the warm-up: 0 when no series rises to a level it then keeps.
 
-    A series that grows over the whole observation, but not from some point within the first
-    MAX_WARMUP_SHARE on, was warming up; its warm-up ends where it first reaches the level it
-    then keeps (its plateau, less the noise around it). A series that keeps growing has no
-    warm-up (it is growth). The warm-up ends when the last series' warm-up has ended.
+    A series warms up when it rises from its first sample to a plateau it then keeps (it does
+    not grow significantly from some point within the first MAX_WARMUP_SHARE on); its warm-up
+    ends where it first reaches that plateau, less the noise around it. A series that keeps
+    growing has no warm-up (it is growth). The warm-up ends when the last warm-up has ended.
     """
     duration = times[-1] - times[0]
     if len(times) < 6 or duration <= 0:
         return 0
     limit = max(i for i, t in enumerate(times) if t - times[0] <= duration * MAX_WARMUP_SHARE)
-    candidates = sorted({round(limit * step / _WARMUP_CANDIDATES) for step in range(1, _WARMUP_CANDIDATES + 1)})
+    candidates = sorted({round(limit * step / _WARMUP_CANDIDATES) for step in range(_WARMUP_CANDIDATES + 1)})
     ends = []
     for name, values in series.items():
-        if not _grows(name, times, values):
-            continue
-        flat_from = next((i for i in candidates if i and not _grows(name, times[i:], values[i:])), None)
+        flat_from = next((i for i in candidates if len(times) - i >= 3 and not _grows(name, times[i:], values[i:])),
+                         None)
         if flat_from is None:
             continue  # growth all along
         plateau = values[flat_from:]
         level = statistics.median(plateau)
         spread = max(MB, 2 * statistics.median(abs(v - level) for v in plateau))
+        if level - values[0] < 2 * spread:
+            continue  # no rise worth the name: flat from the start
         reached = next(i for i, v in enumerate(values) if v >= level - spread)
         if reached <= limit:
             ends.append(reached)
