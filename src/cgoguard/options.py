@@ -66,6 +66,8 @@ def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str], 
     if statistics:
         group.add_argument("--statistics", action="store_true",
                            help="print the number of findings per rule instead of the findings")
+        group.add_argument("--sarif-output", metavar="FILE",
+                           help="also write the findings as SARIF to FILE (for code scanning), whatever --format is")
     return group
 
 

@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     style = TextStyle(colour=wants_colour(args.color, output=args.output))
     write_output(render(findings, result.errors, args.format, extra=extra, style=style,
                         statistics=args.statistics), args.output)
+    if args.sarif_output:
+        write_output(render(findings, result.errors, "sarif"), args.sarif_output)
     if _nothing_readable(inputs, use_stdin, result):
         print("cgoguard: error: none of the inputs could be read as a text log", file=sys.stderr)
         return 2

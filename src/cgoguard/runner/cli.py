@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     style = TextStyle(colour=wants_colour(args.color, output=args.output))
     write_output(render_run(report.results, findings, report.errors, extra, args.format, style=style,
                             statistics=args.statistics), args.output)
+    if args.sarif_output:
+        write_output(render_run(report.results, findings, report.errors, extra, "sarif"), args.sarif_output)
     if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in report.results):
         return 2
     return exit_status(findings, args.fail_on)

@@ -141,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     style = TextStyle(colour=wants_colour(args.color, output=args.output), width=_width())
     write_output(render(result.findings, result.errors, args.format, style=style, statistics=args.statistics),
                  args.output)
+    if args.sarif_output:
+        write_output(render(result.findings, result.errors, "sarif"), args.sarif_output)
     if not args.quiet:
         _print_summary(result, args.format)
     if result.internal_errors:
