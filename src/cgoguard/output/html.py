@@ -16,6 +16,7 @@ from typing import Any
 
 from cgoguard import __version__
 from cgoguard.findings import Finding, Frame, InputError, Related
+from cgoguard.output.text import split_message
 
 SNIPPET_CONTEXT = 2  # lines shown above and below a finding
 _MAX_SNIPPET_FILE_BYTES = 4 * 1024 * 1024
@@ -123,7 +124,7 @@ def _finding(finding: Finding, lines: list[str] | None) -> str:
         f'<div class="head"><span class="badge">{severity}</span>'
         f'<span class="rule">{escape(finding.rule)}</span><code>{escape(finding.category)}</code>'
         f'<span class="loc">{escape(_where(finding.path, finding.line, finding.column))}</span>{count}</div>',
-        f'<p class="message">{escape(finding.message)}</p>',
+        _message(finding.message),
     ]
     if lines is not None and finding.line > 0:
         parts.append(_snippet(lines, finding.line))
@@ -133,6 +134,14 @@ def _finding(finding: Finding, lines: list[str] | None) -> str:
         parts.append(_frames(finding.frames))
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _message(message: str) -> str:
+    """The headline in bold and the detail after it, as the text output splits them."""
+    headline, detail = split_message(message)
+    separator = message[len(headline):].lstrip()[:1] if detail else ""
+    tail = f"{separator} {escape(detail)}" if detail else ""
+    return f'<p class="message"><strong>{escape(headline)}</strong>{tail}</p>'
 
 
 def _where(path: str, line: int, column: int = 0) -> str:
