@@ -47,6 +47,8 @@ def figure_svg(fig: Any) -> str:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
+    # The RDF metadata block (creator, date) only names namespaces and makes pages differ per run.
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.DOTALL)
     # Let the page's CSS size the chart: keep the viewBox, drop the fixed size.
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1)
 
