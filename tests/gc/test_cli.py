@@ -12,6 +12,7 @@ from gotools import requires_go
 
 from cgoguard.cli import main
 from cgoguard.gc.plot import PlotData, render_html
+from cgoguard.output import charts
 
 LINES = "\n".join([
     "gc 1 @0.010s 1%: 0.050+2.0+0.030 ms clock, 0.20+0.10/1.0/0.5+0.12 ms cpu, 4->4->2 MB, 5 MB goal, "
@@ -85,9 +86,28 @@ def test_plots_from_gctrace(shared_samples: Path, tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert main(["gc", str(sample), "--plot", str(page), "--output", str(tmp_path / "r.txt")]) == 0
     html = page.read_text()
-    assert html.count("<svg") == 2 and "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert html.count('id="axes_') == 2  # pauses and heap, in one matplotlib chart
+    assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace("http://www.w3.org/1999/xlink", "")
 
 
-def test_html_escapes_names() -> None:
+@pytest.mark.parametrize("matplotlib", [True, False])
+def test_html_escapes_names(monkeypatch: pytest.MonkeyPatch, matplotlib: bool) -> None:
+    if matplotlib:
+        pytest.importorskip("matplotlib")
+    monkeypatch.setattr(charts, "have_matplotlib", lambda: matplotlib)
     page = render_html(PlotData(title="<script>", gc_pauses=[(0.0, 1.0), (1.0, 2.0)]))
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_html_without_matplotlib_draws_axes_threshold_and_clipped_outliers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts, "have_matplotlib", lambda: False)
+    pauses = [(t / 10, 0.2 + (t % 3) / 10) for t in range(30)] + [(1.55, 90.1)]
+    page = render_html(PlotData(title="t", gc_pauses=pauses, heap_live=[(0.0, 4.0), (3.0, 12.0)],
+                                stw_threshold_ms=1.0, stw_p99_ms=0.4))
+    assert page.count("<svg") == 2 and "Drawn without matplotlib" in page
+    assert "threshold 1 ms" in page and "p99 0.4 ms" in page and "90.1 ms ↑" in page
+    assert ">pause (ms)</text>" in page and ">time (s, gctrace clock)</text>" in page
+    # Rounded ticks: the pause axis is cut at 4 x the threshold; the heap axis steps by 2.5 MB.
+    assert ">4</text>" in page and ">12.5</text>" in page and ">5</text>" not in page.split("heap (MB)")[0]
+    assert "<script" not in page

@@ -16,7 +16,7 @@ from cgoguard.mem.classify import classify, refine_with_memstats
 from cgoguard.mem.memstats import heap_profile_url, parse_memstats
 from cgoguard.mem.procfs import parse_maps, parse_status
 from cgoguard.mem.sample import Sample
-from cgoguard.mem.trend import MB, theil_sen
+from cgoguard.mem.trend import MB, go_series, series_growth, theil_sen
 
 PROGRAM = Path(__file__).parent / "program"
 
@@ -119,6 +119,34 @@ def test_verdicts(go_rate: float, c_rate: float, kind: str) -> None:
     assert analyse(_samples(go_rate, c_rate)).kind == kind
 
 
+def _warming(go_warmup_mb: float, c_rate: float, warmup_samples: int = 3, n: int = 12) -> list[Sample]:
+    """A Go heap that grows by go_warmup_mb over the first samples and then stays flat (with
+    a GC saw-tooth), next to a C heap growing c_rate MB per minute from the start."""
+    samples = []
+    for i in range(n):
+        go = 20 * MB + go_warmup_mb * MB * min(i, warmup_samples) / warmup_samples + (i % 2) * MB // 2
+        samples.append(Sample(time=60.0 * i, pid=1, rss=0, classes={
+            "go-heap": int(go), "go-runtime": MB, "c-heap": int(50 * MB + c_rate * MB * i),
+            "thread-stacks": 0, "file-backed": 0, "other-anon": 0}))
+    return samples
+
+
+def test_go_warm_up_is_not_growth() -> None:
+    samples = _warming(go_warmup_mb=200, c_rate=10, warmup_samples=5)
+    # Over the whole observation the Go side does grow: without the warm-up split, "both".
+    whole = series_growth("go", [s.time for s in samples], go_series(samples))
+    assert whole.significant and whole.mb_per_min > 5
+    leak = analyse(samples)
+    assert leak.kind == "c-leak" and leak.warmup_s == 300.0, leak.message
+    assert "after a 300.0 s warm-up" in leak.message
+    assert leak.growth["non-go"].mb_per_min == pytest.approx(10.0)
+    settled = analyse(_warming(go_warmup_mb=200, c_rate=0, warmup_samples=5))
+    assert settled.kind == "stable" and settled.warmup_s == 300.0
+    # A Go heap that grows for more than half the observation is growth, not warm-up.
+    assert analyse(_warming(go_warmup_mb=200, c_rate=10, warmup_samples=6)).kind == "both"
+    assert analyse(_samples(20, 20)).warmup_s == 0.0
+
+
 def test_too_few_samples() -> None:
     assert analyse(_samples(0, 50, n=2)).kind == "too-short"
 
@@ -169,14 +197,20 @@ def _observe(binary: Path, mode: str, pprof: bool = False):
         process.wait()
 
 
-def test_four_real_processes(memprog: Path, tmp_path: Path) -> None:
-    modes = ["cleak", "goleak", "steady", "frees"]
+def test_five_real_processes(memprog: Path, tmp_path: Path) -> None:
+    modes = ["cleak", "goleak", "steady", "frees", "warmcleak"]
     with ThreadPoolExecutor(len(modes)) as pool:
         observed = dict(zip(modes, pool.map(lambda m: _observe(memprog, m), modes), strict=True))
     verdicts = {mode: analyse(samples) for mode, samples in observed.items()}
     rates = {m: {k: round(g.mb_per_min, 1) for k, g in v.growth.items()} for m, v in verdicts.items()}
     assert {m: v.kind for m, v in verdicts.items()} == {
-        "cleak": "c-leak", "goleak": "go-growth", "steady": "stable", "frees": "stable"}, rates
+        "cleak": "c-leak", "goleak": "go-growth", "steady": "stable", "frees": "stable",
+        "warmcleak": "c-leak"}, rates
+    # The warm-up process's Go heap did grow while it was observed: the verdict left it out.
+    assert verdicts["warmcleak"].warmup_s > 0
+    warm = observed["warmcleak"]
+    assert (warm[-1].classes["go-heap"] - warm[0].classes["go-heap"]) > 5 * MB
+    assert series_growth("go", [s.time for s in warm], go_series(warm)).significant  # "both", undivided
     # The C-leaking process's growth is in the C heap, not in Go's classes.
     cleak = verdicts["cleak"].growth
     assert cleak["c-heap"].mb_per_min > 10 * max(1.0, cleak["go-heap"].mb_per_min)
@@ -204,3 +238,24 @@ def test_process_exiting_mid_run_keeps_samples(memprog: Path) -> None:
     result = watch(process.pid, interval=0.2, duration=5.0)
     process.wait()
     assert result.samples and "exit" in result.stopped
+
+
+@pytest.mark.parametrize("matplotlib", [True, False])
+def test_html_page_shows_warm_up_fits_and_threshold(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                    matplotlib: bool) -> None:
+    from cgoguard.mem.plot import plot, trend_lines
+    from cgoguard.output import charts
+
+    if matplotlib:
+        pytest.importorskip("matplotlib")
+    monkeypatch.setattr(charts, "have_matplotlib", lambda: matplotlib)
+    samples = _warming(go_warmup_mb=200, c_rate=10, warmup_samples=5)
+    verdict = analyse(samples)
+    lines = trend_lines(samples, verdict)
+    assert lines["non-go"][0][0][0] == 300.0 and lines["non-go"][1] == pytest.approx(10.0)
+    plot(samples, verdict, tmp_path / "mem.html")
+    page = (tmp_path / "mem.html").read_text()
+    assert "after a 300.0 s warm-up" in page and "warm-up ends" in page
+    assert "non-go fit +10.0 MB/min" in page and "threshold 1 MB/min" in page
+    assert ("Drawn without matplotlib" in page) is not matplotlib
+    assert "<script" not in page

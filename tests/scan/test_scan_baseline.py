@@ -30,7 +30,7 @@ def test_baseline_survives_code_motion_and_reports_only_new_findings(project: Pa
     write_tree(project, {"leaky/leaky.go": moved})
     status, out, _ = cli("scan", "--no-cache", "--baseline", "baseline.json")
     assert status == 1
-    assert out.splitlines() == ["leaky/leaky.go:21:6: CG990 [c-leak] C.CString call"]
+    assert out.splitlines() == ["leaky/leaky.go:21:6: warning: CG990 [c-leak] C.CString call"]
 
 
 def test_baseline_is_a_multiset(project: Path, cli: RunCli) -> None:
@@ -39,7 +39,7 @@ def test_baseline_is_a_multiset(project: Path, cli: RunCli) -> None:
     write_tree(project, {"leaky/leaky.go": doubled})
     status, out, _ = cli("scan", "--no-cache", "--baseline", "baseline.json")
     assert status == 1
-    assert out.splitlines() == ["leaky/leaky.go:9:7: CG990 [c-leak] C.CString call"]
+    assert out.splitlines() == ["leaky/leaky.go:9:7: warning: CG990 [c-leak] C.CString call"]
 
 
 @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"findings": [{"line": 3}]}'])

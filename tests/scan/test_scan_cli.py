@@ -18,8 +18,8 @@ def test_text_format_lists_findings_and_exits_1(project: Path, cli: RunCli) -> N
     status, out, err = cli("scan", "--no-cache")
     assert status == 1
     assert out.splitlines() == [
-        "leaky/leaky.go:8:7: CG990 [c-leak] C.CString call",
-        "leaky/leaky.go:13:9: CG991 [c-leak] C.malloc call",
+        "leaky/leaky.go:8:7: warning: CG990 [c-leak] C.CString call",
+        "leaky/leaky.go:13:9: error: CG991 [c-leak] C.malloc call",
     ]
     assert "1 error, 1 warning in 1 package(s), 1 file(s)" in err
 
@@ -179,7 +179,7 @@ def test_named_file_reports_only_that_file(project: Path, cli: RunCli) -> None:
     write_tree(project, {"leaky/other.go": 'package leaky\n\nimport "C"\n\nfunc G() { _ = C.CString("x") }\n'})
     status, out, _ = cli("scan", "--no-cache", "leaky/other.go")
     assert status == 1
-    assert out.splitlines() == ["leaky/other.go:5:16: CG990 [c-leak] C.CString call"]
+    assert out.splitlines() == ["leaky/other.go:5:16: warning: CG990 [c-leak] C.CString call"]
 
 
 def test_named_c_file_stands_for_its_package(project: Path, cli: RunCli) -> None:

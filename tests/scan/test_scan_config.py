@@ -15,9 +15,9 @@ pytestmark = pytest.mark.usefixtures("test_rules")
 
 
 def rules_reported(cli: RunCli, *args: str) -> tuple[int, list[str]]:
-    status, out, err = cli("scan", "--no-cache", *args)
+    status, out, err = cli("scan", "--no-cache", "--format", "concise", *args)
     assert status in (0, 1), err
-    return status, [line.split(": ")[1].split(" ")[0] + ":" + line.split(":")[0] for line in out.splitlines()]
+    return status, [line.split(": ")[2].split(" ")[0] + ":" + line.split(":")[0] for line in out.splitlines()]
 
 
 def test_pyproject_select_ignore_severity_and_fail_on(project: Path, cli: RunCli) -> None:
@@ -29,7 +29,7 @@ def test_pyproject_select_ignore_severity_and_fail_on(project: Path, cli: RunCli
         """})
     status, out, _ = cli("scan", "--no-cache")
     assert status == 0  # the only finding left was demoted to info
-    assert out == "leaky/leaky.go:8:7: CG990 [c-leak] C.CString call\n"
+    assert out == "leaky/leaky.go:8:7: info: CG990 [c-leak] C.CString call\n"
 
 
 def test_cgoguard_toml_beats_pyproject_in_the_same_directory(project: Path, cli: RunCli) -> None:
@@ -115,3 +115,36 @@ def test_config_without_file_uses_go_mod_as_root(tmp_path: Path) -> None:
 ])
 def test_rule_keys(project: Path, cli: RunCli, select: str, expected: list[str]) -> None:
     assert rules_reported(cli, "--select", select)[1] == expected
+
+
+def test_repeated_select_and_ignore_accumulate(project: Path, cli: RunCli) -> None:
+    assert rules_reported(cli, "--select", "CG990", "--select", "CG991")[1] == [
+        "CG990:leaky/leaky.go", "CG991:leaky/leaky.go"]
+    assert rules_reported(cli, "--ignore", "CG990", "--ignore", "CG991")[1] == []
+
+
+def test_show_config_names_the_file_and_the_values_in_force(project: Path, cli: RunCli) -> None:
+    write_tree(project, {"pyproject.toml": """
+        [tool.cgoguard]
+        ignore = ["CG991"]
+        severity = { test-cstring = "info" }
+        per-file-ignores = { "gen/*" = ["CG990"] }
+
+        [tool.cgoguard.contracts]
+        my_free = { frees = [0] }
+        """})
+    status, out, _ = cli("scan", "--show-config", "--select", "CG9", "--tags", "a,b", "--fail-on", "error")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[:3] == [f"# configuration file: {project / 'pyproject.toml'}", f"# project root: {project}",
+                         "[tool.cgoguard]"]
+    for expected in ('select = ["CG9"]', 'ignore = ["CG991"]', 'per-file-ignores = { "gen/*" = ["CG990"] }',
+                     'severity = { "test-cstring" = "info" }', 'fail-on = "error"', 'tags = ["a", "b"]',
+                     "# baseline = (not set)", '"my_free" = { "frees" = [0] }', "#   CG990  test-cstring  (info)"):
+        assert expected in lines, expected
+    assert not any("CG991  test-malloc" in line for line in lines)  # ignored: not in force
+    # What it prints is valid TOML that reads back to the same configuration.
+    import tomllib
+
+    table = tomllib.loads("\n".join(lines))["tool"]["cgoguard"]
+    assert table["select"] == ["CG9"] and table["contracts"]["my_free"] == {"frees": [0]}

@@ -71,7 +71,7 @@ def test_unused_suppression_is_info_and_does_not_fail(tmp_path: Path, cli: RunCl
     write_tree(tmp_path, {"p/p.go": HEADER + body})
     status, out, _ = cli("scan", str(tmp_path / "p"), "--no-cache")
     assert status == 0
-    assert out == "p/p.go:7:2: CG901 [suppression] unused suppression: no CG991 finding on line 8\n"
+    assert out == "p/p.go:7:2: info: CG901 [suppression] unused suppression: no CG991 finding on line 8\n"
     status, _, _ = cli("scan", str(tmp_path / "p"), "--no-cache", "--fail-on", "info")
     assert status == 1
 
@@ -91,3 +91,95 @@ def test_suppressed_count_in_summary(tmp_path: Path, cli: RunCli) -> None:
     status, out, err = cli("scan", str(tmp_path / "p"), "--no-cache")
     assert (status, out) == (0, "")
     assert "1 suppressed" in err
+
+
+# golangci-lint's //nolint, the file-level form, and per-file-ignores.
+
+def test_nolint_cgoguard_covers_its_line_with_or_without_a_reason(tmp_path: Path, cli: RunCli) -> None:
+    body = ("func F() {\n"
+            "\t_ = C.CString(\"a\") //nolint:cgoguard\n"
+            "\t_ = C.CString(\"b\") //nolint:errcheck,cgoguard // C owns it now\n"
+            "\t_ = C.CString(\"c\") // nolint:cgoguard // the spaced form golangci-lint accepts\n"
+            "\t_ = C.CString(\"d\") //nolint:errcheck // another linter only\n"
+            "}\n")
+    assert scan_findings(tmp_path, body, cli) == [(10, "CG990", "warning")]
+
+
+def test_nolint_on_its_own_line_covers_the_statement_or_declaration_below(tmp_path: Path, cli: RunCli) -> None:
+    body = ("//nolint:cgoguard // legacy wrapper, rewritten in #12\n"
+            "// F allocates.\n"
+            "func F() {\n\t_ = C.CString(\"a\")\n\t_ = C.malloc(1)\n}\n\n"
+            "func G() {\n"
+            "\t//nolint:cgoguard\n"
+            "\tif true {\n\t\t_ = C.CString(\"b\")\n\t}\n"
+            "\t_ = C.CString(\"c\")\n"
+            "}\n")
+    assert scan_findings(tmp_path, body, cli) == [(18, "CG990", "warning")]
+
+
+def test_nolint_above_the_package_clause_covers_the_file(tmp_path: Path, cli: RunCli) -> None:
+    write_tree(tmp_path, {"p/p.go": "//nolint:cgoguard // generated bindings\n" + HEADER
+                          + "func F() {\n\t_ = C.CString(\"a\")\n}\n"})
+    status, out, _ = cli("scan", str(tmp_path / "p"), "--no-cache", "--format", "json")
+    assert status == 0 and json.loads(out)["findings"] == []
+
+
+def test_unused_nolint_is_reported_but_a_bare_one_is_not(tmp_path: Path, cli: RunCli) -> None:
+    body = "func F() {\n\t_ = 1 //nolint:cgoguard\n\t_ = 2 //nolint\n\t_ = 3 //nolint:all\n}\n"
+    write_tree(tmp_path, {"p/p.go": HEADER + body})
+    _, out, _ = cli("scan", str(tmp_path / "p"), "--no-cache", "--format", "json")
+    unused = [(f["line"], f["message"]) for f in json.loads(out)["findings"]]
+    assert unused == [(7, "unused suppression: no cgoguard finding on line 7")]
+
+
+def test_bare_nolint_serves_every_linter_including_cgoguard(tmp_path: Path, cli: RunCli) -> None:
+    body = "func F() {\n\t_ = C.CString(\"a\") //nolint\n\t_ = C.CString(\"b\") //nolint:all // vendored\n}\n"
+    assert scan_findings(tmp_path, body, cli) == []
+
+
+def test_file_ignore_covers_the_named_rules_in_the_whole_file(tmp_path: Path, cli: RunCli) -> None:
+    body = "func F() {\n\t_ = C.CString(\"a\")\n\t_ = C.malloc(1)\n}\n"
+    write_tree(tmp_path, {"p/p.go": "//cgoguard:file-ignore CG990 -- strings are handed to C, which frees them\n"
+                          + HEADER + body,
+                          "p/q.go": HEADER + "func G() {\n\t_ = C.CString(\"b\")\n}\n"})
+    _, out, _ = cli("scan", str(tmp_path / "p"), "--no-cache", "--format", "json")
+    assert [(f["path"], f["line"], f["rule"]) for f in json.loads(out)["findings"]] == [
+        ("p/p.go", 9, "CG991"), ("p/q.go", 7, "CG990")]
+
+
+def test_file_ignore_needs_a_reason_and_is_reported_when_unused(tmp_path: Path, cli: RunCli) -> None:
+    write_tree(tmp_path, {"p/p.go": "//cgoguard:file-ignore CG990\n" + HEADER + "func F() {\n\t_ = C.CString(\"a\")\n}\n",
+                          "p/q.go": "//cgoguard:file-ignore CG991 -- no longer mallocs\n" + HEADER + "func G() {}\n"})
+    _, out, _ = cli("scan", str(tmp_path / "p"), "--no-cache", "--format", "json")
+    found = [(f["path"], f["rule"], f["message"]) for f in json.loads(out)["findings"]]
+    assert found == [
+        ("p/p.go", "CG902", "suppression gives no reason, so it suppresses nothing: write "
+                            "`//cgoguard:file-ignore RULE -- reason`"),
+        ("p/p.go", "CG990", "C.CString call"),
+        ("p/q.go", "CG901", "unused suppression: no CG991 finding in this file"),
+    ]
+
+
+def test_per_file_ignores_in_configuration(tmp_path: Path, cli: RunCli) -> None:
+    leak = "func F() {\n\t_ = C.CString(\"a\")\n\t_ = C.malloc(1)\n}\n"
+    write_tree(tmp_path, {
+        "pyproject.toml": """
+            [tool.cgoguard.per-file-ignores]
+            "internal/legacy" = ["ALL"]
+            "*_gen.go" = ["test-cstring"]
+            "cmd/tool/main.go" = ["CG991"]
+            """,
+        "internal/legacy/old/p.go": HEADER + leak, "api/bindings_gen.go": HEADER.replace("package p", "package api") + leak,
+        "cmd/tool/main.go": HEADER.replace("package p", "package main") + leak,
+    })
+    _, out, _ = cli("scan", "--no-cache", "--format", "json")
+    assert [(f["path"], f["rule"]) for f in json.loads(out)["findings"]] == [
+        ("api/bindings_gen.go", "CG991"), ("cmd/tool/main.go", "CG990")]
+    _, _, err = cli("scan", "--no-cache")
+    assert "4 by per-file-ignores" in err
+
+
+def test_per_file_ignores_with_an_unknown_rule_is_a_usage_error(tmp_path: Path, cli: RunCli) -> None:
+    write_tree(tmp_path, {"cgoguard.toml": '[per-file-ignores]\n"x/*" = ["CG9999"]\n', "p/p.go": HEADER})
+    status, _, err = cli("scan", "--no-cache")
+    assert status == 2 and "per-file-ignores 'x/*'" in err and "CG9999" in err

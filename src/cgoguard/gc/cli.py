@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cgoguard.options import add_output_options
+
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -14,15 +16,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("gctrace", nargs="*", metavar="GCTRACE_FILE",
                         help="gctrace logs, read in order as one log ('-' for stdin)")
     parser.add_argument("--trace", metavar="TRACE.out", help="Go execution trace (go test -trace, runtime/trace)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write the report here instead of stdout")
+    add_output_options(parser, ("text", "json"), statistics=False, color=False)
     parser.add_argument("--plot", metavar="FILE", help="also draw FILE.png (needs matplotlib) or FILE.html")
     parser.add_argument("--window", type=float, metavar="S",
                         help="window length in seconds for per-window GC CPU and cgo rates (default: auto)")
     parser.add_argument("--stw-threshold", type=float, default=None, metavar="MS",
                         help="report a finding when the per-cycle STW p99 exceeds MS (default 10)")
-    parser.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
-                        help="exit 1 when a finding has at least this severity (default: warning)")
     parser.set_defaults(func=run)
     return parser
 
@@ -46,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         from cgoguard.gc.correlate import correlate
 
-        correlation = correlate(args.trace, analysis, window_s=args.window)
+        correlation = correlate(args.trace, analysis, window_s=args.window, stw_threshold_ms=threshold)
     if args.plot:
         from cgoguard.gc.plot import write_plot
 
-        write_plot(args.plot, analysis, correlation)
+        write_plot(args.plot, analysis, correlation, stw_threshold_ms=threshold)
     findings = (analysis.findings if analysis else []) + (correlation.findings if correlation else [])
     errors = (analysis.errors if analysis else []) + (correlation.errors if correlation else [])
     if args.format == "json":
@@ -67,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     write_output(text, args.output)
     if (analysis is None or not analysis.cycles) and (correlation is None or not correlation.ok):
         return 2
-    from cgoguard.findings import Severity
+    from cgoguard.options import exit_status
 
-    fail_on = Severity(args.fail_on)
-    return 1 if any(f.severity.at_least(fail_on) for f in findings) else 0
+    return exit_status(findings, args.fail_on)

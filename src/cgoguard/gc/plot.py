@@ -1,23 +1,31 @@
-"""``--plot``: pauses, heap live/goal and cgo call rate on one time axis (PNG or HTML).
+"""``--plot``: GC pauses against the threshold the findings use, the heap's live size and
+goal, and the cgo call rate, on one time axis (PNG, or an HTML page with the chart embedded).
 
 With an execution trace everything is drawn on the trace clock (the gctrace heap is shifted
-by the measured alignment); without one, on the gctrace clock, runs placed one after the other.
-The HTML page is self-contained (inline SVG, no scripts, no network).
+by the measured alignment); without one, on the gctrace clock, runs placed one after the
+other. The charts are matplotlib's (the ``plot`` extra); without matplotlib the HTML page
+draws the same panels, axes and threshold lines itself. The page is self-contained (inline
+SVG, no scripts, no network).
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
+from typing import Any
 
 from cgoguard.errors import CgoguardError, UsageError
-from cgoguard.gc.analysis import NS_PER_S, GcAnalysis
+from cgoguard.findings import Finding
+from cgoguard.gc.analysis import DEFAULT_STW_THRESHOLD_MS, NS_PER_S, GcAnalysis
 from cgoguard.gc.correlate import Correlation
 from cgoguard.gc.stats import ms
+from cgoguard.output import charts
 
 RATE_BIN_NS = 10_000_000  # cgo call rate resolution on the plot
 Series = list[tuple[float, float]]
+COLOURS = {"gc": "#d62728", "other": "#7f7f7f", "live": "#1f77b4", "goal": "#ff7f0e", "cgo": "#2ca02c",
+           "threshold": "#9a6700", "p99": "#6f42c1"}
 
 
 @dataclass(slots=True)
@@ -31,15 +39,23 @@ class PlotData:
     restarts: list[float] = field(default_factory=list)  # where a new process run begins
     heap_live_label: str = "heap live"
     clock: str = "gctrace"
+    pause_label: str = "GC stop-the-world per cycle"
+    stw_threshold_ms: float = DEFAULT_STW_THRESHOLD_MS  # the gc-stw-p99 finding's threshold
+    stw_p99_ms: float | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
-def plot_data(analysis: GcAnalysis | None, correlation: Correlation | None) -> PlotData:
-    data = PlotData(title="cgoguard gc")
+def plot_data(analysis: GcAnalysis | None, correlation: Correlation | None, *,
+              stw_threshold_ms: float = DEFAULT_STW_THRESHOLD_MS) -> PlotData:
+    data = PlotData(title="cgoguard gc", stw_threshold_ms=stw_threshold_ms)
+    data.findings = (analysis.findings if analysis else []) + (correlation.findings if correlation else [])
     shift_s = 0.0
     if correlation is not None and correlation.ok:
         trace = correlation.data
         data.clock = "execution trace"
         data.title = f"cgoguard gc: {Path(correlation.trace_path).name}"
+        data.pause_label = "GC stop-the-world pauses"
+        data.stw_p99_ms = ms(correlation.gc_pauses.p99_ns) if correlation.gc_pauses.count else None
         for p in trace.pauses:
             (data.gc_pauses if p.is_gc else data.other_pauses).append((p.begin_ns / NS_PER_S, ms(p.duration_ns)))
         data.cgo_rate = _rate_series(trace.bins, trace.bin_ns, trace.end_ns)
@@ -51,6 +67,7 @@ def plot_data(analysis: GcAnalysis | None, correlation: Correlation | None) -> P
         _gctrace_series(data, analysis, shift_s, with_pauses=data.clock == "gctrace")
         if data.clock == "gctrace":
             data.title = f"cgoguard gc: {', '.join(Path(s).name for s in analysis.sources)}"
+            data.stw_p99_ms = ms(analysis.per_cycle.p99_ns)
     return data
 
 
@@ -91,17 +108,17 @@ def _gctrace_series(data: PlotData, analysis: GcAnalysis, shift_s: float, *, wit
         if c.run not in run_offset or c.format == "go1.4":
             continue
         t = run_offset[c.run] + c.start_ns / NS_PER_S
-        if with_pauses:
-            mark_term_at = t + (c.sweep_term_ns + c.concurrent_ns) / NS_PER_S
-            data.gc_pauses += [(t, ms(c.sweep_term_ns)), (mark_term_at, ms(c.mark_term_ns))]
+        if with_pauses:  # per cycle, as the gc-stw-p99 finding measures it
+            data.gc_pauses.append((t, ms(c.stw_ns)))
         if c.heap_live_mb is not None:
             data.heap_live.append((t + c.wall_ns / NS_PER_S, c.heap_live_mb))
         if c.heap_goal_mb is not None:
             data.heap_goal.append((t, c.heap_goal_mb))
 
 
-def write_plot(path: str, analysis: GcAnalysis | None, correlation: Correlation | None) -> None:
-    data = plot_data(analysis, correlation)
+def write_plot(path: str, analysis: GcAnalysis | None, correlation: Correlation | None, *,
+               stw_threshold_ms: float = DEFAULT_STW_THRESHOLD_MS) -> None:
+    data = plot_data(analysis, correlation, stw_threshold_ms=stw_threshold_ms)
     if not data.gc_pauses and not data.heap_live and not data.cgo_rate:
         raise UsageError("nothing to plot: no GC cycles or trace events were read")
     try:
@@ -114,123 +131,141 @@ def write_plot(path: str, analysis: GcAnalysis | None, correlation: Correlation 
 
 
 def _write_png(path: str, data: PlotData) -> None:
-    try:
-        import matplotlib
+    if not charts.have_matplotlib():
+        raise CgoguardError(f"PNG plots need matplotlib: {charts.INSTALL_HINT} "
+                            "(or use --plot FILE.html, which draws its charts without it)")
+    with charts.pyplot() as plt:
+        fig = _figure(plt, data)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise CgoguardError("PNG plots need matplotlib: pip install 'cgoguard[plot]' "
-                            "(or use --plot FILE.html, which needs nothing)") from exc
-    panels = [p for p in ("pauses", "heap", "cgo") if _has_panel(data, p)]
-    fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(11, 2.6 * len(panels) + 0.6),
-                             squeeze=False)
+
+def _panels(data: PlotData) -> list[str]:
+    return [p for p in ("pauses", "heap", "cgo") if {
+        "pauses": data.gc_pauses or data.other_pauses, "heap": data.heap_live or data.heap_goal,
+        "cgo": data.cgo_rate}[p]]
+
+
+def _x_label(data: PlotData) -> str:
+    restarts = "; dotted lines: process restarts" if data.restarts else ""
+    return f"time (s, {data.clock} clock){restarts}"
+
+
+def _figure(plt: Any, data: PlotData) -> Any:
+    panels = _panels(data)
+    fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(10, 2.4 * len(panels) + 0.6), squeeze=False)
     for ax, panel in zip(axes[:, 0], panels, strict=True):
         if panel == "pauses":
-            _stems(ax, data.gc_pauses, "GC stop-the-world", "tab:red")
-            _stems(ax, data.other_pauses, "other stop-the-world", "tab:gray")
+            _stems(ax, data.gc_pauses, data.pause_label, COLOURS["gc"])
+            _stems(ax, data.other_pauses, "other stop-the-world", COLOURS["other"])
+            ax.axhline(data.stw_threshold_ms, color=COLOURS["threshold"], linestyle="--", linewidth=1,
+                       label=f"threshold {data.stw_threshold_ms:g} ms (--stw-threshold)")
+            if data.stw_p99_ms is not None:
+                ax.axhline(data.stw_p99_ms, color=COLOURS["p99"], linestyle=":", linewidth=1,
+                           label=f"p99 {data.stw_p99_ms:.3g} ms")
             ax.set_ylabel("pause (ms)")
+            _clip_outliers(ax, data)
         elif panel == "heap":
             if data.heap_live:
-                ax.step(*zip(*data.heap_live, strict=True), where="post", color="tab:blue",
+                ax.step(*zip(*data.heap_live, strict=True), where="post", color=COLOURS["live"],
                         label=data.heap_live_label)
             if data.heap_goal:
-                ax.step(*zip(*data.heap_goal, strict=True), where="post", color="tab:orange",
+                ax.step(*zip(*data.heap_goal, strict=True), where="post", color=COLOURS["goal"],
                         linestyle="--", label="heap goal")
             ax.set_ylabel("heap (MB)")
+            ax.set_ylim(bottom=0)
         else:
-            ax.fill_between(*zip(*data.cgo_rate, strict=True), step="post", color="tab:green", alpha=0.5,
+            ax.fill_between(*zip(*data.cgo_rate, strict=True), step="post", color=COLOURS["cgo"], alpha=0.5,
                             label=f"cgo calls begun ({RATE_BIN_NS // 1_000_000} ms bins)")
             ax.set_ylabel("cgo calls/s")
+            ax.set_ylim(bottom=0)
         for x in data.restarts:
             ax.axvline(x, color="black", linestyle=":", linewidth=1)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize="small")
-    restarts = "; dotted lines: process restarts" if data.restarts else ""
-    axes[-1, 0].set_xlabel(f"time (s, {data.clock} clock){restarts}")
+        ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    axes[-1, 0].set_xlabel(_x_label(data))
     fig.suptitle(data.title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def _stems(ax: object, series: Series, label: str, color: str) -> None:
+# Pauses taller than this many times the threshold (or the p99) are cut at the top of the
+# panel and labelled, so that one long pause does not flatten all the others.
+OUTLIER_FACTOR = 4
+MAX_OUTLIER_LABELS = 5
+
+
+def _clip_height(data: PlotData) -> float:
+    return OUTLIER_FACTOR * max(data.stw_threshold_ms, data.stw_p99_ms or 0.0)
+
+
+def _clip_outliers(ax: Any, data: PlotData) -> None:
+    pauses = data.gc_pauses + data.other_pauses
+    top = _clip_height(data)
+    tallest = max((y for _, y in pauses), default=0.0)
+    if tallest <= top:
+        ax.set_ylim(bottom=0)
+        return
+    ax.set_ylim(0, top)
+    outliers = sorted((p for p in pauses if p[1] > top), key=lambda p: -p[1])
+    for x, y in outliers[:MAX_OUTLIER_LABELS]:
+        ax.annotate(f"{y:.3g} ms ↑", (x, top), xytext=(3, -10), textcoords="offset points", fontsize="small",
+                    color=COLOURS["gc"])
+
+
+def _stems(ax: Any, series: Series, label: str, color: str) -> None:
     if series:
         xs, ys = zip(*series, strict=True)
-        ax.vlines(xs, 0, ys, color=color, linewidth=1, label=label)  # type: ignore[attr-defined]
-        ax.plot(xs, ys, "o", color=color, markersize=2.5)  # type: ignore[attr-defined]
-
-
-def _has_panel(data: PlotData, panel: str) -> bool:
-    return bool({"pauses": data.gc_pauses or data.other_pauses,
-                 "heap": data.heap_live or data.heap_goal, "cgo": data.cgo_rate}[panel])
+        ax.vlines(xs, 0, ys, color=color, linewidth=1, label=label)
+        ax.plot(xs, ys, "o", color=color, markersize=2.5)
 
 
 # ---------------------------------------------------------------------------------------------
-# HTML: hand-written SVG so that the page needs no library and no network.
-
-_W, _PANEL_H, _LEFT, _RIGHT, _TOP = 960, 170, 70, 20, 24
+# HTML: the findings, then the chart (matplotlib's SVG, or drawn by hand without it).
 
 
 def render_html(data: PlotData) -> str:
-    panels = [p for p in ("pauses", "heap", "cgo") if _has_panel(data, p)]
+    body = [f"<h1>{escape(data.title)}</h1>",
+            f'<p class="meta">time in seconds on the {escape(data.clock)} clock; the dashed line is the '
+            f"stop-the-world threshold of {data.stw_threshold_ms:g} ms the findings are measured against</p>"]
+    if data.findings:
+        items = "".join(f'<li><span class="badge sev-{f.severity.value}">{f.severity.value}</span> '
+                        f"<code>{escape(f.rule)}</code> {escape(f.message)}</li>" for f in data.findings)
+        body.append(f'<h2>Findings</h2><ul class="findings">{items}</ul>')
+    body.append("<h2>Chart</h2>")
+    if charts.have_matplotlib():
+        with charts.pyplot() as plt:
+            fig = _figure(plt, data)
+            body.append(charts.figure_svg(fig))
+            plt.close(fig)
+    else:
+        body.append(f'<p class="muted">Drawn without matplotlib ({escape(charts.INSTALL_HINT)} for '
+                    "matplotlib charts).</p>")
+        body += _hand_drawn(data)
+    return charts.html_page(data.title, "\n".join(body))
+
+
+def _hand_drawn(data: PlotData) -> list[str]:
     xs = [x for s in (data.gc_pauses, data.other_pauses, data.heap_live, data.heap_goal, data.cgo_rate)
           for x, _ in s]
-    x0, x1 = min(xs), max(xs)
-    x1 = x1 if x1 > x0 else x0 + 1
-    svgs = []
-    for panel in panels:
-        if panel == "pauses":
-            svgs.append(_svg_panel("stop-the-world pauses (ms)", x0, x1, [
-                ("stems", data.gc_pauses, "#d62728", "GC"), ("stems", data.other_pauses, "#7f7f7f", "other")]))
-        elif panel == "heap":
-            svgs.append(_svg_panel("heap (MB)", x0, x1, [
-                ("step", data.heap_live, "#1f77b4", data.heap_live_label), ("step", data.heap_goal, "#ff7f0e", "goal")]))
+    x_range = (min(xs), max(xs))
+    restarts = [(x, "restart") for x in data.restarts]
+    panels = []
+    for name in _panels(data):
+        if name == "pauses":
+            thresholds = [(data.stw_threshold_ms, f"threshold {data.stw_threshold_ms:g} ms", COLOURS["threshold"])]
+            if data.stw_p99_ms is not None:
+                thresholds.append((data.stw_p99_ms, f"p99 {data.stw_p99_ms:.3g} ms", COLOURS["p99"]))
+            panel = charts.Panel("pause (ms)", [
+                charts.Layer("stems", data.gc_pauses, COLOURS["gc"], data.pause_label),
+                charts.Layer("stems", data.other_pauses, COLOURS["other"], "other stop-the-world")],
+                thresholds, restarts, clip_at=_clip_height(data), unit=" ms")
+        elif name == "heap":
+            panel = charts.Panel("heap (MB)", [
+                charts.Layer("step", data.heap_live, COLOURS["live"], data.heap_live_label),
+                charts.Layer("step", data.heap_goal, COLOURS["goal"], "heap goal", dashed=True)], markers=restarts)
         else:
-            svgs.append(_svg_panel("cgo calls begun per second", x0, x1,
-                                   [("step", data.cgo_rate, "#2ca02c", "cgo calls/s")]))
-    title = html.escape(data.title)
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-            "<style>body{font-family:sans-serif;margin:20px;color:#222}svg{display:block;margin-bottom:8px}"
-            "text{font-size:11px}</style></head><body>"
-            f"<h2>{title}</h2><p>time in seconds on the {html.escape(data.clock)} clock</p>"
-            + "".join(svgs) + "</body></html>\n")
-
-
-def _svg_panel(label: str, x0: float, x1: float,
-               layers: list[tuple[str, Series, str, str]]) -> str:
-    ys = [y for _, series, _, _ in layers for _, y in series]
-    top = max(ys, default=1.0) or 1.0
-    plot_w, plot_h = _W - _LEFT - _RIGHT, _PANEL_H - _TOP - 22
-
-    def sx(x: float) -> float:
-        return round(_LEFT + (x - x0) / (x1 - x0) * plot_w, 1)
-
-    def sy(y: float) -> float:
-        return round(_TOP + plot_h - y / top * plot_h, 1)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_PANEL_H}" role="img" '
-             f'aria-label="{html.escape(label)}">',
-             f'<text x="{_LEFT}" y="14" font-weight="bold">{html.escape(label)}</text>',
-             f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>']
-    for i in range(5):
-        value = top * i / 4
-        parts.append(f'<text x="{_LEFT - 6}" y="{sy(value) + 4}" text-anchor="end">{value:.3g}</text>')
-        tick = x0 + (x1 - x0) * i / 4
-        parts.append(f'<text x="{sx(tick)}" y="{_PANEL_H - 6}" text-anchor="middle">{tick:.3g}</text>')
-    legend_x = _W - _RIGHT - 10
-    for kind, series, color, name in layers:
-        if not series:
-            continue
-        if kind == "stems":
-            parts += [f'<line x1="{sx(x)}" y1="{sy(0)}" x2="{sx(x)}" y2="{sy(y)}" stroke="{color}"/>'
-                      for x, y in series]
-        else:
-            points = []
-            for (x, y), (next_x, _) in zip(series, [*series[1:], series[-1]], strict=True):
-                points += [f"{sx(x)},{sy(y)}", f"{sx(next_x)},{sy(y)}"]
-            parts.append(f'<polyline fill="none" stroke="{color}" points="{" ".join(points)}"/>')
-        parts.append(f'<text x="{legend_x}" y="14" text-anchor="end" fill="{color}">{html.escape(name)}</text>')
-        legend_x -= 8 * len(name) + 16
-    parts.append("</svg>")
-    return "".join(parts)
+            panel = charts.Panel("cgo calls/s", [charts.Layer("step", data.cgo_rate, COLOURS["cgo"],
+                                                              "cgo calls begun")], markers=restarts)
+        panels.append(charts.svg_panel(panel, _x_label(data), x_range))
+    return panels

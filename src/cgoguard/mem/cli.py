@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cgoguard.options import add_output_options
+
 MB = 1024 * 1024
 
 
@@ -27,10 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--gctrace", type=Path, metavar="FILE", help="gctrace log: live Go heap over time")
     parser.add_argument("--save", type=Path, metavar="DIR", help="save each sample as JSON in DIR")
     parser.add_argument("--plot", type=Path, metavar="FILE", help="plot to FILE.png or FILE.html")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="warning",
-                        help="exit 1 when the verdict is at or above this severity (default warning)")
+    add_output_options(parser, ("text", "json"), statistics=False, color=False)
     parser.set_defaults(func=run)
     return parser
 
@@ -59,11 +58,10 @@ def run(args: argparse.Namespace) -> int:
     document = _document(samples, verdict, stopped, gc_live)
     text = json.dumps(document, indent=2) + "\n" if args.format == "json" else _text(document)
     write_output(text, args.output)
-    severity = document["findings"][0]["severity"] if document["findings"] else None
-    ranks = {"info": 0, "warning": 1, "error": 2}
-    if severity is None or args.fail_on == "never":
-        return 0
-    return 1 if ranks[severity] >= ranks[args.fail_on] else 0
+    from cgoguard.findings import Finding
+    from cgoguard.options import exit_status
+
+    return exit_status([Finding.from_dict(f) for f in document["findings"]], args.fail_on)
 
 
 def _progress_printer() -> Callable[[Any], None]:
@@ -110,6 +108,7 @@ def _document(samples: list, verdict: Any, stopped: str, gc_live: dict[str, floa
         "stopped_early": stopped,
         "latest_mb": {k: round(v / MB, 2) for k, v in last.classes.items()} | {"rss": round(last.rss / MB, 2)},
         "growth_mb_per_min": {k: round(g.mb_per_min, 3) for k, g in verdict.growth.items()},
+        "warmup_s": verdict.warmup_s,
         "verdict": {"kind": verdict.kind, "message": verdict.message},
         "gctrace": gc_live,
         "findings": findings,
@@ -122,6 +121,8 @@ def _text(doc: dict[str, Any]) -> str:
              f"{doc['duration_s']:.1f} s (attribution: {doc['attribution']})"]
     if doc["stopped_early"]:
         lines.append(f"sampling stopped early: {doc['stopped_early']}")
+    if doc["warmup_s"]:
+        lines.append(f"warm-up: the first {doc['warmup_s']:.1f} s are left out of the growth rates")
     lines.append(f"{'class':<15}{'latest MiB':>12}{'MB/min':>10}")
     for name, mb in doc["latest_mb"].items():
         rate = doc["growth_mb_per_min"].get(name)

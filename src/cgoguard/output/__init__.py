@@ -1,4 +1,4 @@
-"""Output formats shared by every command: text, json, sarif, github, html.
+"""Output formats shared by every command: text, concise, json, sarif, github, html.
 
 ``render`` turns findings (static or runtime) and input errors into one document.
 Commands with extra tables (``run``'s check summary, ``gc``'s statistics) pass them in
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,11 @@ from typing import Any
 from cgoguard import __version__
 from cgoguard.errors import UsageError
 from cgoguard.findings import Finding, InputError
+from cgoguard.output.text import TextStyle, render_concise, render_statistics, render_text
 
-FORMATS = ("text", "json", "sarif", "github", "html")
+FORMATS = ("text", "concise", "json", "sarif", "github", "html")
+# Formats that --statistics can replace by a per-rule table.
+STATISTICS_FORMATS = ("text", "concise", "json")
 
 
 def render(
@@ -29,11 +33,18 @@ def render(
     *,
     extra: dict[str, Any] | None = None,
     source_roots: Sequence[Path | str] | None = None,
+    style: TextStyle | None = None,
+    statistics: bool = False,
 ) -> str:
+    """The document in format ``fmt``; with ``statistics``, findings per rule instead of the list."""
     findings = sorted(findings, key=lambda f: f.sort_key)
     errors = list(errors)
+    if statistics:
+        return render_statistics_as(findings, fmt, style)
     if fmt == "text":
-        return render_text(findings, errors)
+        return render_text(findings, errors, style)
+    if fmt == "concise":
+        return render_concise(findings, errors)
     if fmt == "json":
         return render_json(findings, errors, extra)
     if fmt == "sarif":
@@ -51,17 +62,17 @@ def render(
     raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
-def render_text(findings: list[Finding], errors: list[InputError]) -> str:
-    """One line per finding (``path:line:col: RULE [category] message``); a runtime finding
-    also shows how often it was seen and its chain (allocated, stored, freed) indented below."""
-    lines: list[str] = []
-    for f in findings:
-        seen = f" (seen {f.count} times)" if f.source == "runtime" and f.count > 1 else ""
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}{seen}")
-        if f.source == "runtime":
-            lines += [f"    {r.path}:{r.line}: {r.message}" for r in f.related]
-    lines += [f"{e.path}: error: {e.message}" for e in errors]
-    return "\n".join(lines) + ("\n" if lines else "")
+def render_statistics_as(findings: list[Finding], fmt: str, style: TextStyle | None = None) -> str:
+    if fmt not in STATISTICS_FORMATS:
+        raise UsageError(f"--statistics needs --format {', '.join(STATISTICS_FORMATS)}, not {fmt}")
+    if fmt == "json":
+        counts = Counter(f.rule for f in findings)
+        first = {f.rule: f for f in reversed(findings)}
+        rows = [{"rule": rule, "category": first[rule].category, "severity": first[rule].severity.value,
+                 "count": n} for rule, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        return json.dumps({"tool": {"name": "cgoguard", "version": __version__}, "statistics": rows},
+                          indent=2) + "\n"
+    return render_statistics(findings, style)
 
 
 def render_json(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None) -> str:

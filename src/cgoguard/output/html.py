@@ -19,12 +19,13 @@ from typing import Any
 
 from cgoguard import __version__
 from cgoguard.findings import Finding, Frame, InputError, Related
+from cgoguard.output.text import split_message
 from cgoguard.safeio import ReadScope
 
 SNIPPET_CONTEXT = 2  # lines shown above and below a finding
 _MAX_SNIPPET_FILE_BYTES = 4 * 1024 * 1024
 
-_CSS = """
+STYLE = """
 :root { color-scheme: light dark; --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --panel: #f6f8fa;
   --border: #d1d9e0; --error: #cf222e; --warning: #9a6700; --info: #0969da; --hl: #fff8c5; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117;
@@ -57,27 +58,41 @@ details { margin: .4rem 0; } summary { cursor: pointer; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .85rem; }
 th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--border); vertical-align: top; }
 th { background: var(--panel); }
+table.keys > tbody > tr > th, table.keys > tr > th { width: 12rem; white-space: nowrap; }
+td table.keys { margin: 0; }
 tr.unimportant td { color: var(--muted); }
+table.records td:not(:last-child) { white-space: nowrap; }
 .errors li { margin: .25rem 0; }
 """
 
 
+# Tables of ``extra`` shown before the findings, in this order (``run``'s per-check table).
+LEADING_TABLES = ("checks",)
+
+
 def render_html(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None = None, *,
                 source_roots: Sequence[Path | str] | None = None) -> str:
-    """The page; source lines are read only below ``source_roots`` (default: the current directory)."""
-    body = [_header(findings, errors)]
+    """The page: summary, the leading tables (per check), the metadata as one table, input
+    errors, the findings, then any other tables. Source lines are read only below
+    ``source_roots`` (default: the current directory)."""
+    extra = {key: value for key, value in (extra or {}).items() if value not in (None, "", [], {})}
+    title = "cgoguard run" if "checks" in extra else "cgoguard report"
+    body = [_header(findings, errors, title)]
+    body += [_section(key, extra.pop(key)) for key in LEADING_TABLES if key in extra]
+    metadata = {key: value for key, value in extra.items() if not _is_records(value)}
+    if metadata:
+        body.append(f"<h2>Details</h2>\n{_value(metadata)}")
     if errors:
         body.append(_errors(errors))
     body.append(_findings(findings, ReadScope(source_roots if source_roots is not None else [Path.cwd()])))
-    for key, value in (extra or {}).items():
-        body.append(f"<h2>{escape(key.replace('_', ' ').capitalize())}</h2>\n{_value(value)}")
+    body += [_section(key, value) for key, value in extra.items() if key not in metadata]
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>cgoguard report</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 
-def _header(findings: list[Finding], errors: list[InputError]) -> str:
+def _header(findings: list[Finding], errors: list[InputError], title: str) -> str:
     severities = Counter(f.severity.value for f in findings)
     categories = Counter(f.category for f in findings)
     pills = [f'<span class="pill">{n} {level}{"s" if n != 1 and level != "info" else ""}</span>'
@@ -86,7 +101,7 @@ def _header(findings: list[Finding], errors: list[InputError]) -> str:
     if errors:
         pills.append(f'<span class="pill">{len(errors)} input error{"s" if len(errors) != 1 else ""}</span>')
     total = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
-    return (f"<h1>cgoguard report</h1>\n<p class=\"meta\">{total} · cgoguard {escape(__version__)}</p>\n"
+    return (f"<h1>{title}</h1>\n<p class=\"meta\">{total} · cgoguard {escape(__version__)}</p>\n"
             f"<div class=\"summary\">{''.join(pills)}</div>")
 
 
@@ -115,7 +130,7 @@ def _finding(finding: Finding, lines: list[str] | None) -> str:
         f'<div class="head"><span class="badge">{severity}</span>'
         f'<span class="rule">{escape(finding.rule)}</span><code>{escape(finding.category)}</code>'
         f'<span class="loc">{escape(_where(finding.path, finding.line, finding.column))}</span>{count}</div>',
-        f'<p class="message">{escape(finding.message)}</p>',
+        _message(finding.message),
     ]
     if lines is not None and finding.line > 0:
         parts.append(_snippet(lines, finding.line))
@@ -125,6 +140,14 @@ def _finding(finding: Finding, lines: list[str] | None) -> str:
         parts.append(_frames(finding.frames))
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _message(message: str) -> str:
+    """The headline in bold and the detail after it, as the text output splits them."""
+    headline, detail = split_message(message)
+    separator = message[len(headline):].lstrip()[:1] if detail else ""
+    tail = f"{separator} {escape(detail)}" if detail else ""
+    return f'<p class="message"><strong>{escape(headline)}</strong>{tail}</p>'
 
 
 def _where(path: str, line: int, column: int = 0) -> str:
@@ -170,23 +193,39 @@ def _frames(frames: list[Frame]) -> str:
             f"{''.join(rows)}</table></details>")
 
 
+def _section(key: str, value: Any) -> str:
+    return f"<h2>{escape(key.replace('_', ' ').capitalize())}</h2>\n{_value(value)}"
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
 def _value(value: Any) -> str:
     """A table for a list of records or a mapping; preformatted JSON for anything else."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+    if _is_records(value):
         columns = list(dict.fromkeys(key for row in value for key in row))
-        head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+        head = "".join(f"<th>{escape(str(c).replace('_', ' '))}</th>" for c in columns)
         rows = "".join("<tr>" + "".join(f"<td>{_cell(row.get(c))}</td>" for c in columns) + "</tr>"
                        for row in value)
-        return f"<table><tr>{head}</tr>{rows}</table>"
+        return f'<table class="records"><tr>{head}</tr>{rows}</table>'
     if isinstance(value, dict) and value:
-        rows = "".join(f"<tr><th>{escape(str(k))}</th><td>{_cell(v)}</td></tr>" for k, v in value.items())
-        return f"<table>{rows}</table>"
+        rows = "".join(f"<tr><th>{escape(str(k).replace('_', ' '))}</th><td>{_cell(v)}</td></tr>"
+                       for k, v in value.items())
+        return f'<table class="keys">{rows}</table>'
     return f"<pre>{escape(json.dumps(value, indent=2, default=str))}</pre>"
 
 
 def _cell(value: Any) -> str:
+    """A table cell: nested mappings as nested tables, lists of words as one line."""
     if value is None:
         return ""
+    if isinstance(value, dict) and value and all(not isinstance(v, dict | list) for v in value.values()):
+        return _value(value)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        if len(value) > 1 and all(isinstance(v, str) and len(v) > 40 for v in value):
+            return "<ul>" + "".join(f"<li>{escape(v)}</li>" for v in value) + "</ul>"
+        return f"<code>{escape(' '.join(str(v) for v in value))}</code>"
     if isinstance(value, dict | list):
         return f"<code>{escape(json.dumps(value, default=str))}</code>"
     return escape(str(value))

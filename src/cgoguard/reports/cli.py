@@ -25,6 +25,7 @@ examples:
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    from cgoguard.options import add_output_options, add_rule_options
     from cgoguard.output import FORMATS
 
     parser = subparsers.add_parser(
@@ -44,18 +45,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                              "a report confirms")
     parser.add_argument("--isolated", action="store_true",
                         help="with --with-scan: ignore every configuration file (for code you do not trust)")
-    out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    out.add_argument("--fail-on", choices=("error", "warning", "info", "none"), default="warning",
-                     help="lowest severity that makes the exit status 1 (default: warning)")
+    add_output_options(parser, FORMATS)
+    add_rule_options(parser, "runtime rule ids or prefixes (RT-ASAN, RT-RACE) or categories (data-race)")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    from cgoguard.findings import Severity
+    from cgoguard.options import exit_status, filter_findings, wants_colour
     from cgoguard.output import render, write_output
+    from cgoguard.output.text import TextStyle
     from cgoguard.reports import analyze
 
     use_stdin = not args.paths or "-" in args.paths
@@ -75,16 +74,19 @@ def run(args: argparse.Namespace) -> int:
     static = _static_findings(roots, args.isolated) if args.with_scan else None
     result = analyze(inputs, stdin=sys.stdin if use_stdin else None, source_roots=roots, binary=binary,
                      static_findings=static)
-    findings = result.findings + [f for f in static or [] if f.extra.get("confirmed_at_runtime")]
+    runtime = filter_findings(result.findings, args.select, args.ignore)
+    confirmed = [f for f in static or [] if f.extra.get("confirmed_at_runtime")]
+    findings = runtime + filter_findings(confirmed, args.select, args.ignore)
     extra = {"reports_parsed": result.reports_parsed}
-    write_output(render(findings, result.errors, args.format, extra=extra, source_roots=roots), args.output)
+    style = TextStyle(colour=wants_colour(args.color, output=args.output))
+    write_output(render(findings, result.errors, args.format, extra=extra, source_roots=roots, style=style,
+                        statistics=args.statistics), args.output)
+    if args.sarif_output:
+        write_output(render(findings, result.errors, "sarif", source_roots=roots), args.sarif_output)
     if _nothing_readable(inputs, use_stdin, result):
         print("cgoguard: error: none of the inputs could be read as a text log", file=sys.stderr)
         return 2
-    if args.fail_on == "none":
-        return 0
-    threshold = Severity(args.fail_on)
-    return 1 if any(f.severity.at_least(threshold) for f in result.findings) else 0
+    return exit_status(runtime, args.fail_on)
 
 
 def _nothing_readable(inputs: list[str], use_stdin: bool, result: object) -> bool:

@@ -1,9 +1,12 @@
-"""Unused suppression: a `//cgoguard:ignore` comment that suppresses nothing.
+"""Unused suppression: a suppression comment that suppresses nothing.
 
 ## What it finds
 
 A `//cgoguard:ignore RULE -- reason` comment on a line (or the line above it) where none of
-the named rules reports anything any more.
+the named rules reports anything any more; likewise a `//cgoguard:file-ignore` with no
+finding of its rules in the file, and a `//nolint:cgoguard` with no cgoguard finding in what
+it covers. A bare `//nolint` (or `//nolint:all`) is never reported: it may serve another
+linter.
 
 ## Why it matters
 

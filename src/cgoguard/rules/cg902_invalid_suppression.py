@@ -2,8 +2,9 @@
 
 ## What it finds
 
-A suppression comment that cgoguard will not honour: it gives no reason after ` -- `, names
-no rule, or names a rule that does not exist. Such a comment suppresses nothing, so the
+A `//cgoguard:ignore` or `//cgoguard:file-ignore` comment that cgoguard will not honour: it
+gives no reason after ` -- `, names no rule, or names a rule that does not exist. (A
+golangci-lint style `//nolint:cgoguard` needs no reason, as in golangci-lint.) Such a comment suppresses nothing, so the
 finding it was meant to hide is still reported next to this one.
 
 ## Why it matters

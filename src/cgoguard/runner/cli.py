@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cgoguard.options import add_output_options, add_rule_options
 from cgoguard.output import FORMATS
 
 if TYPE_CHECKING:
     from cgoguard.findings import Finding, InputError
+    from cgoguard.output.text import TextStyle
     from cgoguard.runner.session import CheckResult
 
 DEFAULT_CHECKS = "asan,leak,cgocheck,cgocheck2,race"
@@ -52,11 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="skip the static scan that ties C-only stacks (leaks) to Go lines")
     parser.add_argument("--isolated", action="store_true",
                         help="ignore every configuration file in the static scan")
-    out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    out.add_argument("--fail-on", choices=("error", "warning", "info", "none"), default="warning",
-                     help="lowest severity that makes the exit status 1 (default: warning)")
+    out = add_output_options(parser, FORMATS)
+    add_rule_options(parser, "rule ids or prefixes (RT-ASAN, RT-RACE, CG101) or categories (data-race)")
     out.add_argument("--strict", action="store_true",
                      help="exit 2 when a check could not run or timed out")
     parser.set_defaults(func=run)
@@ -65,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from cgoguard.errors import UsageError
+    from cgoguard.options import exit_status, filter_findings, wants_colour
     from cgoguard.output import write_output
+    from cgoguard.output.text import TextStyle
     from cgoguard.runner.checks import parse_checks
     from cgoguard.runner.command import DEFAULT_COMMAND
     from cgoguard.runner.session import FAILED, TIMED_OUT, RunOptions, run_checks
@@ -93,20 +94,29 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.runner.session import find_module_root
 
     roots = [options.directory, find_module_root(options.directory)]
-    write_output(render_run(report.results, report.findings, report.errors, extra, args.format, roots), args.output)
+    findings = filter_findings(report.findings, args.select, args.ignore)
+    style = TextStyle(colour=wants_colour(args.color, output=args.output))
+    write_output(render_run(report.results, findings, report.errors, extra, args.format, roots, style=style,
+                            statistics=args.statistics), args.output)
+    if args.sarif_output:
+        write_output(render_run(report.results, findings, report.errors, extra, "sarif", roots), args.sarif_output)
     if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in report.results):
         return 2
-    return 1 if _fails(report.findings, args.fail_on) else 0
+    return exit_status(findings, args.fail_on)
 
 
 def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],
-               extra: dict[str, Any], fmt: str, source_roots: list[Path] | None = None) -> str:
+               extra: dict[str, Any], fmt: str, source_roots: list[Path] | None = None, *,
+               style: TextStyle | None = None, statistics: bool = False) -> str:
     from cgoguard.findings import InputError
     from cgoguard.output import render
     from cgoguard.runner.session import FAILED, TIMED_OUT
 
-    if fmt == "text":  # the summary table says which checks could not run
-        return summary_table(results, extra) + render(findings, errors, "text") + _footer(findings, extra)
+    if fmt in ("text", "concise"):  # the summary table says which checks could not run
+        listing = render(findings, errors, fmt, style=style, statistics=statistics)
+        return summary_table(results, extra) + listing + _footer(findings, extra)
+    if statistics:
+        return render(findings, errors, fmt, statistics=True)
     # Formats without the table (SARIF, GitHub annotations) still learn about them.
     problems = [InputError(f"check {r.check}", f"{r.status}: {r.message}") for r in results
                 if r.status in (FAILED, TIMED_OUT)]
@@ -137,15 +147,6 @@ def _footer(findings: list[Finding], extra: dict[str, Any]) -> str:
     if "logs" in extra:
         text += f"; logs in {extra['logs']}"
     return ("\n" if findings else "") + text + "\n"
-
-
-def _fails(findings: list[Finding], fail_on: str) -> bool:
-    from cgoguard.findings import Severity
-
-    if fail_on == "none":
-        return False
-    threshold = Severity(fail_on)
-    return any(f.severity.at_least(threshold) for f in findings)
 
 
 @contextlib.contextmanager

@@ -8,18 +8,19 @@ packages exits 0 with a warning, as ``go vet ./...`` and ruff do.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from cgoguard.options import CommaList, add_output_options, add_rule_options
 from cgoguard.output import FORMATS
 
 if TYPE_CHECKING:
-    from cgoguard.findings import Finding, InputError, Severity
     from cgoguard.scan.config import ScanConfig
     from cgoguard.scan.engine import ScanResult
+    from cgoguard.scan.newcode import ChangedLines
 
 C_SOURCE_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx")
 
@@ -30,15 +31,23 @@ exit status:
   1  findings at or above --fail-on, or files that could not be analysed (listed as errors)
   2  usage or configuration error, or an internal error
 
-suppressions:
-  //cgoguard:ignore CG101[,c-leak,...] -- reason
-  at the end of the reported line or on the line above it; the reason is required.
+suppressions (a reason is required, except after //nolint):
+  //cgoguard:ignore CG101[,c-leak,...] -- reason   at the end of the line, or on the line above
+  //cgoguard:file-ignore CG101 -- reason           the whole file (put it near the package clause)
+  //nolint:cgoguard // reason                       golangci-lint's form: its line, or the
+                                                    statement or declaration below it
+
+only new findings:
+  --baseline FILE      findings not recorded in FILE (written by --write-baseline)
+  --new-from-rev REV   findings on lines changed since the git revision REV
+  --new                findings on lines changed since HEAD left the upstream branch
 
 configuration:
   [tool.cgoguard] in pyproject.toml, or cgoguard.toml; the closest one at or above the
-  scanned path is used (--config FILE names one, --isolated ignores them all). Keys: select,
-  ignore, severity, tags, goos, goarch, tests, generated, exclude, fail-on, baseline, jobs,
-  cache, cache-dir, contracts.
+  scanned path is used (--config FILE names one, --isolated ignores them all,
+  --show-config prints it and the values in force). Keys: select, ignore,
+  per-file-ignores, severity, tags, goos, goarch, tests, generated, exclude, fail-on,
+  baseline, jobs, cache, cache-dir, contracts.
 
 scanning untrusted code:
   cgoguard never runs anything a scanned tree names, and reads and writes only inside it
@@ -58,17 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "are reported for the named files; a C file stands for its package).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", metavar="PATH", help="directories or files (default: .)")
-    out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    out.add_argument("--fail-on", choices=("error", "warning", "info", "none"),
-                     help="lowest severity that makes the exit status 1 (default: warning)")
+    out = add_output_options(parser, FORMATS, fail_on_default=None)
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
-    rules = parser.add_argument_group("rules")
-    rules.add_argument("--select", metavar="RULES", help="comma-separated rule ids, names, categories or "
-                                                         "id prefixes to run (replaces the configured list)")
-    rules.add_argument("--ignore", metavar="RULES", help="comma-separated rules to skip (added to the "
-                                                         "configured list)")
+    out.add_argument("--show-config", action="store_true",
+                     help="print the configuration file and the values in force, then exit")
+    rules = add_rule_options(parser, "rule ids, id prefixes, names or categories")
     rules.add_argument("--config", metavar="FILE", help="read configuration from FILE instead of the "
                                                         "closest cgoguard.toml / pyproject.toml")
     rules.add_argument("--isolated", action="store_true",
@@ -77,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        help="also read <...> headers of the C compiler's and pkg-config's include dirs for "
                             "contracts (runs cc and pkg-config)")
     build = parser.add_argument_group("build target")
-    build.add_argument("--tags", metavar="TAGS", help="comma-separated build tags")
+    build.add_argument("--tags", action=CommaList, metavar="TAGS",
+                       help="build tags (comma-separated, repeatable)")
     build.add_argument("--goos", help="target GOOS (default: linux)")
     build.add_argument("--goarch", help="target GOARCH (default: amd64)")
     build.add_argument("--tests", action="store_true", default=None, help="also analyse _test.go files")
@@ -85,10 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        help="also analyse generated files (// Code generated ... DO NOT EDIT.)")
     build.add_argument("--exclude", action="append", metavar="GLOB",
                        help="skip paths matching GLOB (repeatable; added to the configured list)")
-    base = parser.add_argument_group("baseline")
-    base.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
-    base.add_argument("--write-baseline", metavar="FILE",
-                      help="record the current findings in FILE and exit 0")
+    _add_new_code_options(parser)
     perf = parser.add_argument_group("performance")
     perf.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
                       help="worker processes (default: all available cores)")
@@ -97,6 +98,22 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     perf.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     parser.set_defaults(func=run)
     return parser
+
+
+def _add_new_code_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("only new findings (a baseline and a git revision combine)")
+    group.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in FILE")
+    group.add_argument("--write-baseline", metavar="FILE",
+                       help="record the current findings in FILE and exit 0")
+    since = group.add_mutually_exclusive_group()
+    since.add_argument("--new-from-rev", metavar="REV",
+                       help="report only findings on lines changed since the git revision REV "
+                            "(committed or not; untracked files count as changed)")
+    since.add_argument("--new-from-merge-base", metavar="BRANCH",
+                       help="report only findings on lines changed since HEAD branched from BRANCH")
+    since.add_argument("--new", action="store_true",
+                       help="like --new-from-merge-base with the upstream branch (the one HEAD tracks, "
+                            "else origin's default branch, main or master)")
 
 
 def _positive_int(value: str) -> int:
@@ -109,33 +126,39 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _split(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return tuple(item.strip() for item in value.split(",") if item.strip())
-
-
 def run(args: argparse.Namespace) -> int:
+    from cgoguard.options import exit_status, wants_colour
     from cgoguard.output import render, write_output
+    from cgoguard.output.text import TextStyle
     from cgoguard.scan.baseline import write_baseline
     from cgoguard.scan.config import common_start, load_config
     from cgoguard.scan.engine import scan
 
     paths = [_package_path(p) for p in args.paths] or ["."]
-    file_config = load_config(common_start(paths), {}, args.config, isolated=args.isolated)
-    config = load_config(common_start(paths), _overrides(args, file_config), args.config, isolated=args.isolated)
+    start = common_start(paths)
+    file_config = load_config(start, {}, args.config, isolated=args.isolated)
+    config = load_config(start, _overrides(args, file_config), args.config, isolated=args.isolated)
     if args.write_baseline:  # it records everything, so an existing baseline must not hide findings
         config = replace(config, baseline=None)
+    if args.show_config:
+        from cgoguard.scan.showconfig import render_config
+
+        write_output(render_config(config), args.output)
+        return 0
+    changed = None if args.write_baseline else _changed_lines(args, start)
     progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
-        result = scan(paths, config, progress=progress)
+        result = scan(paths, config, progress=progress, changed=changed)
     finally:
         if progress:
             progress.clear()
     for warning in result.warnings:
         print(f"cgoguard: warning: {warning}", file=sys.stderr)
-    write_output(render(result.findings, result.errors, args.format, source_roots=_source_roots(paths)),
+    style = TextStyle(colour=wants_colour(args.color, output=args.output), width=_width())
+    write_output(render(result.findings, result.errors, args.format, source_roots=_source_roots(paths), style=style, statistics=args.statistics),
                  args.output)
+    if args.sarif_output:
+        write_output(render(result.findings, result.errors, "sarif", source_roots=_source_roots(paths)), args.sarif_output)
     if not args.quiet:
         _print_summary(result, args.format)
     if result.internal_errors:
@@ -144,16 +167,23 @@ def run(args: argparse.Namespace) -> int:
         count = write_baseline(Path(args.write_baseline), result.findings)
         print(f"cgoguard: wrote {count} finding(s) to baseline {args.write_baseline}", file=sys.stderr)
         return 0
-    return exit_status(result.findings, result.errors, config.fail_threshold)
+    return exit_status(result.findings, config.fail_on, result.errors)
 
 
-def exit_status(findings: Sequence[Finding], errors: Sequence[InputError], threshold: Severity | None) -> int:
-    """1 when a finding reaches ``threshold`` or an input could not be analysed, else 0."""
-    if threshold is None:
-        return 0
-    if errors or any(f.severity.at_least(threshold) for f in findings):
-        return 1
-    return 0
+def _changed_lines(args: argparse.Namespace, start: Path) -> ChangedLines | None:
+    """The lines --new, --new-from-rev or --new-from-merge-base limit the findings to."""
+    from cgoguard.scan.newcode import changed_lines, merge_base
+
+    if args.new_from_rev:
+        return changed_lines(args.new_from_rev, start)
+    if args.new or args.new_from_merge_base:
+        return changed_lines(merge_base(start, args.new_from_merge_base), start)
+    return None
+
+
+def _width() -> int:
+    """Where the detail under a finding wraps: the terminal's width, at most 120 columns."""
+    return min(120, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _package_path(path: str) -> str:
@@ -164,11 +194,10 @@ def _package_path(path: str) -> str:
 
 
 def _overrides(args: argparse.Namespace, config: ScanConfig) -> dict[str, object]:
-    ignore = _split(args.ignore)
     return {
-        "select": _split(args.select),
-        "ignore": (*config.ignore, *ignore) if ignore else None,
-        "tags": _split(args.tags),
+        "select": tuple(args.select) if args.select else None,
+        "ignore": (*config.ignore, *args.ignore) if args.ignore else None,
+        "tags": tuple(args.tags) if args.tags is not None else None,
         "goos": args.goos,
         "goarch": args.goarch,
         "tests": args.tests,
@@ -200,15 +229,19 @@ def _print_summary(result: ScanResult, fmt: str) -> None:
                    "(see --goos, --goarch, --tags, --tests, --include-generated)") if result.skipped_files else ""
         print(f"cgoguard: warning: no Go packages found, nothing to scan{skipped}", file=sys.stderr)
         return
-    if fmt != "text":
+    if fmt not in ("text", "concise"):
         return
     by_severity = {level: sum(1 for f in result.findings if f.severity.value == level)
                    for level in ("error", "warning", "info")}
     counts = ", ".join(f"{n} {level}{'s' if n != 1 and level != 'info' else ''}"
                        for level, n in by_severity.items() if n) or "no findings"
     notes = [f"{result.suppressed} suppressed"] if result.suppressed else []
+    if result.ignored_by_path:
+        notes.append(f"{result.ignored_by_path} by per-file-ignores")
     if result.baselined:
         notes.append(f"{result.baselined} in baseline")
+    if result.not_new:
+        notes.append(f"{result.not_new} on unchanged lines")
     if result.errors:
         notes.append(f"{len(result.errors)} file error(s)")
     tail = f"; {', '.join(notes)}" if notes else ""

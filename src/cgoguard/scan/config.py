@@ -64,6 +64,8 @@ class ScanConfig:
     # real location must stay inside ``root``.
     confine_cache: bool = True
     warnings: tuple[str, ...] = ()  # configuration settings that were ignored, and why
+    # (glob relative to the project root, rule keys): rules not reported in matching files.
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def target(self) -> BuildTarget:
@@ -121,6 +123,12 @@ def _severities(key: str, value: Any) -> tuple[tuple[str, Severity], ...]:
                  for rule, level in value.items())
 
 
+def _per_file_ignores(key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{key} must be a table of \"glob\" = [rules], got {value!r}")
+    return tuple((pattern, _str_list(f"{key}.{pattern}", rules)) for pattern, rules in value.items())
+
+
 def _table(key: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"{key} must be a table, got {value!r}")
@@ -156,6 +164,7 @@ _KEYS: dict[str, tuple[str, Converter]] = {
     "jobs": ("jobs", _jobs),
     "cache-dir": ("cache_dir", _path),
     "cache": ("use_cache", _bool),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
 }
 
 

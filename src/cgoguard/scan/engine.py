@@ -20,6 +20,7 @@ from cgoguard.gofront.discover import DiscoveryOptions, PackageSources, discover
 from cgoguard.scan.baseline import filter_baselined, read_baseline
 from cgoguard.scan.cache import ResultCache, package_key
 from cgoguard.scan.config import ScanConfig, common_start, load_config
+from cgoguard.scan.newcode import ChangedLines, keep_new
 from cgoguard.scan.selection import RuleSelection, select_rules
 from cgoguard.scan.suppressions import Suppression, apply_suppressions
 from cgoguard.scan.worker import AnalysisSettings, PackageResult, analyse_package, prepare_analysis
@@ -39,6 +40,8 @@ class ScanResult:
     cached: int = 0  # packages whose results came from the cache
     skipped_files: int = 0  # Go files left out by build constraints or as generated code
     internal_errors: int = 0  # packages cgoguard itself failed on (exit status 2)
+    ignored_by_path: int = 0  # left out by per-file-ignores
+    not_new: int = 0  # left out as not on a changed line (--new, --new-from-rev)
     config: ScanConfig = field(default_factory=ScanConfig)
     warnings: list[str] = field(default_factory=list)  # settings ignored, a cache refused
 
@@ -51,7 +54,8 @@ def available_cores() -> int:
 
 
 def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
-         progress: ProgressCallback | None = None) -> ScanResult:
+         progress: ProgressCallback | None = None, changed: ChangedLines | None = None) -> ScanResult:
+    """Scan ``paths``; with ``changed``, report only findings on those lines (see newcode)."""
     paths = list(paths) or ["."]
     config = config or load_config(common_start(paths))
     selection = select_rules(config)
@@ -73,6 +77,8 @@ def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
         result.warnings.append(cache.problem)
     findings, suppressions = _collect(discovery.packages, results, result)
     _apply_policy(findings, suppressions, selection, baseline, result)
+    if changed is not None:
+        result.findings, result.not_new = keep_new(result.findings, changed)
     return result
 
 
@@ -211,10 +217,22 @@ def _apply_policy(findings: list[Finding], suppressions: list[Suppression], sele
     outcome = apply_suppressions((f for f in findings if f.rule in selection.ids), suppressions, selection)
     current = [selection.apply_severity(f) for f in outcome.kept + outcome.meta]
     result.suppressed = len(outcome.suppressed)
+    if selection.per_path:
+        root = result.config.root.resolve()
+        kept = [f for f in current if not selection.ignored_at(f, _relative_to(f.path, root))]
+        result.ignored_by_path = len(current) - len(kept)
+        current = kept
     if baseline is not None:
         current, result.baselined = filter_baselined(current, baseline)
     result.findings = sorted(current, key=lambda f: f.sort_key)
     result.errors = _dedupe(result.errors)
+
+
+def _relative_to(path: str, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), root)).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).as_posix()
 
 
 def _dedupe(errors: list[InputError]) -> list[InputError]:

@@ -7,6 +7,7 @@ A rule key is an id (``CG101``), an id prefix (``CG1``), ``ALL``, a rule name or
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,12 @@ DRIVER_RULES = frozenset({UNUSED_SUPPRESSION, INVALID_SUPPRESSION})
 class RuleSelection:
     ids: frozenset[str]
     severity: Mapping[str, Severity]
+    # (glob relative to the project root, rule ids not reported in the files it matches)
+    per_path: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def ignored_at(self, finding: Finding, relative_path: str) -> bool:
+        """Whether ``per-file-ignores`` turns ``finding``'s rule off in its file."""
+        return any(finding.rule in ids and path_matches(relative_path, pattern) for pattern, ids in self.per_path)
 
     @property
     def analysis_ids(self) -> list[str]:
@@ -66,6 +73,21 @@ def _names_a_category(key: str) -> bool:
     return key.lower() in CATEGORIES
 
 
+def path_matches(path: str, pattern: str) -> bool:
+    """A ``per-file-ignores`` glob against a path relative to the project root, as ruff and
+    .gitignore match: the whole path, any directory above the file (``internal/legacy``), and
+    for a pattern without a slash the file name anywhere (``*_test.go``)."""
+    pattern = pattern.strip().removeprefix("./").rstrip("/")
+    if not pattern:
+        return False
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    if "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern):
+        return True
+    parts = path.split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[:depth]), pattern) for depth in range(1, len(parts)))
+
+
 def select_rules(config: ScanConfig) -> RuleSelection:
     selected = _resolve_all(config.select, "select") if config.select else set(registry.all_rules())
     selected -= _resolve_all(config.ignore, "ignore")
@@ -73,4 +95,6 @@ def select_rules(config: ScanConfig) -> RuleSelection:
     for key, level in config.severity:
         for rule_id in _resolve_all([key], "severity"):
             severity[rule_id] = level
-    return RuleSelection(frozenset(selected), severity)
+    per_path = tuple((pattern, frozenset(_resolve_all(keys, f"per-file-ignores {pattern!r}")))
+                     for pattern, keys in config.per_file_ignores)
+    return RuleSelection(frozenset(selected), severity, per_path)

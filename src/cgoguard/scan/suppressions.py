@@ -1,10 +1,17 @@
-"""``//cgoguard:ignore RULE[,RULE...] -- reason`` comments.
+"""Suppression comments: ``//cgoguard:ignore``, ``//cgoguard:file-ignore`` and ``//nolint``.
 
-A suppression at the end of a line covers that line; one on a line of its own covers the
-next line that is not itself a comment (so several suppressions can be stacked above one
-statement). A reason after `` -- `` is required: a suppression without one, or naming no
-known rule, suppresses nothing and is reported (CG902). A valid suppression that matches
-no finding is reported as information (CG901), so stale ones get cleaned up.
+``//cgoguard:ignore RULE[,RULE...] -- reason`` at the end of a line covers that line; on a
+line of its own it covers the next line that is not itself a comment (so several can be
+stacked above one statement). ``//cgoguard:file-ignore RULE[,...] -- reason`` (put it near the
+package clause) covers the whole file. A reason after `` -- `` is required: a suppression
+without one, or naming no known rule, suppresses nothing and is reported (CG902).
+
+golangci-lint's ``//nolint:cgoguard`` (optionally ``// reason`` after it, other linters in
+its list, or a bare ``//nolint``/``//nolint:all``) covers every cgoguard rule on its line, or,
+on a line of its own, the whole statement or declaration that follows (the whole file above
+the package clause), as golangci-lint applies it. A valid suppression that matches no finding
+is reported as information (CG901), so stale ones get cleaned up; a bare ``//nolint`` is not,
+since it may serve another linter.
 
 Comments are found as tree-sitter ``comment`` nodes, so the directive inside a string
 literal or in the middle of other text is never mistaken for one.
@@ -27,8 +34,18 @@ from cgoguard.scan.selection import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, Rul
 if TYPE_CHECKING:
     from cgoguard.gofront.package import GoFile
 
-DIRECTIVE = b"cgoguard:ignore"
-_COMMENT_BODY = re.compile(r"^(?://|/\*)\s*cgoguard:ignore\b(?P<rest>.*?)(?:\*/)?\s*$", re.DOTALL)
+# Cheap pre-checks on a file's bytes before its comments are queried.
+_MARKERS = (b"cgoguard:", b"nolint")
+_IGNORE = re.compile(r"^(?://|/\*)\s*cgoguard:(?P<kind>ignore|file-ignore)\b(?P<rest>.*?)(?:\*/)?\s*$", re.DOTALL)
+# golangci-lint's form: `//nolint`, `//nolint:a,b`, `//nolint:a // reason` (`// nolint` too).
+_NOLINT = re.compile(r"^//\s*nolint(?::(?P<linters>[^\s/]*))?(?P<rest>(?:\s.*)?)$", re.DOTALL)
+_ALL = "ALL"
+WHOLE_FILE = 1 << 30  # covers_end of a file-level suppression
+
+LINE, NOLINT, FILE = "ignore", "nolint", "file-ignore"
+# Nodes that hold a sequence of statements or declarations: a //nolint covers one of their items.
+_CONTAINERS = frozenset({"source_file", "statement_list", "block", "expression_switch_statement",
+                         "type_switch_statement", "select_statement", "field_declaration_list"})
 
 
 @dataclass(frozen=True)
@@ -36,11 +53,22 @@ class Suppression:
     path: str  # display path of the file
     line: int  # where the comment is
     column: int
-    covers: int  # the line whose findings it suppresses
-    rules: tuple[str, ...]  # keys as written (ids, names or categories)
+    covers: int  # the first line whose findings it suppresses
+    rules: tuple[str, ...]  # keys as written (ids, names or categories); ("ALL",) for nolint
     reason: str
     text: str  # the comment, for fingerprints and messages
     fingerprint_path: str = ""  # the file's path relative to the project root
+    covers_end: int = 0  # the last line it covers (0: covers only `covers`)
+    kind: str = LINE  # LINE, NOLINT or FILE
+    # A bare `//nolint` or `//nolint:all` also serves other linters: never reported as unused.
+    shared: bool = False
+
+    @property
+    def last_line(self) -> int:
+        return max(self.covers, self.covers_end)
+
+    def covers_line(self, line: int) -> bool:
+        return self.covers <= line <= self.last_line
 
     @property
     def problem(self) -> str:
@@ -49,7 +77,7 @@ class Suppression:
         unknown = [key for key in self.rules if not resolve_rule_key(key)]
         if unknown:
             return f"names unknown rule {', '.join(unknown)}"
-        if not self.reason:
+        if not self.reason and self.kind != NOLINT:  # golangci-lint makes the reason optional
             return "gives no reason"
         return ""
 
@@ -59,12 +87,14 @@ class Suppression:
     def to_dict(self) -> dict[str, object]:
         return {"path": self.path, "line": self.line, "column": self.column, "covers": self.covers,
                 "rules": list(self.rules), "reason": self.reason, "text": self.text,
-                "fingerprint_path": self.fingerprint_path}
+                "fingerprint_path": self.fingerprint_path, "covers_end": self.covers_end, "kind": self.kind,
+                "shared": self.shared}
 
     @classmethod
     def from_dict(cls, data: dict) -> Suppression:
         return cls(data["path"], data["line"], data["column"], data["covers"], tuple(data["rules"]),
-                   data["reason"], data["text"], data.get("fingerprint_path", ""))
+                   data["reason"], data["text"], data.get("fingerprint_path", ""), data.get("covers_end", 0),
+                   data.get("kind", LINE), data.get("shared", False))
 
 
 @cache
@@ -73,24 +103,46 @@ def _comment_query() -> Query:
 
 
 def find_suppressions(file: GoFile, fingerprint_path: str = "") -> list[Suppression]:
-    if DIRECTIVE not in file.source:  # most files have none: skip the query
+    if not any(marker in file.source for marker in _MARKERS):  # most files have none: skip the query
         return []
     lines = file.source.split(b"\n")
     comments = QueryCursor(_comment_query()).captures(file.root).get("comment", [])
     found = []
     for node in sorted(comments, key=lambda n: n.start_byte):
         body = node.text.decode("utf-8", "replace") if node.text else ""
-        match = _COMMENT_BODY.match(body)
-        if match is None:
+        parsed = _parse_comment(body)
+        if parsed is None:
             continue
-        rules, reason = _split_directive(match.group("rest"))
+        kind, rules, reason, shared = parsed
         row, col = node.start_point
+        covers = _covered_line(lines, node.start_point, node.end_point[0])
+        covers_end = 0
+        if kind == FILE:
+            covers, covers_end = 1, WHOLE_FILE
+        elif kind == NOLINT and covers != row + 1:  # on a line of its own: the next statement or declaration
+            covers, covers_end = _node_span(file, covers)
         found.append(Suppression(
-            path=file.display_path, line=row + 1, column=col + 1,
-            covers=_covered_line(lines, node.start_point, node.end_point[0]),
-            rules=rules, reason=reason, text=" ".join(body.split()), fingerprint_path=fingerprint_path,
+            path=file.display_path, line=row + 1, column=col + 1, covers=covers, rules=rules, reason=reason,
+            text=" ".join(body.split()), fingerprint_path=fingerprint_path, covers_end=covers_end, kind=kind,
+            shared=shared,
         ))
     return found
+
+
+def _parse_comment(body: str) -> tuple[str, tuple[str, ...], str, bool] | None:
+    """(kind, rule keys, reason, shared) of a suppression comment, None for other comments."""
+    match = _IGNORE.match(body)
+    if match is not None:
+        rules, reason = _split_directive(match.group("rest"))
+        return (FILE if match.group("kind") == "file-ignore" else LINE), rules, reason, False
+    match = _NOLINT.match(body)
+    if match is None:
+        return None
+    linters = [name.strip().lower() for name in (match.group("linters") or "").split(",") if name.strip()]
+    if linters and "cgoguard" not in linters and "all" not in linters:
+        return None  # addressed to other linters only
+    _, _, reason = match.group("rest").partition("//")
+    return NOLINT, (_ALL,), reason.strip(), "cgoguard" not in linters
 
 
 def _split_directive(rest: str) -> tuple[tuple[str, ...], str]:
@@ -111,6 +163,24 @@ def _covered_line(lines: list[bytes], start: tuple[int, int], end_row: int) -> i
     return following + 1
 
 
+def _node_span(file: GoFile, line: int) -> tuple[int, int]:
+    """(first, last) line of the outermost statement or declaration starting on ``line``, as
+    golangci-lint applies a `//nolint` on a line of its own; the package clause stands for the
+    whole file."""
+    row = line - 1
+    text = file.source.split(b"\n")[row] if row < file.source.count(b"\n") + 1 else b""
+    column = len(text) - len(text.lstrip())
+    node = file.root.named_descendant_for_point_range((row, column), (row, column))
+    if node is None:
+        return line, line
+    while (node.parent is not None and node.parent.type not in _CONTAINERS
+           and node.parent.start_point == node.start_point):
+        node = node.parent
+    if node.type == "package_clause":
+        return 1, WHOLE_FILE
+    return line, max(line, node.end_point[0] + 1)
+
+
 @dataclass
 class SuppressionOutcome:
     kept: list[Finding]
@@ -120,7 +190,7 @@ class SuppressionOutcome:
 
 def apply_suppressions(findings: Iterable[Finding], suppressions: Iterable[Suppression],
                        selection: RuleSelection) -> SuppressionOutcome:
-    valid: dict[tuple[str, int], list[tuple[Suppression, set[str]]]] = {}
+    valid: dict[str, list[tuple[Suppression, set[str]]]] = {}
     outcome = SuppressionOutcome(kept=[])
     for suppression in suppressions:
         problem = suppression.problem
@@ -128,13 +198,13 @@ def apply_suppressions(findings: Iterable[Finding], suppressions: Iterable[Suppr
             if INVALID_SUPPRESSION in selection.ids:
                 outcome.meta.append(_meta_finding(INVALID_SUPPRESSION, suppression, Severity.WARNING,
                                                   f"suppression {problem}, so it suppresses nothing: write "
-                                                  f"`//cgoguard:ignore RULE -- reason`"))
+                                                  f"`{_template(suppression)}`"))
             continue
-        valid.setdefault((suppression.path, suppression.covers), []).append(
-            (suppression, suppression.rule_ids()))
+        valid.setdefault(suppression.path, []).append((suppression, suppression.rule_ids()))
     used: set[Suppression] = set()
     for finding in findings:
-        matching = [s for s, ids in valid.get((finding.path, finding.line), []) if finding.rule in ids]
+        matching = [s for s, ids in valid.get(finding.path, [])
+                    if finding.rule in ids and s.covers_line(finding.line)]
         if matching:
             used.update(matching)
             outcome.suppressed.append(finding)
@@ -143,12 +213,28 @@ def apply_suppressions(findings: Iterable[Finding], suppressions: Iterable[Suppr
     if UNUSED_SUPPRESSION in selection.ids:
         for candidates in valid.values():
             for suppression, ids in candidates:
-                if suppression not in used and ids & selection.ids:
-                    names = ", ".join(suppression.rules)
+                if suppression not in used and not suppression.shared and ids & selection.ids:
                     outcome.meta.append(_meta_finding(UNUSED_SUPPRESSION, suppression, Severity.INFO,
-                                                      f"unused suppression: no {names} finding on line "
-                                                      f"{suppression.covers}"))
+                                                      f"unused suppression: {_unused_detail(suppression)}"))
     return outcome
+
+
+def _template(suppression: Suppression) -> str:
+    if suppression.kind == FILE:
+        return "//cgoguard:file-ignore RULE -- reason"
+    return "//cgoguard:ignore RULE -- reason"
+
+
+def _unused_detail(suppression: Suppression) -> str:
+    names = ", ".join(suppression.rules)
+    if suppression.kind == FILE:
+        return f"no {names} finding in this file"
+    if suppression.kind == NOLINT:
+        span = (f"line {suppression.covers}" if suppression.last_line == suppression.covers
+                else "the whole file" if suppression.last_line == WHOLE_FILE
+                else f"lines {suppression.covers}-{suppression.last_line}")
+        return f"no cgoguard finding on {span}"
+    return f"no {names} finding on line {suppression.covers}"
 
 
 def _meta_finding(rule: str, suppression: Suppression, severity: Severity, message: str) -> Finding:

@@ -4,6 +4,8 @@
 //	goleak  keeps every Go allocation reachable
 //	steady  keeps a fixed working set on both sides
 //	frees   allocates and frees C memory, and makes Go garbage
+//	warmcleak  fills a Go cache for its first 1.1 s (a warm-up), and malloc's C memory
+//	           and never frees it all along
 package main
 
 /*
@@ -59,11 +61,17 @@ func main() {
 	} else {
 		fmt.Println("ready")
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	started := time.Now()
+	deadline := started.Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		for i := 0; i < 8; i++ {
 			switch mode {
 			case "cleak":
+				C.c_leak(chunk)
+			case "warmcleak":
+				if time.Since(started) < 1100*time.Millisecond {
+					kept = append(kept, touch(make([]byte, chunk)))
+				}
 				C.c_leak(chunk)
 			case "goleak":
 				kept = append(kept, touch(make([]byte, chunk)))
