@@ -70,12 +70,14 @@ def _scan(origin: str, lines: Iterable[str], buckets: Buckets) -> None:
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
-    """One finding per final signature (raw buckets can differ only in unsymbolized offsets)."""
-    merged: dict[str, Finding] = {}
+    """One finding per final signature and package (raw buckets can differ only in unsymbolized
+    offsets; the same signature in two packages is two bugs)."""
+    merged: dict[tuple[str, str], Finding] = {}
     for finding in findings:
-        existing = merged.get(finding.signature)
+        key = (finding.signature, str(finding.extra.get("package", "")))
+        existing = merged.get(key)
         if existing is None:
-            merged[finding.signature] = finding
+            merged[key] = finding
             continue
         existing.count += finding.count
         occurrences = existing.extra.setdefault("occurrences", [])

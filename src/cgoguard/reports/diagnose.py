@@ -67,7 +67,8 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
     finding = Finding(
         rule=RULES.get(report.detector, "RT-GO-FATAL"),
         category=report.category,
-        message=_message(report, location, bucket.count),
+        message=_message(report, location, location.identity.note() if (
+            location.identity.unmatched and locator.has_cgo_packages) else ""),
         path=location.path,
         line=location.line,
         column=location.column,
@@ -85,12 +86,16 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
             "mapping": location.explanation,
             **({"go_function": location.go_function} if location.go_function else {}),
             **({"c_function": location.c_entry} if location.c_entry else {}),
+            **location.identity.extra(),
             "occurrences": bucket.examples,
             **({"truncated": True} if report.truncated else {}),
             **{k: v for k, v in report.details.items() if isinstance(v, str | int | bool)},
         },
     )
-    finding.fingerprint = stable_fingerprint(finding.rule, sig)
+    # The same stack shape in two packages of one tree is two bugs (baselines must tell them apart).
+    package = location.identity.import_path
+    finding.fingerprint = stable_fingerprint(finding.rule, sig, package) if package else stable_fingerprint(
+        finding.rule, sig)
     return finding
 
 
@@ -105,8 +110,10 @@ def _frames(report: Report, location: Location, locator: Locator) -> list[Frame]
     return frames
 
 
-def _message(report: Report, location: Location, count: int) -> str:
-    """``<title>: <what the detector said>``, without addresses and registers that vary per run."""
+def _message(report: Report, location: Location, note: str = "") -> str:
+    """``<title>: <what the detector said>``, without addresses and registers that vary per run.
+
+    The number of occurrences is not part of it: it is the finding's ``count``."""
     title = _TITLES.get(report.category, report.category)
     details = report.details
     access = details.get("access")
@@ -124,8 +131,8 @@ def _message(report: Report, location: Location, count: int) -> str:
         parts.append(f"in C.{location.c_entry}")
     if details.get("in_cgo"):
         parts.append("signal arrived during cgo execution")
-    if count > 1:
-        parts.append(f"seen {count} times")
+    if note:
+        parts.append(note)
     return "; ".join(parts)
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from cgoguard.findings import Confidence, Frame, Related
 from cgoguard.gofront.discover import display_path
 from cgoguard.reports.frames import c_function_of_glue, exported_function_of_glue
+from cgoguard.reports.identity import NO_IDENTITY, StackIdentity, identify_stack, in_package
 from cgoguard.reports.model import Report
 from cgoguard.reports.sourceindex import CCall, SourceIndex
 
@@ -68,6 +69,7 @@ class Location:
     c_entry: str = ""  # the C function Go called, when the report stops at the cgo boundary
     related: list[Related] = field(default_factory=list)
     recovered_frame: Frame | None = None
+    identity: StackIdentity = NO_IDENTITY  # the package the report's cgo symbols name
 
 
 def is_user_go_frame(frame: Frame) -> bool:
@@ -82,8 +84,19 @@ class Locator:
     def __init__(self, index: SourceIndex | None) -> None:
         self.index = index
 
+    @property
+    def has_cgo_packages(self) -> bool:
+        return self.index is not None and bool(self.index.cgo_packages)
+
     # -- entry -------------------------------------------------------------------------------
     def locate(self, report: Report) -> Location | None:
+        location = self._locate(report)
+        if location is not None and location.identity is NO_IDENTITY:
+            stack = report.stacks.get("alloc", []) if report.category == "c-leak" else report.crash_stack
+            location.identity = self.report_identity(report, stack)
+        return location
+
+    def _locate(self, report: Report) -> Location | None:
         if report.category == "go-pointer-returned-to-c":
             located = self._exported_return(report)
             if located is not None:
@@ -160,7 +173,8 @@ class Locator:
                     name = exported
                     break
         name = name.rsplit(".", 1)[-1]
-        function = self.index.exported(name) if self.index and name else None
+        directory = self.identity(report.crash_stack).directory
+        function = self.index.exported(name, directory) or self.index.exported(name) if self.index and name else None
         if function is None:
             if report.details.get("export_path"):
                 path, line = report.details["export_path"], report.details["export_line"]
@@ -207,7 +221,8 @@ class Locator:
         entry = self.c_entry(stack)
         if not entry or self.index is None:
             return None
-        candidates = self.calls_for(entry)
+        identity = self.report_identity(report, stack)
+        candidates = self.calls_for(entry, identity.directory)
         if not candidates:
             return None
         if report.category == "c-leak":
@@ -226,9 +241,14 @@ class Locator:
         confidence, how = _confidence(ranked)
         label = f"C.{best.name}"
         why = f"{how}: {reason}" if len(ranked) > 1 else how
+        if identity.directory is not None:
+            why = f"package {identity.import_path}, named by the cgo symbol {identity.symbol}; {why}"
+        elif identity.unmatched and len({Path(c.path).parent for c in candidates}) > 1:
+            confidence, why = Confidence.LOW, f"{why}; {identity.note()}"
         location = self._at(best.path, best.line, confidence,
                             f"the {report.detector} stack ends at the cgo boundary (runtime.asmcgocall); the Go "
                             f"call site of {label} was recovered from the sources ({why})", column=best.column)
+        location.identity = identity
         location.go_function = best.function.qualified if best.function else ""
         location.c_entry = best.name
         location.recovered_frame = Frame(function=location.go_function or label, path=best.path, line=best.line,
@@ -261,8 +281,29 @@ class Locator:
         c_function = self.index.preamble_function_at(path, frame.line) if path else None
         return c_function.name if c_function else ""
 
-    def calls_for(self, entry: str) -> list[CCall]:
-        """Go calls that reach C function ``entry`` (directly, or via a C wrapper that calls it)."""
+    def identity(self, stack: list[Frame]) -> StackIdentity:
+        """The package the stack's cgo symbols name, among the cgo packages of the sources."""
+        return identify_stack(stack, self.index.cgo_packages) if self.index is not None else NO_IDENTITY
+
+    def report_identity(self, report: Report, stack: list[Frame]) -> StackIdentity:
+        """The identity of ``stack``, else of the report's other stacks: a free straight from
+        ``C.free`` has no glue frame (cgo's wrapper tail-calls free), its allocation has one."""
+        identity = self.identity(stack)
+        for name in ("alloc", "free", "crash", "creator"):
+            if identity.hash or identity.directory is not None:
+                break
+            identity = self.identity(report.stacks.get(name, []))
+        return identity
+
+    def calls_for(self, entry: str, package: Path | None = None) -> list[CCall]:
+        """Go calls that reach C function ``entry`` (directly, or via a C wrapper that calls it),
+        only those of the package in directory ``package`` when it has any."""
+        calls = self._calls_for(entry)
+        if package is None:
+            return calls
+        return [call for call in calls if in_package(call.path, package)] or calls
+
+    def _calls_for(self, entry: str) -> list[CCall]:
         assert self.index is not None
         names = {entry}
         if entry in _CGO_MALLOC:
@@ -303,16 +344,20 @@ class Locator:
     def _explain_chain(self, report: Report, use: Use, location: Location) -> None:
         if report.category not in ("use-after-free", "double-free", "invalid-free") or self.index is None:
             return
-        alloc_entry = self.c_entry(report.stacks.get("alloc", []))
+        alloc_stack = report.stacks.get("alloc", [])
+        alloc_entry = self.c_entry(alloc_stack)
+        here = Path(use.path).parent.resolve()
         if alloc_entry:
-            allocs = _rank(self.calls_for(alloc_entry), lambda c: 2 if c.path == use.path else 0)
+            package = self.identity(alloc_stack).directory or here
+            allocs = _rank(self.calls_for(alloc_entry, package), lambda c: 2 if c.path == use.path else 0)
             if allocs:
                 alloc = allocs[0][1]
                 location.related.append(self._related(alloc.path, alloc.line, f"allocated here (C.{alloc.name})"))
                 self._add_stores(alloc, location)
-        free_entry = self.c_entry(report.stacks.get("free", []))
+        free_stack = report.stacks.get("free", [])
+        free_entry = self.c_entry(free_stack)
         if free_entry:
-            candidates = self.calls_for(free_entry)
+            candidates = self.calls_for(free_entry, self.identity(free_stack).directory or here)
             at_use = next((c for c in candidates if (c.path, c.line) == (use.path, use.line)), None)
             frees = [c for c in candidates if (c.path, c.line) != (use.path, use.line)]
             frees = _rank(frees, lambda c: _free_score(c, use, at_use))

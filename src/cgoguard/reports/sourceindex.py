@@ -17,6 +17,7 @@ from pathlib import Path
 import tree_sitter_c
 from tree_sitter import Language, Node, Parser
 
+from cgoguard.gofront.cgoprefix import CgoPackage, cgo_packages_in
 from cgoguard.gofront.preamble import extract_preamble
 from cgoguard.gofront.syntax import c_name, call_parts, line_of, parse_go, text, unparen, walk
 
@@ -209,8 +210,16 @@ class SourceIndex:
                 result[function.name.rsplit(".", 1)[-1]].append(function)
         return result
 
-    def exported(self, name: str) -> GoFunction | None:
+    @cached_property
+    def cgo_packages(self) -> list[CgoPackage]:
+        """The cgo packages under the roots, to identify a report's package by its cgo symbols."""
+        return cgo_packages_in(self._files[0])
+
+    def exported(self, name: str, directory: Path | None = None) -> GoFunction | None:
+        """The Go function ``//export name`` declares (in ``directory`` when given)."""
         for go_file in self.cgo_files:
+            if directory is not None and Path(go_file.path).parent.resolve() != directory:
+                continue
             for function in go_file.functions:
                 if function.exported_as == name:
                     return function
