@@ -2,7 +2,7 @@
 
 ``programs/cgohash`` is a module with two cgo packages (one with two cgo files, a plain file,
 a ``_windows`` file and an ``ignore``-tagged file). The expected hashes below were read from
-real binaries built with Go 1.11, 1.13, 1.15 to 1.25 and 1.26 (``nm | grep _cgo_``); the
+real binaries built with Go 1.8, 1.10, 1.11, 1.13, 1.15 to 1.25 and 1.26 (``nm | grep _cgo_``); the
 live tests rebuild the module with the installed Go, and with any other Go toolchain already
 in the module cache (never downloaded here), and compare.
 """
@@ -35,6 +35,7 @@ PROGRAM = Path(__file__).parent / "programs" / "cgohash"
 MODULE = "example.com/hashcheck"
 # scheme -> import path -> hash, as the builds printed them.
 BUILT = {
+    "md5-files": {MODULE: "09c89bb40548", f"{MODULE}/sub/a": "b62ca2e142cd"},  # Go 1.5 .. 1.10 (GOPATH)
     "md5": {MODULE: "f4aa7c99697f", f"{MODULE}/sub/a": "e4fa8a671464"},  # Go 1.11 .. 1.18
     "notsha256": {MODULE: "8178ab0dd12a", f"{MODULE}/sub/a": "cd7eb29a74f6"},  # Go 1.19 .. 1.23
     "sha256": {MODULE: "54994f3c61bf", f"{MODULE}/sub/a": "77d5a1682512"},  # Go 1.24 .. 1.26
@@ -49,7 +50,7 @@ def test_hash_of_each_scheme_matches_real_builds(scheme) -> None:
         assert cgo_hash(import_path, contents, scheme) == BUILT[scheme.name][import_path]
 
 
-@pytest.mark.parametrize(("minor", "scheme"), [(11, "md5"), (18, "md5"), (19, "notsha256"), (23, "notsha256"),
+@pytest.mark.parametrize(("minor", "scheme"), [(8, "md5-files"), (10, "md5-files"), (11, "md5"), (18, "md5"), (19, "notsha256"), (23, "notsha256"),
                                                (24, "sha256"), (26, "sha256")])
 def test_scheme_by_go_version(minor: int, scheme: str) -> None:
     assert scheme_for((1, minor)).name == scheme
@@ -66,7 +67,7 @@ def test_packages_and_files_follow_go_build() -> None:
     assert ["a.go", "b.go", "z_windows.go"] in [[p.name for p in files] for files in sub.file_sets]
 
 
-@pytest.mark.parametrize("scheme", ["md5", "notsha256", "sha256"])
+@pytest.mark.parametrize("scheme", ["md5-files", "md5", "notsha256", "sha256"])
 def test_symbol_names_its_package(scheme: str) -> None:
     packages = find_cgo_packages([PROGRAM])
     for import_path, digest in BUILT[scheme].items():
@@ -123,11 +124,17 @@ def _cgo_symbol_hashes(binary: Path) -> set[str]:
 _GO_ENV = {"CGO_ENABLED": "1", "GOTOOLCHAIN": "local", "GO111MODULE": "on", "GOFLAGS": "-mod=readonly"}
 
 
-def _build(go: str, tmp_path: Path) -> Path:
-    work = tmp_path / "src"
+def _build(go: str, tmp_path: Path, minor: int) -> Path:
+    """Build the module (in a GOPATH for Go releases before modules)."""
+    env = {**os.environ, **_GO_ENV, "GOROOT": str(Path(go).parent.parent)}
+    if minor < 11:
+        work = tmp_path / "gopath" / "src" / MODULE
+        env.update(GOPATH=str(tmp_path / "gopath"), GO111MODULE="off", GOFLAGS="")
+    else:
+        work = tmp_path / "src"
     shutil.copytree(PROGRAM, work)
     binary = tmp_path / "prog"
-    result = subprocess.run([go, "build", "-o", str(binary), "."], cwd=work, env={**os.environ, **_GO_ENV},
+    result = subprocess.run([go, "build", "-o", str(binary), "."], cwd=work, env=env,
                             capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         pytest.skip(f"{go} cannot build here: {result.stderr.strip().splitlines()[-1:]}")
@@ -135,8 +142,10 @@ def _build(go: str, tmp_path: Path) -> Path:
 
 
 def _go_minor(go: str) -> int:
-    version = subprocess.run([go, "version"], capture_output=True, text=True, timeout=60,
-                             env={**os.environ, **_GO_ENV}).stdout
+    """From a cached toolchain's directory name, else from ``go version``."""
+    named = re.search(r"toolchain@v0\.0\.1-go1\.(\d+)", go)
+    version = named[0] if named else subprocess.run([go, "version"], capture_output=True, text=True,
+                                                    timeout=60).stdout
     match = re.search(r"go1\.(\d+)", version)
     assert match, version
     return int(match[1])
@@ -146,8 +155,9 @@ def _go_minor(go: str) -> int:
 def test_installed_go_builds_have_the_computed_hashes(tmp_path: Path) -> None:
     go = shutil.which("go")
     assert go
-    hashes = _cgo_symbol_hashes(_build(go, tmp_path))
-    assert hashes == set(BUILT[scheme_for((1, _go_minor(go))).name].values())
+    minor = _go_minor(go)
+    hashes = _cgo_symbol_hashes(_build(go, tmp_path, minor))
+    assert hashes == set(BUILT[scheme_for((1, minor)).name].values())
 
 
 def _cached_toolchains() -> list[Path]:
@@ -166,5 +176,6 @@ def test_other_cached_go_releases_have_the_computed_hashes(go: Path | None, tmp_
         pytest.skip("no other Go toolchain in the module cache (GOTOOLCHAIN=go1.22.12 go version fetches one)")
     if shutil.which("gcc") is None:
         pytest.skip("needs gcc")
-    hashes = _cgo_symbol_hashes(_build(str(go), tmp_path))
-    assert hashes == set(BUILT[scheme_for((1, _go_minor(str(go)))).name].values())
+    minor = _go_minor(str(go))
+    hashes = _cgo_symbol_hashes(_build(str(go), tmp_path, minor))
+    assert hashes == set(BUILT[scheme_for((1, minor)).name].values())

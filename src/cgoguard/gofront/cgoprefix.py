@@ -9,7 +9,7 @@ symbols ``_cgo_<hash>_Cfunc_f``, ``_cgo_<hash>_C2func_f``, ``_cgoexp_<hash>_F`` 
 report has no Go frame at all, as in an AddressSanitizer stack that stops at
 ``runtime.asmcgocall``.
 
-The hash function changed twice (verified against builds of Go 1.11 to 1.26, see
+The hash changed three times (verified against builds of Go 1.8 to 1.26, see
 :data:`SCHEMES`); a build's hash is recognised under any of them, which also tells the Go
 version range of the build. A package whose files changed since the build, or that was
 built with ``-cover`` (cgo then hashes the instrumented files) or with other build tags,
@@ -54,6 +54,7 @@ class HashScheme:
     first: tuple[int, int]  # first Go release (major, minor) that used it
     last: tuple[int, int] | None  # last one, None while current
     digest: Callable[[Iterable[bytes]], bytes]
+    hashes_import_path: bool = True  # Go 1.10 and earlier hashed the files alone
 
     @property
     def go_versions(self) -> str:
@@ -91,7 +92,8 @@ def _sha256_one(chunks: Iterable[bytes]) -> bytes:
 SCHEMES: tuple[HashScheme, ...] = (
     HashScheme("sha256", (1, 24), None, _sha256_one),
     HashScheme("notsha256", (1, 19), (1, 23), _not_sha256),
-    HashScheme("md5", (1, 0), (1, 18), _md5),
+    HashScheme("md5", (1, 11), (1, 18), _md5),
+    HashScheme("md5-files", (1, 5), (1, 10), _md5, hashes_import_path=False),
 )
 
 
@@ -102,7 +104,8 @@ def scheme_for(go_version: tuple[int, int]) -> HashScheme:
 
 def cgo_hash(import_path: str, files: Sequence[bytes], scheme: HashScheme = SCHEMES[0]) -> str:
     """The 12 hex digits cmd/cgo puts in the symbols of a package (``files`` in CgoFiles order)."""
-    return scheme.digest([import_path.encode(), *files])[:HASH_BYTES].hex()
+    prefix = [import_path.encode()] if scheme.hashes_import_path else []
+    return scheme.digest([*prefix, *files])[:HASH_BYTES].hex()
 
 
 def cgo_prefix(import_path: str, files: Sequence[bytes], go_version: tuple[int, int] | None = None) -> str:
