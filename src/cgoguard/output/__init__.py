@@ -54,11 +54,23 @@ def render_text(findings: list[Finding], errors: list[InputError]) -> str:
     lines: list[str] = []
     for f in findings:
         seen = f" (seen {f.count} times)" if f.source == "runtime" and f.count > 1 else ""
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}{seen}")
+        where = f"{f.path}:{f.line}:{f.column}" if f.line > 0 else (f.path or "(no location)")
+        lines.append(f"{where}: {f.rule} [{f.category}] {f.message}{seen}")
         if f.source == "runtime":
+            if f.line <= 0 and f.extra.get("mapping"):
+                lines.append(f"    no source line: {f.extra['mapping']}")
             lines += [f"    {r.path}:{r.line}: {r.message}" for r in f.related]
     lines += [f"{e.path}: error: {e.message}" for e in errors]
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def severity_counts(findings: Iterable[Finding]) -> str:
+    """``2 errors, 1 warning`` (or ``no findings``), the way scan's summary counts them."""
+    counts = {level: 0 for level in ("error", "warning", "info")}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return ", ".join(f"{n} {level}{'s' if n != 1 and level != 'info' else ''}"
+                     for level, n in counts.items() if n) or "no findings"
 
 
 def render_json(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None) -> str:

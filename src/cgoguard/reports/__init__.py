@@ -17,7 +17,7 @@ from typing import TextIO
 from cgoguard.findings import Finding, InputError
 from cgoguard.reports.bucket import Buckets
 from cgoguard.reports.diagnose import build_finding, confirm_static
-from cgoguard.reports.lines import expand_inputs, iter_file_lines, iter_text_lines
+from cgoguard.reports.lines import expand_inputs, iter_file_lines, iter_text_lines, unwrap_test2json
 from cgoguard.reports.locate import Locator
 from cgoguard.reports.scanner import Scanner
 from cgoguard.reports.sourceindex import SourceIndex
@@ -31,6 +31,8 @@ class ReportResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     reports_parsed: int = 0
+    files_read: int = 0  # input files read as text logs
+    files_without_reports: list[str] = field(default_factory=list)
 
 
 def analyze(
@@ -43,8 +45,17 @@ def analyze(
 ) -> ReportResult:
     errors: list[InputError] = []
     buckets = Buckets()
+    files_read = 0
+    quiet: list[str] = []
+    named = {Path(item) for item in inputs}
+    skipped: list[str] = []
     for path in expand_inputs(list(inputs), errors):
-        _scan(str(path), iter_file_lines(path, errors), buckets)
+        before_reports, before_errors, before_skipped = buckets.reports_parsed, len(errors), len(skipped)
+        _scan(str(path), iter_file_lines(path, errors, named=path in named, skipped=skipped), buckets)
+        if len(errors) == before_errors and len(skipped) == before_skipped:
+            files_read += 1
+            if buckets.reports_parsed == before_reports:
+                quiet.append(str(path))
     if stdin is not None:
         _scan("<stdin>", iter_text_lines(stdin), buckets)
     reports = [bucket.report for bucket in buckets.buckets()]
@@ -54,7 +65,8 @@ def analyze(
     findings = _merge([f for b in buckets.buckets() if (f := build_finding(b, locator)) is not None])
     if static_findings:
         confirm_static(findings, static_findings)
-    return ReportResult(findings=findings, errors=errors, reports_parsed=buckets.reports_parsed)
+    return ReportResult(findings=findings, errors=errors, reports_parsed=buckets.reports_parsed,
+                        files_read=files_read, files_without_reports=quiet)
 
 
 def analyze_text(text: str, **options: object) -> ReportResult:
@@ -64,7 +76,7 @@ def analyze_text(text: str, **options: object) -> ReportResult:
 
 def _scan(origin: str, lines: Iterable[str], buckets: Buckets) -> None:
     scanner = Scanner(origin, buckets.add)
-    for raw in lines:
+    for raw in unwrap_test2json(lines):
         scanner.feed(raw)
     scanner.close()
 

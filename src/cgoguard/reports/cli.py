@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cgoguard.errors import UsageError
+
+if TYPE_CHECKING:
+    from cgoguard.reports import ReportResult
 
 EPILOG = """reads: AddressSanitizer, LeakSanitizer, ThreadSanitizer, the Go race detector, Go panics and
 fatal errors (cgocheck, cgocheck2, signals during cgo calls, concurrent map writes), goroutine
@@ -79,10 +83,32 @@ def run(args: argparse.Namespace) -> int:
     if _nothing_readable(inputs, use_stdin, result):
         print("cgoguard: error: none of the inputs could be read as a text log", file=sys.stderr)
         return 2
+    if args.format == "text":
+        print(summary_line(result, use_stdin), file=sys.stderr)
     if args.fail_on == "none":
         return 0
     threshold = Severity(args.fail_on)
     return 1 if any(f.severity.at_least(threshold) for f in result.findings) else 0
+
+
+def summary_line(result: ReportResult, use_stdin: bool) -> str:
+    """``cgoguard: 2 errors, 1 warning from 5 reports in 3 files (1 file without a runtime report)``."""
+    from cgoguard.output import severity_counts
+
+    files = result.files_read
+    places = [f"{files} file{'s' if files != 1 else ''}"] if files or not use_stdin else []
+    places += ["stdin"] if use_stdin else []
+    reports = result.reports_parsed
+    notes = []
+    if reports == 0 and (files or use_stdin):
+        notes.append("no runtime report found")
+    elif quiet := len(result.files_without_reports):
+        notes.append(f"{quiet} file{'s' if quiet != 1 else ''} without a runtime report")
+    if result.errors:
+        notes.append(f"{len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not read")
+    tail = f" ({'; '.join(notes)})" if notes else ""
+    return (f"cgoguard: {severity_counts(result.findings)} from {reports} report{'s' if reports != 1 else ''} "
+            f"in {' and '.join(places)}{tail}")
 
 
 def _nothing_readable(inputs: list[str], use_stdin: bool, result: object) -> bool:

@@ -62,7 +62,7 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
     report = bucket.report
     location = locator.locate(report) or Location(
         path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
-        explanation="no source location in the report; pointing at the log")
+        explanation=f"{_why_unlocated(report, locator)}; pointing at the log")
     sig = signature(report, location.go_function, location.c_entry)
     finding = Finding(
         rule=RULES.get(report.detector, "RT-GO-FATAL"),
@@ -97,6 +97,18 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
     finding.fingerprint = stable_fingerprint(finding.rule, sig, package) if package else stable_fingerprint(
         finding.rule, sig)
     return finding
+
+
+def _why_unlocated(report: Report, locator: Locator) -> str:
+    """Why a report has no Go line: what the user can change to get one."""
+    stacks = [frame for stack in report.stacks.values() for frame in stack]
+    if not stacks:
+        return "the report has no stack" + (" (the log was cut short)" if report.truncated else "")
+    if not any(frame.path for frame in stacks):
+        return "no frame of the report has a source position (pass --binary to symbolize it)"
+    if locator.index is None:
+        return "no --source to map the report's frames to"
+    return "no frame of the report is in the source tree (only Go runtime, sanitizer or library frames)"
 
 
 def _frames(report: Report, location: Location, locator: Locator) -> list[Frame]:

@@ -1,7 +1,10 @@
 """``cgoguard run [--check ...] [-- CMD ...]``: run a module's tests under every runtime checker.
 
 Exit status: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 on a
-usage error or (with ``--strict``) when a check could not run or timed out.
+usage error, when no check ran at all (every check failed to run, timed out or started no
+program: a CI job must not go green on nothing), and with ``--strict`` when any check did not
+run. Without ``--strict`` a partial run is judged by the checks that ran; the table (and the
+JSON ``checks``) says which did not.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     out.add_argument("--fail-on", choices=("error", "warning", "info", "none"), default="warning",
                      help="lowest severity that makes the exit status 1 (default: warning)")
     out.add_argument("--strict", action="store_true",
-                     help="exit 2 when a check could not run or timed out")
+                     help="exit 2 when any check could not run, timed out or started no program (without "
+                          "it, exit 2 only when no check ran at all)")
     parser.set_defaults(func=run)
     return parser
 
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.output import write_output
     from cgoguard.runner.checks import parse_checks
     from cgoguard.runner.command import DEFAULT_COMMAND
-    from cgoguard.runner.session import FAILED, TIMED_OUT, RunOptions, run_checks
+    from cgoguard.runner.session import NOT_RUN, RunOptions, run_checks
 
     directory = Path(args.dir)
     if not directory.is_dir():
@@ -89,22 +93,38 @@ def run(args: argparse.Namespace) -> int:
     if args.keep_logs:
         extra["logs"] = str(logs_dir)
     write_output(render_run(report.results, report.findings, report.errors, extra, args.format), args.output)
-    if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in report.results):
+    not_run = [r for r in report.results if r.status in NOT_RUN]
+    if len(not_run) == len(report.results):
+        print(f"cgoguard: error: no check ran, so nothing was tested: {_reasons(not_run)}", file=sys.stderr)
+        return 2
+    if args.strict and not_run:
+        print(f"cgoguard: error: --strict: {', '.join(r.check for r in not_run)} did not run", file=sys.stderr)
         return 2
     return 1 if _fails(report.findings, args.fail_on) else 0
+
+
+def _reasons(results: list[CheckResult]) -> str:
+    """``asan, race: failed to run (Go is not on PATH)``: checks with the same reason together."""
+    by_reason: dict[str, list[str]] = {}
+    for result in results:
+        lines = [line.strip() for line in result.message.splitlines() if line.strip()]
+        # go test's output begins with "# pkg" and ends with "FAIL" lines: the cause is between.
+        said = next((line for line in lines if not line.startswith(("#", "FAIL", "ok "))), lines[0] if lines else "")
+        by_reason.setdefault(f"{result.status}{f' ({said})' if said else ''}", []).append(result.check)
+    return "; ".join(f"{', '.join(checks)}: {reason}" for reason, checks in by_reason.items())
 
 
 def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],
                extra: dict[str, Any], fmt: str) -> str:
     from cgoguard.findings import InputError
     from cgoguard.output import render
-    from cgoguard.runner.session import FAILED, TIMED_OUT
+    from cgoguard.runner.session import NOT_RUN
 
     if fmt == "text":  # the summary table says which checks could not run
-        return summary_table(results, extra) + render(findings, errors, "text") + _footer(findings, extra)
+        return summary_table(results, extra) + render(findings, errors, "text") + _footer(results, findings, extra)
     # Formats without the table (SARIF, GitHub annotations) still learn about them.
     problems = [InputError(f"check {r.check}", f"{r.status}: {r.message}") for r in results
-                if r.status in (FAILED, TIMED_OUT)]
+                if r.status in NOT_RUN]
     return render(findings, [*errors, *problems], fmt, extra=extra)
 
 
@@ -126,9 +146,17 @@ def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _footer(findings: list[Finding], extra: dict[str, Any]) -> str:
-    count = len(findings)
-    text = f"{count} finding{'s' if count != 1 else ''} in {extra['wall_seconds']:.1f} s"
+def _footer(results: list[CheckResult], findings: list[Finding], extra: dict[str, Any]) -> str:
+    """``cgoguard: 1 error, 2 warnings from 4 of 5 checks in 12.3 s (race: timed out)``."""
+    from cgoguard.output import severity_counts
+    from cgoguard.runner.session import NOT_RUN
+
+    not_run = [r for r in results if r.status in NOT_RUN]
+    ran = len(results) - len(not_run)
+    text = (f"cgoguard: {severity_counts(findings)} from {ran} of {len(results)} check"
+            f"{'s' if len(results) != 1 else ''} in {extra['wall_seconds']:.1f} s")
+    if not_run:
+        text += f" ({', '.join(f'{r.check}: {r.status}' for r in not_run)})"
     if "logs" in extra:
         text += f"; logs in {extra['logs']}"
     return ("\n" if findings else "") + text + "\n"
