@@ -59,6 +59,9 @@ def render_text(findings: list[Finding], errors: list[InputError]) -> str:
         if f.source == "runtime":
             if f.line <= 0 and f.extra.get("mapping"):
                 lines.append(f"    no source line: {f.extra['mapping']}")
+            if fault := f.extra.get("fault_address"):
+                lines.append(f"    fault address {fault['address']}: {fault['description']} "
+                             f"(from {fault['evidence']})")
             lines += [f"    {r.path}:{r.line}: {r.message}" for r in f.related]
     lines += [f"{e.path}: error: {e.message}" for e in errors]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -17,6 +17,7 @@ from typing import TextIO
 from cgoguard.findings import Finding, InputError
 from cgoguard.reports.bucket import Buckets
 from cgoguard.reports.diagnose import build_finding, confirm_static
+from cgoguard.reports.faultaddr import load_maps
 from cgoguard.reports.lines import expand_inputs, iter_file_lines, iter_text_lines, unwrap_test2json
 from cgoguard.reports.locate import Locator
 from cgoguard.reports.scanner import Scanner
@@ -42,7 +43,14 @@ def analyze(
     source_roots: Iterable[Path | str] = (),
     binary: Path | None = None,
     static_findings: list[Finding] | None = None,
+    maps: Path | None = None,
 ) -> ReportResult:
+    """Findings from every runtime report in ``inputs`` (files, directories) and ``stdin``.
+
+    ``source_roots`` map reports to Go lines, ``binary`` symbolizes raw addresses, ``maps`` (a
+    ``/proc/PID/maps`` snapshot) classifies fault addresses, ``static_findings`` are marked
+    when a report confirms them.
+    """
     errors: list[InputError] = []
     buckets = Buckets()
     files_read = 0
@@ -62,7 +70,8 @@ def analyze(
     symbolize_reports(reports, binary, errors)
     roots = [Path(r) for r in source_roots]
     locator = Locator(SourceIndex(roots) if roots else None)
-    findings = _merge([f for b in buckets.buckets() if (f := build_finding(b, locator)) is not None])
+    snapshot = load_maps(maps, errors) if maps is not None else None
+    findings = _merge([f for b in buckets.buckets() if (f := build_finding(b, locator, snapshot)) is not None])
     if static_findings:
         confirm_static(findings, static_findings)
     return ReportResult(findings=findings, errors=errors, reports_parsed=buckets.reports_parsed,

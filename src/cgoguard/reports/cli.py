@@ -25,6 +25,7 @@ examples:
   cgoguard report crash.log --source .
   go test ./... 2>&1 | cgoguard report - --format json
   cgoguard report logs/ --binary ./app --format sarif -o report.sarif
+  cgoguard report crash.log --maps maps.txt        (maps.txt: cat /proc/PID/maps before the crash)
 """
 
 
@@ -43,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="Go source root used to map reports to Go lines (repeatable; default: .)")
     parser.add_argument("--binary", metavar="FILE",
                         help="the binary that produced the reports, to symbolize raw addresses")
+    parser.add_argument("--maps", metavar="FILE",
+                        help="a copy of the crashed process's /proc/PID/maps, to say what each fault address "
+                             "was (unmapped, a guard page, a PROT_NONE reservation, the Go or C heap)")
     parser.add_argument("--with-scan", action="store_true",
                         help="also run the static scan on the source roots and mark the static findings "
                              "a report confirms")
@@ -74,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
     binary = Path(args.binary) if args.binary else None
     if binary is not None and not binary.is_file():
         raise UsageError(f"--binary {binary}: no such file")
+    maps = Path(args.maps) if args.maps else None
+    if maps is not None and not maps.is_file():
+        raise UsageError(f"--maps {maps}: no such file")
     static = _static_findings(roots) if args.with_scan else None
     result = analyze(inputs, stdin=sys.stdin if use_stdin else None, source_roots=roots, binary=binary,
-                     static_findings=static)
+                     static_findings=static, maps=maps)
     findings = result.findings + [f for f in static or [] if f.extra.get("confirmed_at_runtime")]
     extra = {"reports_parsed": result.reports_parsed}
     write_output(render(findings, result.errors, args.format, extra=extra), args.output)

@@ -25,6 +25,7 @@ import re
 
 from cgoguard.findings import Confidence, Finding, Frame, Related, Severity, stable_fingerprint
 from cgoguard.reports.bucket import Bucket, signature
+from cgoguard.reports.faultaddr import FaultAddress, MapsSnapshot, fault_of
 from cgoguard.reports.frames import dedupe_inlined
 from cgoguard.reports.locate import Location, Locator
 from cgoguard.reports.model import Report
@@ -58,8 +59,9 @@ _TITLES = {
 }
 
 
-def build_finding(bucket: Bucket, locator: Locator) -> Finding:
+def build_finding(bucket: Bucket, locator: Locator, maps: MapsSnapshot | None = None) -> Finding:
     report = bucket.report
+    fault = fault_of(report, maps)
     location = locator.locate(report) or Location(
         path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
         explanation=f"{_why_unlocated(report, locator)}; pointing at the log")
@@ -68,7 +70,7 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
         rule=RULES.get(report.detector, "RT-GO-FATAL"),
         category=report.category,
         message=_message(report, location, location.identity.note() if (
-            location.identity.unmatched and locator.has_cgo_packages) else ""),
+            location.identity.unmatched and locator.has_cgo_packages) else "", fault),
         path=location.path,
         line=location.line,
         column=location.column,
@@ -87,6 +89,7 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
             **({"go_function": location.go_function} if location.go_function else {}),
             **({"c_function": location.c_entry} if location.c_entry else {}),
             **location.identity.extra(),
+            **({"fault_address": fault.to_dict()} if fault else {}),
             "occurrences": bucket.examples,
             **({"truncated": True} if report.truncated else {}),
             **{k: v for k, v in report.details.items() if isinstance(v, str | int | bool)},
@@ -122,7 +125,7 @@ def _frames(report: Report, location: Location, locator: Locator) -> list[Frame]
     return frames
 
 
-def _message(report: Report, location: Location, note: str = "") -> str:
+def _message(report: Report, location: Location, note: str = "", fault: FaultAddress | None = None) -> str:
     """``<title>: <what the detector said>``, without addresses and registers that vary per run.
 
     The number of occurrences is not part of it: it is the finding's ``count``."""
@@ -143,6 +146,8 @@ def _message(report: Report, location: Location, note: str = "") -> str:
         parts.append(f"in C.{location.c_entry}")
     if details.get("in_cgo"):
         parts.append("signal arrived during cgo execution")
+    if fault is not None:
+        parts.append(fault.short)
     if note:
         parts.append(note)
     return "; ".join(parts)

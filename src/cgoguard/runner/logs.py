@@ -50,6 +50,12 @@ class ProcessLog:
         return path if path.is_file() and path.stat().st_size else None
 
     @property
+    def maps(self) -> Path | None:
+        """``/proc/PID/maps`` of a process that failed, as the exec wrapper captured it."""
+        path = self.directory / "maps.txt"
+        return path if path.is_file() else None
+
+    @property
     def returncode(self) -> int | None:
         code = self.meta.get("returncode")
         return code if isinstance(code, int) else None

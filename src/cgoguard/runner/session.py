@@ -214,7 +214,8 @@ class Session:
             return [], [InputError(str(path), "cgoguard.reports is not available: "
                                               "runtime reports were collected but not analysed")]
         try:
-            result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings)
+            result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings,
+                             maps=log.maps)
         except Exception as exc:  # one unreadable log must not cost the other processes' findings
             return [], [InputError(str(path), f"report analysis failed: {type(exc).__name__}: {exc}")]
         for finding in result.findings:

@@ -21,9 +21,9 @@ START = re.compile(
     r"|(?P<overflow>runtime: goroutine stack exceeds .*)"
     r"|(?P<dump>goroutine \d+(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[[^\]]+\]:))$")
 _GOROUTINE = re.compile(r"^goroutine (?P<id>\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[(?P<state>[^\]]+)\]:$")
-_SIGNAL_LINE = re.compile(r"^\[signal (?P<sig>SIG\w+): [^\]]*?(?:addr=(?P<addr>0x[0-9a-f]+|\?))?"
-                          r"(?: pc=(?P<pc>0x[0-9a-f]+))?\]$")
-_PC_LINE = re.compile(r"^PC=(?P<pc>0x[0-9a-f]+) m=\S+(?: sigcode=\S+)?(?: addr=(?P<addr>0x[0-9a-f]+))?$")
+_SIGNAL_LINE = re.compile(r"^\[signal (?P<sig>SIG\w+): [^\]]*?(?:code=(?P<code>\S+) )?"
+                          r"(?:addr=(?P<addr>0x[0-9a-f]+|\?))?(?: pc=(?P<pc>0x[0-9a-f]+))?\]$")
+_PC_LINE = re.compile(r"^PC=(?P<pc>0x[0-9a-f]+) m=\S+(?: sigcode=(?P<code>\S+))?(?: addr=(?P<addr>0x[0-9a-f]+))?$")
 _CREATED_BY = re.compile(r"^created by (?P<func>\S+)(?: in goroutine \d+)?$")
 _C_NAME = re.compile(r"^[A-Za-z_]\w*$")
 _NON_GO = re.compile(r"^non-Go function at pc=(?P<pc>0x[0-9a-f]+)$")
@@ -193,12 +193,12 @@ class GoCollector:
         report = self.report
         if signal := _SIGNAL_LINE.match(line):
             report.details.setdefault("signal", signal.group("sig"))
-            report.details.update({k: v for k, v in (("address", signal.group("addr")),
-                                                      ("pc", signal.group("pc"))) if v})
+            report.details.update({k: v for k, v in (("address", signal.group("addr")), ("pc", signal.group("pc")),
+                                                      ("sigcode", signal.group("code"))) if v})
         elif pc_line := _PC_LINE.match(line):
             report.details["pc"] = pc_line.group("pc")
-            if pc_line.group("addr"):
-                report.details["address"] = pc_line.group("addr")
+            report.details.update({k: v for k, v in (("address", pc_line.group("addr")),
+                                                      ("sigcode", pc_line.group("code"))) if v})
         elif line == "signal arrived during cgo execution":
             report.details["in_cgo"] = True
         elif line == "runtime stack:":
