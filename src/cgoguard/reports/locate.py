@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cgoguard.findings import Confidence, Frame, Related
 from cgoguard.gofront.discover import display_path
+from cgoguard.reports.exports import exports_reached_from
 from cgoguard.reports.frames import c_function_of_glue, exported_function_of_glue
 from cgoguard.reports.identity import NO_IDENTITY, StackIdentity, identify_stack, in_package
 from cgoguard.reports.model import Report
@@ -174,6 +175,8 @@ class Locator:
                     break
         name = name.rsplit(".", 1)[-1]
         directory = self.identity(report.crash_stack).directory
+        if not name and not report.details.get("export_path"):
+            return self._export_reached_from_c(report, directory)
         function = self.index.exported(name, directory) or self.index.exported(name) if self.index and name else None
         if function is None:
             if report.details.get("export_path"):
@@ -193,6 +196,40 @@ class Locator:
         location.related = [self._related(function.path, line, f"another return of {name}")
                             for line in function.return_lines[1:]]
         location.related.append(self._related(function.path, function.start, f"//export {name}"))
+        return location
+
+    def _export_reached_from_c(self, report: Report, package: Path | None) -> Location | None:
+        """Go < 1.26 names no exported function: follow the C function Go called to the
+        ``//export`` functions it calls, and point at their return."""
+        entry = self.c_entry(report.crash_stack)
+        if self.index is None or not entry:
+            return None
+        reached = exports_reached_from(self.index, entry, package)
+        if not reached:
+            return None
+        first = reached[0]
+        function = first.function
+        if not function.return_lines:
+            return None
+        confidence = Confidence.MEDIUM if len(reached) == 1 and len(function.return_lines) == 1 else Confidence.LOW
+        path = " -> ".join(c.name for c in first.chain)
+        location = self._at(function.path, function.return_lines[0], confidence,
+                            f"the runtime (Go < 1.26) names no exported function; C.{entry} calls exported "
+                            f"{function.exported_as} ({path} -> {function.exported_as}), whose return hands a Go "
+                            "pointer to C")
+        location.go_function = function.qualified
+        location.c_entry = entry
+        caller = first.chain[-1]
+        location.related = [
+            self._related(caller.path, caller.start, f"C function {caller.name} calls {function.exported_as}"),
+            self._related(function.path, function.start, f"//export {function.exported_as}"),
+            *(self._related(function.path, line, f"another return of {function.exported_as}")
+              for line in function.return_lines[1:]),
+            *(self._related(other.function.path, other.function.start,
+                            f"C.{entry} also reaches exported {other.function.exported_as}") for other in reached[1:]),
+        ]
+        if (caller_frame := self._first_user_frame(report)) is not None:
+            location.related.append(Related(caller_frame.path, caller_frame.line, f"the Go call of C.{entry}"))
         return location
 
     def _pin_without_unpin(self) -> Location | None:

@@ -193,14 +193,20 @@ class SourceIndex:
 
     @cached_property
     def c_functions(self) -> dict[str, CFunction]:
-        functions: dict[str, CFunction] = {}
+        """C functions of the sources by name (the first of several with one name)."""
+        return {name: functions[0] for name, functions in self.c_functions_by_name.items()}
+
+    @cached_property
+    def c_functions_by_name(self) -> dict[str, list[CFunction]]:
+        """Every C function of the sources (cgo preambles, .c and .h files), by name."""
+        functions: dict[str, list[CFunction]] = defaultdict(list)
         for go_file in self.cgo_files:
             for c_function in go_file.preamble_functions:
-                functions.setdefault(c_function.name, c_function)
+                functions[c_function.name].append(c_function)
         for path in self._files[1]:
             for c_function in _parse_c_file(path):
-                functions.setdefault(c_function.name, c_function)
-        return functions
+                functions[c_function.name].append(c_function)
+        return dict(functions)
 
     @cached_property
     def functions_by_name(self) -> dict[str, list[GoFunction]]:
