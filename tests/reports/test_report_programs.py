@@ -288,3 +288,32 @@ def test_result_panic_of_a_real_old_go(run_program, tmp_path) -> None:
     assert "cgo result is unpinned Go pointer" in output
     (finding,) = analyze_text(output, source_roots=[work]).findings
     assert (Path(finding.path).name, finding.line) == ("main.go", run.line_of("return counter"))
+
+
+def test_go_read_through_a_view_of_freed_c_memory_is_found_in_the_sources(run_program) -> None:
+    """ASan's stack is runtime.slicecopy alone; the allocation stack and the sources give the read."""
+    run = run_program("viewuaf")
+    assert "in runtime.slicecopy" in run.output
+    finding = only_finding(run)
+    assert finding.category == "use-after-free"
+    assert finding.line == run.line_of("b.WriteString(name)")
+    assert finding.confidence is Confidence.MEDIUM
+    assert {r.message: r.line for r in finding.related} == {
+        "allocated here (C.make_name)": run.line_of("C.make_name()"),
+        "name made a view of the C memory": run.line_of("name := view(p)"),
+        "freed here (C.free)": run.line_of("C.free(unsafe.Pointer(p))")}
+    assert finding.frames[-1].kind == "go" and finding.frames[-1].function == "main.greeting"
+
+
+def test_view_read_with_the_runtime_abort_dump_names_the_function(run_program) -> None:
+    """With abort_on_error=1 the runtime's garbled dump marks the Go callers in a hexdump: it is
+    folded into the ASan report (no second finding) and confirms the function."""
+    run = run_program("viewuaf")
+    aborted = subprocess.run([str(run.binary)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "ASAN_OPTIONS": "abort_on_error=1"})
+    assert "SIGABRT" in aborted.stderr
+    result = analyze_text(aborted.stderr, source_roots=[run.source_dir])
+    (finding,) = result.findings
+    assert finding.line == run.line_of("b.WriteString(name)")
+    if "<main.greeting+" in aborted.stderr:
+        assert finding.confidence is Confidence.HIGH

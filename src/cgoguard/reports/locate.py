@@ -33,6 +33,7 @@ from cgoguard.reports.frames import c_function_of_glue, exported_function_of_glu
 from cgoguard.reports.identity import NO_IDENTITY, StackIdentity, identify_stack, in_package
 from cgoguard.reports.model import Report
 from cgoguard.reports.sourceindex import CCall, SourceIndex
+from cgoguard.reports.views import find_view_read, runtime_reader
 
 # Top-level packages of the Go standard library: frames in them are never "the line to fix".
 _STD_PACKAGES = frozenset(
@@ -106,7 +107,8 @@ class Locator:
             return self._pin_without_unpin() or self._first_user_frame(report)
         if report.detector.startswith(("go", "cgocheck")):
             return self._first_user_frame(report)
-        located = self._from_abort_stack(report) or self._from_go_frames(report) or self._from_c_entry(report)
+        located = (self._from_abort_stack(report) or self._from_go_frames(report) or self._from_runtime_read(report)
+                   or self._from_c_entry(report))
         return located or self._first_meaningful_frame(report)
 
     # -- Go frames ---------------------------------------------------------------------------
@@ -157,6 +159,34 @@ class Locator:
                         self._explain_chain(report, Use(calls[0].path, calls[0].line), location)
                 return location
         return None
+
+    def _from_runtime_read(self, report: Report) -> Location | None:
+        """A Go runtime copy routine read freed C memory: the Go read of a view, from the sources."""
+        routine = runtime_reader(report)
+        alloc_stack = report.stacks.get("alloc", [])
+        entry = self.c_entry(alloc_stack)
+        if not routine or report.category != "use-after-free" or self.index is None or not entry:
+            return None
+        identity = self.report_identity(report, alloc_stack)
+        hints = {frame.function for frame in report.stacks.get("go", [])}
+        read = find_view_read(self.index, self.calls_for(entry, identity.directory), hints)
+        if read is None:
+            return None
+        function, alloc = read.function, read.alloc
+        named = function.qualified in hints
+        location = self._at(function.path, read.line, Confidence.HIGH if named else Confidence.MEDIUM,
+                            f"{routine} read freed C memory for Go code; ASan cannot unwind Go stacks, so the read "
+                            f"was recovered from the sources{' (the abort dump names ' + function.qualified + ')' if named else ''}: "
+                            f"{read.view} views the memory from C.{alloc.name}, freed on line {read.free_line}, "
+                            "and is read here", column=read.column)
+        location.go_function = function.qualified
+        location.identity = identity
+        location.recovered_frame = Frame(function=function.qualified, path=function.path, line=read.line,
+                                         column=read.column, kind="go")
+        location.related = [self._related(alloc.path, alloc.line, f"allocated here (C.{alloc.name})"),
+                            self._related(function.path, read.view_line, f"{read.view} made a view of the C memory"),
+                            self._related(function.path, read.free_line, "freed here (C.free)")]
+        return location
 
     def _add_race_context(self, report: Report, location: Location) -> None:
         for stack, message in (("previous", "the other access ({})"), ("creator", "goroutine created here")):

@@ -36,6 +36,11 @@ _BENIGN = re.compile(
 _RESULT_WITH_POS = re.compile(
     r"(?:runtime error: )?(?P<path>\S+?):(?P<line>\d+): result of Go func(?:tion (?P<func>\S+))?")
 _SIGNAL_TAIL = re.compile(r"\b(SIG[A-Z]+): ([a-z][\w ]*)$")
+# When the runtime cannot unwind a goroutine (an abort that hit Go code) it hexdumps the stack
+# and marks words that are return addresses: "^ <main.main+0x1cc>". Those name the Go callers.
+_HEXDUMP = re.compile(r"^(?:[0-9a-f]{16}: .*|(?:[0-9a-f] ){4} (?:[0-9a-f] ){3}[0-9a-f] .*|stack: frame=\{.*)$")
+_HEXDUMP_MARK = re.compile(r"\^ <(?P<func>[^<>+\s]+)\+0x[0-9a-f]+>")
+_MAX_HEXDUMP_FRAMES = 32
 _EXIT = re.compile(r"^exit status \d+$")
 _MAX_HEADER_NOISE = 20
 _MAX_TRAILING_NOISE = 2
@@ -96,6 +101,7 @@ class GoCollector:
                              origin_line=line_no)
         self.context = context
         self.goroutines = 0
+        self.current_goroutine: int | None = None
         self.section = ""  # "runtime", "crash", "creator", "skip"
         self.pending: str | None = None
         self.pending_is_c = False
@@ -209,6 +215,8 @@ class GoCollector:
         elif non_go := _NON_GO.match(line):
             if self.section in ("crash", "runtime"):
                 self.report.add_frame(self.section, go_frame("", "", 0, non_go.group("pc")))
+        elif line.startswith("^ <") or _HEXDUMP.match(line):
+            self._hexdump(line)
         elif _EXIT.match(line):
             return Take.DONE
         elif not (_REGISTER.match(line) or _BENIGN.match(line)):
@@ -228,8 +236,18 @@ class GoCollector:
             self.report.details.setdefault("message_lines", []).append(line[:200])
         return Take.MORE
 
+    def _hexdump(self, line: str) -> None:
+        """Return addresses the runtime marked in the crashing goroutine's stack dump."""
+        if self.current_goroutine != self.report.details.get("goroutine"):
+            return
+        for mark in _HEXDUMP_MARK.finditer(line):
+            frames = self.report.stacks.setdefault("hexdump", [])
+            if len(frames) < _MAX_HEXDUMP_FRAMES:
+                frames.append(go_frame(mark.group("func"), "", 0))
+
     def _goroutine(self, match: re.Match[str] | None) -> None:
         self.goroutines += 1
+        self.current_goroutine = int(match.group("id")) if match is not None else None
         self.section = "crash" if self.goroutines == 1 else "skip"
         if match is not None and self.goroutines == 1:
             self.report.details.update(goroutine=int(match.group("id")), state=match.group("state"))
