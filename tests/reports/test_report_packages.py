@@ -87,3 +87,18 @@ def test_go_frames_name_the_package_by_import_path(many) -> None:
     frame = Frame(function=f"{MODULE}/libs/ring1._Cfunc_free", path="_cgo_gotypes.go", line=40, kind="cgo-glue")
     identity = identify_stack([frame], find_cgo_packages([root]))
     assert identity.directory == (root / "libs" / "ring1").resolve()
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind")
+def test_valgrind_reports_land_in_their_package_too(tmp_path_factory) -> None:
+    root = tmp_path_factory.mktemp("many-plain")
+    programs = [p for p in write_tree(root) if p.name.startswith(("cfree", "usering"))]
+    binaries = build_go_tree(root)
+    logs = tmp_path_factory.mktemp("many-valgrind")
+    for program in programs:
+        result = subprocess.run(["valgrind", str(binaries / program.name)], capture_output=True, text=True,
+                                timeout=300)
+        (logs / f"{program.name}.log").write_text(result.stderr)
+    result = analyze([logs], source_roots=[root])
+    found = {(Path(f.path).resolve(), f.line, f.category, f.extra.get("package")) for f in result.findings}
+    assert found == {((root / p.bug_file).resolve(), bug_line(root, p), "double-free", p.package) for p in programs}
