@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 
 EPILOG = """reads: AddressSanitizer, LeakSanitizer, ThreadSanitizer, the Go race detector, Go panics and
 fatal errors (cgocheck, cgocheck2, signals during cgo calls, concurrent map writes), goroutine
-dumps, valgrind memcheck (text and --xml=yes). Logs may carry timestamps, container prefixes,
-colours and unrelated output; identical bugs from many logs become one finding with a count.
+dumps, valgrind memcheck (text and --xml=yes), also inside go test -json output. Logs may carry
+timestamps, container prefixes, colours and unrelated output; identical bugs from many logs
+become one finding with a count. C-only stacks are tied to their package under --source by
+the hash in their cgo symbols (_cgo_<hash>_Cfunc_f); fault addresses are classified (with
+--maps from /proc/PID/maps when given).
 
 examples:
   cgoguard report crash.log --source .
