@@ -143,3 +143,16 @@ def test_run_captures_the_map_and_sees_the_region_unmapped(tmp_path: Path) -> No
     fault = finding["extra"]["fault_address"]
     assert fault["kind"] == "unmapped" and "was mapped and then unmapped" in fault["description"]
     assert fault["evidence"].startswith("/proc/") and "captured" in fault["evidence"]
+
+
+@pytest.mark.parametrize(("sample", "address", "kind"), [
+    ("valgrind_invalid_read_null_sigsegv_3.txt", "0x0", "nil"),
+    ("asan_segv_unknown_address_clusterfuzz_1.txt", "0x000000010008", "low"),
+    ("go_sigsegv_cgo_short_1.txt", "0x20", "nil-field"),
+])
+def test_public_samples_are_classified(shared_samples: Path, sample: str, address: str, kind: str) -> None:
+    from cgoguard.reports import analyze
+
+    faults = [f.extra["fault_address"] for f in analyze([shared_samples / sample]).findings
+              if "fault_address" in f.extra]
+    assert faults and faults[0]["kind"] == kind and int(faults[0]["address"], 16) == int(address, 16)

@@ -24,6 +24,7 @@ from cgoguard.reports.model import Report
 
 PAGE = 4096
 MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr's usual value: nothing can be mapped below
+LOWEST_IMAGE = 0x400000  # where non-PIE executables start: below it, usually nothing is mapped
 CANONICAL_LOW_END = 0x0000_8000_0000_0000  # x86-64 user space ends here ...
 CANONICAL_HIGH_START = 0xFFFF_8000_0000_0000  # ... and kernel space starts here
 ASAN_HEAP = (0x6000_0000_0000, 0x6400_0000_0000)  # ASan's primary allocator region (x86-64)
@@ -205,6 +206,9 @@ def _unmapped(address: int, maps: MapsSnapshot, evidence: str) -> FaultAddress:
                             "unmapped buffer or file)", evidence)
     below = max((m for m in maps.mappings if m.end <= address), key=lambda m: m.end, default=None)
     above = min((m for m in maps.mappings if m.start > address), key=lambda m: m.start, default=None)
+    if below is None:
+        return FaultAddress(address, "low", f"below every mapping: a nil pointer + {address:#x} (a large struct "
+                            "or array), or a small integer used as a pointer", evidence)
     if below is not None and above is not None and MMAP_AREA[0] <= address < MMAP_AREA[1] \
             and below.start >= MMAP_AREA[0]:
         return FaultAddress(address, "unmapped", f"not mapped: a hole in the mmap area between {below.end:#x} and "
@@ -217,6 +221,9 @@ def _unmapped(address: int, maps: MapsSnapshot, evidence: str) -> FaultAddress:
 def _by_region(address: int) -> FaultAddress:
     """Without a memory map: the region of the linux/amd64 address space the address is in."""
     alone = "the address alone (give --maps with /proc/PID/maps for certainty)"
+    if address < LOWEST_IMAGE:
+        return FaultAddress(address, "low", f"a low address where nothing is usually mapped: a nil pointer + "
+                            f"{address:#x} (a large struct or array), or a small integer used as a pointer", alone)
     if ASAN_HEAP[0] <= address < ASAN_HEAP[1]:
         return FaultAddress(address, "c-heap", "ASan's heap: C memory (freed, or out of bounds)", alone)
     if _go_arena(address):
