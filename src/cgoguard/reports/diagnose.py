@@ -89,6 +89,7 @@ def build_finding(bucket: Bucket, locator: Locator, maps: MapsSnapshot | None = 
             **({"go_function": location.go_function} if location.go_function else {}),
             **({"c_function": location.c_entry} if location.c_entry else {}),
             **location.identity.extra(),
+            **_export_name(report, location),
             **({"fault_address": fault.to_dict()} if fault else {}),
             "occurrences": bucket.examples,
             **({"truncated": True} if report.truncated else {}),
@@ -100,6 +101,14 @@ def build_finding(bucket: Bucket, locator: Locator, maps: MapsSnapshot | None = 
     finding.fingerprint = stable_fingerprint(finding.rule, sig, package) if package else stable_fingerprint(
         finding.rule, sig)
     return finding
+
+
+def _export_name(report: Report, location: Location) -> dict[str, str]:
+    """The exported function of a result panic, when the sources (not the runtime) named it."""
+    if report.category != "go-pointer-returned-to-c" or report.details.get("export_function") \
+            or not location.go_function:
+        return {}
+    return {"export_function": location.go_function.rsplit(".", 1)[-1]}
 
 
 def _why_unlocated(report: Report, locator: Locator) -> str:
