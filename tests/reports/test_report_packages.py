@@ -26,7 +26,7 @@ pytestmark = pytest.mark.go
 def many(tmp_path_factory) -> tuple[Path, list[Program], Path]:
     """(source tree, programs, directory of one log per program)."""
     root = tmp_path_factory.mktemp("many")
-    programs = write_tree(root)
+    programs = write_tree(root, copies=3)
     try:
         binaries = build_go_tree(root, flags=("-asan",))
     except RuntimeError as exc:
@@ -67,7 +67,7 @@ def test_a_package_changed_since_the_build_is_named_in_a_note(many, tmp_path) ->
     root, programs, logs = many
     changed = tmp_path / "tree"
     shutil.copytree(root, changed)
-    program = next(p for p in programs if p.name == "cfree1")
+    program = next(p for p in programs if p.name == "cfree1")  # cfree0 and cfree2 have the same shape
     with open(changed / program.bug_file, "a") as stream:
         stream.write("// edited after the build\n")
     result = analyze([logs / "cfree1.log"], source_roots=[changed])

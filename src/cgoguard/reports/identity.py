@@ -61,6 +61,11 @@ def in_package(path: str, directory: Path | None) -> bool:
     return directory is None or Path(path).parent.resolve() == directory
 
 
+def names_a_package(stack: list[Frame]) -> bool:
+    """Whether any frame carries a cgo hash or a cgo glue import path (cheap: no package lookup)."""
+    return any(symbol_hash(f.function) is not None or _GO_GLUE.match(f.function) for f in stack)
+
+
 def identify_stack(stack: list[Frame], packages: list[CgoPackage]) -> StackIdentity:
     """The package of the first frame (innermost) that carries a cgo hash or a cgo import path."""
     for frame in stack:

@@ -30,7 +30,7 @@ from cgoguard.findings import Confidence, Frame, Related
 from cgoguard.gofront.discover import display_path
 from cgoguard.reports.exports import exports_reached_from
 from cgoguard.reports.frames import c_function_of_glue, exported_function_of_glue
-from cgoguard.reports.identity import NO_IDENTITY, StackIdentity, identify_stack, in_package
+from cgoguard.reports.identity import NO_IDENTITY, StackIdentity, identify_stack, in_package, names_a_package
 from cgoguard.reports.model import Report
 from cgoguard.reports.sourceindex import CCall, SourceIndex
 from cgoguard.reports.views import find_view_read, runtime_reader
@@ -350,7 +350,9 @@ class Locator:
 
     def identity(self, stack: list[Frame]) -> StackIdentity:
         """The package the stack's cgo symbols name, among the cgo packages of the sources."""
-        return identify_stack(stack, self.index.cgo_packages) if self.index is not None else NO_IDENTITY
+        if self.index is None or not names_a_package(stack):
+            return NO_IDENTITY  # (the packages of the sources are hashed only when a stack needs them)
+        return identify_stack(stack, self.index.cgo_packages)
 
     def report_identity(self, report: Report, stack: list[Frame]) -> StackIdentity:
         """The identity of ``stack``, else of the report's other stacks: a free straight from
