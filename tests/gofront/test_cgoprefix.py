@@ -56,6 +56,7 @@ def test_scheme_by_go_version(minor: int, scheme: str) -> None:
     assert scheme_for((1, minor)).name == scheme
     contents = [(PROGRAM / "main.go").read_bytes()]
     assert cgo_prefix(MODULE, contents, (1, minor)) == f"_cgo_{BUILT[scheme][MODULE]}_"
+    assert cgo_prefix(MODULE, [PROGRAM / "main.go"], (1, minor)) == f"_cgo_{BUILT[scheme][MODULE]}_"  # paths too
 
 
 def test_packages_and_files_follow_go_build() -> None:

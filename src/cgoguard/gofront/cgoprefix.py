@@ -102,13 +102,19 @@ def scheme_for(go_version: tuple[int, int]) -> HashScheme:
     return next((s for s in SCHEMES if s.covers(go_version)), SCHEMES[0])
 
 
-def cgo_hash(import_path: str, files: Sequence[bytes], scheme: HashScheme = SCHEMES[0]) -> str:
-    """The 12 hex digits cmd/cgo puts in the symbols of a package (``files`` in CgoFiles order)."""
+def cgo_hash(import_path: str, files: Sequence[bytes | os.PathLike[str]], scheme: HashScheme = SCHEMES[0]) -> str:
+    """The 12 hex digits cmd/cgo puts in the symbols of a package.
+
+    ``files`` are the package's cgo Go files in CgoFiles order (sorted by name), as contents or
+    as paths to read.
+    """
     prefix = [import_path.encode()] if scheme.hashes_import_path else []
-    return scheme.digest([*prefix, *files])[:HASH_BYTES].hex()
+    contents = [f if isinstance(f, bytes) else Path(f).read_bytes() for f in files]
+    return scheme.digest([*prefix, *contents])[:HASH_BYTES].hex()
 
 
-def cgo_prefix(import_path: str, files: Sequence[bytes], go_version: tuple[int, int] | None = None) -> str:
+def cgo_prefix(import_path: str, files: Sequence[bytes | os.PathLike[str]],
+               go_version: tuple[int, int] | None = None) -> str:
     """``_cgo_<hash>_``, the prefix of the package's C symbols, for Go ``go_version`` (newest by default)."""
     scheme = scheme_for(go_version) if go_version else SCHEMES[0]
     return f"_cgo_{cgo_hash(import_path, files, scheme)}_"
