@@ -174,11 +174,11 @@ class Locator:
             return None
         function, alloc = read.function, read.alloc
         named = function.qualified in hints
+        confirmed = f" (the runtime's dump at the abort names {function.qualified})" if named else ""
         location = self._at(function.path, read.line, Confidence.HIGH if named else Confidence.MEDIUM,
                             f"{routine} read freed C memory for Go code; ASan cannot unwind Go stacks, so the read "
-                            f"was recovered from the sources{' (the abort dump names ' + function.qualified + ')' if named else ''}: "
-                            f"{read.view} views the memory from C.{alloc.name}, freed on line {read.free_line}, "
-                            "and is read here", column=read.column)
+                            f"was recovered from the sources{confirmed}: {read.view} views the memory from "
+                            f"C.{alloc.name}, freed on line {read.free_line}, and is read here", column=read.column)
         location.go_function = function.qualified
         location.identity = identity
         location.recovered_frame = Frame(function=function.qualified, path=function.path, line=read.line,
