@@ -65,3 +65,28 @@ def build_go(source_dir: Path, *, flags: tuple[str, ...] = (), env: dict[str, st
     if result.returncode != 0:
         raise RuntimeError(f"go build failed in {source_dir}:\n{result.stderr}")
     return binary
+
+
+def build_go_tree(source_dir: Path, *, flags: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Path:
+    """``go build -o DIR/ ./...`` of a whole module (its go.mod included), once per content hash.
+
+    Returns the directory holding one binary per main package, named after its directory.
+    """
+    if not have_go():
+        pytest.skip("needs the Go toolchain and a C compiler")
+    env_items = sorted((env or {}).items())
+    key = _tree_hash(source_dir, f"tree{flags}{env_items}")
+    out_dir = BUILD_CACHE / key / "bin"
+    if (out_dir.parent / "done").exists():
+        return out_dir
+    work = out_dir.parent / "src"
+    shutil.rmtree(out_dir.parent, ignore_errors=True)
+    shutil.copytree(source_dir, work)
+    out_dir.mkdir(parents=True)
+    full_env = {**os.environ, "CGO_ENABLED": "1", "GOFLAGS": "-mod=mod", **(env or {})}
+    result = subprocess.run(["go", "build", "-o", str(out_dir) + os.sep, *flags, "./..."], cwd=work, env=full_env,
+                            capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        raise RuntimeError(f"go build failed in {source_dir}:\n{result.stderr}")
+    (out_dir.parent / "done").write_text("")
+    return out_dir

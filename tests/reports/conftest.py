@@ -22,6 +22,7 @@ PROGRAM_SPECS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "race": (("-race",), {}),
     "gooverflow": (("-asan",), {}),
     "gouaf": (("-asan",), {}),
+    "viewuaf": (("-asan",), {}),
     "pinleak": ((), {}),
     "handle": ((), {}),
     # C ThreadSanitizer on the C side only (Go's -race does not instrument C).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -242,3 +243,77 @@ def test_c_thread_race_points_at_the_preamble_line(run_program) -> None:
     assert finding.confidence is Confidence.HIGH
     assert finding.signature == "data-race:bump | bump"
     assert [r.line for r in finding.related] == [run.line_of("C.race_twice()")]
+
+
+OLD_RESULT_MESSAGES = ("cgo result has Go pointer",  # Go 1.6 .. 1.20
+                       "cgo result is unpinned Go pointer or points to unpinned Go pointer")  # Go 1.21 .. 1.25
+
+
+@pytest.mark.parametrize("message", OLD_RESULT_MESSAGES)
+def test_old_style_result_panic_points_at_the_return_through_the_c_caller(run_program, message: str) -> None:
+    """Before Go 1.26 the panic names only the Go caller of the C function (the stack is the
+    same): the C function it called leads, in the sources, to the exported function."""
+    run = run_program("result")
+    first = run.output.splitlines()[0]
+    assert first.startswith("panic: runtime error: ") and "result of Go function getCounter" in first
+    old = run.output.replace(first, f"panic: runtime error: {message}", 1)
+    result = analyze_text(old, source_roots=[run.source_dir])
+    (finding,) = result.findings
+    assert finding.category == "go-pointer-returned-to-c"
+    assert finding.line == run.line_of("return counter")
+    assert finding.confidence is Confidence.MEDIUM
+    related = {r.message: (Path(r.path).name, r.line) for r in finding.related}
+    assert related["C function call_get_counter calls getCounter"][0] == "call.c"
+    assert related["the Go call of C.call_get_counter"] == ("main.go", run.line_of("C.call_get_counter()"))
+    assert finding.signature == only_finding(run).signature  # one bucket whatever the Go version
+
+
+def test_result_panic_of_a_real_old_go(run_program, tmp_path) -> None:
+    """The same with a Go 1.21..1.25 toolchain, when one is in the module cache (never downloaded)."""
+    import glob
+    import shutil
+
+    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, timeout=60).stdout.strip()
+    toolchains = sorted(glob.glob(f"{cache}/golang.org/toolchain@v0.0.1-go1.2[1-5].*.linux-amd64/bin/go"))
+    if not toolchains:
+        pytest.skip("no Go 1.21..1.25 toolchain in the module cache")
+    run = run_program("result")
+    work = tmp_path / "result"
+    shutil.copytree(run.source_dir, work)
+    (work / "go.mod").write_text("module example.com/result\n\ngo 1.21\n")
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"}
+    subprocess.run([toolchains[-1], "build", "-o", str(tmp_path / "old"), "."], cwd=work, env=env, check=True,
+                   capture_output=True, timeout=600)
+    output = subprocess.run([str(tmp_path / "old")], capture_output=True, text=True, timeout=60).stderr
+    assert "cgo result is unpinned Go pointer" in output
+    (finding,) = analyze_text(output, source_roots=[work]).findings
+    assert (Path(finding.path).name, finding.line) == ("main.go", run.line_of("return counter"))
+
+
+def test_go_read_through_a_view_of_freed_c_memory_is_found_in_the_sources(run_program) -> None:
+    """ASan's stack is runtime.slicecopy alone; the allocation stack and the sources give the read."""
+    run = run_program("viewuaf")
+    assert "in runtime.slicecopy" in run.output
+    finding = only_finding(run)
+    assert finding.category == "use-after-free"
+    assert finding.line == run.line_of("b.WriteString(name)")
+    assert finding.confidence is Confidence.MEDIUM
+    assert {r.message: r.line for r in finding.related} == {
+        "allocated here (C.make_name)": run.line_of("C.make_name()"),
+        "name made a view of the C memory": run.line_of("name := view(p)"),
+        "freed here (C.free)": run.line_of("C.free(unsafe.Pointer(p))")}
+    assert finding.frames[-1].kind == "go" and finding.frames[-1].function == "main.greeting"
+
+
+def test_view_read_with_the_runtime_abort_dump_names_the_function(run_program) -> None:
+    """With abort_on_error=1 the runtime's garbled dump marks the Go callers in a hexdump: it is
+    folded into the ASan report (no second finding) and confirms the function."""
+    run = run_program("viewuaf")
+    aborted = subprocess.run([str(run.binary)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "ASAN_OPTIONS": "abort_on_error=1"})
+    assert "SIGABRT" in aborted.stderr
+    result = analyze_text(aborted.stderr, source_roots=[run.source_dir])
+    (finding,) = result.findings
+    assert finding.line == run.line_of("b.WriteString(name)")
+    if "<main.greeting+" in aborted.stderr:
+        assert finding.confidence is Confidence.HIGH

@@ -37,9 +37,11 @@ def run_json(tmp_path: Path, path: str, *args: str) -> tuple[int, dict]:
     return code, json.loads(report.read_text())
 
 
-def test_without_go_every_check_says_how_to_get_it(tmp_path: Path) -> None:
+def test_without_go_every_check_says_how_to_get_it(tmp_path: Path, capsys) -> None:
     code, document = run_json(tmp_path, path_with(tmp_path), "--check", "asan,cgocheck,race")
-    assert code == 0
+    assert code == 2  # no check ran: not a green CI job
+    assert ("no check ran, so nothing was tested: asan, cgocheck, race: failed to run (the Go toolchain"
+            in capsys.readouterr().err)
     assert [c["status"] for c in document["checks"]] == ["failed to run"] * 3
     assert all("'go') is not on PATH" in c["message"] and "https://go.dev/dl/" in c["message"]
                for c in document["checks"])

@@ -144,18 +144,23 @@ def test_reruns_skip_the_crashed_tests_and_keep_the_users_skip() -> None:
     assert _with_skip(["-test.skip=Slow", "-test.v=true"], ["TestA"]) == ["-test.skip=Slow|^(TestA)$", "-test.v=true"]
 
 
-def test_analysis_input_puts_the_sanitizer_report_before_the_output(tmp_path: Path) -> None:
-    log = write_process(tmp_path, "=== RUN   TestA\nSIGABRT: abort\nPC=0x1 m=0\n\ngoroutine 1 [running]:\n"
-                                  "runtime: g 1: unknown pc\nfatal error: unsafe.Slice\n", 2)
+def test_analysis_input_puts_the_abort_dump_right_after_the_sanitizer_report(tmp_path: Path) -> None:
+    dump = "SIGABRT: abort\nPC=0x1 m=0\n\ngoroutine 1 [running]:\nruntime: g 1: unknown pc\nfatal error: unsafe.Slice\n"
+    log = write_process(tmp_path, "=== RUN   TestA\nworking\n" + dump, 2)
     assert log.sanitizer_logs == [log.directory / "asan.123"] and log.returncode == 2
     text = logs.write_analysis_input(log, tmp_path / "combined.log").read_text()
     assert text.startswith("==123==ERROR: AddressSanitizer")
-    assert "=== RUN   TestA" in text and "SIGABRT" not in text  # the induced abort's confusion is gone
+    report_end = text.index("SIGABRT: abort")
+    assert text[report_end:].startswith(dump) and text.rstrip().endswith("=== RUN   TestA\nworking")
 
 
-def test_induced_abort_during_cgo_is_kept() -> None:
-    lines = [b"SIGABRT: abort\n", b"PC=0x1 m=0\n", b"signal arrived during cgo execution\n", b"\n", b"g\n"]
-    assert list(logs.trim_induced_abort(iter(lines))) == lines
+def test_analysis_input_of_a_process_without_sanitizer_logs_is_its_output(tmp_path: Path) -> None:
+    log = write_process(tmp_path, "=== RUN   TestA\nSIGABRT: abort\nPC=0x1 m=0\n", 2)
+    for path in log.sanitizer_logs:
+        path.unlink()
+    log.sanitizer_logs = []
+    text = logs.write_analysis_input(log, tmp_path / "combined.log").read_text()
+    assert text == "=== RUN   TestA\nSIGABRT: abort\nPC=0x1 m=0\n"
 
 
 def test_gotraceback_crash_thread_dumps_are_dropped() -> None:

@@ -75,6 +75,15 @@ def render_statistics_as(findings: list[Finding], fmt: str, style: TextStyle | N
     return render_statistics(findings, style)
 
 
+def severity_counts(findings: Iterable[Finding]) -> str:
+    """``2 errors, 1 warning`` (or ``no findings``), the way scan's summary counts them."""
+    counts = {level: 0 for level in ("error", "warning", "info")}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return ", ".join(f"{n} {level}{'s' if n != 1 and level != 'info' else ''}"
+                     for level, n in counts.items() if n) or "no findings"
+
+
 def render_json(findings: list[Finding], errors: list[InputError], extra: dict[str, Any] | None) -> str:
     document: dict[str, Any] = {
         "tool": {"name": "cgoguard", "version": __version__},

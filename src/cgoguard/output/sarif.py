@@ -83,6 +83,11 @@ def _registered_descriptor(rule: Any) -> dict[str, Any]:
 
 
 def _adhoc_descriptor(finding: Finding) -> dict[str, Any]:
+    from cgoguard.rules.runtime import find_runtime_rule
+
+    runtime = find_runtime_rule(finding.rule)
+    if runtime is not None:
+        return _runtime_descriptor(runtime, finding)
     description = CATEGORIES.get(finding.category, finding.category)
     return {
         "id": finding.rule,
@@ -91,6 +96,23 @@ def _adhoc_descriptor(finding: Finding) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVELS[finding.severity]},
         "properties": {"tags": ["cgo", "memory-safety", finding.category], "category": finding.category},
     }
+
+
+def _runtime_descriptor(rule: Any, finding: Finding) -> dict[str, Any]:
+    """A runtime check (RT-*, MEM*, gc-*): documented like a static rule (GitHub requires ``help``)."""
+    descriptor: dict[str, Any] = {
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": doc_section(rule.docs, "What it finds") or rule.title},
+        "help": {"text": rule.docs, "markdown": rule.docs},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"tags": ["cgo", "memory-safety", "runtime"], "category": finding.category,
+                       "problem.severity": PROBLEM_SEVERITY[rule.severity]},
+    }
+    if help_uri := _help_uri(rule.id):
+        descriptor["helpUri"] = help_uri
+    return descriptor
 
 
 def doc_section(docs: str, heading: str) -> str:

@@ -88,6 +88,7 @@ def finding_lines(finding: Finding, style: TextStyle) -> list[str]:
     if detail:
         lines += textwrap.wrap(detail, width=max(40, style.width), initial_indent=INDENT,
                                subsequent_indent=INDENT, break_on_hyphens=False, break_long_words=False)
+    lines += [f"{INDENT}{line}" for line in _runtime_details(finding)]
     for related in finding.related:
         where = style.paint(_location(related.path, related.line, related.column), _BOLD)
         lines.append(f"{INDENT}{where}: {style.paint('note', _NOTE_STYLE)}: {related.message}")
@@ -120,7 +121,19 @@ def render_statistics(findings: list[Finding], style: TextStyle | None = None) -
     return "\n".join(lines) + "\n"
 
 
+def _runtime_details(finding: Finding) -> list[str]:
+    """Why a runtime finding has no source line, and what its fault address is."""
+    if finding.source != "runtime":
+        return []
+    details = []
+    if finding.line <= 0 and finding.extra.get("mapping"):
+        details.append(f"no source line: {finding.extra['mapping']}")
+    if fault := finding.extra.get("fault_address"):
+        details.append(f"fault address {fault['address']}: {fault['description']} (from {fault['evidence']})")
+    return details
+
+
 def _location(path: str, line: int, column: int) -> str:
     if line <= 0:
-        return path
+        return path or "(no location)"
     return f"{path}:{line}:{column}" if column > 0 else f"{path}:{line}"

@@ -17,7 +17,8 @@ from typing import TextIO
 from cgoguard.findings import Finding, InputError
 from cgoguard.reports.bucket import Buckets
 from cgoguard.reports.diagnose import build_finding, confirm_static
-from cgoguard.reports.lines import expand_inputs, iter_file_lines, iter_text_lines
+from cgoguard.reports.faultaddr import load_maps
+from cgoguard.reports.lines import expand_inputs, iter_file_lines, iter_text_lines, unwrap_test2json
 from cgoguard.reports.locate import Locator
 from cgoguard.reports.scanner import Scanner
 from cgoguard.reports.sourceindex import SourceIndex
@@ -31,6 +32,8 @@ class ReportResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     reports_parsed: int = 0
+    files_read: int = 0  # input files read as text logs
+    files_without_reports: list[str] = field(default_factory=list)
 
 
 def analyze(
@@ -40,21 +43,39 @@ def analyze(
     source_roots: Iterable[Path | str] = (),
     binary: Path | None = None,
     static_findings: list[Finding] | None = None,
+    maps: Path | None = None,
 ) -> ReportResult:
+    """Findings from every runtime report in ``inputs`` (files, directories) and ``stdin``.
+
+    ``source_roots`` map reports to Go lines, ``binary`` symbolizes raw addresses, ``maps`` (a
+    ``/proc/PID/maps`` snapshot) classifies fault addresses, ``static_findings`` are marked
+    when a report confirms them.
+    """
     errors: list[InputError] = []
     buckets = Buckets()
+    files_read = 0
+    quiet: list[str] = []
+    named = {Path(item) for item in inputs}
+    skipped: list[str] = []
     for path in expand_inputs(list(inputs), errors):
-        _scan(str(path), iter_file_lines(path, errors), buckets)
+        before_reports, before_errors, before_skipped = buckets.reports_parsed, len(errors), len(skipped)
+        _scan(str(path), iter_file_lines(path, errors, named=path in named, skipped=skipped), buckets)
+        if len(errors) == before_errors and len(skipped) == before_skipped:
+            files_read += 1
+            if buckets.reports_parsed == before_reports:
+                quiet.append(str(path))
     if stdin is not None:
         _scan("<stdin>", iter_text_lines(stdin), buckets)
     reports = [bucket.report for bucket in buckets.buckets()]
     symbolize_reports(reports, binary, errors)
     roots = [Path(r) for r in source_roots]
     locator = Locator(SourceIndex(roots) if roots else None)
-    findings = _merge([f for b in buckets.buckets() if (f := build_finding(b, locator)) is not None])
+    snapshot = load_maps(maps, errors) if maps is not None else None
+    findings = _merge([f for b in buckets.buckets() if (f := build_finding(b, locator, snapshot)) is not None])
     if static_findings:
         confirm_static(findings, static_findings)
-    return ReportResult(findings=findings, errors=errors, reports_parsed=buckets.reports_parsed)
+    return ReportResult(findings=findings, errors=errors, reports_parsed=buckets.reports_parsed,
+                        files_read=files_read, files_without_reports=quiet)
 
 
 def analyze_text(text: str, **options: object) -> ReportResult:
@@ -64,18 +85,20 @@ def analyze_text(text: str, **options: object) -> ReportResult:
 
 def _scan(origin: str, lines: Iterable[str], buckets: Buckets) -> None:
     scanner = Scanner(origin, buckets.add)
-    for raw in lines:
+    for raw in unwrap_test2json(lines):
         scanner.feed(raw)
     scanner.close()
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
-    """One finding per final signature (raw buckets can differ only in unsymbolized offsets)."""
-    merged: dict[str, Finding] = {}
+    """One finding per final signature and package (raw buckets can differ only in unsymbolized
+    offsets; the same signature in two packages is two bugs)."""
+    merged: dict[tuple[str, str], Finding] = {}
     for finding in findings:
-        existing = merged.get(finding.signature)
+        key = (finding.signature, str(finding.extra.get("package", "")))
+        existing = merged.get(key)
         if existing is None:
-            merged[finding.signature] = finding
+            merged[key] = finding
             continue
         existing.count += finding.count
         occurrences = existing.extra.setdefault("occurrences", [])

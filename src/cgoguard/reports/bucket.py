@@ -34,6 +34,7 @@ _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _REGISTERS = re.compile(r"\s+(?:at pc|\(pc) 0x[0-9a-fA-F]+.*$")
 _NUMBER = re.compile(r"\b\d+\b")
 _MAX_EXAMPLES = 5
+_CGO_SYMBOL_HASH = re.compile(r"_cgo(?:exp|expwrap)?_([0-9a-f]{12})_")
 
 
 def primary_stack(report: Report) -> list[Frame]:
@@ -98,11 +99,21 @@ def signature(report: Report, go_function: str = "", c_entry: str = "") -> str:
 
 
 def raw_key(report: Report) -> str:
-    """A streaming-time key: signature frames plus unsymbolized offsets and the kind."""
+    """A streaming-time key: signature frames plus unsymbolized offsets, the kind, and the cgo
+    hash of the package (the same C bug shape in two packages is two bugs)."""
     stack = dedupe_inlined(primary_stack(report))
     tokens = [frame_token(f) for f in stack if f.kind in ("go", "c", "")][:SIGNATURE_FRAMES]
     return "|".join([report.detector, report.kind, report.category, *tokens,
-                     cgo_entry(report) or normalized_message(report.message)])
+                     cgo_entry(report) or normalized_message(report.message), package_hash(report)])
+
+
+def package_hash(report: Report) -> str:
+    """The first cgo symbol hash in the report's stacks (the package identity of the build)."""
+    for stack in (primary_stack(report), *report.stacks.values()):
+        for frame in stack:
+            if found := _CGO_SYMBOL_HASH.search(frame.function):
+                return found.group(1)
+    return ""
 
 
 @dataclass

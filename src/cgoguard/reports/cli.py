@@ -9,18 +9,26 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cgoguard.errors import UsageError
 
+if TYPE_CHECKING:
+    from cgoguard.reports import ReportResult
+
 EPILOG = """reads: AddressSanitizer, LeakSanitizer, ThreadSanitizer, the Go race detector, Go panics and
 fatal errors (cgocheck, cgocheck2, signals during cgo calls, concurrent map writes), goroutine
-dumps, valgrind memcheck (text and --xml=yes). Logs may carry timestamps, container prefixes,
-colours and unrelated output; identical bugs from many logs become one finding with a count.
+dumps, valgrind memcheck (text and --xml=yes), also inside go test -json output. Logs may carry
+timestamps, container prefixes, colours and unrelated output; identical bugs from many logs
+become one finding with a count. C-only stacks are tied to their package under --source by
+the hash in their cgo symbols (_cgo_<hash>_Cfunc_f); fault addresses are classified (with
+--maps from /proc/PID/maps when given).
 
 examples:
   cgoguard report crash.log --source .
   go test ./... 2>&1 | cgoguard report - --format json
   cgoguard report logs/ --binary ./app --format sarif -o report.sarif
+  cgoguard report crash.log --maps maps.txt        (maps.txt: cat /proc/PID/maps before the crash)
 """
 
 
@@ -40,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="Go source root used to map reports to Go lines (repeatable; default: .)")
     parser.add_argument("--binary", metavar="FILE",
                         help="the binary that produced the reports, to symbolize raw addresses")
+    parser.add_argument("--maps", metavar="FILE",
+                        help="a copy of the crashed process's /proc/PID/maps, to say what each fault address "
+                             "was (unmapped, a guard page, a PROT_NONE reservation, the Go or C heap)")
     parser.add_argument("--with-scan", action="store_true",
                         help="also run the static scan on the source roots and mark the static findings "
                              "a report confirms")
@@ -71,9 +82,12 @@ def run(args: argparse.Namespace) -> int:
     binary = Path(args.binary) if args.binary else None
     if binary is not None and not binary.is_file():
         raise UsageError(f"--binary {binary}: no such file")
+    maps = Path(args.maps) if args.maps else None
+    if maps is not None and not maps.is_file():
+        raise UsageError(f"--maps {maps}: no such file")
     static = _static_findings(roots, args.isolated) if args.with_scan else None
     result = analyze(inputs, stdin=sys.stdin if use_stdin else None, source_roots=roots, binary=binary,
-                     static_findings=static)
+                     static_findings=static, maps=maps)
     runtime = filter_findings(result.findings, args.select, args.ignore)
     confirmed = [f for f in static or [] if f.extra.get("confirmed_at_runtime")]
     findings = runtime + filter_findings(confirmed, args.select, args.ignore)
@@ -86,7 +100,29 @@ def run(args: argparse.Namespace) -> int:
     if _nothing_readable(inputs, use_stdin, result):
         print("cgoguard: error: none of the inputs could be read as a text log", file=sys.stderr)
         return 2
+    if args.format == "text":
+        print(summary_line(result, use_stdin), file=sys.stderr)
     return exit_status(runtime, args.fail_on)
+
+
+def summary_line(result: ReportResult, use_stdin: bool) -> str:
+    """``cgoguard: 2 errors, 1 warning from 5 reports in 3 files (1 file without a runtime report)``."""
+    from cgoguard.output import severity_counts
+
+    files = result.files_read
+    places = [f"{files} file{'s' if files != 1 else ''}"] if files or not use_stdin else []
+    places += ["stdin"] if use_stdin else []
+    reports = result.reports_parsed
+    notes = []
+    if reports == 0 and (files or use_stdin):
+        notes.append("no runtime report found")
+    elif quiet := len(result.files_without_reports):
+        notes.append(f"{quiet} file{'s' if quiet != 1 else ''} without a runtime report")
+    if result.errors:
+        notes.append(f"{len(result.errors)} input{'s' if len(result.errors) != 1 else ''} not read")
+    tail = f" ({'; '.join(notes)})" if notes else ""
+    return (f"cgoguard: {severity_counts(result.findings)} from {reports} report{'s' if reports != 1 else ''} "
+            f"in {' and '.join(places)}{tail}")
 
 
 def _nothing_readable(inputs: list[str], use_stdin: bool, result: object) -> bool:

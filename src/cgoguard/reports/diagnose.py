@@ -25,6 +25,7 @@ import re
 
 from cgoguard.findings import Confidence, Finding, Frame, Related, Severity, stable_fingerprint
 from cgoguard.reports.bucket import Bucket, signature
+from cgoguard.reports.faultaddr import FaultAddress, MapsSnapshot, fault_of
 from cgoguard.reports.frames import dedupe_inlined
 from cgoguard.reports.locate import Location, Locator
 from cgoguard.reports.model import Report
@@ -58,16 +59,18 @@ _TITLES = {
 }
 
 
-def build_finding(bucket: Bucket, locator: Locator) -> Finding:
+def build_finding(bucket: Bucket, locator: Locator, maps: MapsSnapshot | None = None) -> Finding:
     report = bucket.report
+    fault = fault_of(report, maps)
     location = locator.locate(report) or Location(
         path=report.origin, line=report.origin_line, confidence=Confidence.LOW,
-        explanation="no source location in the report; pointing at the log")
+        explanation=f"{_why_unlocated(report, locator)}; pointing at the log")
     sig = signature(report, location.go_function, location.c_entry)
     finding = Finding(
         rule=RULES.get(report.detector, "RT-GO-FATAL"),
         category=report.category,
-        message=_message(report, location, bucket.count),
+        message=_message(report, location, location.identity.note() if (
+            location.identity.unmatched and locator.has_cgo_packages) else "", fault),
         path=location.path,
         line=location.line,
         column=location.column,
@@ -85,13 +88,39 @@ def build_finding(bucket: Bucket, locator: Locator) -> Finding:
             "mapping": location.explanation,
             **({"go_function": location.go_function} if location.go_function else {}),
             **({"c_function": location.c_entry} if location.c_entry else {}),
+            **location.identity.extra(),
+            **_export_name(report, location),
+            **({"fault_address": fault.to_dict()} if fault else {}),
             "occurrences": bucket.examples,
             **({"truncated": True} if report.truncated else {}),
             **{k: v for k, v in report.details.items() if isinstance(v, str | int | bool)},
         },
     )
-    finding.fingerprint = stable_fingerprint(finding.rule, sig)
+    # The same stack shape in two packages of one tree is two bugs (baselines must tell them apart).
+    package = location.identity.import_path
+    finding.fingerprint = stable_fingerprint(finding.rule, sig, package) if package else stable_fingerprint(
+        finding.rule, sig)
     return finding
+
+
+def _export_name(report: Report, location: Location) -> dict[str, str]:
+    """The exported function of a result panic, when the sources (not the runtime) named it."""
+    if report.category != "go-pointer-returned-to-c" or report.details.get("export_function") \
+            or not location.go_function:
+        return {}
+    return {"export_function": location.go_function.rsplit(".", 1)[-1]}
+
+
+def _why_unlocated(report: Report, locator: Locator) -> str:
+    """Why a report has no Go line: what the user can change to get one."""
+    stacks = [frame for stack in report.stacks.values() for frame in stack]
+    if not stacks:
+        return "the report has no stack" + (" (the log was cut short)" if report.truncated else "")
+    if not any(frame.path for frame in stacks):
+        return "no frame of the report has a source position (pass --binary to symbolize it)"
+    if locator.index is None:
+        return "no --source to map the report's frames to"
+    return "no frame of the report is in the source tree (only Go runtime, sanitizer or library frames)"
 
 
 def _frames(report: Report, location: Location, locator: Locator) -> list[Frame]:
@@ -105,8 +134,10 @@ def _frames(report: Report, location: Location, locator: Locator) -> list[Frame]
     return frames
 
 
-def _message(report: Report, location: Location, count: int) -> str:
-    """``<title>: <what the detector said>``, without addresses and registers that vary per run."""
+def _message(report: Report, location: Location, note: str = "", fault: FaultAddress | None = None) -> str:
+    """``<title>: <what the detector said>``, without addresses and registers that vary per run.
+
+    The number of occurrences is not part of it: it is the finding's ``count``."""
     title = _TITLES.get(report.category, report.category)
     details = report.details
     access = details.get("access")
@@ -124,8 +155,10 @@ def _message(report: Report, location: Location, count: int) -> str:
         parts.append(f"in C.{location.c_entry}")
     if details.get("in_cgo"):
         parts.append("signal arrived during cgo execution")
-    if count > 1:
-        parts.append(f"seen {count} times")
+    if fault is not None:
+        parts.append(fault.short)
+    if note:
+        parts.append(note)
     return "; ".join(parts)
 
 

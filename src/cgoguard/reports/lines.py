@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -107,6 +108,50 @@ def looks_binary(probe: bytes) -> bool:
     return b"\x00" in probe
 
 
+# What a file that is not a log usually is, by its first significant line.
+_NOT_A_LOG = (
+    (re.compile(r"^package [A-Za-z_]\w*\s*(?://.*)?$"), "Go source"),
+    (re.compile(r'^#\s*(?:include\s*[<"]|define\s|ifndef\s|pragma\s)'), "C source"),
+    (re.compile(r"^module\s+\S+\s*$"), "a go.mod file"),
+    (re.compile(r'^\{\s*"\$schema"\s*:\s*"[^"]*sarif'), "a SARIF document"),
+    (re.compile(r'^\{\s*"tool"\s*:\s*\{\s*"name"\s*:\s*"cgoguard"'), "cgoguard's own JSON output"),
+)
+
+
+def not_a_log(probe: bytes) -> str:
+    """What the file is, when its start shows it is not a log (Go or C source, a report of ours)."""
+    text = probe.decode("utf-8", "replace")
+    for raw in text.splitlines()[:40]:
+        line = raw.strip()
+        if not line or line.startswith(("//", "/*", "*")):
+            continue
+        return next((what for pattern, what in _NOT_A_LOG if pattern.search(line)), "")
+    return ""
+
+
+_TEST2JSON = re.compile(r'^\{"(?:Time|Action)":')
+
+
+def unwrap_test2json(lines: Iterable[str]) -> Iterator[str]:
+    """``go test -json`` output turned back into the text the tests printed.
+
+    Each ``{"Time":...,"Action":"output",...,"Output":"line\n"}`` event yields its output;
+    other events (run, pass, fail) are dropped; lines that are not events pass unchanged.
+    """
+    for line in lines:
+        if not _TEST2JSON.match(line):
+            yield line
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            yield line
+            continue
+        output = event.get("Output") if isinstance(event, dict) else None
+        if isinstance(output, str):
+            yield from output.rstrip("\n").split("\n")
+
+
 def expand_inputs(inputs: list[str | Path], errors: list[InputError]) -> Iterator[Path]:
     """Files named directly, and every regular file below named directories (sorted)."""
     for item in inputs:
@@ -121,8 +166,11 @@ def expand_inputs(inputs: list[str | Path], errors: list[InputError]) -> Iterato
             errors.append(InputError(str(path), "no such file or directory"))
 
 
-def iter_file_lines(path: Path, errors: list[InputError]) -> Iterator[str]:
-    """Raw lines of one file; records an :class:`InputError` for unreadable or binary files."""
+def iter_file_lines(path: Path, errors: list[InputError], *, named: bool = True,
+                    skipped: list[str] | None = None) -> Iterator[str]:
+    """Raw lines of one file; records an :class:`InputError` for unreadable or binary files, and
+    for a file named on the command line that is not a log (source code found while walking a
+    directory is skipped quietly)."""
     try:
         stream = path.open("rb")
     except OSError as exc:
@@ -140,6 +188,14 @@ def iter_file_lines(path: Path, errors: list[InputError]) -> Iterator[str]:
             return
         if looks_binary(probe):
             errors.append(InputError(str(path), "binary file (not a text log); skipped"))
+            return
+        if (what := not_a_log(probe)) and named:
+            errors.append(InputError(str(path), f"not a log: this is {what}; give the output the program "
+                                                "printed (e.g. go test ./... 2>&1 | cgoguard report -)"))
+            return
+        if what:
+            if skipped is not None:
+                skipped.append(str(path))
             return
         try:
             yield from iter_binary_lines(stream)

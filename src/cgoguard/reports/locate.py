@@ -28,9 +28,12 @@ from pathlib import Path
 
 from cgoguard.findings import Confidence, Frame, Related
 from cgoguard.gofront.discover import display_path
+from cgoguard.reports.exports import exports_reached_from
 from cgoguard.reports.frames import c_function_of_glue, exported_function_of_glue
+from cgoguard.reports.identity import NO_IDENTITY, StackIdentity, identify_stack, in_package, names_a_package
 from cgoguard.reports.model import Report
 from cgoguard.reports.sourceindex import CCall, SourceIndex
+from cgoguard.reports.views import find_view_read, runtime_reader
 
 # Top-level packages of the Go standard library: frames in them are never "the line to fix".
 _STD_PACKAGES = frozenset(
@@ -68,6 +71,7 @@ class Location:
     c_entry: str = ""  # the C function Go called, when the report stops at the cgo boundary
     related: list[Related] = field(default_factory=list)
     recovered_frame: Frame | None = None
+    identity: StackIdentity = NO_IDENTITY  # the package the report's cgo symbols name
 
 
 def is_user_go_frame(frame: Frame) -> bool:
@@ -82,8 +86,19 @@ class Locator:
     def __init__(self, index: SourceIndex | None) -> None:
         self.index = index
 
+    @property
+    def has_cgo_packages(self) -> bool:
+        return self.index is not None and bool(self.index.cgo_packages)
+
     # -- entry -------------------------------------------------------------------------------
     def locate(self, report: Report) -> Location | None:
+        location = self._locate(report)
+        if location is not None and location.identity is NO_IDENTITY:
+            stack = report.stacks.get("alloc", []) if report.category == "c-leak" else report.crash_stack
+            location.identity = self.report_identity(report, stack)
+        return location
+
+    def _locate(self, report: Report) -> Location | None:
         if report.category == "go-pointer-returned-to-c":
             located = self._exported_return(report)
             if located is not None:
@@ -92,7 +107,8 @@ class Locator:
             return self._pin_without_unpin() or self._first_user_frame(report)
         if report.detector.startswith(("go", "cgocheck")):
             return self._first_user_frame(report)
-        located = self._from_abort_stack(report) or self._from_go_frames(report) or self._from_c_entry(report)
+        located = (self._from_abort_stack(report) or self._from_go_frames(report) or self._from_runtime_read(report)
+                   or self._from_c_entry(report))
         return located or self._first_meaningful_frame(report)
 
     # -- Go frames ---------------------------------------------------------------------------
@@ -144,6 +160,34 @@ class Locator:
                 return location
         return None
 
+    def _from_runtime_read(self, report: Report) -> Location | None:
+        """A Go runtime copy routine read freed C memory: the Go read of a view, from the sources."""
+        routine = runtime_reader(report)
+        alloc_stack = report.stacks.get("alloc", [])
+        entry = self.c_entry(alloc_stack)
+        if not routine or report.category != "use-after-free" or self.index is None or not entry:
+            return None
+        identity = self.report_identity(report, alloc_stack)
+        hints = {frame.function for frame in report.stacks.get("go", [])}
+        read = find_view_read(self.index, self.calls_for(entry, identity.directory), hints)
+        if read is None:
+            return None
+        function, alloc = read.function, read.alloc
+        named = function.qualified in hints
+        confirmed = f" (the runtime's dump at the abort names {function.qualified})" if named else ""
+        location = self._at(function.path, read.line, Confidence.HIGH if named else Confidence.MEDIUM,
+                            f"{routine} read freed C memory for Go code; ASan cannot unwind Go stacks, so the read "
+                            f"was recovered from the sources{confirmed}: {read.view} views the memory from "
+                            f"C.{alloc.name}, freed on line {read.free_line}, and is read here", column=read.column)
+        location.go_function = function.qualified
+        location.identity = identity
+        location.recovered_frame = Frame(function=function.qualified, path=function.path, line=read.line,
+                                         column=read.column, kind="go")
+        location.related = [self._related(alloc.path, alloc.line, f"allocated here (C.{alloc.name})"),
+                            self._related(function.path, read.view_line, f"{read.view} made a view of the C memory"),
+                            self._related(function.path, read.free_line, "freed here (C.free)")]
+        return location
+
     def _add_race_context(self, report: Report, location: Location) -> None:
         for stack, message in (("previous", "the other access ({})"), ("creator", "goroutine created here")):
             for frame in report.stacks.get(stack, []):
@@ -160,7 +204,10 @@ class Locator:
                     name = exported
                     break
         name = name.rsplit(".", 1)[-1]
-        function = self.index.exported(name) if self.index and name else None
+        directory = self.identity(report.crash_stack).directory
+        if not name and not report.details.get("export_path"):
+            return self._export_reached_from_c(report, directory)
+        function = self.index.exported(name, directory) or self.index.exported(name) if self.index and name else None
         if function is None:
             if report.details.get("export_path"):
                 path, line = report.details["export_path"], report.details["export_line"]
@@ -179,6 +226,40 @@ class Locator:
         location.related = [self._related(function.path, line, f"another return of {name}")
                             for line in function.return_lines[1:]]
         location.related.append(self._related(function.path, function.start, f"//export {name}"))
+        return location
+
+    def _export_reached_from_c(self, report: Report, package: Path | None) -> Location | None:
+        """Go < 1.26 names no exported function: follow the C function Go called to the
+        ``//export`` functions it calls, and point at their return."""
+        entry = self.c_entry(report.crash_stack)
+        if self.index is None or not entry:
+            return None
+        reached = exports_reached_from(self.index, entry, package)
+        if not reached:
+            return None
+        first = reached[0]
+        function = first.function
+        if not function.return_lines:
+            return None
+        confidence = Confidence.MEDIUM if len(reached) == 1 and len(function.return_lines) == 1 else Confidence.LOW
+        path = " -> ".join(c.name for c in first.chain)
+        location = self._at(function.path, function.return_lines[0], confidence,
+                            f"the runtime (Go < 1.26) names no exported function; C.{entry} calls exported "
+                            f"{function.exported_as} ({path} -> {function.exported_as}), whose return hands a Go "
+                            "pointer to C")
+        location.go_function = function.qualified
+        location.c_entry = entry
+        caller = first.chain[-1]
+        location.related = [
+            self._related(caller.path, caller.start, f"C function {caller.name} calls {function.exported_as}"),
+            self._related(function.path, function.start, f"//export {function.exported_as}"),
+            *(self._related(function.path, line, f"another return of {function.exported_as}")
+              for line in function.return_lines[1:]),
+            *(self._related(other.function.path, other.function.start,
+                            f"C.{entry} also reaches exported {other.function.exported_as}") for other in reached[1:]),
+        ]
+        if (caller_frame := self._first_user_frame(report)) is not None:
+            location.related.append(Related(caller_frame.path, caller_frame.line, f"the Go call of C.{entry}"))
         return location
 
     def _pin_without_unpin(self) -> Location | None:
@@ -207,7 +288,8 @@ class Locator:
         entry = self.c_entry(stack)
         if not entry or self.index is None:
             return None
-        candidates = self.calls_for(entry)
+        identity = self.report_identity(report, stack)
+        candidates = self.calls_for(entry, identity.directory)
         if not candidates:
             return None
         if report.category == "c-leak":
@@ -226,9 +308,14 @@ class Locator:
         confidence, how = _confidence(ranked)
         label = f"C.{best.name}"
         why = f"{how}: {reason}" if len(ranked) > 1 else how
+        if identity.directory is not None:
+            why = f"package {identity.import_path}, named by the cgo symbol {identity.symbol}; {why}"
+        elif identity.unmatched and len({Path(c.path).parent for c in candidates}) > 1:
+            confidence, why = Confidence.LOW, f"{why}; {identity.note()}"
         location = self._at(best.path, best.line, confidence,
                             f"the {report.detector} stack ends at the cgo boundary (runtime.asmcgocall); the Go "
                             f"call site of {label} was recovered from the sources ({why})", column=best.column)
+        location.identity = identity
         location.go_function = best.function.qualified if best.function else ""
         location.c_entry = best.name
         location.recovered_frame = Frame(function=location.go_function or label, path=best.path, line=best.line,
@@ -261,8 +348,31 @@ class Locator:
         c_function = self.index.preamble_function_at(path, frame.line) if path else None
         return c_function.name if c_function else ""
 
-    def calls_for(self, entry: str) -> list[CCall]:
-        """Go calls that reach C function ``entry`` (directly, or via a C wrapper that calls it)."""
+    def identity(self, stack: list[Frame]) -> StackIdentity:
+        """The package the stack's cgo symbols name, among the cgo packages of the sources."""
+        if self.index is None or not names_a_package(stack):
+            return NO_IDENTITY  # (the packages of the sources are hashed only when a stack needs them)
+        return identify_stack(stack, self.index.cgo_packages)
+
+    def report_identity(self, report: Report, stack: list[Frame]) -> StackIdentity:
+        """The identity of ``stack``, else of the report's other stacks: a free straight from
+        ``C.free`` has no glue frame (cgo's wrapper tail-calls free), its allocation has one."""
+        identity = self.identity(stack)
+        for name in ("alloc", "free", "crash", "creator"):
+            if identity.hash or identity.directory is not None:
+                break
+            identity = self.identity(report.stacks.get(name, []))
+        return identity
+
+    def calls_for(self, entry: str, package: Path | None = None) -> list[CCall]:
+        """Go calls that reach C function ``entry`` (directly, or via a C wrapper that calls it),
+        only those of the package in directory ``package`` when it has any."""
+        calls = self._calls_for(entry)
+        if package is None:
+            return calls
+        return [call for call in calls if in_package(call.path, package)] or calls
+
+    def _calls_for(self, entry: str) -> list[CCall]:
         assert self.index is not None
         names = {entry}
         if entry in _CGO_MALLOC:
@@ -303,16 +413,20 @@ class Locator:
     def _explain_chain(self, report: Report, use: Use, location: Location) -> None:
         if report.category not in ("use-after-free", "double-free", "invalid-free") or self.index is None:
             return
-        alloc_entry = self.c_entry(report.stacks.get("alloc", []))
+        alloc_stack = report.stacks.get("alloc", [])
+        alloc_entry = self.c_entry(alloc_stack)
+        here = Path(use.path).parent.resolve()
         if alloc_entry:
-            allocs = _rank(self.calls_for(alloc_entry), lambda c: 2 if c.path == use.path else 0)
+            package = self.identity(alloc_stack).directory or here
+            allocs = _rank(self.calls_for(alloc_entry, package), lambda c: 2 if c.path == use.path else 0)
             if allocs:
                 alloc = allocs[0][1]
                 location.related.append(self._related(alloc.path, alloc.line, f"allocated here (C.{alloc.name})"))
                 self._add_stores(alloc, location)
-        free_entry = self.c_entry(report.stacks.get("free", []))
+        free_stack = report.stacks.get("free", [])
+        free_entry = self.c_entry(free_stack)
         if free_entry:
-            candidates = self.calls_for(free_entry)
+            candidates = self.calls_for(free_entry, self.identity(free_stack).directory or here)
             at_use = next((c for c in candidates if (c.path, c.line) == (use.path, use.line)), None)
             frees = [c for c in candidates if (c.path, c.line) != (use.path, use.line)]
             frees = _rank(frees, lambda c: _free_score(c, use, at_use))

@@ -90,13 +90,18 @@ class Scanner:
 
     def _folded_into_sanitizer_report(self, report: Report) -> bool:
         """With ``abort_on_error=1`` the sanitizer's abort makes Go print the goroutine that was
-        in the faulting cgo call: that stack is the sanitizer report's missing Go side."""
+        in the faulting cgo call: that stack is the sanitizer report's missing Go side. When the
+        fault was in Go code (a runtime copy routine reading freed C memory) the runtime cannot
+        unwind and prints its confusion, with the Go callers only marked in a stack hexdump."""
         last = self.last_report
-        if (last is None or last.detector not in _SANITIZERS or report.detector != "go-signal"
-                or report.details.get("signal") != "SIGABRT" or not report.details.get("in_cgo")
+        if (last is None or last.detector not in _SANITIZERS or not report.detector.startswith("go")
+                or report.details.get("signal") != "SIGABRT"
                 or report.origin_line - self.last_report_end > _ECHO_DISTANCE):
             return False
-        last.stacks["go"] = report.crash_stack
+        if report.details.get("in_cgo"):
+            last.stacks["go"] = report.crash_stack
+        elif report.stacks.get("hexdump"):
+            last.stacks["go"] = report.stacks["hexdump"]
         return True
 
     def _is_echo(self, report: Report) -> bool:

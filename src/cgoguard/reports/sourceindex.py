@@ -21,6 +21,7 @@ from pathlib import Path
 import tree_sitter_c
 from tree_sitter import Language, Node, Parser
 
+from cgoguard.gofront.cgoprefix import CgoPackage, cgo_packages_in
 from cgoguard.gofront.preamble import extract_preamble
 from cgoguard.gofront.syntax import c_name, call_parts, line_of, parse_go, text, unparen, walk
 from cgoguard.safeio import ReadScope, names_file
@@ -200,14 +201,20 @@ class SourceIndex:
 
     @cached_property
     def c_functions(self) -> dict[str, CFunction]:
-        functions: dict[str, CFunction] = {}
+        """C functions of the sources by name (the first of several with one name)."""
+        return {name: functions[0] for name, functions in self.c_functions_by_name.items()}
+
+    @cached_property
+    def c_functions_by_name(self) -> dict[str, list[CFunction]]:
+        """Every C function of the sources (cgo preambles, .c and .h files), by name."""
+        functions: dict[str, list[CFunction]] = defaultdict(list)
         for go_file in self.cgo_files:
             for c_function in go_file.preamble_functions:
-                functions.setdefault(c_function.name, c_function)
+                functions[c_function.name].append(c_function)
         for path in self._files[1]:
             for c_function in _parse_c_file(path, self.scope):
-                functions.setdefault(c_function.name, c_function)
-        return functions
+                functions[c_function.name].append(c_function)
+        return dict(functions)
 
     @cached_property
     def functions_by_name(self) -> dict[str, list[GoFunction]]:
@@ -217,8 +224,16 @@ class SourceIndex:
                 result[function.name.rsplit(".", 1)[-1]].append(function)
         return result
 
-    def exported(self, name: str) -> GoFunction | None:
+    @cached_property
+    def cgo_packages(self) -> list[CgoPackage]:
+        """The cgo packages under the roots, to identify a report's package by its cgo symbols."""
+        return cgo_packages_in(self._files[0])
+
+    def exported(self, name: str, directory: Path | None = None) -> GoFunction | None:
+        """The Go function ``//export name`` declares (in ``directory`` when given)."""
         for go_file in self.cgo_files:
+            if directory is not None and Path(go_file.path).parent.resolve() != directory:
+                continue
             for function in go_file.functions:
                 if function.exported_as == name:
                     return function

@@ -15,11 +15,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     rules = subparsers.add_parser("rules", help="list the static-analysis rules",
                                   description="List every rule: id, name, category, default severity, title.")
     rules.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    rules.add_argument("--runtime", action="store_true",
+                       help="list the ids the runtime commands print instead (report, run, gc, mem)")
     rules.set_defaults(func=run_rules)
     explain = subparsers.add_parser("explain", help="show a rule's documentation",
                                     description="Print what a rule finds, why it matters, an example "
                                                 "and the fix, as Markdown.")
-    explain.add_argument("rule", metavar="RULE", help="rule id (CG101) or name")
+    explain.add_argument("rule", metavar="RULE",
+                         help="rule id (CG101) or name, or a runtime id (RT-ASAN, MEM001, gc-stw-p99)")
     explain.set_defaults(func=run_explain)
     return rules
 
@@ -27,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_rules(args: argparse.Namespace) -> int:
     from cgoguard.rules import all_rules
 
+    if args.runtime:
+        return _list_runtime_rules(args.format)
     rules = list(all_rules().values())
     if args.format == "json":
         sys.stdout.write(json.dumps([_rule_dict(rule) for rule in rules], indent=2) + "\n")
@@ -40,14 +45,35 @@ def run_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_runtime_rules(fmt: str) -> int:
+    from cgoguard.rules.runtime import runtime_rules
+
+    rules = list(runtime_rules().values())
+    if fmt == "json":
+        sys.stdout.write(json.dumps([{"id": r.id, "title": r.title, "severity": r.severity.value,
+                                      "commands": list(r.commands), "docs": r.docs} for r in rules], indent=2) + "\n")
+        return 0
+    width = max((len(r.id) for r in rules), default=0)
+    for rule in rules:
+        sys.stdout.write(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.title} ({', '.join(rule.commands)})\n")
+    return 0
+
+
 def run_explain(args: argparse.Namespace) -> int:
     from cgoguard.errors import UsageError
     from cgoguard.rules import all_rules, find_rule
+    from cgoguard.rules.runtime import find_runtime_rule, runtime_rules
 
     rule = find_rule(args.rule)
+    if rule is None and (runtime := find_runtime_rule(args.rule)) is not None:
+        commands = ", ".join(f"`cgoguard {c}`" for c in runtime.commands)
+        sys.stdout.write(f"# {runtime.id}: {runtime.title}\n\nPrinted by {commands} · default severity: "
+                         f"`{runtime.severity.value}`\n\n{runtime.docs}\n")
+        return 0
     if rule is None:
         known = ", ".join(f"{r.meta.id} ({r.meta.name})" for r in all_rules().values())
-        raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'}")
+        raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'}; runtime ids: "
+                         f"{', '.join(runtime_rules())}")
     meta = rule.meta
     header = (f"# {meta.id} {meta.name}: {meta.title}\n\n"
               f"Category: `{meta.category}` · default severity: `{meta.severity.value}`\n\n")

@@ -1,7 +1,10 @@
 """``cgoguard run [--check ...] [-- CMD ...]``: run a module's tests under every runtime checker.
 
 Exit status: 0 when nothing at or above ``--fail-on`` was found, 1 when something was, 2 on a
-usage error or (with ``--strict``) when a check could not run or timed out.
+usage error, when no check ran at all (every check failed to run, timed out or started no
+program: a CI job must not go green on nothing), and with ``--strict`` when any check did not
+run. Without ``--strict`` a partial run is judged by the checks that ran; the table (and the
+JSON ``checks``) says which did not.
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     out = add_output_options(parser, FORMATS)
     add_rule_options(parser, "rule ids or prefixes (RT-ASAN, RT-RACE, CG101) or categories (data-race)")
     out.add_argument("--strict", action="store_true",
-                     help="exit 2 when a check could not run or timed out")
+                     help="exit 2 when any check could not run, timed out or started no program (without "
+                          "it, exit 2 only when no check ran at all)")
     parser.set_defaults(func=run)
     return parser
 
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.output.text import TextStyle
     from cgoguard.runner.checks import parse_checks
     from cgoguard.runner.command import DEFAULT_COMMAND
-    from cgoguard.runner.session import FAILED, TIMED_OUT, RunOptions, run_checks
+    from cgoguard.runner.session import NOT_RUN, RunOptions, run_checks
 
     directory = Path(args.dir)
     if not directory.is_dir():
@@ -100,9 +104,25 @@ def run(args: argparse.Namespace) -> int:
                             statistics=args.statistics), args.output)
     if args.sarif_output:
         write_output(render_run(report.results, findings, report.errors, extra, "sarif", roots), args.sarif_output)
-    if args.strict and any(r.status in (FAILED, TIMED_OUT) for r in report.results):
+    not_run = [r for r in report.results if r.status in NOT_RUN]
+    if len(not_run) == len(report.results):
+        print(f"cgoguard: error: no check ran, so nothing was tested: {_reasons(not_run)}", file=sys.stderr)
+        return 2
+    if args.strict and not_run:
+        print(f"cgoguard: error: --strict: {', '.join(r.check for r in not_run)} did not run", file=sys.stderr)
         return 2
     return exit_status(findings, args.fail_on)
+
+
+def _reasons(results: list[CheckResult]) -> str:
+    """``asan, race: failed to run (Go is not on PATH)``: checks with the same reason together."""
+    by_reason: dict[str, list[str]] = {}
+    for result in results:
+        lines = [line.strip() for line in result.message.splitlines() if line.strip()]
+        # go test's output begins with "# pkg" and ends with "FAIL" lines: the cause is between.
+        said = next((line for line in lines if not line.startswith(("#", "FAIL", "ok "))), lines[0] if lines else "")
+        by_reason.setdefault(f"{result.status}{f' ({said})' if said else ''}", []).append(result.check)
+    return "; ".join(f"{', '.join(checks)}: {reason}" for reason, checks in by_reason.items())
 
 
 def render_run(results: list[CheckResult], findings: list[Finding], errors: list[InputError],
@@ -110,16 +130,16 @@ def render_run(results: list[CheckResult], findings: list[Finding], errors: list
                style: TextStyle | None = None, statistics: bool = False) -> str:
     from cgoguard.findings import InputError
     from cgoguard.output import render
-    from cgoguard.runner.session import FAILED, TIMED_OUT
+    from cgoguard.runner.session import NOT_RUN
 
     if fmt in ("text", "concise"):  # the summary table says which checks could not run
         listing = render(findings, errors, fmt, style=style, statistics=statistics)
-        return summary_table(results, extra) + listing + _footer(findings, extra)
+        return summary_table(results, extra) + listing + _footer(results, findings, extra)
     if statistics:
         return render(findings, errors, fmt, statistics=True)
     # Formats without the table (SARIF, GitHub annotations) still learn about them.
     problems = [InputError(f"check {r.check}", f"{r.status}: {r.message}") for r in results
-                if r.status in (FAILED, TIMED_OUT)]
+                if r.status in NOT_RUN]
     return render(findings, [*errors, *problems], fmt, extra=extra, source_roots=source_roots)
 
 
@@ -141,9 +161,17 @@ def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _footer(findings: list[Finding], extra: dict[str, Any]) -> str:
-    count = len(findings)
-    text = f"{count} finding{'s' if count != 1 else ''} in {extra['wall_seconds']:.1f} s"
+def _footer(results: list[CheckResult], findings: list[Finding], extra: dict[str, Any]) -> str:
+    """``cgoguard: 1 error, 2 warnings from 4 of 5 checks in 12.3 s (race: timed out)``."""
+    from cgoguard.output import severity_counts
+    from cgoguard.runner.session import NOT_RUN
+
+    not_run = [r for r in results if r.status in NOT_RUN]
+    ran = len(results) - len(not_run)
+    text = (f"cgoguard: {severity_counts(findings)} from {ran} of {len(results)} check"
+            f"{'s' if len(results) != 1 else ''} in {extra['wall_seconds']:.1f} s")
+    if not_run:
+        text += f" ({', '.join(f'{r.check}: {r.status}' for r in not_run)})"
     if "logs" in extra:
         text += f"; logs in {extra['logs']}"
     return ("\n" if findings else "") + text + "\n"

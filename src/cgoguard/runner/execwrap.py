@@ -7,6 +7,12 @@ session's log root, points each sanitizer's ``log_path`` and the execution trace
 and copies the binary's output both to its own stdout/stderr (so ``go test`` still reports
 as usual) and into ``output.log``.
 
+While a process runs, the wrapper keeps a recent copy of its ``/proc/PID/maps`` and takes
+one more the moment the process starts printing a crash (or a sanitizer log appears); when
+the process dies with an error, ``maps.txt`` holds that map and the mappings that existed
+earlier but were gone at the crash, so a fault address can be classified (unmapped, guard
+page, PROT_NONE reservation, ...).
+
 A crash ends a test binary inside the test that caused it, hiding every test after it. So
 when a test binary dies mid-run, the wrapper runs it again, in a new directory, with
 ``-test.skip`` for the tests that crashed so far, until every test has run (at most
@@ -35,6 +41,12 @@ _RUN = re.compile(rb"^=== RUN\s+(\S+)")
 _SUMMARY = re.compile(rb"^(PASS|FAIL)\s*$")
 # go test -json runs test binaries with -test.v=test2json, which frames these lines with ^V.
 _TEST2JSON_MARK = b"\x16"
+MAPS_INTERVAL_S = 0.25  # how old the last periodic snapshot can be when a crash is missed
+MAX_EARLIER_MAPPINGS = 4096
+# Output that starts a crash report: the process is still alive while it prints the rest.
+_CRASH_MARKS = (b"SIGSEGV", b"SIGBUS", b"unexpected signal", b"Sanitizer:", b"SIGABRT", b"SIGILL", b"SIGFPE")
+# The same text as cgoguard.reports.faultaddr.EARLIER_MARKER (this script imports nothing of cgoguard).
+EARLIER_MARKER = "# cgoguard: mapped earlier in the run, unmapped by the time of the snapshot above"
 
 
 def main(argv: list[str]) -> int:
@@ -120,20 +132,23 @@ def _run(command: list[str], env: dict[str, str], log_path: Path) -> int:
     with open(log_path, "wb") as log:
         child = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
+        watcher = MapsWatcher(child.pid, log_path.parent)
         # The runner ends the whole process group; pass a terminal's interrupt on, too.
         signal.signal(signal.SIGINT, lambda *_: child.send_signal(signal.SIGINT))
-        copiers = [threading.Thread(target=_copy, args=(stream, target, log, lock), daemon=True)
+        copiers = [threading.Thread(target=_copy, args=(stream, target, log, lock, watcher), daemon=True)
                    for stream, target in ((child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer))]
         for copier in copiers:
             copier.start()
         returncode = child.wait()
         for copier in copiers:
             copier.join()
+        watcher.finish(returncode, command[0])
     return returncode
 
 
-def _copy(stream: BinaryIO, target: BinaryIO, log: BinaryIO, lock: threading.Lock) -> None:
+def _copy(stream: BinaryIO, target: BinaryIO, log: BinaryIO, lock: threading.Lock, watcher: MapsWatcher) -> None:
     while chunk := stream.read1(CHUNK):  # type: ignore[attr-defined]
+        watcher.saw(chunk)
         with lock:
             log.write(chunk)
             log.flush()
@@ -142,6 +157,81 @@ def _copy(stream: BinaryIO, target: BinaryIO, log: BinaryIO, lock: threading.Loc
             target.flush()
         except OSError:
             pass  # go test stopped reading; the log keeps everything
+
+
+class MapsWatcher:
+    """Snapshots of a child's ``/proc/PID/maps``: periodic, and one at the start of a crash."""
+
+    def __init__(self, pid: int, proc_dir: Path) -> None:
+        self.maps = Path(f"/proc/{pid}/maps")
+        self.pid = pid
+        self.proc_dir = proc_dir
+        self.crashing = threading.Event()
+        self.stopped = threading.Event()
+        self.latest: list[str] = []
+        self.latest_time = 0.0
+        self.at_crash = False
+        self.seen: dict[str, None] = {}  # every mapping line seen, oldest first (bounded)
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def saw(self, chunk: bytes) -> None:
+        if not self.crashing.is_set() and any(mark in chunk for mark in _CRASH_MARKS):
+            self.crashing.set()
+
+    def _loop(self) -> None:
+        while not self.stopped.is_set():
+            crashing = self.crashing.wait(MAPS_INTERVAL_S) or self._sanitizer_log_appeared()
+            if self.stopped.is_set():
+                return
+            lines = self._read()
+            if lines:
+                self.latest, self.latest_time = lines, time.time()
+                for line in lines:
+                    if len(self.seen) < MAX_EARLIER_MAPPINGS:
+                        self.seen[line] = None
+            if crashing:
+                self.at_crash = bool(lines)
+                return
+
+    def _sanitizer_log_appeared(self) -> bool:
+        try:
+            return any(name.startswith(("asan.", "gorace.")) for name in os.listdir(self.proc_dir))
+        except OSError:
+            return False
+
+    def _read(self) -> list[str]:
+        try:
+            return self.maps.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []  # the process is gone (or not ours to read)
+
+    def finish(self, returncode: int, binary: str) -> None:
+        """Stop; when the process failed, write ``maps.txt`` for the report analysis."""
+        self.stopped.set()
+        self.crashing.set()
+        self.thread.join(timeout=5)
+        if returncode == 0 or not self.latest:
+            return
+        when = "at the crash" if self.at_crash else f"{max(0.0, time.time() - self.latest_time):.2f} s before it exited"
+        current = [_range(line) for line in self.latest]
+        earlier = [line for line in self.seen if not any(_overlaps(_range(line), r) for r in current)]
+        text = [f"# /proc/{self.pid}/maps of {Path(binary).name}, captured {when}", *self.latest]
+        if earlier:
+            text += [EARLIER_MARKER, *earlier]
+        (self.proc_dir / "maps.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def _range(line: str) -> tuple[int, int]:
+    try:
+        start, _, end = line.split(" ", 1)[0].partition("-")
+        return int(start, 16), int(end, 16)
+    except ValueError:
+        return 0, 0
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def _exit_status(returncode: int) -> int:

@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 SANITIZER_LOG_PREFIXES = ("asan.", "gorace.")
-# The SIGABRT that ASAN_OPTIONS=abort_on_error=1 causes; only its goroutine stack of a
-# cgo call is worth reading (see trim_induced_abort).
+# The SIGABRT that ASAN_OPTIONS=abort_on_error=1 causes (see write_analysis_input).
 _SIGABRT = b"SIGABRT: abort"
-_DURING_CGO = b"signal arrived during cgo execution"
 # GOTRACEBACK=crash: after the crash report the runtime stops every other thread with SIGQUIT
 # and prints each one's stack after a "-----" line; those are context, not new crashes.
 _THREAD_DUMP_SEPARATOR = b"-----"
@@ -50,6 +48,12 @@ class ProcessLog:
         return path if path.is_file() and path.stat().st_size else None
 
     @property
+    def maps(self) -> Path | None:
+        """``/proc/PID/maps`` of a process that failed, as the exec wrapper captured it."""
+        path = self.directory / "maps.txt"
+        return path if path.is_file() else None
+
+    @property
     def returncode(self) -> int | None:
         code = self.meta.get("returncode")
         return code if isinstance(code, int) else None
@@ -78,41 +82,36 @@ def _sanitizer_logs(directory: Path) -> list[Path]:
 
 
 def write_analysis_input(log: ProcessLog, destination: Path) -> Path:
-    """One file with the process's sanitizer reports followed by its output.
+    """One file with the process's sanitizer reports, the runtime's dump at the sanitizer's
+    abort right after them, and the rest of its output.
 
-    A sanitizer report and the Go traceback that follows its abort belong together; writing
-    them in their real order lets the report parser attach the Go frames to the report.
+    With ``abort_on_error=1`` the sanitizer's abort makes the Go runtime print a dump: the
+    goroutine blocked in the cgo call, or, when the fault was in Go code, the Go callers marked
+    in a stack hexdump. Placed right after the report, the report parser folds that dump into
+    the report (it is the report's missing Go side, not a crash of its own).
     """
     with open(destination, "wb") as sink:
         for path in log.sanitizer_logs:
             _copy_lines(path, sink)
         if log.output.is_file():
-            lines = drop_thread_dumps(_lines(log.output))
-            _write_all(trim_induced_abort(lines) if log.sanitizer_logs else lines, sink)
+            abort_at = _induced_abort_offset(log.output) if log.sanitizer_logs else None
+            if abort_at is None:
+                _write_all(drop_thread_dumps(_lines(log.output)), sink)
+            else:
+                _write_all(drop_thread_dumps(_lines(log.output, start=abort_at)), sink)
+                sink.write(b"\n")
+                _write_all(_lines(log.output, end=abort_at), sink)
     return destination
 
 
-def trim_induced_abort(lines: Iterator[bytes]) -> Iterator[bytes]:
-    """Drop the runtime's dump of an abort that hit Go code rather than a cgo call.
-
-    After a sanitizer report about Go code, the abort arrives on a non-Go stack and the
-    runtime prints only its own confusion ("unknown pc", "panic during panic"). After a report
-    about C code it prints the goroutine blocked in the cgo call: that part is kept.
-    """
-    pending: list[bytes] = []
-    for line in lines:
-        if pending:
-            pending.append(line)
-            if _DURING_CGO in line:
-                yield from pending
-                pending = []
-            elif len(pending) > 4:
-                return
-        elif line.startswith(_SIGABRT):
-            pending.append(line)
-        else:
-            yield line
-    yield from pending
+def _induced_abort_offset(path: Path) -> int | None:
+    """Where the runtime's ``SIGABRT: abort`` dump begins in a process's output, if it has one."""
+    offset = 0
+    for line in _lines(path):
+        if line.startswith(_SIGABRT):
+            return offset
+        offset += len(line)
+    return None
 
 
 def drop_thread_dumps(lines: Iterator[bytes]) -> Iterator[bytes]:
@@ -133,9 +132,16 @@ def drop_thread_dumps(lines: Iterator[bytes]) -> Iterator[bytes]:
     yield from held
 
 
-def _lines(path: Path) -> Iterator[bytes]:
+def _lines(path: Path, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """The lines of ``path`` between byte offsets ``start`` and ``end`` (line boundaries)."""
     with open(path, "rb") as stream:
-        yield from stream
+        stream.seek(start)
+        position = start
+        for line in stream:
+            if end is not None and position >= end:
+                return
+            position += len(line)
+            yield line
 
 
 def _copy_lines(path: Path, sink: BinaryIO) -> None:

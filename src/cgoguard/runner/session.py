@@ -33,6 +33,10 @@ PASSED = "passed"
 FOUND = "found bugs"
 FAILED = "failed to run"
 TIMED_OUT = "timed out"
+NOTHING_RAN = "nothing ran"  # go test/run started no program (no test files, every package skipped)
+NO_GC_CYCLE = "no GC cycle ran"  # the gc check ran, but nothing was traced
+# Checks that did not check anything: a run made only of these did not test the code.
+NOT_RUN = frozenset({FAILED, TIMED_OUT, NOTHING_RAN})
 
 Progress = Callable[[str], None]
 
@@ -105,7 +109,7 @@ class Session:
         started = time.monotonic()
         execution = self._run(setup, directory)
         execution.seconds = time.monotonic() - started
-        if execution.status != FAILED:
+        if execution.status not in (FAILED, NOTHING_RAN):
             self._analyze(execution, directory)
         if execution.status == PASSED and execution.returncode not in (0, None) and not execution.message:
             execution.message = (f"the command exited with status {execution.returncode}, "
@@ -135,6 +139,10 @@ class Session:
         elif outcome.returncode != 0 and not execution.processes:
             execution.status = FAILED
             execution.message = _tail(output) or f"the command exited with status {outcome.returncode}"
+        elif command.wrapped and not execution.processes:
+            execution.status = NOTHING_RAN
+            execution.message = (f"`{shlex.join(command.argv)}` started no test binary or program "
+                                 "(no test files, or no package matched)")
         return execution
 
     def _prepare(self, setup: Setup, command: GoCommand, directory: Path) -> tuple[list[str], dict[str, str]]:
@@ -190,7 +198,11 @@ class Session:
         execution.errors += errors
         execution.extra["gc"] = summaries
         crashed = sum(1 for log in execution.processes if log.returncode not in (0, None))
-        notes = [] if summaries else ["no GC cycle ran during the command"]
+        notes = []
+        if not summaries and execution.status == PASSED:
+            execution.status = NO_GC_CYCLE
+            notes.append("the programs ended before the first garbage collection: nothing to measure "
+                         "(run longer tests, or lower GOGC)")
         if crashed:
             notes.append(f"{crashed} of {len(execution.processes)} processes crashed "
                          "(the other checks report why)")
@@ -203,7 +215,8 @@ class Session:
             return [], [InputError(str(path), "cgoguard.reports is not available: "
                                               "runtime reports were collected but not analysed")]
         try:
-            result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings)
+            result = analyze([path], source_roots=[self.module_root], static_findings=self.static_findings,
+                             maps=log.maps)
         except Exception as exc:  # one unreadable log must not cost the other processes' findings
             return [], [InputError(str(path), f"report analysis failed: {type(exc).__name__}: {exc}")]
         for finding in result.findings:
@@ -211,13 +224,17 @@ class Session:
         return list(result.findings), list(result.errors)
 
     def _relocate_unplaced(self, findings: list[Finding]) -> None:
-        """Findings never point into our logs: a report without a source line names its package,
-        and log positions are dropped when the logs are temporary."""
+        """Findings never point into our logs: a report without a source line names its process
+        (the package directory of a test binary), keeps why it has no line, and log positions
+        are dropped when the logs are temporary."""
         logs_dir = self.options.logs_dir.resolve()
         for finding in findings:
             if Path(finding.path).resolve().is_relative_to(logs_dir):
-                finding.path = str(finding.extra.get("process") or os.path.relpath(self.options.directory))
+                place = str(finding.extra.get("process") or os.path.relpath(self.options.directory))
+                finding.path = place if place != "." else f"{self.options.directory.name}/"
                 finding.line = finding.column = 0
+                why = str(finding.extra.get("mapping", "")).removesuffix("; pointing at the log")
+                finding.extra["mapping"] = f"{why or 'no source location'}; reported for the process"
             if not self.options.keep_logs and "occurrences" in finding.extra:
                 del finding.extra["occurrences"]
 

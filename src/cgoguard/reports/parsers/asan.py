@@ -22,6 +22,8 @@ _SECTION = re.compile(r"^(?P<which>freed|previously allocated|allocated) by (?:t
 _THREAD_CREATED = re.compile(r"^Thread T\d+ .*created by .* here:$")
 _LOCATED = re.compile(r"^(?:Address )?0x[0-9a-fA-F]+ is (?:located|a wild pointer)")
 _SIGNAL_ACCESS = re.compile(r"^(?:==\d+==)?The signal is caused by a (?P<access>READ|WRITE|UNKNOWN) memory access")
+# A general-protection fault: the address ASan prints (0) is not the one the code used.
+_HIGH_VALUE_HINT = re.compile(r"^(?:==\d+==)?Hint: this fault was caused by a dereference of a high value address")
 _LEAK = re.compile(r"^(?P<which>Direct|Indirect) leak of (?P<bytes>\d+) byte\(s\) in (?P<objects>\d+) "
                    r"object\(s\) allocated from:$")
 _SUMMARY = re.compile(r"^SUMMARY: \w*Sanitizer: ")
@@ -126,6 +128,8 @@ class AsanCollector:
             self.section = "location"  # a stack variable's frame follows, not more of the crash
         elif signal := _SIGNAL_ACCESS.match(line):
             report.details["access"] = signal.group("access")
+        elif _HIGH_VALUE_HINT.match(line):
+            report.details["high_value_address"] = True
         elif not _IGNORED.match(line) and not _SHADOW.match(line):
             return False
         return True

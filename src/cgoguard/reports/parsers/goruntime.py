@@ -21,9 +21,9 @@ START = re.compile(
     r"|(?P<overflow>runtime: goroutine stack exceeds .*)"
     r"|(?P<dump>goroutine \d+(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[[^\]]+\]:))$")
 _GOROUTINE = re.compile(r"^goroutine (?P<id>\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[(?P<state>[^\]]+)\]:$")
-_SIGNAL_LINE = re.compile(r"^\[signal (?P<sig>SIG\w+): [^\]]*?(?:addr=(?P<addr>0x[0-9a-f]+|\?))?"
-                          r"(?: pc=(?P<pc>0x[0-9a-f]+))?\]$")
-_PC_LINE = re.compile(r"^PC=(?P<pc>0x[0-9a-f]+) m=\S+(?: sigcode=\S+)?(?: addr=(?P<addr>0x[0-9a-f]+))?$")
+_SIGNAL_LINE = re.compile(r"^\[signal (?P<sig>SIG\w+): [^\]]*?(?:code=(?P<code>\S+) )?"
+                          r"(?:addr=(?P<addr>0x[0-9a-f]+|\?))?(?: pc=(?P<pc>0x[0-9a-f]+))?\]$")
+_PC_LINE = re.compile(r"^PC=(?P<pc>0x[0-9a-f]+) m=\S+(?: sigcode=(?P<code>\S+))?(?: addr=(?P<addr>0x[0-9a-f]+))?$")
 _CREATED_BY = re.compile(r"^created by (?P<func>\S+)(?: in goroutine \d+)?$")
 _C_NAME = re.compile(r"^[A-Za-z_]\w*$")
 _NON_GO = re.compile(r"^non-Go function at pc=(?P<pc>0x[0-9a-f]+)$")
@@ -36,6 +36,11 @@ _BENIGN = re.compile(
 _RESULT_WITH_POS = re.compile(
     r"(?:runtime error: )?(?P<path>\S+?):(?P<line>\d+): result of Go func(?:tion (?P<func>\S+))?")
 _SIGNAL_TAIL = re.compile(r"\b(SIG[A-Z]+): ([a-z][\w ]*)$")
+# When the runtime cannot unwind a goroutine (an abort that hit Go code) it hexdumps the stack
+# and marks words that are return addresses: "^ <main.main+0x1cc>". Those name the Go callers.
+_HEXDUMP = re.compile(r"^(?:[0-9a-f]{16}: .*|(?:[0-9a-f] ){4} (?:[0-9a-f] ){3}[0-9a-f] .*|stack: frame=\{.*)$")
+_HEXDUMP_MARK = re.compile(r"\^ <(?P<func>[^<>+\s]+)\+0x[0-9a-f]+>")
+_MAX_HEXDUMP_FRAMES = 32
 _EXIT = re.compile(r"^exit status \d+$")
 _MAX_HEADER_NOISE = 20
 _MAX_TRAILING_NOISE = 2
@@ -96,6 +101,7 @@ class GoCollector:
                              origin_line=line_no)
         self.context = context
         self.goroutines = 0
+        self.current_goroutine: int | None = None
         self.section = ""  # "runtime", "crash", "creator", "skip"
         self.pending: str | None = None
         self.pending_is_c = False
@@ -193,12 +199,12 @@ class GoCollector:
         report = self.report
         if signal := _SIGNAL_LINE.match(line):
             report.details.setdefault("signal", signal.group("sig"))
-            report.details.update({k: v for k, v in (("address", signal.group("addr")),
-                                                      ("pc", signal.group("pc"))) if v})
+            report.details.update({k: v for k, v in (("address", signal.group("addr")), ("pc", signal.group("pc")),
+                                                      ("sigcode", signal.group("code"))) if v})
         elif pc_line := _PC_LINE.match(line):
             report.details["pc"] = pc_line.group("pc")
-            if pc_line.group("addr"):
-                report.details["address"] = pc_line.group("addr")
+            report.details.update({k: v for k, v in (("address", pc_line.group("addr")),
+                                                      ("sigcode", pc_line.group("code"))) if v})
         elif line == "signal arrived during cgo execution":
             report.details["in_cgo"] = True
         elif line == "runtime stack:":
@@ -209,6 +215,8 @@ class GoCollector:
         elif non_go := _NON_GO.match(line):
             if self.section in ("crash", "runtime"):
                 self.report.add_frame(self.section, go_frame("", "", 0, non_go.group("pc")))
+        elif line.startswith("^ <") or _HEXDUMP.match(line):
+            self._hexdump(line)
         elif _EXIT.match(line):
             return Take.DONE
         elif not (_REGISTER.match(line) or _BENIGN.match(line)):
@@ -228,8 +236,18 @@ class GoCollector:
             self.report.details.setdefault("message_lines", []).append(line[:200])
         return Take.MORE
 
+    def _hexdump(self, line: str) -> None:
+        """Return addresses the runtime marked in the crashing goroutine's stack dump."""
+        if self.current_goroutine != self.report.details.get("goroutine"):
+            return
+        for mark in _HEXDUMP_MARK.finditer(line):
+            frames = self.report.stacks.setdefault("hexdump", [])
+            if len(frames) < _MAX_HEXDUMP_FRAMES:
+                frames.append(go_frame(mark.group("func"), "", 0))
+
     def _goroutine(self, match: re.Match[str] | None) -> None:
         self.goroutines += 1
+        self.current_goroutine = int(match.group("id")) if match is not None else None
         self.section = "crash" if self.goroutines == 1 else "skip"
         if match is not None and self.goroutines == 1:
             self.report.details.update(goroutine=int(match.group("id")), state=match.group("state"))

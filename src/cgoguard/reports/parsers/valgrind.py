@@ -75,6 +75,8 @@ class ValgrindTextCollector:
             self.section = "free"
             if self.report.category == "buffer-overflow":
                 self.report.category = "use-after-free"
+            elif self.report.category == "invalid-free":
+                self.report.category = "double-free"  # the block was already freed
             self.report.details["location"] = body
         elif _WILD.match(body):
             if self.report.category == "buffer-overflow":
@@ -142,10 +144,10 @@ def _xml_category(kind: str, element: ET.Element) -> str:
         return "c-leak"
     if kind.startswith("Leak_"):
         return ""  # possibly lost / still reachable: the Go runtime's own threads look like this
+    freed = any("free'd" in (aux.text or "") for aux in element.findall("auxwhat"))
     if kind in ("InvalidFree", "MismatchedFree"):
-        return "invalid-free"
+        return "double-free" if freed and kind == "InvalidFree" else "invalid-free"
     if kind in ("InvalidRead", "InvalidWrite"):
-        freed = any("free'd" in (aux.text or "") for aux in element.findall("auxwhat"))
         return "use-after-free" if freed else "buffer-overflow"
     return "crash"
 

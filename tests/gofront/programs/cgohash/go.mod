@@ -1,0 +1,3 @@
+module example.com/hashcheck
+
+go 1.11

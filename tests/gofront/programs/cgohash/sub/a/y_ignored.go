@@ -1,0 +1,6 @@
+//go:build ignore
+// +build ignore
+
+package a
+
+import "C"

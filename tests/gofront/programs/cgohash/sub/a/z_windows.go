@@ -1,0 +1,5 @@
+package a
+
+import "C"
+
+var OnlyWindows = 1
