@@ -38,8 +38,27 @@ variable first. When a `defer` must free a pointer that is filled in later, defe
 closure: `defer func() { C.free(unsafe.Pointer(p)) }()`.
 """
 
-from cgoguard.analysis.lifetime import report_events
-from cgoguard.findings import Severity
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from cgoguard.analysis.lifetime import Event, report_events
+from cgoguard.analysis.remedies import Release
+from cgoguard.findings import Applicability, Confidence, Edit, Fix, Severity
+from cgoguard.fix.cgo import ReleaseCall, release_call
+from cgoguard.fix.edits import (
+    fresh_name,
+    in_loop,
+    indentation,
+    insert_after,
+    insert_before,
+    make_fix,
+    replace,
+    statement_of,
+    top_function,
+)
+from cgoguard.gofront.package import GoFile
+from cgoguard.gofront.syntax import c_name, nodes_of_type, text
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -49,7 +68,119 @@ META = RuleMeta(
     severity=Severity.WARNING,
     title="C memory not freed on some path",
 )
+# Statements whose expressions run more than once, or after the statement (hoisting an
+# allocation out of them would change when it runs).
+_NOT_HOISTABLE = frozenset({"for_statement", "go_statement", "defer_statement", "select_statement",
+                            "labeled_statement"})
+_CASES = frozenset({"expression_case", "type_case", "communication_case", "default_case"})
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"leak"}))
+    report_events(ctx, META, frozenset({"leak"}), fixer=fix)
+
+
+def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:
+    """``defer <release>(x)`` right after the allocation, when no path frees or hands off the
+    memory (so freeing it at return cannot free it twice); an allocation passed straight to a
+    call is first bound to a new variable."""
+    remedy = event.remedy
+    allocation = event.node
+    if not isinstance(remedy, Release) or not remedy.every_path or allocation.type != "call_expression":
+        return None
+    statement = statement_of(allocation)
+    if statement is None:
+        return None
+    holder = _assigned_name(allocation, statement)
+    if holder:
+        release = release_call(ctx.package, file, remedy.dealloc, holder)
+        after = insert_after(file, statement, f"defer {release.code}") if release is not None else None
+        if release is None or after is None:
+            return None
+        edits: list[Edit | None] = [after]
+        hoisted_safely = True
+    else:
+        hoisted = _hoist(ctx, file, allocation, statement, remedy.dealloc)
+        if hoisted is None:
+            return None
+        edits, hoisted_safely, release = hoisted
+    safe = hoisted_safely and release.certain and event.confidence is Confidence.HIGH and not in_loop(statement)
+    return make_fix(file, f"free it with `defer {release.code}`", [*edits, *release.edits],
+                    Applicability.SAFE if safe else Applicability.UNSAFE)
+
+
+def _assigned_name(allocation: Node, statement: Node) -> str:
+    """The variable ``x`` of ``x := alloc(...)``, ``x = alloc(...)`` or ``var x = alloc(...)``."""
+    values = allocation.parent
+    binding = values.parent if values is not None else None
+    if values is None or binding is None or values.type != "expression_list":
+        return ""
+    if binding.type == "var_spec" and binding.parent == statement and binding.child_by_field_name("value") == values:
+        names = binding.children_by_field_name("name")
+    elif binding == statement and binding.type in ("short_var_declaration", "assignment_statement") and \
+            binding.child_by_field_name("right") == values:
+        if binding.type == "assignment_statement" and text(binding.child_by_field_name("operator")) != "=":
+            return ""
+        left = binding.child_by_field_name("left")
+        names = left.named_children if left is not None else []
+    else:
+        return ""
+    position = values.named_children.index(allocation) if allocation in values.named_children else -1
+    if len(names) != len(values.named_children) or position < 0:
+        return ""
+    name = names[position]
+    return text(name) if name.type == "identifier" and text(name) != "_" else ""
+
+
+def _hoist(ctx: RuleContext, file: GoFile, allocation: Node, statement: Node,
+           dealloc: str) -> tuple[list[Edit | None], bool, ReleaseCall] | None:
+    """``f(C.alloc(...))`` becomes ``x := C.alloc(...); defer free(x); f(x)``; safe when nothing
+    in the statement ran before the allocation and it ran unconditionally."""
+    if allocation.parent is None or allocation.parent.type != "argument_list" or statement.type in _NOT_HOISTABLE:
+        return None
+    scope = top_function(statement)
+    if scope is None:
+        return None
+    name = fresh_name(scope, *_names_for(allocation))
+    release = release_call(ctx.package, file, dealloc, name)
+    if release is None:
+        return None
+    indent = indentation(file, statement)
+    edits = [insert_before(file, statement, f"{name} := {text(allocation)}\n{indent}defer {release.code}"),
+             replace(file, allocation, name)]
+    safe = not _runs_earlier(allocation, statement) and not _conditional(allocation, statement)
+    return edits, safe, release
+
+
+def _names_for(allocation: Node) -> tuple[str, ...]:
+    allocator = c_name(allocation.child_by_field_name("function")) or ""
+    return {"CString": ("cs", "cstr"), "CBytes": ("cbuf", "cbytes")}.get(allocator, ("cmem", "cptr"))
+
+
+def _runs_earlier(allocation: Node, statement: Node) -> bool:
+    """A call or receive in ``statement`` that Go evaluates before the allocation."""
+    ancestors = set()
+    node = allocation.parent
+    while node is not None and node != statement:
+        ancestors.add(node.id)
+        node = node.parent
+    for other in nodes_of_type(statement, "call_expression", "unary_expression"):
+        if other.id in ancestors or other.end_byte > allocation.start_byte:
+            continue
+        if other.type == "call_expression" or text(other.child_by_field_name("operator")) == "<-":
+            return True
+    return False
+
+
+def _conditional(allocation: Node, statement: Node) -> bool:
+    """Whether the allocation may not run when the statement does: the right operand of
+    ``&&`` or ``||``, or a case expression of a switch."""
+    node = allocation
+    while node.parent is not None and node != statement:
+        parent = node.parent
+        if parent.type in _CASES:
+            return True
+        if parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("&&", "||") \
+                and parent.child_by_field_name("right") == node:
+            return True
+        node = parent
+    return False

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from cgoguard.fix.cli import add_arguments as add_fix_arguments
 from cgoguard.output import FORMATS
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     perf.add_argument("--cache-dir", metavar="DIR", help="result cache (default: .cgoguard_cache in the "
                                                          "project root)")
     perf.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    add_fix_arguments(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -102,6 +104,7 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cgoguard.fix.cli import fix_hint, run_fixes, wants_fixes
     from cgoguard.output import render, write_output
     from cgoguard.scan.baseline import write_baseline
     from cgoguard.scan.config import common_start, load_config
@@ -112,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(common_start(paths), _overrides(args, file_config), args.config)
     if args.write_baseline:  # it records everything, so an existing baseline must not hide findings
         config = replace(config, baseline=None)
+    if wants_fixes(args):
+        return run_fixes(args, paths, config)
     progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
         result = scan(paths, config, progress=progress)
@@ -121,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
     write_output(render(result.findings, result.errors, args.format), args.output)
     if not args.quiet:
         _print_summary(result, args.format)
+        hint = fix_hint(result.findings)
+        if hint and args.format == "text":
+            print(hint, file=sys.stderr)
     if result.internal_errors:
         return 2
     if args.write_baseline:
