@@ -167,7 +167,9 @@ def _error_count(root: object) -> int:
 def unified_diff(path: str, original: bytes, fixed: bytes) -> str:
     before = original.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     after = fixed.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    lines = list(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
+    # git's a/ and b/ prefixes for relative paths; an absolute path stands as it is.
+    old, new = (path, path) if os.path.isabs(path) else (f"a/{path}", f"b/{path}")
+    lines = list(difflib.unified_diff(before, after, old, new))
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
@@ -176,7 +178,7 @@ def write_files(files: Iterable[FileFix]) -> list[str]:
     could not be written, with the reason."""
     failures: list[str] = []
     for file in files:
-        target = Path(file.path)
+        target = Path(os.path.realpath(file.path))  # through a symbolic link, to the file itself
         try:
             _write_atomically(target, file.fixed)
         except OSError as exc:
