@@ -23,7 +23,8 @@ def _applicability(case: str) -> dict[int, str | None]:
 
 
 def test_leak_fix_applicability() -> None:
-    assert _applicability("leak") == {23: "safe", 29: "safe", 34: "safe", 40: "unsafe", 46: "unsafe", 53: None}
+    assert _applicability("leak") == {24: "safe", 30: "safe", 35: "safe", 41: "safe", 46: "safe", 47: "safe",
+                                      52: "unsafe", 58: "unsafe", 65: None}
 
 
 def test_dangling_fix_applicability() -> None:

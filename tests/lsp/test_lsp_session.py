@@ -80,7 +80,7 @@ def test_diagnostics_related_locations_code_actions_and_shutdown(session) -> Non
     assert [a["kind"] for a in actions] == ["source.fixAll.cgoguard"]
     assert actions[0]["title"] == "cgoguard: fix all (2 safe fixes)"
     all_fixed = _apply(text, actions[0]["edit"]["changes"][uri])
-    assert "b.c = nil" in all_fixed and "defer C.free(unsafe.Pointer(cmem))" in all_fixed
+    assert "b.c = nil" in all_fixed and "defer C.free(unsafe.Pointer(cBufferString))" in all_fixed
 
     # Saved with the fixes: the fixed findings are gone from the next publication.
     document.write_text(all_fixed)

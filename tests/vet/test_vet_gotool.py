@@ -88,6 +88,6 @@ def test_go_vet_fix_applies_the_safe_fixes(examples: Path, vettool: str) -> None
     fixed = _go_vet(module, vettool, "-fix")
     assert fixed.returncode == 0, fixed.stderr
     source = (module / "cbuf" / "buffer.go").read_text()
-    assert "\tC.buffer_free(b.c)\n\tb.c = nil\n" in source and "defer C.free(unsafe.Pointer(cmem))" in source
+    assert "\tC.buffer_free(b.c)\n\tb.c = nil\n" in source and "defer C.free(unsafe.Pointer(cBufferString))" in source
     after = _go_vet(module, vettool)
     assert not re.search(r"CG10[14]", after.stderr), after.stderr

@@ -122,14 +122,15 @@ def insert_after(file: GoFile, statement: Node, code: str) -> Edit | None:
     return edit(file, anchor.end_byte, anchor.end_byte, f"\n{indentation(file, statement)}{code}")
 
 
-def fresh_name(scope: Node, *candidates: str) -> str:
-    """The first candidate that names nothing in ``scope`` (numbered when all do)."""
+def fresh_name(scope: Node, base: str, *, skip: int = 0) -> str:
+    """A name used nowhere in ``scope``: ``base``, else ``base2``, ``base3``... Fixes computed
+    one by one that each add a name pass ``skip`` (how many earlier fixes of the scope take
+    a name from the same ``base``), so that applied together they still differ."""
     taken = {text(n) for n in nodes_of_type(scope, "identifier")}
-    for candidate in candidates:
-        if candidate not in taken:
-            return candidate
-    base = candidates[0]
-    return next(f"{base}{n}" for n in range(2, 10_000) if f"{base}{n}" not in taken)
+    free = (name for name in (base, *(f"{base}{n}" for n in range(2, 100_000))) if name not in taken)
+    for _ in range(skip):
+        next(free)
+    return next(free)
 
 
 def require_import(file: GoFile, path: str) -> tuple[str, Edit | None]:

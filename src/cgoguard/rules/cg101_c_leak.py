@@ -58,7 +58,7 @@ from cgoguard.fix.edits import (
     top_function,
 )
 from cgoguard.gofront.package import GoFile
-from cgoguard.gofront.syntax import c_name, nodes_of_type, text
+from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -140,7 +140,7 @@ def _hoist(ctx: RuleContext, file: GoFile, allocation: Node, statement: Node,
     scope = top_function(statement)
     if scope is None:
         return None
-    name = fresh_name(scope, *_names_for(allocation))
+    name = _variable_for(allocation, scope)
     release = release_call(ctx.package, file, dealloc, name)
     if release is None:
         return None
@@ -151,9 +151,28 @@ def _hoist(ctx: RuleContext, file: GoFile, allocation: Node, statement: Node,
     return edits, safe, release
 
 
-def _names_for(allocation: Node) -> tuple[str, ...]:
-    allocator = c_name(allocation.child_by_field_name("function")) or ""
-    return {"CString": ("cs", "cstr"), "CBytes": ("cbuf", "cbytes")}.get(allocator, ("cmem", "cptr"))
+def _variable_for(allocation: Node, scope: Node) -> str:
+    """``cName`` for ``C.CString(name)`` (``cs`` for a literal), ``cBufferString`` for
+    ``C.buffer_string(...)``; numbered past the names earlier hoists in the function take."""
+    base = _base_name(allocation)
+    earlier = sum(1 for call in nodes_of_type(scope, "call_expression")
+                  if call.start_byte < allocation.start_byte and call.parent is not None
+                  and call.parent.type == "argument_list" and _base_name(call) == base)
+    return fresh_name(scope, base, skip=earlier)
+
+
+def _base_name(call: Node) -> str:
+    function = call.child_by_field_name("function")
+    allocator = c_name(function) or text(function).rsplit(".", 1)[-1]
+    if allocator in ("CString", "CBytes"):
+        arguments = call_parts(call)[1]
+        subject = unparen(arguments[0]) if arguments else None
+        if subject is not None and subject.type == "selector_expression":
+            subject = subject.child_by_field_name("field")
+        word = text(subject) if subject is not None and subject.type in ("identifier", "field_identifier") else ""
+        return f"c{word[:1].upper()}{word[1:]}" if word else "cs"
+    words = [w for w in allocator.split("_") if w]
+    return "c" + "".join(w[:1].upper() + w[1:] for w in words) if words else "cmem"
 
 
 def _runs_earlier(allocation: Node, statement: Node) -> bool:
@@ -164,11 +183,18 @@ def _runs_earlier(allocation: Node, statement: Node) -> bool:
         ancestors.add(node.id)
         node = node.parent
     for other in nodes_of_type(statement, "call_expression", "unary_expression"):
-        if other.id in ancestors or other.end_byte > allocation.start_byte:
+        if other.id in ancestors or other.end_byte > allocation.start_byte or _only_allocates(other):
             continue
         if other.type == "call_expression" or text(other.child_by_field_name("operator")) == "<-":
             return True
     return False
+
+
+def _only_allocates(call: Node) -> bool:
+    """``C.CString(s)`` or ``C.CBytes(b)`` of plain operands: nothing else can observe when it runs."""
+    if call.type != "call_expression" or c_name(call.child_by_field_name("function")) not in ("CString", "CBytes"):
+        return False
+    return not any(n.type == "call_expression" for a in call_parts(call)[1] for n in nodes_of_type(a, "call_expression"))
 
 
 def _conditional(allocation: Node, statement: Node) -> bool:
