@@ -23,8 +23,9 @@ def _applicability(case: str) -> dict[int, str | None]:
 
 
 def test_leak_fix_applicability() -> None:
-    assert _applicability("leak") == {24: "safe", 30: "safe", 35: "safe", 41: "safe", 46: "safe", 47: "safe",
-                                      52: "unsafe", 58: "unsafe", 65: None}
+    assert _applicability("leak") == {27: "safe", 33: "safe", 38: "safe", 44: "safe", 49: "safe", 50: "safe",
+                                      55: "unsafe", 61: "unsafe", 68: None, 79: "unsafe", 89: "unsafe",
+                                      90: "safe"}
 
 
 def test_dangling_fix_applicability() -> None:

@@ -94,6 +94,7 @@ def test_diagnostics_related_locations_code_actions_and_shutdown(session) -> Non
     assert client.request("shutdown") is None
     client.notify("exit")
     assert client.process.wait(timeout=30) == 0
+    assert b"Traceback" not in client.stderr, client.stderr.decode(errors="replace")
 
 
 def test_stale_buffer_gets_no_fix(session) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from tree_sitter import Node
 
 from cgoguard.findings import Edit
 from cgoguard.fix.edits import edit, require_import
@@ -107,3 +109,77 @@ def _first_preamble_comment(file: GoFile, declaration: object) -> object | None:
             return node
         node = node.prev_sibling
     return None
+
+
+# ----- is freeing at return right? ------------------------------------------------------------
+_CGO_READERS = frozenset({"GoString", "GoStringN", "GoBytes"})
+_ACCESSES = frozenset({"selector_expression", "index_expression"})
+
+
+def borrows(package: Package, contracts: Any, call: Node, index: int) -> bool:
+    """Whether the C function ``call`` calls is known to only borrow its argument ``index``:
+    cgo's copying helpers, or a C function whose contract or body cgoguard knows and that
+    neither frees nor keeps that argument. A function whose header is not in the tree might
+    take the pointer over (``pcap_fopen_offline`` keeps its ``FILE *``), so it is not known."""
+    name = c_name(call.child_by_field_name("function"))
+    if name is None:
+        return False
+    if name in _CGO_READERS:
+        return True
+    contract = contracts.get(name) if contracts is not None else None
+    if contract is not None and (index in contract.frees_args or index in contract.retains_args):
+        return False
+    declared = package.c.function(name)
+    return (contract is not None and contract.is_known) or (declared is not None and declared.body is not None)
+
+
+def only_lent_to_c(package: Package, contracts: Any, scope: Node, name: str, after: Node) -> bool:
+    """Whether every use of ``name`` in ``scope`` after ``after`` only lends the pointer: an
+    argument of a C call that borrows it, a field or element access, a nil test. Freeing it as
+    the function returns is then right even if the analysis missed a hand-off; any other use
+    (stored, returned, sliced, converted to an integer, captured by a closure) is not known."""
+    for use in nodes_of_type(scope, "identifier"):
+        if text(use) == name and use.start_byte >= after.end_byte and not _lends(package, contracts, scope, use):
+            return False
+    return True
+
+
+def _lends(package: Package, contracts: Any, scope: Node, use: Node) -> bool:
+    node = use
+    while _converts(node.parent, node):
+        node = node.parent
+    parent = node.parent
+    if parent is None or _inside_closure(use, scope):
+        return False
+    if parent.type == "argument_list" and parent.parent is not None:
+        return borrows(package, contracts, parent.parent, parent.named_children.index(node))
+    if parent.type in _ACCESSES and parent.named_children[:1] == [node]:
+        return True
+    if parent.type == "unary_expression" and text(parent.child_by_field_name("operator")) == "*":
+        return True
+    if parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("==", "!="):
+        return any(side is not None and side.type == "nil" for side in (
+            parent.child_by_field_name("left"), parent.child_by_field_name("right")))
+    return False
+
+
+def _converts(parent: Node | None, node: Node) -> bool:
+    """``unsafe.Pointer(x)``, ``(*T)(x)``, ``(x)``: the same pointer under another type."""
+    if parent is None:
+        return False
+    if parent.type in ("parenthesized_expression", "type_conversion_expression"):
+        return True
+    if parent.type == "argument_list" and parent.parent is not None and len(parent.named_children) == 1:
+        function = parent.parent.child_by_field_name("function")
+        return function is not None and (text(function).endswith("unsafe.Pointer") or
+                                         function.type in ("parenthesized_expression", "parenthesized_type"))
+    return False
+
+
+def _inside_closure(use: Node, scope: Node) -> bool:
+    node = use.parent
+    while node is not None and node != scope:
+        if node.type == "func_literal":
+            return True
+        node = node.parent
+    return False

@@ -34,6 +34,7 @@ class RuleMeta:
     category: str  # one of findings.CATEGORIES
     severity: Severity
     title: str  # one line, shown by `cgoguard rules`
+    fixable: bool = False  # its findings can carry a fix (`scan --fix`, code actions, SARIF `fixes`)
 
     def __post_init__(self) -> None:
         if not (len(self.id) == 5 and self.id.startswith("CG") and self.id[2:].isdigit()):

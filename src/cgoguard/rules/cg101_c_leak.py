@@ -36,6 +36,11 @@ Free the memory right after allocating it with `defer C.free(unsafe.Pointer(cs))
 library's deallocator), or free it on every return path. Bind inline allocations to a
 variable first. When a `defer` must free a pointer that is filled in later, defer a
 closure: `defer func() { C.free(unsafe.Pointer(p)) }()`.
+
+`cgoguard scan --fix` adds the `defer` right after an allocation that no path frees or hands
+off (binding an inline allocation to a variable first). The fix is safe when the pointer is
+only lent to C functions known to borrow it; otherwise (a C function whose header is not in
+the tree, a slice made from the memory, a defer in a loop) it needs `--unsafe-fixes`.
 """
 
 from __future__ import annotations
@@ -45,8 +50,9 @@ from tree_sitter import Node
 from cgoguard.analysis.lifetime import Event, report_events
 from cgoguard.analysis.remedies import Release
 from cgoguard.findings import Applicability, Confidence, Edit, Fix, Severity
-from cgoguard.fix.cgo import ReleaseCall, release_call
+from cgoguard.fix.cgo import ReleaseCall, borrows, only_lent_to_c, release_call
 from cgoguard.fix.edits import (
+    enclosing_function,
     fresh_name,
     in_loop,
     indentation,
@@ -67,6 +73,7 @@ META = RuleMeta(
     category="c-leak",
     severity=Severity.WARNING,
     title="C memory not freed on some path",
+    fixable=True,
 )
 # Statements whose expressions run more than once, or after the statement (hoisting an
 # allocation out of them would change when it runs).
@@ -82,7 +89,9 @@ def check(ctx: RuleContext) -> None:
 def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:
     """``defer <release>(x)`` right after the allocation, when no path frees or hands off the
     memory (so freeing it at return cannot free it twice); an allocation passed straight to a
-    call is first bound to a new variable."""
+    call is first bound to a new variable. Safe only when the pointer is merely lent to C
+    functions known to borrow it: where the analysis missed a hand-off, a deferred free would
+    turn a leak into a use after free."""
     remedy = event.remedy
     allocation = event.node
     if not isinstance(remedy, Release) or not remedy.every_path or allocation.type != "call_expression":
@@ -91,13 +100,14 @@ def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:
     if statement is None:
         return None
     holder = _assigned_name(allocation, statement)
-    if holder:
+    scope = enclosing_function(statement)
+    if holder and scope is not None:
         release = release_call(ctx.package, file, remedy.dealloc, holder)
         after = insert_after(file, statement, f"defer {release.code}") if release is not None else None
         if release is None or after is None:
             return None
         edits: list[Edit | None] = [after]
-        hoisted_safely = True
+        hoisted_safely = only_lent_to_c(ctx.package, ctx.contracts, scope, holder, statement)
     else:
         hoisted = _hoist(ctx, file, allocation, statement, remedy.dealloc)
         if hoisted is None:
@@ -147,7 +157,10 @@ def _hoist(ctx: RuleContext, file: GoFile, allocation: Node, statement: Node,
     indent = indentation(file, statement)
     edits = [insert_before(file, statement, f"{name} := {text(allocation)}\n{indent}defer {release.code}"),
              replace(file, allocation, name)]
-    safe = not _runs_earlier(allocation, statement) and not _conditional(allocation, statement)
+    consumer = allocation.parent.parent
+    lent = consumer is not None and borrows(ctx.package, ctx.contracts, consumer,
+                                            allocation.parent.named_children.index(allocation))
+    safe = lent and not _runs_earlier(allocation, statement) and not _conditional(allocation, statement)
     return edits, safe, release
 
 

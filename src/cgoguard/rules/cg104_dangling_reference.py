@@ -25,6 +25,9 @@ func (c *Cache) Drop(key string) {
 
 Remove the reference right after freeing: `delete(c.entries, key)`, `b.p = nil`, or
 reassign the package variable.
+
+`cgoguard scan --fix` inserts `x.f = nil` (or `global = nil`) after a free that is not
+deferred; a map entry needs its key and is left to you.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ META = RuleMeta(
     category="dangling-reference",
     severity=Severity.WARNING,
     title="freed C memory still reachable from a map, global or field",
+    fixable=True,
 )
 _NILABLE = frozenset({"pointer", "unsafe-pointer", "map", "slice", "func", "chan", "interface"})
 

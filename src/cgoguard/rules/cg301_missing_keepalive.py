@@ -47,6 +47,11 @@ func (b *Blob) Size() int64 {
 	return int64(size)
 }
 ```
+
+`cgoguard scan --fix` adds `runtime.KeepAlive(v)` on the line after the statement making the C
+call, or `defer runtime.KeepAlive(v)` before a statement nothing can follow (a `return`, an
+`if` whose condition makes the call). Keeping a value alive longer never changes what the
+program computes, so the fix is safe, except for a `defer` inside a loop.
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ META = RuleMeta(
     category="missing-keepalive",
     severity=Severity.ERROR,
     title="finalizer may free a C handle while a C call still uses it (missing runtime.KeepAlive)",
+    fixable=True,
 )
 # Callees that keep the value they are given reachable (pinning, handle tables).
 _RETAINING_WORDS = ("pin", "track", "handle", "register", "retain")

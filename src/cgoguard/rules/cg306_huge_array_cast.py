@@ -26,6 +26,10 @@ arr := (*[1 << 30]C.int)(unsafe.Pointer(cArray))[:n:n]
 ```go
 arr := unsafe.Slice((*C.int)(unsafe.Pointer(cArray)), n)
 ```
+
+`cgoguard scan --fix` rewrites `(*[N]T)(p)[:n:n]` so (the same slice). Without the capacity
+index the capacity changes from N to n, and without a `go` directive in go.mod the module may
+predate Go 1.17: both need `--unsafe-fixes`.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ META = RuleMeta(
     category="unsafe-pointer-misuse",
     severity=Severity.WARNING,
     title="(*[1 << 30]T)(p) array cast where unsafe.Slice is right",
+    fixable=True,
 )
 HUGE = 1 << 20
 HUGE_WHEN_SLICED = 1 << 16
