@@ -83,3 +83,43 @@ def run(directory: Path, rule_ids: set[str] | None = None) -> list[Finding]:
     problems += [f"missing:    {w.path}:{w.line}: want {w.pattern!r}" for w in missing]
     assert not problems, "fixture mismatch in " + str(directory) + ":\n  " + "\n  ".join(problems)
     return findings
+
+
+def run_with_fixes(directory: Path, rule_ids: set[str] | None = None, *, unsafe: bool = False) -> list[Finding]:
+    """Like :func:`run`, then apply the findings' fixes (as ``--fix`` would, without writing)
+    and compare every fixed file with ``FILE.golden`` beside it (go/analysis's
+    ``RunWithSuggestedFixes``). A file the fixes leave alone must have no golden file.
+    ``CGOGUARD_UPDATE_GOLDEN=1`` rewrites the golden files instead of comparing."""
+    import os
+
+    from cgoguard.fix import plan_fixes
+
+    directory = directory if directory.is_absolute() else FIXTURES / directory
+    findings = run(directory, rule_ids)
+    plan = plan_fixes(findings, unsafe=unsafe)
+    assert not plan.skipped, plan.skipped
+    fixed = {Path(f.path).resolve(): f.fixed for f in plan.files}
+    problems = []
+    for go_file in sorted(directory.rglob("*.go")):
+        golden = go_file.with_name(go_file.name + ".golden")
+        want = fixed.get(go_file.resolve())
+        if os.environ.get("CGOGUARD_UPDATE_GOLDEN"):
+            if want is None:
+                golden.unlink(missing_ok=True)
+            else:
+                golden.write_bytes(want)
+            continue
+        if want is None and golden.exists():
+            problems.append(f"{go_file}: no fix applied, but {golden.name} exists")
+        elif want is not None and (not golden.exists() or golden.read_bytes() != want):
+            problems.append(f"{go_file}: fixed text differs from {golden.name}:\n" + _diff(golden, want))
+    assert not problems, "\n".join(problems)
+    return findings
+
+
+def _diff(golden: Path, fixed: bytes) -> str:
+    import difflib
+
+    before = golden.read_text(encoding="utf-8").splitlines(keepends=True) if golden.exists() else []
+    return "".join(difflib.unified_diff(before, fixed.decode("utf-8").splitlines(keepends=True),
+                                        str(golden), "fixed"))

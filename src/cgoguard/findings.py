@@ -98,6 +98,69 @@ class Frame:
             ("kind", self.kind)) if v not in ("", 0) or k == "function"}
 
 
+class Applicability(StrEnum):
+    """Whether a fix may be applied without a human looking (ruff's safe/unsafe split)."""
+
+    SAFE = "safe"  # keeps the program's meaning apart from the bug it removes: applied by --fix
+    UNSAFE = "unsafe"  # may change behaviour beyond the bug: applied only with --unsafe-fixes
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace bytes ``[start, end)`` of the file at ``path`` with ``content`` (an insertion
+    when ``start == end``). Lines are 1-based and columns 1-based byte columns, like the
+    finding's own position; offsets are what the fix is applied by."""
+
+    path: str
+    start: int
+    end: int
+    content: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "start": self.start, "end": self.end, "content": self.content,
+                "line": self.line, "column": self.column, "end_line": self.end_line,
+                "end_column": self.end_column}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Edit:
+        return cls(str(data["path"]), int(data["start"]), int(data["end"]), str(data["content"]),
+                   int(data["line"]), int(data["column"]), int(data["end_line"]), int(data["end_column"]))
+
+
+@dataclass(slots=True)
+class Fix:
+    """A change that removes a finding: edits applied together or not at all.
+
+    ``digests`` holds the SHA-256 of each edited file as the edits were computed against it,
+    so a file that changed since cannot receive stale edits.
+    """
+
+    message: str
+    edits: list[Edit]
+    applicability: Applicability = Applicability.SAFE
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.applicability = Applicability(self.applicability)
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted({e.path for e in self.edits})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "applicability": self.applicability.value,
+                "edits": [e.to_dict() for e in self.edits], "digests": dict(self.digests)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fix:
+        return cls(str(data["message"]), [Edit.from_dict(e) for e in data.get("edits", [])],
+                   Applicability(data.get("applicability", "safe")), dict(data.get("digests", {})))
+
+
 @dataclass(slots=True)
 class Finding:
     rule: str
@@ -120,6 +183,8 @@ class Finding:
     frames: list[Frame] = field(default_factory=list)
     # Free-form, JSON-serialisable details a capability wants to expose.
     extra: dict[str, Any] = field(default_factory=dict)
+    # The rule's fix for this finding, when it has a mechanical one.
+    fix: Fix | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -154,6 +219,8 @@ class Finding:
             data["frames"] = [f.to_dict() for f in self.frames]
         if self.extra:
             data["extra"] = self.extra
+        if self.fix is not None:
+            data["fix"] = self.fix.to_dict()
         return data
 
     @classmethod
@@ -177,6 +244,7 @@ class Finding:
             count=int(data.get("count", 1)),
             frames=[Frame(**f) for f in data.get("frames", [])],
             extra=dict(data.get("extra", {})),
+            fix=Fix.from_dict(data["fix"]) if data.get("fix") else None,
         )
 
 

@@ -38,6 +38,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
+from cgoguard.analysis.remedies import Clear, Release, Remedy
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
 from cgoguard.findings import Confidence, InputError
 from cgoguard.gofront.resolve import LocalTypes
@@ -52,6 +53,9 @@ from cgoguard.gofront.syntax import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cgoguard.findings import Fix
     from cgoguard.gofront.package import GoFile, Package
     from cgoguard.gofront.symbols import FuncInfo
     from cgoguard.rules.base import RuleContext, RuleMeta
@@ -132,6 +136,7 @@ class Event:
     confidence: Confidence = Confidence.HIGH
     obj: int = -1  # the leaked object, for leaks (re-checked once the analysis is complete)
     file: GoFile | None = None  # where ``node`` is, when not in the analysed function's file
+    remedy: Remedy | None = None  # what a fix needs to know (cgoguard.analysis.remedies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +349,14 @@ class FunctionAnalysis:
                     continue  # (that fact may have been learnt after the event was recorded)
                 reported.add(key)
                 self.events.append(event)
+        for event in self.events:
+            if isinstance(event.remedy, Release) and event.obj >= 0:
+                event.remedy = Release(event.remedy.dealloc, self._leaks_on_every_path(event.obj))
+
+    def _leaks_on_every_path(self, obj: int) -> bool:
+        """No exit state has the allocation freed or handed off: freeing it as the function
+        returns cannot free it twice or under someone else."""
+        return all(state.flags.get(obj, frozenset()) <= {ALLOC} for state in self.exit_states)
 
     def _transfer_paths(self, node: CfgNode, paths: Paths) -> Paths:
         self._buffer = self._node_events[node.id] = []
@@ -1474,7 +1487,8 @@ class FunctionAnalysis:
             subject = f"{info.label} result"
         related = [(exit_node, "leaks when this return is taken")] if exit_node is not None else []
         self.emit("leak", alloc, ("leak", obj),
-                  f"{subject} is never freed on some path: it leaks {when}; {fix}", related, obj=obj)
+                  f"{subject} is never freed on some path: it leaks {when}; {fix}", related, obj=obj,
+                  remedy=Release(info.dealloc))
 
     def _holder(self, obj: int) -> str:
         for name, value in sorted(self.state.env.items()):
@@ -1517,7 +1531,16 @@ class FunctionAnalysis:
             self.emit("dangling", free_node, ("dangling", site),
                       f"{where} still refers to memory freed here when the function returns at line "
                       f"{_line(node)}; later code can use or free it again; {fix}",
-                      [(node, "function returns with the stale reference")], confidence)
+                      [(node, "function returns with the stale reference")], confidence,
+                      remedy=self._clear_remedy(loc))
+
+    def _clear_remedy(self, loc: Loc) -> Clear | None:
+        base, name = loc
+        if base == GLOBALS:
+            return Clear(name.lstrip("."), "global")
+        if name.startswith(".") and self.objects[base].kind in ("var", "field"):
+            return Clear(self._location(loc), "field")
+        return None  # a map entry or an element: the fix needs the key, which the analysis does not keep
 
     def _marks_finished(self, obj: int) -> bool:
         """Whether the function flags the object as finished: ``x.closed = true``,
@@ -1590,10 +1613,10 @@ class FunctionAnalysis:
         return [(info.node, "allocated here")] if info.kind == "alloc" and info.node is not None else []
 
     def emit(self, kind: str, node: Node, key: tuple, message: str, related: list[tuple[Node, str]],
-             confidence: Confidence = Confidence.HIGH, obj: int = -1) -> None:
+             confidence: Confidence = Confidence.HIGH, obj: int = -1, remedy: Remedy | None = None) -> None:
         if not self.reporting or kind not in self.report_kinds or any(k == key for k, _ in self._buffer):
             return
-        self._buffer.append((key, Event(kind, node, message, related, confidence, obj)))
+        self._buffer.append((key, Event(kind, node, message, related, confidence, obj, remedy=remedy)))
 
     # ----- summary ---------------------------------------------------------------------------
     def summary(self) -> FunctionSummary:
@@ -2122,8 +2145,10 @@ def _finalizers(package: Package) -> set[int]:
     return found
 
 
-def report_events(ctx: RuleContext, meta: RuleMeta, kinds: frozenset[str]) -> None:
-    """Report the package's lifetime events of ``kinds`` under rule ``meta``."""
+def report_events(ctx: RuleContext, meta: RuleMeta, kinds: frozenset[str],
+                  fixer: Callable[[RuleContext, GoFile, Event], Fix | None] | None = None) -> None:
+    """Report the package's lifetime events of ``kinds`` under rule ``meta``, with the fix
+    ``fixer`` builds for each (the rule's own)."""
     result: PackageLifetime = ctx.shared("lifetime", lambda: analyze_package(ctx.package, _contracts(ctx)))
     reported: set[tuple[str, int, str]] = set()
     for file, event in result.events:  # `file` holds the analysed function (and the related nodes)
@@ -2133,7 +2158,8 @@ def report_events(ctx: RuleContext, meta: RuleMeta, kinds: frozenset[str]) -> No
             continue
         reported.add(key)
         related = [ctx.related(file, node, message) for node, message in event.related]
-        ctx.report(meta, where, event.node, event.message, related=related, confidence=event.confidence)
+        fix = fixer(ctx, where, event) if fixer is not None else None
+        ctx.report(meta, where, event.node, event.message, related=related, confidence=event.confidence, fix=fix)
 
 
 def _contracts(ctx: RuleContext) -> object:

@@ -72,6 +72,12 @@ class DiscoveryOptions:
     exclude: tuple[str, ...] = ()
 
 
+def is_generated(data: bytes) -> bool:
+    """Whether a Go file says it is generated (``// Code generated ... DO NOT EDIT.`` before
+    its package clause)."""
+    return _GENERATED.search(data[: data.find(b"\npackage ") + 1 or 4096]) is not None
+
+
 def display_path(path: Path) -> str:
     """Relative to the current directory when below it, else as given (normalised).
 
@@ -198,7 +204,7 @@ def _add_file(path: Path, options: DiscoveryOptions, sources: PackageSources, re
         if filename_matches(path.name, options.target):
             sources.c_files.append(SourceFile(path, display, data))
         return
-    if not options.include_generated and _GENERATED.search(data[: data.find(b"\npackage ") + 1 or 4096]):
+    if not options.include_generated and is_generated(data):
         result.skipped_files += 1
         return
     header = data[:16384].decode("utf-8", "replace")

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cgoguard import __version__
-from cgoguard.findings import CATEGORIES, Finding, Frame, InputError, Related, Severity
+from cgoguard.findings import CATEGORIES, Edit, Finding, Fix, Frame, InputError, Related, Severity
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -168,7 +168,25 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         result["occurrenceCount"] = finding.count
     if finding.signature:
         result["properties"]["signature"] = finding.signature
+    if finding.fix is not None:
+        result["fixes"] = [_fix(finding.fix)]
     return result
+
+
+def _fix(fix: Fix) -> dict[str, Any]:
+    """A SARIF fix: one artifactChange per file; each region is given by line and column (as
+    every location here) and by byte offset and length, which is what the fix applies by."""
+    changes = [{"artifactLocation": artifact_location(path),
+                "replacements": [_replacement(e) for e in fix.edits if e.path == path]}
+               for path in fix.paths]
+    return {"description": {"text": fix.message}, "artifactChanges": changes,
+            "properties": {"applicability": fix.applicability.value}}
+
+
+def _replacement(edit: Edit) -> dict[str, Any]:
+    region = {"startLine": edit.line, "startColumn": edit.column, "endLine": edit.end_line,
+              "endColumn": edit.end_column, "byteOffset": edit.start, "byteLength": edit.end - edit.start}
+    return {"deletedRegion": region, "insertedContent": {"text": edit.content}}
 
 
 def _primary_location(finding: Finding) -> dict[str, Any]:

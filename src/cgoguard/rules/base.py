@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cgoguard.findings import CATEGORIES, Confidence, Finding, Related, Severity
+from cgoguard.findings import CATEGORIES, Confidence, Finding, Fix, Related, Severity
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -34,6 +34,7 @@ class RuleMeta:
     category: str  # one of findings.CATEGORIES
     severity: Severity
     title: str  # one line, shown by `cgoguard rules`
+    fixable: bool = False  # its findings can carry a fix (`scan --fix`, code actions, SARIF `fixes`)
 
     def __post_init__(self) -> None:
         if not (len(self.id) == 5 and self.id.startswith("CG") and self.id[2:].isdigit()):
@@ -79,6 +80,7 @@ class RuleContext:
         confidence: Confidence = Confidence.HIGH,
         severity: Severity | None = None,
         extra: dict[str, Any] | None = None,
+        fix: Fix | None = None,
     ) -> Finding:
         row, col = node.start_point
         end_row, end_col = node.end_point
@@ -95,6 +97,7 @@ class RuleContext:
             related=related or [],
             confidence=confidence,
             extra=extra or {},
+            fix=fix,
         )
         self.findings.append(finding)
         return finding

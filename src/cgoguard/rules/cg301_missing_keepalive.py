@@ -47,6 +47,11 @@ func (b *Blob) Size() int64 {
 	return int64(size)
 }
 ```
+
+`cgoguard scan --fix` adds `runtime.KeepAlive(v)` on the line after the statement making the C
+call, or `defer runtime.KeepAlive(v)` before a statement nothing can follow (a `return`, an
+`if` whose condition makes the call). Keeping a value alive longer never changes what the
+program computes, so the fix is safe, except for a `defer` inside a loop.
 """
 
 from __future__ import annotations
@@ -74,7 +79,9 @@ from cgoguard.analysis.unsafeflow import (
     is_unsafe_pointer_call,
     shared_scopes,
 )
-from cgoguard.findings import Confidence, Severity
+from cgoguard.findings import Applicability, Confidence, Fix, Severity
+from cgoguard.fix.edits import in_loop, insert_after, insert_before, make_fix, require_import, statement_of
+from cgoguard.gofront.package import GoFile
 from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
@@ -85,12 +92,18 @@ META = RuleMeta(
     category="missing-keepalive",
     severity=Severity.ERROR,
     title="finalizer may free a C handle while a C call still uses it (missing runtime.KeepAlive)",
+    fixable=True,
 )
 # Callees that keep the value they are given reachable (pinning, handle tables).
 _RETAINING_WORDS = ("pin", "track", "handle", "register", "retain")
 _LOOPS = frozenset({"for_statement"})
 _CASES = frozenset({"expression_case", "default_case", "type_case", "communication_case"})
 _SWITCHES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
+# Statements after which `runtime.KeepAlive(v)` can simply follow on the next line.
+_SIMPLE_STATEMENTS = frozenset({"expression_statement", "short_var_declaration", "assignment_statement",
+                                "inc_statement", "dec_statement", "send_statement", "var_declaration"})
+# A goroutine uses the handle after the statement: no KeepAlive here can cover it.
+_NO_KEEPALIVE_AFTER = frozenset({"go_statement"})
 
 
 @dataclass(frozen=True)
@@ -469,7 +482,8 @@ class _FunctionCheck:
             handle.producer is not None and self.scope.package.c.function(c_call_name(handle.producer, self.scope)
                                                                           or "") is None)
         self.ctx.report(META, self.scope.file, use, message, related=related,
-                        confidence=Confidence.MEDIUM if inferred else Confidence.HIGH)
+                        confidence=Confidence.MEDIUM if inferred else Confidence.HIGH,
+                        fix=keepalive_fix(self.scope.file, use, handle.root, handle.owner_decl))
 
     def _early_keepalive(self, use: Node, handle: Handle) -> str:
         runtime = self.scope.imports_as("runtime")
@@ -480,6 +494,38 @@ class _FunctionCheck:
                 if args and text(unparen(args[0])) == handle.root:
                     return f"runtime.KeepAlive({handle.root}) at line {line_of(node)}"
         return ""
+
+
+# ----- the fix -------------------------------------------------------------------------
+def keepalive_fix(file: GoFile, use: Node, root: str, declared_at: int | None) -> Fix | None:
+    """``runtime.KeepAlive(root)`` on the line after the statement that uses the handle, or a
+    ``defer runtime.KeepAlive(root)`` before it when nothing can follow it (a return, an if
+    whose condition makes the call). Keeping a value alive longer never changes what the
+    program computes, so the fix is safe; a defer inside a loop piles up, so that one is not."""
+    statement = statement_of(use)
+    if statement is None or statement.type in _NO_KEEPALIVE_AFTER:
+        return None
+    declared_inside = declared_at is not None and statement.start_byte <= declared_at < statement.end_byte
+    runtime, import_edit = require_import(file, "runtime")
+    if statement.type in _SIMPLE_STATEMENTS and not _assigns(statement, root):
+        placed = insert_after(file, statement, f"{runtime}.KeepAlive({root})")
+        applicability = Applicability.SAFE
+    elif not declared_inside:
+        placed = insert_before(file, statement, f"defer {runtime}.KeepAlive({root})")
+        applicability = Applicability.UNSAFE if in_loop(statement) else Applicability.SAFE
+    else:
+        return None
+    if placed is None:
+        return None
+    return make_fix(file, f"add runtime.KeepAlive({root}) after the C call", [placed, import_edit], applicability)
+
+
+def _assigns(statement: Node, name: str) -> bool:
+    """Whether the statement gives ``name`` a new value (KeepAlive after it would keep the new one)."""
+    left = statement.child_by_field_name("left")
+    targets = left.named_children if left is not None else [
+        n for spec in statement.named_children if spec.type == "var_spec" for n in spec.children_by_field_name("name")]
+    return any(t.type == "identifier" and text(t) == name for t in targets)
 
 
 # ----- syntax helpers ------------------------------------------------------------------

@@ -75,8 +75,9 @@ def run_explain(args: argparse.Namespace) -> int:
         raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'}; runtime ids: "
                          f"{', '.join(runtime_rules())}")
     meta = rule.meta
+    fixable = " · autofix: `cgoguard scan --fix`" if meta.fixable else ""
     header = (f"# {meta.id} {meta.name}: {meta.title}\n\n"
-              f"Category: `{meta.category}` · default severity: `{meta.severity.value}`\n\n")
+              f"Category: `{meta.category}` · default severity: `{meta.severity.value}`{fixable}\n\n")
     sys.stdout.write(header + _without_title(rule.docs) + "\n")
     return 0
 
@@ -87,7 +88,7 @@ def _without_title(docs: str) -> str:
     return docs[start:] if start >= 0 else docs
 
 
-def _rule_dict(rule: Rule) -> dict[str, str]:
+def _rule_dict(rule: Rule) -> dict[str, str | bool]:
     meta = rule.meta
     return {"id": meta.id, "name": meta.name, "category": meta.category, "severity": meta.severity.value,
-            "title": meta.title, "docs": rule.docs}
+            "title": meta.title, "fixable": meta.fixable, "docs": rule.docs}

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from cgoguard.fix.cli import add_arguments as add_fix_arguments
 from cgoguard.options import CommaList, add_output_options, add_rule_options
 from cgoguard.output import FORMATS
 
@@ -96,6 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     perf.add_argument("--cache-dir", metavar="DIR", help="result cache (default: .cgoguard_cache in the "
                                                          "project root)")
     perf.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    add_fix_arguments(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -127,6 +129,7 @@ def _positive_int(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cgoguard.fix.cli import fix_hint, run_fixes, wants_fixes
     from cgoguard.options import exit_status, wants_colour
     from cgoguard.output import render, write_output
     from cgoguard.output.text import TextStyle
@@ -146,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         write_output(render_config(config), args.output)
         return 0
     changed = None if args.write_baseline else _changed_lines(args, start)
+    if wants_fixes(args):
+        return run_fixes(args, paths, config)
     progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     try:
         result = scan(paths, config, progress=progress, changed=changed)
@@ -155,12 +160,16 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"cgoguard: warning: {warning}", file=sys.stderr)
     style = TextStyle(colour=wants_colour(args.color, output=args.output), width=_width())
-    write_output(render(result.findings, result.errors, args.format, source_roots=_source_roots(paths), style=style, statistics=args.statistics),
-                 args.output)
+    roots = _source_roots(paths)
+    write_output(render(result.findings, result.errors, args.format, source_roots=roots, style=style,
+                        statistics=args.statistics), args.output)
     if args.sarif_output:
-        write_output(render(result.findings, result.errors, "sarif", source_roots=_source_roots(paths)), args.sarif_output)
+        write_output(render(result.findings, result.errors, "sarif", source_roots=roots), args.sarif_output)
     if not args.quiet:
         _print_summary(result, args.format)
+        hint = fix_hint(result.findings)
+        if hint and args.format == "text":
+            print(hint, file=sys.stderr)
     if result.internal_errors:
         return 2
     if args.write_baseline:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cgoguard.findings import Finding, InputError
-from cgoguard.gofront.discover import DiscoveryOptions, PackageSources, discover
+from cgoguard.gofront.discover import Discovery, DiscoveryOptions, PackageSources, discover
 from cgoguard.scan.baseline import filter_baselined, read_baseline
 from cgoguard.scan.cache import ResultCache, package_key
 from cgoguard.scan.config import ScanConfig, common_start, load_config
@@ -58,10 +58,18 @@ def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
     """Scan ``paths``; with ``changed``, report only findings on those lines (see newcode)."""
     paths = list(paths) or ["."]
     config = config or load_config(common_start(paths))
-    selection = select_rules(config)
-    baseline = read_baseline(config.baseline) if config.baseline else None
     discovery = discover(paths, DiscoveryOptions(
         target=config.target, include_generated=config.generated, exclude=_exclude_patterns(config)))
+    return scan_packages(discovery, config, progress=progress, changed=changed)
+
+
+def scan_packages(discovery: Discovery, config: ScanConfig, *,
+                  progress: ProgressCallback | None = None, changed: ChangedLines | None = None) -> ScanResult:
+    """Analyse packages whose files are already chosen (by discovery, or by the go command
+    for ``cgoguard-vet``), then apply the configuration's policy (and, with ``changed``, keep
+    only the findings on changed lines)."""
+    selection = select_rules(config)
+    baseline = read_baseline(config.baseline) if config.baseline else None
     settings = AnalysisSettings(config.target, tuple(selection.analysis_ids), dict(config.contracts),
                                 config.root, config.system_headers)
     cache = ResultCache(config.effective_cache_dir, config.root if config.confine_cache else None) \

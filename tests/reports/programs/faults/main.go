@@ -71,7 +71,7 @@ func nilField() int {
 }
 
 func unmapped() int {
-	p := C.released_buffer(600)
+	p := C.released_buffer(1500) // long enough for run's periodic maps snapshot, even on a loaded machine
 	snapshot()
 	return int(C.byte_at(p, 16)) // FAULT unmapped
 }
