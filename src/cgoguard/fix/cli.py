@@ -36,8 +36,8 @@ def wants_fixes(args: argparse.Namespace) -> bool:
 
 def run_fixes(args: argparse.Namespace, paths: Sequence[str], config: ScanConfig) -> int:
     from cgoguard.fix.session import fix
-    from cgoguard.output import render, write_output
     from cgoguard.options import exit_status
+    from cgoguard.output import render, write_output
 
     if args.write_baseline:
         raise UsageError("--fix and --diff cannot be combined with --write-baseline")
