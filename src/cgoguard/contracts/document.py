@@ -74,7 +74,7 @@ def render_json(documents: list[PackageDocument]) -> str:
 def render_markdown(documents: list[PackageDocument]) -> str:
     lines = ["# C ownership contracts", "",
              f"Evidence precedence when sources disagree: {PRECEDENCE_TEXT}. "
-             "Overridden evidence is struck through.", ""]
+             "Overridden evidence is struck through, with the reason.", ""]
     if not documents:
         lines += ["No package that uses cgo was found.", ""]
     for doc in documents:
@@ -240,8 +240,11 @@ def _evidence_line(evidence: Evidence) -> str:
                 else _code(evidence.location))
     text = f": {_code(evidence.text)}" if evidence.text and evidence.kind in ("body", "attribute", "naming") else (
         f": “{_escape(evidence.text)}”" if evidence.text else "")
-    body = f"*{evidence.kind}* {location} — {_escape(evidence.fact)}{text}"
-    return f"- ~~{body}~~ (overridden)" if evidence.overridden else f"- {body}"
+    deep = f" (through {evidence.depth} bodies of vendored C)" if evidence.depth > 1 else ""
+    body = f"*{evidence.kind}* {location} — {_escape(evidence.fact)}{text}{deep}"
+    if not evidence.overridden:
+        return f"- {body}"
+    return f"- ~~{body}~~ (overridden{': ' + _escape(evidence.note) if evidence.note else ''})"
 
 
 def _link_title(url: str) -> str:

@@ -14,7 +14,8 @@ from typing import Any
 
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.attributes import attribute_facts, attribute_macros
-from cgoguard.contracts.body import BodySummary, body_facts, summarize
+from cgoguard.contracts.body import BodySummary, summarize
+from cgoguard.contracts.bodyfacts import body_facts
 from cgoguard.contracts.comments import comment_facts
 from cgoguard.contracts.declarations import canonical_type, function_aliases, returns_pointer
 from cgoguard.contracts.model import Contract, ContractSet, Fact
