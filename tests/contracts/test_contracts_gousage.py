@@ -132,3 +132,16 @@ def test_a_declared_type_is_never_replaced(tmp_path: Path) -> None:
 func f(p *C.thing_t) bool { return p == nil }
 func g(v C.thing_t) bool { return false }""", preamble="typedef struct thing { int x; } thing_t;")
     assert not _package(directory).c.typedefs["thing_t"].inferred_from
+
+
+def test_findings_on_go_usage_contracts_are_low_confidence_warnings() -> None:
+    """A verdict that rests on what the package's own Go code does is no stronger than that
+    usage: the double free through lib_session_destroy is a warning; the free of memory the
+    sqlite3 pack documents as borrowed stays an error."""
+    from analysistest import analyze
+
+    graded = {(f.rule, f.severity.value, f.confidence.value) for f in analyze(GOUSAGE)}
+    assert ("CG103", "warning", "low") in graded, "double free through a go-usage release"
+    assert ("CG103", "error", "high") in graded, "free of pack-documented borrowed memory"
+    assert {s for r, s, c in graded if r == "CG101"} == {"warning"}
+    assert {c for r, s, c in graded if r == "CG101"} == {"low"}

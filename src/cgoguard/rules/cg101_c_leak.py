@@ -36,11 +36,17 @@ Free the memory right after allocating it with `defer C.free(unsafe.Pointer(cs))
 library's deallocator), or free it on every return path. Bind inline allocations to a
 variable first. When a `defer` must free a pointer that is filled in later, defer a
 closure: `defer func() { C.free(unsafe.Pointer(p)) }()`.
+
+## Severity
+
+`warning`, and low confidence when the allocation's contract is inferred (a naming pair, or
+the package's own Go usage) rather than documented. See `cgoguard explain severity`.
 """
 
 from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import report_graded_by_contracts
 
 META = RuleMeta(
     id="CG101",
@@ -52,4 +58,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"leak"}))
+    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"leak"})))

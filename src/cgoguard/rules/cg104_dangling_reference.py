@@ -25,11 +25,17 @@ func (c *Cache) Drop(key string) {
 
 Remove the reference right after freeing: `delete(c.entries, key)`, `b.p = nil`, or
 reassign the package variable.
+
+## Severity
+
+`warning`: the stale reference is a hazard only if something reads it later. See `cgoguard
+explain severity`.
 """
 
 from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import report_graded_by_contracts
 
 META = RuleMeta(
     id="CG104",
@@ -41,4 +47,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"dangling"}))
+    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"dangling"})))

@@ -16,10 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                                   description="List every rule: id, name, category, default severity, title.")
     rules.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     rules.set_defaults(func=run_rules)
-    explain = subparsers.add_parser("explain", help="show a rule's documentation",
-                                    description="Print what a rule finds, why it matters, an example "
-                                                "and the fix, as Markdown.")
-    explain.add_argument("rule", metavar="RULE", help="rule id (CG101) or name")
+    explain = subparsers.add_parser("explain", help="show a rule's documentation, or the severity policy",
+                                    description="Print what a rule finds, why it matters, an example, "
+                                                "the fix and how its findings are graded, as Markdown; "
+                                                "`cgoguard explain severity` prints the severity policy.")
+    explain.add_argument("rule", metavar="RULE", help="rule id (CG101) or name, or 'severity'")
     explain.set_defaults(func=run_explain)
     return rules
 
@@ -42,16 +43,23 @@ def run_rules(args: argparse.Namespace) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     from cgoguard.errors import UsageError
-    from cgoguard.rules import all_rules, find_rule
+    from cgoguard.rules import all_rules, find_rule, severity
 
+    if args.rule.lower() == "severity":
+        sys.stdout.write(f"# Severity policy\n\n{severity.__doc__.strip()}\n")
+        return 0
     rule = find_rule(args.rule)
     if rule is None:
         known = ", ".join(f"{r.meta.id} ({r.meta.name})" for r in all_rules().values())
-        raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'}")
+        raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'} (or 'severity')")
     meta = rule.meta
     header = (f"# {meta.id} {meta.name}: {meta.title}\n\n"
               f"Category: `{meta.category}` · default severity: `{meta.severity.value}`\n\n")
-    sys.stdout.write(header + _without_title(rule.docs) + "\n")
+    docs = _without_title(rule.docs)
+    if severity.SECTION not in docs:
+        docs += (f"\n\n{severity.SECTION}\n\nEvery finding is reported at `{meta.severity.value}`, the rule's "
+                 "default: nothing about one case makes it less certain. See `cgoguard explain severity`.")
+    sys.stdout.write(header + docs + "\n")
     return 0
 
 
