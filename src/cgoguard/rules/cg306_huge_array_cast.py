@@ -26,6 +26,12 @@ arr := (*[1 << 30]C.int)(unsafe.Pointer(cArray))[:n:n]
 ```go
 arr := unsafe.Slice((*C.int)(unsafe.Pointer(cArray)), n)
 ```
+
+## Severity
+
+`info` for `(*[N]T)(p)[:n:n]` over memory that is not Go's (both bounds stated: modernisation
+advice); `warning` without a capacity bound, without slicing, or over Go memory (the fake
+array is wider than the object, which checkptr rejects). See `cgoguard explain severity`.
 """
 
 from __future__ import annotations
@@ -34,15 +40,18 @@ from tree_sitter import Node
 
 from cgoguard.analysis.unsafeflow import (
     FunctionScope,
+    Origin,
     constant_value_text,
     describe,
     module_go_version,
     pointer_conversions,
+    pointer_origin,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import text
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import Certainty, graded
 
 META = RuleMeta(
     id="CG306",
@@ -78,7 +87,18 @@ def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node, elemen
         f"(*[{array.length}]{array.elem}) fakes an array of {length} elements over {describe(operand, 40)}; "
         f"a wrong or missing slice bound then reads and writes past the real allocation. Since Go 1.17 use "
         f"unsafe.Slice({pointer}, {bound or 'n'})",
+        severity=graded(META, _certainty(node, operand, scope)),
     )
+
+
+def _certainty(node: Node, operand: Node, scope: FunctionScope) -> Certainty:
+    """Advice for ``(*[1 << 30]T)(p)[:n:n]`` over memory that is not Go's: the bounds are stated and
+    the collector never looks at C memory. Over Go memory the fake type is wider than the object
+    (checkptr rejects it), and without a capacity bound ``append`` writes past the end."""
+    parent = node.parent
+    bounded = parent is not None and parent.type == "slice_expression" and \
+        parent.child_by_field_name("end") is not None and parent.child_by_field_name("capacity") is not None
+    return Certainty.ADVICE if bounded and pointer_origin(operand, scope) is not Origin.GO else Certainty.CERTAIN
 
 
 def _slice_bound(slice_expression: Node) -> str | None:
