@@ -145,3 +145,44 @@ def test_findings_on_go_usage_contracts_are_low_confidence_warnings() -> None:
     assert ("CG103", "error", "high") in graded, "free of pack-documented borrowed memory"
     assert {s for r, s, c in graded if r == "CG101"} == {"warning"}
     assert {c for r, s, c in graded if r == "CG101"} == {"low"}
+
+
+def test_a_nil_capturing_defer_alone_is_intent_not_evidence(tmp_path: Path) -> None:
+    """git2go's Branch.Name: `defer C.free(cName)` runs on nil, and git_branch_name's name is
+    owned by the reference: intent alone makes no contract. A specific release named for the
+    output (librados' reply buffer) is evidence: the author looked the release up."""
+    directory = _write(tmp_path, """
+func branchName(ref *C.git_reference) string {
+	var cName *C.char
+	defer C.free(unsafe.Pointer(cName))
+	C.git_branch_name(&cName, ref)
+	return C.GoString(cName)
+}
+
+func notify(io *C.rados_ioctx) {
+	var reply *C.char
+	defer C.rados_buffer_free(reply)
+	C.rados_notify2(io, &reply)
+}""")
+    contracts = contracts_for_package(_package(directory))
+    assert contracts.get("git_branch_name") is None
+    assert contracts.get("rados_notify2").owned_out_args == {1: "rados_buffer_free"}
+
+
+def test_inputs_and_descriptors_are_not_products(tmp_path: Path) -> None:
+    """`&p` of a variable that already holds a C string is an input array (IMG_ReadXPMFromArray);
+    a family whose value is an int descriptor (ceph_open/ceph_close) owns no memory."""
+    directory = _write(tmp_path, """
+type File struct{ fd C.int }
+
+func xpm(s string) {
+	p := C.CString(s)
+	defer C.free(unsafe.Pointer(p))
+	C.read_xpm(&p)
+}
+
+func open(m *C.mount) *File { return &File{fd: C.ceph_open(m)} }
+func (f *File) Close(m *C.mount) { C.ceph_close(m, f.fd) }""")
+    contracts = contracts_for_package(_package(directory))
+    assert contracts.get("read_xpm") is None
+    assert contracts.get("ceph_open") is None and contracts.get("ceph_close") is None

@@ -18,7 +18,7 @@ code may be the very bug to find, so any source that disagrees wins.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -28,7 +28,9 @@ from cgoguard.contracts.model import Evidence, Fact
 from cgoguard.contracts.naming import deallocator_word, is_naming_pair
 from cgoguard.contracts.packs import pack_facts
 from cgoguard.findings import Confidence
+from cgoguard.gofront.symbols import parameters
 from cgoguard.gofront.syntax import c_name, call_parts, line_of, nodes_of_type, text, unparen
+from cgoguard.gofront.types import GoType, type_from_node
 
 if TYPE_CHECKING:
     from cgoguard.gofront.package import GoFile, Package
@@ -53,34 +55,55 @@ class _Use:
     location: str  # "file.go:12"
     text: str
     arity: int = 0  # the call's number of arguments
+    at: int = 0  # byte offset of the call
+    pointer: bool = False  # products: the place is known to hold a pointer
+    deferred: bool = False  # releases: `defer C.free(p)`, its argument evaluated at the defer
+    nil_captured: bool = False  # releases: deferred before anything was written to the place
 
 
 def go_usage_facts(package: Package) -> dict[str, list[Fact]]:
     """``go-usage`` facts of the C functions ``package`` calls, by function name."""
     products: list[_Use] = []
     releases: list[_Use] = []
+    fields = _pointer_fields(package)
     for file in package.files:
         if not file.uses_cgo:
             continue
         for func in file.root.named_children:
             if func.type in ("function_declaration", "method_declaration"):
-                reader = _FunctionReader(package, file, func)
+                reader = _FunctionReader(package, file, func, fields)
                 products += reader.products()
-                releases += reader.releases
+                releases += reader.checked_releases()
     return _facts(products, releases)
+
+
+def _pointer_fields(package: Package) -> dict[str, bool]:
+    """Struct field name -> whether every field of that name in the package holds a pointer."""
+    found: dict[str, bool] = {}
+    for info in package.symbols.types.values():
+        for name, field_type in info.type.fields if info.type.kind == "struct" else ():
+            found[name] = found.get(name, True) and _is_pointer(field_type, package)
+    return found
+
+
+def _is_pointer(t: GoType, package: Package) -> bool:
+    t = package.symbols.underlying(t)
+    return t.kind in ("pointer", "unsafe-pointer") or (t.kind == "c" and package.c.is_pointer_type(t.name))
 
 
 class _FunctionReader:
     """The C products and releases of one Go function (its closures included)."""
 
-    def __init__(self, package: Package, file: GoFile, func: Node) -> None:
+    def __init__(self, package: Package, file: GoFile, func: Node, fields: dict[str, bool]) -> None:
         self.package = package
         self.file = file
         self.func = func
+        self.fields = fields
         self.scope = f"{file.display_path}:{func.start_byte}"
         self.results: list[_Use] = []
         self.releases: list[_Use] = []
         self.stored: dict[str, set[str]] = {}  # local -> fields it is stored into
+        self.valueless, self.pointers = self._declarations()
         for node in nodes_of_type(func, "call_expression", "assignment_statement", "keyed_element"):
             if node.type == "call_expression":
                 self._call(node)
@@ -92,9 +115,37 @@ class _FunctionReader:
         found = list(self.results)
         for use in self.results:
             if use.place[0] == "local":
-                found += [_Use(use.function, use.position, ("field", name), use.location, use.text)
+                found += [replace(use, place=("field", name), pointer=use.pointer or self.fields.get(name, False))
                           for name in sorted(self.stored.get(use.place[2], ()))]
         return found
+
+    def checked_releases(self) -> list[_Use]:
+        """Releases, with ``defer C.free(p)`` marked when it ran before anything was written to ``p``."""
+        checked: list[_Use] = []
+        for release in self.releases:
+            writes = [r.at for r in self.results if r.place == release.place]
+            captured = release.deferred and release.place[0] == "local" and release.place[2] in self.valueless \
+                and bool(writes) and all(at > release.at for at in writes)
+            checked.append(replace(release, nil_captured=captured))
+        return checked
+
+    def _declarations(self) -> tuple[set[str], set[str]]:
+        """(locals declared without a value, locals known to hold pointers)."""
+        valueless: set[str] = set()
+        pointers: set[str] = set()
+        for field in ("receiver", "parameters"):
+            for name, param_type in parameters(self.func.child_by_field_name(field)):
+                if _is_pointer(param_type, self.package):
+                    pointers.add(name)
+        for spec in nodes_of_type(self.func, "var_spec"):
+            names = {text(n) for n in spec.children_by_field_name("name")}
+            if spec.child_by_field_name("value") is None:
+                valueless |= names
+            if _is_pointer(type_from_node(spec.child_by_field_name("type")), self.package):
+                pointers |= names
+        for node in nodes_of_type(self.func, "binary_expression", "call_expression"):
+            pointers |= {text(n) for n in _pointer_evidence(node)}
+        return valueless, pointers
 
     def _call(self, call: Node) -> None:
         func, args = call_parts(call)
@@ -104,17 +155,24 @@ class _FunctionReader:
         where, shown = f"{self.file.display_path}:{line_of(call)}", _short(call)
         place = self._result_place(call)
         if place is not None:
-            self.results.append(_Use(name, None, place, where, shown))
+            self.results.append(_Use(name, None, place, where, shown, at=call.start_byte, pointer=self._holds_pointer(place)))
+        deferred = call.parent is not None and call.parent.type == "defer_statement"
         for index, arg in enumerate(args):
             arg = unparen(arg)
             if arg is not None and arg.type == "unary_expression" and text(arg.child_by_field_name("operator")) == "&":
                 written = self._place(arg.child_by_field_name("operand"))
-                if written is not None:
-                    self.results.append(_Use(name, index, written, where, shown))
+                # `var p *C.char; C.get(&p)`, not `p := C.CString(s); C.parse(&p)` (an input array).
+                if written is not None and (written[0] == "field" or written[2] in self.valueless):
+                    self.results.append(_Use(name, index, written, where, shown, at=call.start_byte,
+                                             pointer=self._holds_pointer(written)))
             elif _may_release(name, index):
                 released = self._place(_strip_conversions(arg))
                 if released is not None:
-                    self.releases.append(_Use(name, index, released, where, shown, len(args)))
+                    self.releases.append(_Use(name, index, released, where, shown, len(args), call.start_byte,
+                                              deferred=deferred))
+
+    def _holds_pointer(self, place: Place) -> bool:
+        return place[2] in self.pointers if place[0] == "local" else self.fields.get(place[1], False)
 
     def _store(self, node: Node) -> None:
         """``x.f = v`` or ``T{f: v}``: the local ``v`` now also lives in field ``f``."""
@@ -175,10 +233,13 @@ def _releases(product: _Use, release: _Use) -> bool:
         return False
     documented = release.function == "free" or any(
         f.aspect == "frees" and f.arg == release.position and f.value for f in pack_facts().get(release.function, ()))
-    if product.place[0] == "local" and (documented or (release.arity <= 2 and
-                                                       deallocator_word(release.function) in _UNAMBIGUOUS)):
+    if product.place[0] == "local" and documented:
+        return True  # (C.free takes an unsafe.Pointer: the product is a pointer)
+    if not product.pointer or release.arity > 2:
+        return False  # `ceph_close(mount, fd)` closes an int descriptor
+    if product.place[0] == "local" and deallocator_word(release.function) in _UNAMBIGUOUS:
         return True
-    return release.arity <= 2 and is_naming_pair(product.function, release.function)
+    return is_naming_pair(product.function, release.function)
 
 
 def _facts(products: list[_Use], releases: list[_Use]) -> dict[str, list[Fact]]:
@@ -188,6 +249,12 @@ def _facts(products: list[_Use], releases: list[_Use]) -> dict[str, list[Fact]]:
     found: dict[tuple[str, str, int | None], Fact] = {}
     for product in products:
         for release in by_place.get(product.place, ()):
+            # A `defer C.free(p)` that captured p while nil frees nothing: it shows intent, not
+            # behaviour, and the intent is often wrong (git_branch_name's name is borrowed). It
+            # counts only naming a specific release (`defer C.rados_buffer_free(reply)`); a
+            # generic free needs another site that really frees what the function hands out.
+            if release.nil_captured and release.function == "free":
+                continue
             if _releases(product, release):
                 for fact_of in _pair_facts(product, release):
                     found.setdefault(fact_of[0], fact_of[1])
@@ -283,6 +350,18 @@ def _field_name(node: Node | None, *, keyed: bool = False) -> str:
     if node.type != "selector_expression" or c_name(node) is not None:
         return ""
     return text(node.child_by_field_name("field"))
+
+
+def _pointer_evidence(node: Node) -> list[Node]:
+    """Identifiers ``node`` shows to be pointers: ``x == nil``, ``x != nil``, ``unsafe.Pointer(x)``."""
+    if node.type == "binary_expression":
+        left, right = unparen(node.child_by_field_name("left")), unparen(node.child_by_field_name("right"))
+        if text(node.child_by_field_name("operator")) in ("==", "!=") and left is not None and right is not None:
+            return [a for a, b in ((left, right), (right, left)) if b.type == "nil" and a.type == "identifier"]
+        return []
+    func, args = call_parts(node)
+    inner = unparen(args[0]) if len(args) == 1 else None
+    return [inner] if text(unparen(func)) == "unsafe.Pointer" and inner is not None and inner.type == "identifier" else []
 
 
 def _short(node: Node) -> str:
