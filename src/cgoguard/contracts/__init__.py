@@ -75,8 +75,9 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
     from cgoguard.contracts.cache import ContractCache, cache_key
 
     texts = [(unit.path, unit.source) for unit in model.units] + [(str(h.path), h.data) for h in headers]
-    usage = "\0".join(sorted(repr((name, f.key, f.value, f.evidence)) for name, facts in go_usage.items()
-                             for f in facts))
+    # What the Go code says counts too: go-usage facts, and pointer types inferred from nil comparisons.
+    usage = "\0".join(sorted([repr((name, f.key, f.value, f.evidence)) for name, facts in go_usage.items()
+                              for f in facts] + [name for name, t in model.typedefs.items() if t.inferred_from]))
     key = cache_key(texts, specs, "\0".join(sorted(wanted)) + "\1" + "\0".join(sorted(focus or ())) + "\1" + usage)
     store = ContractCache(cache_dir)
     contracts = store.load(key)
