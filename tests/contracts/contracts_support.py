@@ -20,8 +20,9 @@ def contracts_of(name: str, config: Mapping[str, Any] | None = None) -> Contract
 
 
 def contracts_of_text(source: bytes, name: str = "input.h", config: Mapping[str, Any] | None = None,
-                      directory: Path = C_FIXTURES) -> ContractSet:
-    model = build_c_model([CSourceInput(name, source, directory)], [])
+                      directory: Path = C_FIXTURES, *, preamble: bool = False) -> ContractSet:
+    """Contracts of one C text: a C file compiled with the package, or (``preamble``) a Go file's preamble."""
+    model = build_c_model([CSourceInput(name, source, directory, is_preamble=preamble)], [])
     return infer_contracts(model, config)
 
 

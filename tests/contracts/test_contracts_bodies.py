@@ -85,10 +85,38 @@ def test_fixpoint_follows_chains_of_wrappers() -> None:
     char *make1(void) { char *r = make2(); return r; }
     int recurse(void *p) { return recurse(p); }
     """
-    contracts = contracts_of_text(source, "chain.c")
+    contracts = contracts_of_text(source, "chain.go", preamble=True)
     assert contracts.frees_arg("level1", 0)
     assert contracts.returns_owned("make1") and contracts.deallocator_of("make1") == "free"
     assert not contracts.get("recurse").is_known
+
+
+def test_a_deep_release_in_vendored_c_needs_corroboration() -> None:
+    """In C compiled with the package, a release carried through two internal helpers is a note
+    (evidence kept, overridden), unless a release-named function or documentation backs it."""
+    from contracts_support import contracts_of_text
+
+    source = b"""
+    #include <stdlib.h>
+    void level3(void *p) { free(p); }
+    void level2(void *p) { level3(p); }
+    void level1(void *p) { level2(p); }
+    void widget_free(void *p) { level2(p); }
+    void api_set(void *p) { level1(p); }
+    """
+    contracts = contracts_of_text(source, "vendored.c")
+    assert contracts.frees_arg("level2", 0), "one internal helper deep: claimed"
+    assert contracts.get("level2").depth_of("frees", 0) == 2
+    level1 = contracts.get("level1")
+    assert not level1.frees_args and level1.doubtful_frees == {0}
+    assert [(e.kind, e.overridden, e.depth) for e in level1.evidence] == [("body", True, 3)]
+    assert "not claimed: carried through 3 bodies of vendored C" in level1.evidence[0].note
+    assert contracts.frees_arg("widget_free", 0), "a release-named function corroborates its body"
+    api_set = contracts.get("api_set")
+    assert not api_set.frees_args and api_set.doubtful_frees == {0}, "the note travels up, still a note"
+    assert "which a deep chain suggests frees it" in api_set.evidence[0].fact
+    configured = contracts_of_text(source, "vendored.c", {"level1": {"frees": [0]}})
+    assert configured.frees_arg("level1", 0) and configured.frees_arg("api_set", 0)
 
 
 def test_agreeing_sources_corroborate_confidence() -> None:
@@ -97,7 +125,7 @@ def test_agreeing_sources_corroborate_confidence() -> None:
     source = b"void *my_new(void);\nvoid my_release(void *p);\nunsigned long ZSTD_freeCCtx(void *cctx) { my_release(cctx); return 0; }\n"
     contract = contracts_of_text(source, "z.c").get("ZSTD_freeCCtx")
     assert contract.frees_args == {0}
-    assert [e.kind for e in contract.evidence] == ["body", "pack"], "the body wins, the pack agrees"
+    assert [e.kind for e in contract.evidence] == ["pack", "body"], "the pack wins, the body agrees"
     assert contract.confidence is Confidence.HIGH, "a guess-derived body fact is lifted by the curated pack"
 
 
@@ -155,3 +183,25 @@ def test_iterating_a_contract_set_yields_the_packages_functions_and_the_packs() 
     assert {"kv_clear", "bind_owned", "free", "sqlite3_free"} <= names
     assert [name for name, _ in contracts.items()] == contracts.names()
     assert "kv_clear" in contracts.names()
+
+
+def test_a_copy_flag_documents_that_the_call_does_not_free() -> None:
+    """SQLite's shape: a setter frees its string only when handed a real destructor; called with
+    SQLITE_TRANSIENT it copies. The public function must not read as freeing its argument."""
+    from contracts_support import contracts_of_text
+
+    source = b"""
+    #include <stdlib.h>
+    #define SQLITE_TRANSIENT ((void (*)(void *))-1)
+    typedef struct Mem { char *z; } Mem;
+    void mem_set_str(Mem *m, const char *z, void (*xDel)(void *)) { if (xDel) free((void *)z); }
+    void result_error(Mem *m, const char *z) { mem_set_str(m, z, SQLITE_TRANSIENT); }
+    void result_owned(Mem *m, const char *z) { mem_set_str(m, z, free); }
+    """
+    contracts = contracts_of_text(source, "amalgamation.c")
+    assert contracts.frees_arg("mem_set_str", 1)
+    error = contracts.get("result_error")
+    assert not error.frees_args
+    assert [(e.fact.split(":")[0], e.overridden) for e in error.evidence if "arg 1" in e.fact] == [
+        ("does not free arg 1", False)]
+    assert contracts.frees_arg("result_owned", 1), "a real destructor still hands the string over"

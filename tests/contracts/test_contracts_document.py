@@ -56,7 +56,7 @@ def test_the_cbuf_example_document_matches_its_golden_file(monkeypatch: pytest.M
 
 def test_json_has_every_fact_and_call_site(example_document) -> None:
     data = json.loads(render_json([example_document]))
-    assert data["precedence"] == ["config", "attribute", "body", "pack", "comment", "naming"]
+    assert data["precedence"] == ["config", "attribute", "pack", "body", "comment", "go-usage", "naming"]
     functions = {f["function"]: f for f in data["packages"][0]["functions"]}
     encode = functions["ik_encode"]
     assert (encode["returns"], encode["deallocator"], encode["confidence"]) == ("owned", "ik_buffer_free", "medium")

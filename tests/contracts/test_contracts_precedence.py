@@ -1,5 +1,5 @@
-"""Conflicting sources resolve by precedence (config > attribute > body > pack > comment >
-naming), and the losing evidence stays visible, marked overridden."""
+"""Conflicting sources resolve by precedence (config > attribute > pack > body > comment >
+go-usage > naming), and the losing evidence stays visible, marked overridden with a note."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def contracts():
 
 
 def test_precedence_order_is_documented() -> None:
-    assert EVIDENCE_KINDS == ("config", "attribute", "body", "pack", "comment", "naming")
+    assert EVIDENCE_KINDS == ("config", "attribute", "pack", "body", "comment", "go-usage", "naming")
 
 
 @pytest.mark.parametrize(("function", "expected", "winner", "loser"), [
@@ -99,4 +99,31 @@ def test_the_documented_release_beats_the_one_a_body_inherits() -> None:
               b"ZSTD_CStream *ZSTD_createCStream(void) { return ZSTD_createCCtx(); }\n")
     contract = contracts_of_text(source, "z.c").get("ZSTD_createCStream")
     assert (contract.returns, contract.deallocator) == ("owned", "ZSTD_freeCStream")
-    assert [(e.kind, e.overridden) for e in contract.evidence] == [("body", True), ("pack", False)]
+    assert [(e.kind, e.overridden) for e in contract.evidence] == [("pack", False), ("body", True)]
+
+
+def test_a_curated_pack_beats_a_body() -> None:
+    """The vendored SQLite amalgamation's body of sqlite3_column_name returns static storage on
+    one path; the documentation says the name belongs to the statement."""
+    source = (b"typedef struct sqlite3_stmt sqlite3_stmt;\n"
+              b"const char *sqlite3_column_name(sqlite3_stmt *s, int i) { if (!s) return \"\"; return 0; }\n")
+    contract = contracts_of_text(source, "sqlite3.c").get("sqlite3_column_name")
+    assert (contract.returns, contract.borrows_from) == ("borrowed", 0)
+    lost = next(e for e in contract.evidence if e.kind == "body")
+    assert lost.overridden and lost.note == "pack evidence says otherwise"
+
+
+def test_a_pack_entry_lists_every_release_of_its_function() -> None:
+    """A body suggesting a pack-documented function frees an argument the pack does not list
+    loses, and stays visible as a note; a function without a pack entry keeps its body facts."""
+    source = (b"#include <stdlib.h>\ntypedef struct sqlite3_stmt sqlite3_stmt;\n"
+              b"int sqlite3_finalize(sqlite3_stmt *s) { free(s); return 0; }\n"
+              b"const unsigned char *sqlite3_column_text(sqlite3_stmt *s, int i) { free(s); return 0; }\n"
+              b"int my_stmt_drop(sqlite3_stmt *s) { free(s); return 0; }\n")
+    contracts = contracts_of_text(source, "sqlite3.c")
+    assert contracts.frees_arg("sqlite3_finalize", 0), "listed by the pack, and the body agrees"
+    column = contracts.get("sqlite3_column_text")
+    assert not column.frees_args
+    note = next(e for e in column.evidence if e.kind == "body")
+    assert note.overridden and "does not list this argument as freed" in note.note
+    assert contracts.frees_arg("my_stmt_drop", 0), "no pack entry: the body stands"

@@ -97,3 +97,35 @@ def test_the_runtime_finalizes_exactly_where_cg301_reports(go_builder: Callable[
         number for number, line in enumerate((demo / "main.go").read_text().splitlines(), 1) if "// want" in line]
     output = subprocess.run([str(go_builder(demo))], capture_output=True, text=True, timeout=120, check=True).stdout
     assert output.splitlines() == ["without KeepAlive: finalized during the call", "with KeepAlive: alive during the call"]
+
+
+def test_severity_follows_certainty(keepalive_findings: list) -> None:
+    """An owner this function made and nobody else holds is certain (error); an owner a caller
+    passed in (receiver, parameter) or that another object holds is latent (warning)."""
+    source = (FIXTURES / "keepalive" / "plain.go").read_text().splitlines()
+
+    def severity_in(function: str) -> set[str]:
+        start = next(i for i, line in enumerate(source, 1) if line.startswith(f"func {function}("))
+        end = next(i for i, line in enumerate(source[start:], start + 1) if line == "}")
+        return {f.severity.value for f in keepalive_findings if f.path.endswith("plain.go") and start < f.line < end}
+
+    assert severity_in("FreshLen") == {"error"}
+    assert severity_in("LiteralLen") == {"error"}
+    assert severity_in("TotalLen") == {"warning"}, "an element of the caller's slice"
+    assert severity_in("FirstLen") == {"warning"}
+    assert {f.severity.value for f in keepalive_findings if "repo.go" in f.path} == {"warning"}, "receivers"
+
+
+def test_configuration_can_raise_latent_findings_to_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from cgoguard.cli import main
+
+    config = tmp_path / "cgoguard.toml"
+    config.write_text('severity = { CG301 = "error" }\n')
+    arguments = ["scan", str(FIXTURES / "keepalive"), "--select", "CG301", "--no-cache", "--format", "json", "-q"]
+    main(arguments)
+    default = {f["severity"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    main([*arguments, "--config", str(config)])
+    raised = {f["severity"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert default == {"error", "warning"} and raised == {"error"}

@@ -40,6 +40,26 @@ def test_wants_name_the_rule() -> None:
     assert all(w.pattern.split()[0] in UNSAFE_RULES for w in wants)
 
 
+def _severities(findings: list, rule: str, file: str) -> dict[str, str]:
+    """Severity by the name of the function each finding is in (the fixture's functions)."""
+    lines = (FIXTURES / "unsafe" / file).read_text().splitlines()
+    starts = [(i, line.split("(")[0].removeprefix("func ")) for i, line in enumerate(lines, 1) if line.startswith("func ")]
+    return {next(name for start, name in reversed(starts) if start < f.line): f.severity.value
+            for f in findings if f.rule == rule and f.path.endswith(file)}
+
+
+def test_modernisation_advice_is_info_unless_a_hazard_exists(unsafe_findings: list) -> None:
+    huge = _severities(unsafe_findings, "CG306", "hugearray.go")
+    assert huge["ints"] == huge["doubles"] == "info", "[:n:n] over C memory: correct bounds, no GC hazard"
+    assert huge["goView"] == "warning", "over Go memory: checkptr rejects the fake array"
+    assert huge["shortView"] == "warning", "no capacity bound: append writes past the allocation"
+    assert huge["at"] == "warning", "indexed without a bound"
+    header = _severities(unsafe_findings, "CG304", "header.go")
+    assert header["cBufferLiteral"] == header["headerVariable"] == "info", "Data is C memory"
+    assert header["wordsAsBytes"] == header["copiedHeader"] == "error", "Data is Go memory"
+    assert header["newHeader"] == "error", "Data of unknown origin"
+
+
 def test_huge_array_cast_is_silent_before_go_1_17(tmp_path: Path) -> None:
     (tmp_path / "go.mod").write_text("module old.example/m\n\ngo 1.16\n")
     (tmp_path / "old.go").write_text(

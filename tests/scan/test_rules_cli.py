@@ -40,3 +40,14 @@ def test_explain_unknown_rule_exits_2(cli: RunCli) -> None:
     status, out, err = cli("explain", "CG000")
     assert status == 2 and out == ""
     assert "no rule 'CG000'; known rules: " in err
+
+
+def test_explain_documents_the_severity_policy(cli: RunCli) -> None:
+    status, out, _ = cli("explain", "severity")
+    assert status == 0 and out.startswith("# Severity policy\n")
+    assert all(word in out for word in ("**error**", "**warning**", "**info**", 'severity = { CG301 = "error" }'))
+    for rule in all_rules():
+        status, out, _ = cli("explain", rule)
+        assert status == 0 and out.count("\n## Severity\n") == 1, rule
+    assert "`info` for `(*[N]T)(p)[:n:n]`" in cli("explain", "CG306")[1]
+    assert "Every finding is reported at `error`, the rule's default" in cli("explain", "CG201")[1]

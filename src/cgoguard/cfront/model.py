@@ -113,6 +113,8 @@ class CTypedef:
     type: str  # base type ("struct foo", "int", "void")
     pointer_depth: int = 0
     is_function_pointer: bool = False
+    # Not declared in any C the package has: inferred from Go code ("file.go:12: h == nil").
+    inferred_from: str = ""
 
 
 @dataclass

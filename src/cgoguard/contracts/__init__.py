@@ -3,8 +3,9 @@
 ``contracts_for_package(package, config)`` answers, for every C function the package can
 call: does the caller own the result (and release it with what), is it borrowed from an
 argument or static, which arguments does the call free or keep. Facts come from the
-user's configuration, GCC/Clang attributes, C bodies, the built-in packs, doc comments and
-naming conventions, in that order of precedence, each with its evidence.
+user's configuration, GCC/Clang attributes, the built-in packs, C bodies, doc comments, what
+the package's own Go code does with the function and naming conventions, in that order of
+precedence, each with its evidence.
 
 For rules, the API is :class:`ContractSet`: ``get(name) -> Contract | None``, iteration
 and ``items()`` over every contract (the package's functions and the packs'), and the
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cgoguard.contracts.infer import infer_contracts
-from cgoguard.contracts.model import EVIDENCE_KINDS, RETURN_KINDS, Contract, ContractSet, Evidence
+from cgoguard.contracts.model import EVIDENCE_KINDS, RETURN_KINDS, Contract, ContractSet, Evidence, Fact
 from cgoguard.errors import UsageError
 
 if TYPE_CHECKING:
@@ -60,22 +61,28 @@ def contracts_for_package(package: Package, config: Mapping[str, Any] | None = N
     explicitly, so a scanned tree's own table never decides it. With ``cache_dir``, results
     are cached there by content hash.
     """
+    from cgoguard.contracts.gosite import go_usage_facts
+
     options, specs = split_config(config or {})
     if system_headers is None:
         system_headers = bool(options.get("system-headers", False))
     model = package.c
     headers, wanted = _system_inputs(package) if system_headers else ([], set())
     focus = _called_closure(package) if called_only else None
+    go_usage = go_usage_facts(package)
     if cache_dir is None:
-        return _infer(model, specs, headers, wanted, focus)
+        return _infer(model, specs, headers, wanted, focus, go_usage)
     from cgoguard.contracts.cache import ContractCache, cache_key
 
     texts = [(unit.path, unit.source) for unit in model.units] + [(str(h.path), h.data) for h in headers]
-    key = cache_key(texts, specs, "\0".join(sorted(wanted)) + "\1" + "\0".join(sorted(focus or ())))
+    # What the Go code says counts too: go-usage facts, and pointer types inferred from nil comparisons.
+    usage = "\0".join(sorted([repr((name, f.key, f.value, f.evidence)) for name, facts in go_usage.items()
+                              for f in facts] + [name for name, t in model.typedefs.items() if t.inferred_from]))
+    key = cache_key(texts, specs, "\0".join(sorted(wanted)) + "\1" + "\0".join(sorted(focus or ())) + "\1" + usage)
     store = ContractCache(cache_dir)
     contracts = store.load(key)
     if contracts is None:
-        contracts = _infer(model, specs, headers, wanted, focus)
+        contracts = _infer(model, specs, headers, wanted, focus, go_usage)
         store.store(key, contracts)
     return contracts
 
@@ -123,12 +130,12 @@ def _called_closure(package: Package) -> frozenset[str]:
 
 
 def _infer(model: CModel, specs: Mapping[str, Any], headers: list[Header], wanted: set[str],
-           focus: frozenset[str] | None = None) -> ContractSet:
+           focus: frozenset[str] | None, go_usage: Mapping[str, list[Fact]]) -> ContractSet:
     if headers:
         from cgoguard.contracts.system import with_system_functions
 
         model = with_system_functions(model, headers, wanted)
-    return infer_contracts(model, specs, focus=focus)
+    return infer_contracts(model, specs, focus=focus, go_usage=go_usage)
 
 
 def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

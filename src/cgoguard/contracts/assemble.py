@@ -45,4 +45,5 @@ def document_package(package: Package, contracts_config: dict, *, include_all: b
         names |= set(model.functions)
     entries = [entry_for(name, contracts.get(name), model, sites.get(name, [])) for name in sorted(names)
                if not is_c_type(model, name)]
-    return PackageDocument(package.display_dir, package.name, entries, list(package.errors))
+    inferred = {name: t.inferred_from for name, t in model.typedefs.items() if t.inferred_from}
+    return PackageDocument(package.display_dir, package.name, entries, list(package.errors), inferred)

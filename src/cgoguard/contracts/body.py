@@ -7,12 +7,12 @@ through out-parameters, which members of parameters are handed on and left dangl
 (``free(p->key)``: the members are freed, not ``p``), and which parameters travel with a
 destructor (``sqlite3_bind_text(stmt, i, p, n, free)``: whoever calls ``free`` later owns
 ``p``). Turning a summary into facts needs the callees' current contracts, so
-:func:`body_facts` is cheap and re-run until the call graph reaches a fixpoint.
+:func:`cgoguard.contracts.bodyfacts.body_facts` is cheap and re-run until the call graph
+reaches a fixpoint.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -20,17 +20,12 @@ from tree_sitter import Node
 
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
-from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
-from cgoguard.findings import Confidence
 
 _TEXT_LIMIT = 120
 _MAX_ORIGIN_ROUNDS = 32
 _NULLS = frozenset({"NULL", "nullptr", "0"})
 _LENGTH_FUNCTIONS = frozenset({"strlen", "strnlen", "wcslen"})
 _CLEARING = ("memset", "bzero")  # also ZSTD_memset, explicit_bzero
-# A constant asking the callee to release what it is given: WL_MARSHAL_FLAG_DESTROY (Wayland's
-# generated *_destroy functions), SQLITE_DESERIALIZE_FREEONCLOSE.
-_DESTROY_FLAG = re.compile(r"^[A-Z][A-Z0-9_]*(?:DESTROY|FREE)[A-Z0-9_]*$")
 # Not "destroy": LXC's `c->destroy(c)` deletes a container from disk and leaves c allocated.
 _RELEASING_FIELDS = frozenset({"free", "release", "dispose", "unref", "dealloc", "deallocate"})
 
@@ -116,6 +111,8 @@ class OutWrite:
 @dataclass
 class BodySummary:
     function: str
+    # Defined in C compiled with the package (a vendored library), not in a Go file's preamble.
+    vendored: bool = False
     returns: list[tuple[Origin, Site]] = field(default_factory=list)
     passes: list[ArgPass] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
@@ -151,7 +148,7 @@ class _BodyReader:
         self.reset_params: set[int] = set()  # `memset(p, 0, sizeof *p)`: every member
         self.handed_back: set[str] = set()
         self._origin_memo: dict[str, list[Origin]] = {}  # solved origins of assigned names
-        self.summary = BodySummary(function.name)
+        self.summary = BodySummary(function.name, vendored=not (function.unit.is_preamble or function.unit.is_system))
         self.returns_pointer = returns_pointer(model, function)
 
     # ----- the walk ---------------------------------------------------------------------
@@ -601,170 +598,3 @@ def summarize(model: CModel, function: CFunction) -> BodySummary | None:
         return None
     return _BodyReader(model, function).read(function.body)
 
-
-Lookup = Callable[[str], Contract | None]
-
-
-# The wording of "argument" is part of the API: CG203 reports such a store only when the other
-# argument is C memory.
-_STORE_TARGETS = {
-    "global": "a global/static",
-    "argument": "a structure another argument points to",
-    "allocation": "an object it allocates and hands back",
-}
-
-
-def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | None = None) -> list[Fact]:
-    """Facts a summarised body proves, given the current contracts of its callees."""
-    facts = _return_facts(summary, lookup, type_deallocator)
-    for item in summary.passes:
-        callee = lookup(item.callee)
-        if callee is None:
-            continue
-        kept = {i for i in callee.retains_args if _keeps_beyond_its_arguments(callee, i)}
-        for aspect, args, verb in (("frees", callee.frees_args, "frees"), ("retains", kept, "keeps")):
-            if item.position in args:
-                evidence = Evidence("body", f"{verb} arg {item.param} (passes it to {item.callee})",
-                                    item.site.location, item.site.text)
-                facts.append(Fact(aspect, True, evidence, callee.confidence, arg=item.param))
-        if item.position in callee.frees_members:
-            evidence = Evidence("body", f"frees the members of arg {item.param} (passes it to {item.callee})",
-                                item.site.location, item.site.text)
-            facts.append(Fact("frees_members", True, evidence, callee.confidence, arg=item.param))
-        if item.position in callee.owned_out_args:
-            evidence = Evidence("body", f"hands back an owned object through arg {item.param} (via {item.callee})",
-                                item.site.location, item.site.text)
-            facts.append(Fact("out", callee.owned_out_args[item.position], evidence, callee.confidence,
-                              arg=item.param))
-    facts += _member_facts(summary, lookup) + _hand_off_facts(summary, lookup)
-    for item in summary.indirect_releases:
-        evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee})",
-                            item.site.location, item.site.text)
-        facts.append(Fact("frees", True, evidence, Confidence.LOW, arg=item.param))
-    for store in summary.stores:
-        if store.into == "allocation" and not all(_owned(Origin("call", a), lookup) for a in store.allocators):
-            continue
-        evidence = Evidence("body", f"keeps arg {store.param} (stores it in {_STORE_TARGETS[store.into]})",
-                            store.site.location, store.site.text)
-        confidence = Confidence.HIGH if store.into == "global" else Confidence.MEDIUM
-        facts.append(Fact("retains", True, evidence, confidence, arg=store.param))
-    for out in summary.outs:
-        owned = _owned(out.origin, lookup)
-        if owned is not None:
-            dealloc, confidence = owned
-            evidence = Evidence("body", f"hands back an owned object through arg {out.param}",
-                                out.site.location, out.site.text)
-            facts.append(Fact("out", dealloc, evidence, confidence, arg=out.param))
-    return facts
-
-
-def _member_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
-    """``free(p->key)``, ``free(v[i])``: what the argument points to is released, not the argument."""
-    facts: list[Fact] = []
-    for item in summary.member_passes:
-        callee = lookup(item.callee)
-        if callee is None or not (item.position in callee.frees_args or item.position in callee.frees_members):
-            continue
-        evidence = Evidence("body", f"frees the members of arg {item.param} (passes them to {item.callee})",
-                            item.site.location, item.site.text)
-        facts.append(Fact("frees_members", True, evidence, callee.confidence, arg=item.param))
-    return facts
-
-
-def _hand_off_facts(summary: BodySummary, lookup: Lookup) -> list[Fact]:
-    """``bind(stmt, i, p, n, free)``: whoever calls that destructor later owns ``p`` now; and
-    ``marshal(proxy, ..., FLAG_DESTROY)`` destroys ``proxy``."""
-    facts: list[Fact] = []
-    for item in summary.hand_offs:
-        if _DESTROY_FLAG.match(item.destructor):
-            evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee} with {item.destructor})",
-                                item.site.location, item.site.text)
-            facts.append(Fact("frees", True, evidence, Confidence.LOW, arg=item.param))
-            continue
-        destructor = lookup(item.destructor)
-        if destructor is None or 0 not in destructor.frees_args:
-            continue
-        evidence = Evidence("body", f"takes ownership of arg {item.param} (passes it to {item.callee} with "
-                            f"{item.destructor} as its destructor)", item.site.location, item.site.text)
-        confidence = weakest([Confidence.MEDIUM, destructor.confidence])
-        facts.append(Fact("frees", True, evidence, confidence, arg=item.param))
-    return facts
-
-
-def _keeps_beyond_its_arguments(contract: Contract, index: int) -> bool:
-    """Whether a callee keeps argument ``index`` somewhere that outlives every call chain.
-
-    A store into a structure another argument points to (or into an object the callee hands
-    back) keeps the pointer only as long as that structure lives; the caller may pass a
-    local, so such retention is not passed up the call graph.
-    """
-    relative = (_STORE_TARGETS["argument"], _STORE_TARGETS["allocation"])
-    prefix = f"keeps arg {index}"
-    return any(not e.overridden and (e.fact == prefix or e.fact.startswith(prefix + " "))
-               and not any(r in e.fact for r in relative) for e in contract.evidence)
-
-
-def _owned(origin: Origin, lookup: Lookup) -> tuple[str | None, Confidence] | None:
-    if origin.kind != "call":
-        return None
-    callee = lookup(origin.name)
-    if callee is None or callee.returns != "owned":
-        return None
-    return callee.deallocator, callee.confidence
-
-
-def _return_facts(summary: BodySummary, lookup: Lookup, type_deallocator: str | None) -> list[Fact]:
-    kinds: list[tuple[str, object, Confidence, Site]] = []
-    for origin, site in summary.returns:
-        kinds.append((*_classify(origin, lookup), site))
-    known = [k for k in kinds if k[0] != "unknown"]
-    if not known or len({k[0] for k in known}) > 1:
-        return []
-    kind = known[0][0]
-    # Some returns we cannot classify: the claim holds for the others only.
-    ceiling = Confidence.HIGH if len(known) == len(kinds) else Confidence.MEDIUM
-    confidence = weakest([ceiling, *(k[2] for k in known)])
-    site = known[0][3]
-    facts: list[Fact] = []
-    if kind == "owned":
-        dealloc = type_deallocator or next((k[1] for k in known if k[1]), None)
-        how = f" (release with {dealloc})" if dealloc else ""
-        evidence = Evidence("body", f"returns owned memory{how}", site.location, site.text)
-        facts.append(Fact("returns", "owned", evidence, confidence))
-        if dealloc:
-            facts.append(Fact("deallocator", dealloc, evidence, confidence))
-    elif kind == "borrowed":
-        owners = {k[1] for k in known}
-        owner = next(iter(owners)) if len(owners) == 1 else None
-        if isinstance(owner, int):
-            evidence = Evidence("body", f"returns memory inside arg {owner}", site.location, site.text)
-            facts += [Fact("returns", "borrowed", evidence, confidence), Fact("borrows", owner, evidence, confidence)]
-        else:
-            evidence = Evidence("body", "returns memory owned by someone else", site.location, site.text)
-            facts.append(Fact("returns", "borrowed", evidence, confidence))
-    else:
-        facts.append(Fact("returns", "static", Evidence("body", "returns static storage (never freed)",
-                                                        site.location, site.text), confidence))
-    return facts
-
-
-def _classify(origin: Origin, lookup: Lookup) -> tuple[str, object, Confidence]:
-    if origin.kind in ("param", "param_member"):
-        return ("borrowed", origin.index, Confidence.HIGH)
-    if origin.kind == "static":
-        return ("static", None, Confidence.HIGH)
-    if origin.kind == "call":
-        callee = lookup(origin.name)
-        if callee is not None and callee.returns != "unknown":
-            confidence = callee.confidence
-            if callee.returns == "owned":
-                return ("owned", callee.deallocator, confidence)
-            if callee.returns == "static":
-                return ("static", None, confidence)
-            if callee.borrows_from is None:
-                return ("borrowed", None, confidence)  # owned by the library
-            owner = origin.args[callee.borrows_from] if callee.borrows_from < len(origin.args) else -1
-            if owner >= 0:
-                return ("borrowed", owner, confidence)
-            # Borrowed from a local or an allocation of ours: what that is, we cannot say.
-    return ("unknown", None, Confidence.LOW)

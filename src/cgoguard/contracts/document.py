@@ -34,6 +34,8 @@ class PackageDocument:
     name: str
     functions: list[FunctionEntry]
     errors: list[InputError] = field(default_factory=list)
+    # C types no C in the tree declares, known to be pointers from Go code: name -> evidence.
+    inferred_pointers: dict[str, str] = field(default_factory=dict)
 
 
 def entry_for(name: str, contract: Contract | None, model: CModel, sites: list[CallSite]) -> FunctionEntry:
@@ -64,6 +66,8 @@ def render_json(documents: list[PackageDocument]) -> str:
             "dir": doc.display_dir,
             "name": doc.name,
             "functions": [to_dict(entry) for entry in doc.functions],
+            "inferred_pointer_types": [{"type": name, "evidence": evidence}
+                                       for name, evidence in sorted(doc.inferred_pointers.items())],
             "errors": [e.to_dict() for e in doc.errors],
         } for doc in documents],
     }
@@ -74,7 +78,7 @@ def render_json(documents: list[PackageDocument]) -> str:
 def render_markdown(documents: list[PackageDocument]) -> str:
     lines = ["# C ownership contracts", "",
              f"Evidence precedence when sources disagree: {PRECEDENCE_TEXT}. "
-             "Overridden evidence is struck through.", ""]
+             "Overridden evidence is struck through, with the reason.", ""]
     if not documents:
         lines += ["No package that uses cgo was found.", ""]
     for doc in documents:
@@ -102,6 +106,10 @@ def _package_section(doc: PackageDocument) -> list[str]:
                              "parse): add one under [tool.cgoguard.contracts] if it matters", unknown)
         lines += _short_list("Nothing to own or release (no pointer result, no argument freed or kept)",
                              nothing_to_own)
+    if doc.inferred_pointers:
+        lines += ["### C types known to be pointers from Go code (no declaration in the tree)", ""]
+        lines += [f"- `C.{name}` — *go-usage* {_code(evidence)}" for name, evidence in sorted(doc.inferred_pointers.items())]
+        lines.append("")
     if doc.errors:
         lines += ["### Problems reading the package", ""]
         lines += [f"- {_code(e.path)}: {_escape(e.message)}" for e in doc.errors]
@@ -238,10 +246,13 @@ def _result_sentence(entry: FunctionEntry) -> str:
 def _evidence_line(evidence: Evidence) -> str:
     location = (f"[{_link_title(evidence.location)}]({evidence.location})" if evidence.location.startswith("http")
                 else _code(evidence.location))
-    text = f": {_code(evidence.text)}" if evidence.text and evidence.kind in ("body", "attribute", "naming") else (
+    text = f": {_code(evidence.text)}" if evidence.text and evidence.kind in ("body", "attribute", "go-usage", "naming") else (
         f": “{_escape(evidence.text)}”" if evidence.text else "")
-    body = f"*{evidence.kind}* {location} — {_escape(evidence.fact)}{text}"
-    return f"- ~~{body}~~ (overridden)" if evidence.overridden else f"- {body}"
+    deep = f" (through {evidence.depth} bodies of vendored C)" if evidence.depth > 1 else ""
+    body = f"*{evidence.kind}* {location} — {_escape(evidence.fact)}{text}{deep}"
+    if not evidence.overridden:
+        return f"- {body}"
+    return f"- ~~{body}~~ (overridden{': ' + _escape(evidence.note) if evidence.note else ''})"
 
 
 def _link_title(url: str) -> str:

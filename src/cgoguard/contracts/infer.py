@@ -14,7 +14,8 @@ from typing import Any
 
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.attributes import attribute_facts, attribute_macros
-from cgoguard.contracts.body import BodySummary, body_facts, summarize
+from cgoguard.contracts.body import BodySummary, summarize
+from cgoguard.contracts.bodyfacts import body_facts
 from cgoguard.contracts.comments import comment_facts
 from cgoguard.contracts.declarations import canonical_type, function_aliases, returns_pointer
 from cgoguard.contracts.model import Contract, ContractSet, Fact
@@ -29,13 +30,15 @@ _MAX_VISITS = 8
 
 
 def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None, *,
-                    focus: frozenset[str] | None = None) -> ContractSet:
+                    focus: frozenset[str] | None = None,
+                    go_usage: Mapping[str, list[Fact]] | None = None) -> ContractSet:
     """Contracts of ``model``'s functions and the packs' (``config``: function name -> spec).
 
     With ``focus`` (the functions Go calls, see :func:`reachable_functions`), only those
     bodies and their callees' are read; the others keep the facts that need no body.
+    ``go_usage`` are facts read from the package's Go code (:mod:`cgoguard.contracts.gosite`).
     """
-    fixed = _fixed_facts(model, config or {})
+    fixed = _fixed_facts(model, config or {}, go_usage or {})
     bodies = model.functions.values() if focus is None else (
         f for name, f in model.functions.items() if name in focus)
     summaries = {f.name: s for f in bodies if (s := summarize(model, f)) is not None}
@@ -49,20 +52,21 @@ def infer_contracts(model: CModel, config: Mapping[str, Any] | None = None, *,
     return ContractSet(contracts, aliases)
 
 
-def _fixed_facts(model: CModel, config: Mapping[str, Any]) -> dict[str, list[Fact]]:
+def _fixed_facts(model: CModel, config: Mapping[str, Any],
+                 go_usage: Mapping[str, list[Fact]]) -> dict[str, list[Fact]]:
     """Facts of every known function that need no call graph, by function name."""
     packs = pack_facts()
     user = {name: spec_facts(name, spec, kind="config", origin="[tool.cgoguard.contracts]",
                              params=_param_names(model.functions.get(name)))
             for name, spec in config.items()}
-    names = set(model.functions) | set(packs) | set(user)
+    names = set(model.functions) | set(packs) | set(user) | set(go_usage)
     attributes = attribute_facts(model, attribute_macros(model))
     names |= set(attributes)
     naming = naming_facts(model, names)
     comments = {f.name: comment_facts(f, returns_pointer=returns_pointer(model, f), is_function=names.__contains__)
                 for f in model.functions.values() if f.comment}
     facts = {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),
-                    *naming.get(name, ())] for name in names}
+                    *go_usage.get(name, ()), *naming.get(name, ())] for name in names}
     for name, released in named_release_facts(model, facts).items():
         facts[name] += released
     return facts

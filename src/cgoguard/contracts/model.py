@@ -11,10 +11,16 @@ from cgoguard.findings import Confidence
 
 RETURN_KINDS = ("owned", "borrowed", "static", "unknown")
 # Where a fact came from. The order is the precedence used to resolve conflicts: a user's
-# configuration beats everything, a compiler attribute is a checked promise, a body is what
-# the code does, a pack is documentation we curated, a comment is documentation the author
-# wrote (often stale), and a naming convention is a guess.
-EVIDENCE_KINDS = ("config", "attribute", "body", "pack", "comment", "naming")
+# configuration beats everything, a compiler attribute is a checked promise, a pack is the
+# library's documentation as we curated it, a body is what the code does (read without its
+# conditions, so a mode or flag that guards a release is lost on the way up a call chain), a
+# comment is documentation the author wrote (often stale), Go usage is what the package's own
+# Go code does with the function (which may be the very bug to find), and a naming convention
+# is a guess.
+EVIDENCE_KINDS = ("config", "attribute", "pack", "body", "comment", "go-usage", "naming")
+# Kinds that document an API rather than infer it: agreeing with one of them makes an inferred
+# fact as good as documented.
+DOCUMENTED_KINDS = frozenset({"config", "attribute", "pack", "comment"})
 PRECEDENCE: Mapping[str, int] = MappingProxyType({kind: rank for rank, kind in enumerate(EVIDENCE_KINDS)})
 _CONFIDENCE_RANK = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
 
@@ -37,19 +43,27 @@ class Evidence:
     fact: str  # "returns owned (release with free)", "frees arg 0 (p)", ...
     location: str  # "file.h:12", a pack reference URL or "config"
     text: str = ""  # the code, attribute or comment sentence that shows it
-    overridden: bool = False  # a conflicting fact that lost to a higher-precedence one
+    overridden: bool = False  # a fact that does not count: it lost to another, or lacks corroboration
+    # Body evidence: how many bodies of vendored C (C files compiled with the package, not its
+    # Go preambles) the fact was carried through, the function's own included.
+    depth: int = 0
+    note: str = ""  # why an overridden fact does not count
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "fact": self.fact, "location": self.location,
                                 "text": self.text}
         if self.overridden:
             data["overridden"] = True
+        if self.depth:
+            data["depth"] = self.depth
+        if self.note:
+            data["note"] = self.note
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
         return cls(data["kind"], data["fact"], data["location"], data.get("text", ""),
-                   bool(data.get("overridden", False)))
+                   bool(data.get("overridden", False)), int(data.get("depth", 0)), data.get("note", ""))
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,10 @@ class Fact:
     def rank(self) -> tuple[int, int]:
         return (PRECEDENCE[self.evidence.kind], _CONFIDENCE_RANK[self.confidence])
 
+    @property
+    def depth(self) -> int:
+        return self.evidence.depth
+
 
 @dataclass(frozen=True)
 class Contract:
@@ -89,6 +107,10 @@ class Contract:
     whose members or elements the call releases (``free(p->key)``, ``free(v[i])``) while the
     argument itself stays the caller's. ``owned_out_args`` maps an argument index to the
     deallocator of the object written through it (``sqlite3_open(name, &db)``).
+    ``doubtful_frees`` are arguments a body only suggests the call frees, through too long a
+    chain of vendored C with nothing to corroborate it: not claimed, but passed on to callers'
+    evidence. ``depths`` gives, per claimed aspect, the vendored bodies its fact went through
+    (0: documented).
     """
 
     function: str
@@ -103,6 +125,12 @@ class Contract:
     params: tuple[str, ...] = field(default=(), compare=False, hash=False)  # parameter names, for documents
     declared_at: str = field(default="", compare=False, hash=False)  # "file.h:12" when declared in the package
     frees_members: frozenset[int] = frozenset()
+    doubtful_frees: frozenset[int] = field(default=frozenset(), compare=False, hash=False)
+    depths: Mapping[tuple[str, int | None], int] = field(default_factory=dict, compare=False, hash=False)
+
+    def depth_of(self, aspect: str, arg: int | None = None) -> int:
+        """How many vendored bodies the claim about ``aspect`` (of ``arg``) was carried through."""
+        return self.depths.get((aspect, arg), 0)
 
     @property
     def is_known(self) -> bool:
@@ -123,6 +151,7 @@ class Contract:
             "frees_members": sorted(self.frees_members),
             "borrows_from": self.borrows_from,
             "owned_out_args": {str(k): v for k, v in sorted(self.owned_out_args.items())},
+            "doubtful_frees": sorted(self.doubtful_frees),
             "confidence": self.confidence.value,
             "params": list(self.params),
             "declared_at": self.declared_at,
@@ -142,6 +171,7 @@ class Contract:
             evidence=[Evidence.from_dict(e) for e in data.get("evidence", ())],
             confidence=Confidence(data.get("confidence", "low")),
             owned_out_args={int(k): v for k, v in data.get("owned_out_args", {}).items()},
+            doubtful_frees=frozenset(data.get("doubtful_frees", ())),
             params=tuple(data.get("params", ())),
             declared_at=data.get("declared_at", ""),
         )

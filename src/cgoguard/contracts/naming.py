@@ -54,6 +54,17 @@ def deallocator_word(name: str) -> str | None:
     return next((word for _, _, word in _split(name) if word in DEALLOCATOR_WORDS), None)
 
 
+def is_naming_pair(allocator: str, release: str) -> bool:
+    """``x_new`` / ``x_free``, ``FooCreate`` / ``FooDestroy``: the names of an allocator and the
+    release its word usually pairs with, on the same stem (``x_open`` pairs only with ``x_close``:
+    ``rocksdb_delete`` deletes a key, not what ``rocksdb_open`` returned)."""
+    releases = {(form, stem): word for form, stem, word in _split(release) if word in DEALLOCATOR_WORDS}
+    for form, stem, word in _split(allocator):
+        if word in ALLOCATOR_WORDS and releases.get((form, stem)) in _PREFERRED.get(word, DEALLOCATOR_WORDS):
+            return True
+    return False
+
+
 def naming_facts(model: CModel, names: Iterable[str]) -> dict[str, list[Fact]]:
     """Naming facts for the functions declared in ``model``; ``names`` are every known name.
 

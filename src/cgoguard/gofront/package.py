@@ -9,9 +9,10 @@ from pathlib import Path
 from tree_sitter import Node, Tree
 
 from cgoguard.cfront.build import CSourceInput, build_c_model, include_dirs
-from cgoguard.cfront.model import CModel
+from cgoguard.cfront.model import CModel, CTypedef
 from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, eval_plus_build
+from cgoguard.gofront.cgotypes import nil_compared_c_types
 from cgoguard.gofront.discover import PackageSources, SourceFile, display_path
 from cgoguard.gofront.index import SyntaxIndex
 from cgoguard.gofront.preamble import Preamble, extract_preamble
@@ -103,6 +104,10 @@ class Package:
         inputs += [CSourceInput(c.display_path, c.data, c.path.parent) for c in self.c_files]
         model = build_c_model(inputs, self.include_dirs, display=display_path, scope=self.scope)
         self.errors.extend(InputError(path, message) for path, message in model.errors)
+        # Handle types of headers the tree lacks: Go compares them to nil, so they are pointers.
+        for name, evidence in nil_compared_c_types(self.files, self.symbols).items():
+            if name not in model.typedefs:
+                model.typedefs[name] = CTypedef(name, "void", pointer_depth=1, inferred_from=evidence)
         return model
 
     def file(self, display: str) -> GoFile | None:

@@ -41,6 +41,11 @@ closure: `defer func() { C.free(unsafe.Pointer(p)) }()`.
 off (binding an inline allocation to a variable first). The fix is safe when the pointer is
 only lent to C functions known to borrow it; otherwise (a C function whose header is not in
 the tree, a slice made from the memory, a defer in a loop) it needs `--unsafe-fixes`.
+
+## Severity
+
+`warning`, and low confidence when the allocation's contract is inferred (a naming pair, or
+the package's own Go usage) rather than documented. See `cgoguard explain severity`.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ from cgoguard.fix.edits import (
 from cgoguard.gofront.package import GoFile
 from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import report_graded_by_contracts
 
 META = RuleMeta(
     id="CG101",
@@ -83,7 +89,7 @@ _CASES = frozenset({"expression_case", "type_case", "communication_case", "defau
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"leak"}), fixer=fix)
+    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"leak"}), fixer=fix))
 
 
 def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:

@@ -29,11 +29,18 @@ n := C.strlen(cs) // use after free
 
 Move the free after the last use, usually as `defer C.free(...)` right after the
 allocation. When returning C memory, do not also `defer` its release: the caller owns it.
+
+## Severity
+
+`error`: the memory is freed on every path to the use. `warning` (low confidence) when the
+free rests on an inferred contract (a naming pair, or the package's own Go usage) rather
+than documentation, an attribute or a C body. See `cgoguard explain severity`.
 """
 
 from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import report_graded_by_contracts
 
 META = RuleMeta(
     id="CG102",
@@ -45,4 +52,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"use-after-free"}))
+    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"use-after-free"})))

@@ -31,11 +31,20 @@ if C.open_it(cs) < 0 {
 Free each allocation exactly once: keep the `defer` and delete the explicit free, or set
 the pointer to nil after freeing when a later free may run. Never free memory the library
 still owns.
+
+## Severity
+
+`error`: the second free runs on every path through the first. `warning` (low confidence)
+when a free rests on an inferred contract (a naming pair, or the package's own Go usage)
+rather than documentation, an attribute or a C body. A release that a vendored C library's
+body only suggests through a chain of internal calls is not used at all (see `cgoguard
+contracts`). See `cgoguard explain severity`.
 """
 
 from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import report_graded_by_contracts
 
 META = RuleMeta(
     id="CG103",
@@ -47,4 +56,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"double-free", "bad-free"}))
+    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"double-free", "bad-free"})))

@@ -28,6 +28,11 @@ reassign the package variable.
 
 `cgoguard scan --fix` inserts `x.f = nil` (or `global = nil`) after a free that is not
 deferred; a map entry needs its key and is left to you.
+
+## Severity
+
+`warning`: the stale reference is a hazard only if something reads it later. See `cgoguard
+explain severity`.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import nodes_of_type, parse_go, text
 from cgoguard.gofront.types import UNKNOWN, GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import report_graded_by_contracts
 
 META = RuleMeta(
     id="CG104",
@@ -56,7 +62,7 @@ _NILABLE = frozenset({"pointer", "unsafe-pointer", "map", "slice", "func", "chan
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"dangling"}), fixer=fix)
+    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"dangling"}), fixer=fix))
 
 
 def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:

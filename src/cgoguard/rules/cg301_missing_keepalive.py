@@ -52,6 +52,15 @@ func (b *Blob) Size() int64 {
 call, or `defer runtime.KeepAlive(v)` before a statement nothing can follow (a `return`, an
 `if` whose condition makes the call). Keeping a value alive longer never changes what the
 program computes, so the fix is safe, except for a `defer` inside a loop.
+
+## Severity
+
+`error` when the owner is certain to be unreachable during the call: this function made it
+(a constructor call, `&T{...}`) and nothing else references it. `warning` when the owner is
+a receiver or parameter, or was loaded from another object: a caller or that object usually
+keeps it alive, so the hazard is latent. `warning` too when the finalizer's release is known
+only from an inferred contract. Set `severity = { CG301 = "error" }` to fail on every
+finding. See `cgoguard explain severity`.
 """
 
 from __future__ import annotations
@@ -85,6 +94,7 @@ from cgoguard.gofront.package import GoFile
 from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import Certainty, graded
 
 META = RuleMeta(
     id="CG301",
@@ -481,9 +491,31 @@ class _FunctionCheck:
         inferred = not function.startswith(("C.", "unsafe.")) or (
             handle.producer is not None and self.scope.package.c.function(c_call_name(handle.producer, self.scope)
                                                                           or "") is None)
-        self.ctx.report(META, self.scope.file, use, message, related=related,
-                        confidence=Confidence.MEDIUM if inferred else Confidence.HIGH,
+        confidence = self._release_confidence(handle, Confidence.MEDIUM if inferred else Confidence.HIGH)
+        self.ctx.report(META, self.scope.file, use, message, related=related, confidence=confidence,
+                        severity=graded(META, self._certainty(use, handle), confidence),
                         fix=keepalive_fix(self.scope.file, use, handle.root, handle.owner_decl))
+
+    def _certainty(self, use: Node, handle: Handle) -> Certainty:
+        """Certain when this function made the owner and nothing else references it; latent when
+        the owner came from a caller (a receiver, a parameter) or from another object, which
+        usually keeps it alive."""
+        root = handle.root
+        if _parameter_position(self.scope.node, root) is not None:
+            return Certainty.LATENT
+        binding = self.scope.reaching(root, use)
+        made = _strip_conversions(binding.value, self.scope) if binding is not None else None
+        if made is not None and made.type == "unary_expression" and text(made.child_by_field_name("operator")) == "&":
+            made = unparen(made.child_by_field_name("operand"))
+        if made is not None and (made.type == "composite_literal" or (
+                made.type == "call_expression" and conversion(made, self.scope) is None)):
+            return Certainty.CERTAIN
+        return Certainty.LATENT
+
+    def _release_confidence(self, handle: Handle, confidence: Confidence) -> Confidence:
+        """A finalizer known to release only from a low-confidence contract lowers the finding's."""
+        contract = self.ctx.contracts.get(handle.release.removeprefix("C.")) if self.ctx.contracts else None
+        return Confidence.LOW if contract is not None and contract.confidence is Confidence.LOW else confidence
 
     def _early_keepalive(self, use: Node, handle: Handle) -> str:
         runtime = self.scope.imports_as("runtime")

@@ -40,6 +40,12 @@ Since Go 1.17 build slices and strings from a pointer and a length directly:
 b := unsafe.Slice((*byte)(unsafe.Pointer(cbuf)), n)
 s := unsafe.String((*byte)(unsafe.Pointer(cbuf)), n)
 ```
+
+## Severity
+
+`info` when the header's Data is C memory (the collector never moves or frees it: the header
+is deprecated, not dangerous); `error` when it is Go memory or its origin is unknown, and for
+a header laid over memory that is not a slice or string. See `cgoguard explain severity`.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import call_parts, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType, type_from_node
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import Certainty, graded
 
 META = RuleMeta(
     id="CG304",
@@ -112,7 +119,7 @@ def _check_literal(ctx: RuleContext, scope: FunctionScope, literal: Node) -> Non
         ctx.report(META, scope.file, literal,
                    f"reflect.{kind} built as a composite literal over C memory ({describe(data, 40)}): reflect "
                    f"headers are deprecated since Go 1.21 and a literal is not a real slice header; {_FIX}",
-                   severity=Severity.WARNING)
+                   severity=graded(META, Certainty.ADVICE))
         return
     ctx.report(META, scope.file, literal,
                f"reflect.{kind} built as a composite literal: its Data is a uintptr the GC does not see, "
@@ -161,7 +168,8 @@ def _check_call(ctx: RuleContext, scope: FunctionScope, call: Node) -> None:
         kind = header_kind(type_from_node(args[0]), scope)
         if kind is not None:
             ctx.report(META, scope.file, call,
-                       f"new(reflect.{kind}) makes a header that belongs to no real slice or string; {_FIX}")
+                       f"new(reflect.{kind}) makes a header that belongs to no real slice or string; {_FIX}",
+                       severity=_severity_over(_header_name(call), call, scope))
         return
     pointee = is_unsafe_pointer_call(call, scope)
     if pointee is not None:
@@ -190,7 +198,33 @@ def _check_header_value_address(ctx: RuleContext, scope: FunctionScope, call: No
     ctx.report(META, scope.file, call,
                f"unsafe.Pointer(&{text(variable)}) reinterprets the reflect.{kind} value {text(variable)}, which "
                f"is not the header of any real slice or string: the memory its Data names is not kept alive; "
-               f"{_FIX}")
+               f"{_FIX}", severity=_severity_over(text(variable), call, scope))
+
+
+def _header_name(call: Node) -> str:
+    """``h`` of ``h := new(reflect.SliceHeader)``."""
+    statement = call.parent.parent if call.parent is not None else None
+    left = statement.child_by_field_name("left") if statement is not None else None
+    return text(left.named_children[0]) if left is not None and left.named_children else ""
+
+
+def _severity_over(header: str, at: Node, scope: FunctionScope) -> Severity:
+    """Advice when every ``header.Data = ...`` before ``at`` stores C memory, which the collector
+    neither moves nor frees; the rule's default when the Data is Go memory or unknown."""
+    stored = [value for target, value in _assignments(scope) if text(target) == f"{header}.Data"
+              and target.start_byte < at.start_byte]
+    if header and stored and all(_data_origin(value, scope) is Origin.C for value in stored):
+        return graded(META, Certainty.ADVICE)
+    return graded(META)
+
+
+def _assignments(scope: FunctionScope) -> list[tuple[Node, Node]]:
+    pairs: list[tuple[Node, Node]] = []
+    for node in nodes_of_type(scope.body, "assignment_statement"):
+        targets, values = node.child_by_field_name("left"), node.child_by_field_name("right")
+        pairs += zip(targets.named_children if targets else [], values.named_children if values else [],
+                     strict=False)
+    return pairs
 
 
 def _copied_header_kind(binding: Binding | None, scope: FunctionScope) -> str | None:

@@ -30,6 +30,12 @@ arr := unsafe.Slice((*C.int)(unsafe.Pointer(cArray)), n)
 `cgoguard scan --fix` rewrites `(*[N]T)(p)[:n:n]` so (the same slice). Without the capacity
 index the capacity changes from N to n, and without a `go` directive in go.mod the module may
 predate Go 1.17: both need `--unsafe-fixes`.
+
+## Severity
+
+`info` for `(*[N]T)(p)[:n:n]` over memory that is not Go's (both bounds stated: modernisation
+advice); `warning` without a capacity bound, without slicing, or over Go memory (the fake
+array is wider than the object, which checkptr rejects). See `cgoguard explain severity`.
 """
 
 from __future__ import annotations
@@ -38,16 +44,19 @@ from tree_sitter import Node
 
 from cgoguard.analysis.unsafeflow import (
     FunctionScope,
+    Origin,
     constant_value_text,
     describe,
     module_go_version,
     pointer_conversions,
+    pointer_origin,
 )
 from cgoguard.findings import Applicability, Fix, Severity
 from cgoguard.fix.edits import make_fix, replace, require_import
 from cgoguard.gofront.syntax import text, unparen
 from cgoguard.gofront.types import GoType
 from cgoguard.rules.base import RuleContext, RuleMeta
+from cgoguard.rules.severity import Certainty, graded
 
 META = RuleMeta(
     id="CG306",
@@ -85,6 +94,7 @@ def _check_conversion(ctx: RuleContext, scope: FunctionScope, node: Node, elemen
         f"(*[{array.length}]{array.elem}) fakes an array of {length} elements over {describe(operand, 40)}; "
         f"a wrong or missing slice bound then reads and writes past the real allocation. Since Go 1.17 use "
         f"unsafe.Slice({pointer}, {bound or 'n'})",
+        severity=graded(META, _certainty(node, operand, scope)),
         fix=_fix(scope, node, array, operand, version_known),
     )
 
@@ -128,6 +138,16 @@ def _element_text(conversion: Node, array: GoType) -> str | None:
     if elem is not None and (elem.kind in ("c", "basic") or (elem.kind == "named" and "." not in elem.name)):
         return str(elem)
     return None
+
+
+def _certainty(node: Node, operand: Node, scope: FunctionScope) -> Certainty:
+    """Advice for ``(*[1 << 30]T)(p)[:n:n]`` over memory that is not Go's: the bounds are stated and
+    the collector never looks at C memory. Over Go memory the fake type is wider than the object
+    (checkptr rejects it), and without a capacity bound ``append`` writes past the end."""
+    parent = node.parent
+    bounded = parent is not None and parent.type == "slice_expression" and \
+        parent.child_by_field_name("end") is not None and parent.child_by_field_name("capacity") is not None
+    return Certainty.ADVICE if bounded and pointer_origin(operand, scope) is not Origin.GO else Certainty.CERTAIN
 
 
 def _slice_bound(slice_expression: Node) -> str | None:

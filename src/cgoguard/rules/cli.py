@@ -18,11 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     rules.add_argument("--runtime", action="store_true",
                        help="list the ids the runtime commands print instead (report, run, gc, mem)")
     rules.set_defaults(func=run_rules)
-    explain = subparsers.add_parser("explain", help="show a rule's documentation",
-                                    description="Print what a rule finds, why it matters, an example "
-                                                "and the fix, as Markdown.")
+    explain = subparsers.add_parser("explain", help="show a rule's documentation, or the severity policy",
+                                    description="Print what a rule finds, why it matters, an example, "
+                                                "the fix and how its findings are graded, as Markdown; "
+                                                "`cgoguard explain severity` prints the severity policy.")
     explain.add_argument("rule", metavar="RULE",
-                         help="rule id (CG101) or name, or a runtime id (RT-ASAN, MEM001, gc-stw-p99)")
+                         help="rule id (CG101) or name, a runtime id (RT-ASAN, MEM001, gc-stw-p99), "
+                              "or 'severity'")
     explain.set_defaults(func=run_explain)
     return rules
 
@@ -61,9 +63,12 @@ def _list_runtime_rules(fmt: str) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     from cgoguard.errors import UsageError
-    from cgoguard.rules import all_rules, find_rule
+    from cgoguard.rules import all_rules, find_rule, severity
     from cgoguard.rules.runtime import find_runtime_rule, runtime_rules
 
+    if args.rule.lower() == "severity":
+        sys.stdout.write(f"# Severity policy\n\n{severity.__doc__.strip()}\n")
+        return 0
     rule = find_rule(args.rule)
     if rule is None and (runtime := find_runtime_rule(args.rule)) is not None:
         commands = ", ".join(f"`cgoguard {c}`" for c in runtime.commands)
@@ -73,12 +78,16 @@ def run_explain(args: argparse.Namespace) -> int:
     if rule is None:
         known = ", ".join(f"{r.meta.id} ({r.meta.name})" for r in all_rules().values())
         raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'}; runtime ids: "
-                         f"{', '.join(runtime_rules())}")
+                         f"{', '.join(runtime_rules())} (or 'severity')")
     meta = rule.meta
     fixable = " · autofix: `cgoguard scan --fix`" if meta.fixable else ""
     header = (f"# {meta.id} {meta.name}: {meta.title}\n\n"
               f"Category: `{meta.category}` · default severity: `{meta.severity.value}`{fixable}\n\n")
-    sys.stdout.write(header + _without_title(rule.docs) + "\n")
+    docs = _without_title(rule.docs)
+    if severity.SECTION not in docs:
+        docs += (f"\n\n{severity.SECTION}\n\nEvery finding is reported at `{meta.severity.value}`, the rule's "
+                 "default: nothing about one case makes it less certain. See `cgoguard explain severity`.")
+    sys.stdout.write(header + docs + "\n")
     return 0
 
 
