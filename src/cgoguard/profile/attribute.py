@@ -144,6 +144,13 @@ def attribute(counts: StackCounts, *, binary: Path | None = None, source_roots: 
             result.unknown_samples += count
     for (package, c_function), items in pending.items():
         _place_estimated(result, sites, finder, package, c_function, items)
+    stopped = sum(count for items in pending.values() for count, _ in items)
+    if stopped and visible:
+        result.notes.append(
+            f"{stopped} samples in C have stacks that stop before their Go caller (C code without frame pointers "
+            "on a Go release before 1.21, or DWARF unwinding, which cannot follow runtime.asmcgocall's stack "
+            "switch); their call sites come from the source. `perf record -g` (frame pointers) of a Go 1.21 or "
+            "later build unwinds to the caller")
     if counts.dropped:
         result.unattributed["dropped"] = Unattributed("dropped", counts.dropped)
         result.notes.append(f"{counts.dropped} samples of stacks beyond the limit of distinct stacks were "

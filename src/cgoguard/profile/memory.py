@@ -29,6 +29,8 @@ def summarize_memory(tracker: MappingTracker, resolve: Callable[[Stack], list[Re
         owners.setdefault(key, SiteMemory()).merge(memory)
     rows = []
     for (path, line, function, c_function), memory in owners.items():
+        if not (memory.mapped_bytes or memory.unmapped_bytes or memory.live_bytes or memory.brk_growth):
+            continue
         row: dict[str, Any] = {"path": path, "line": line, "function": function, "c_function": c_function}
         row.update({name: getattr(memory, name) for name in memory.__dataclass_fields__})
         rows.append(row)
@@ -59,8 +61,8 @@ def _owner(frames: list[Resolved], finder: SiteFinder) -> tuple[str, int, str, s
             path, line, _, function, _ = sites[0]
             return path, line, function, outcome.c_function
         return "", 0, "(Go caller not on the stack)", outcome.c_function
-    if outcome.kind == "c":
-        return "", 0, f"C: {outcome.self_function} (no cgo call on the stack)", ""
+    if outcome.kind == "c":  # name the outermost C function known: the leaf is only libc's mmap
+        return "", 0, f"C: {outcome.c_functions[-1]} (no cgo call on the stack)", ""
     go = next((f for f in frames if f.kind in ("go", "runtime")), None)
     if go is None:
         return "", 0, "(unknown)", ""

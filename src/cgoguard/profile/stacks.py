@@ -29,6 +29,7 @@ from cgoguard.profile.symbols import Resolved
 PHASES = (("runtime.entersyscall", "entersyscall"), ("runtime.reentersyscall", "entersyscall"),
           ("runtime.exitsyscall", "exitsyscall"), ("runtime.asmcgocall", "runtime.asmcgocall"))
 CGOCALL = "runtime.cgocall"
+ASMCGOCALL = "runtime.asmcgocall"
 UNKNOWN_C = "[unknown]"
 
 
@@ -79,11 +80,18 @@ def classify_stack(frames: list[Resolved], *, c_visible: bool = True) -> Outcome
         name = glue.glue_name
         return Outcome("c", c_function=name, package=glue.glue_package, self_function=c_frames[0] if c_frames else name,
                        c_functions=_with(c_frames, name), reason="no-go-frame")
+    switch = next((i for i, f in enumerate(user) if f.function.startswith(ASMCGOCALL)), None)
+    if c_frames and switch is not None and switch > 0 and user[switch - 1].kind == "c":
+        # DWARF unwinding stops at the stack switch: the frame below asmcgocall is the C function
+        # called (unless it is the runtime's own, x_cgo_mmap and the like).
+        below = _c_names(user[:switch])
+        return Outcome("c", c_function=user[switch - 1].function, self_function=below[0], c_functions=below,
+                       reason="no-go-frame")
     if c_frames:
         go = [f for f in user if f.kind in ("go", "runtime") and f.function]
         if not go:
             return Outcome("c", self_function=c_frames[0], c_functions=c_frames, reason="no-cgo-call")
-        if go[0].function.startswith(CGOCALL) and any(f.kind == "go" for f in go[1:2]):
+        if go[0].function.startswith((CGOCALL, ASMCGOCALL)) and any(f.kind == "go" for f in go[1:2]):
             return Outcome("c", self_function=c_frames[0], c_functions=c_frames, reason="lost-glue")
         return Outcome("go")  # the runtime's own C calls (vdso clock, libc mmap in cgo builds)
     if all(f.kind in ("go", "runtime") for f in user if f.function):

@@ -83,7 +83,12 @@ class MappingTracker:
         previous = self._pending.pop(tid, None)
         if previous is not None:  # no exit event for the previous call (not recorded, or lost)
             self._complete(previous, None)
-        self._pending[tid] = _Pending(call, stack, fields)
+        if call == "munmap":
+            # Its arguments say all, and waiting for an exit event that may not be recorded would
+            # apply it after later mappings that reuse the addresses.
+            self._complete(_Pending(call, stack, fields), None)
+        else:
+            self._pending[tid] = _Pending(call, stack, fields)
         return True
 
     def finish(self) -> None:
