@@ -29,11 +29,15 @@ def perf_env() -> dict[str, str]:
     return {**os.environ, "PERF_CONFIG": os.devnull, "PAGER": "cat", "LC_ALL": "C"}
 
 
+def record_prefix(*, frequency: int = SAMPLE_FREQUENCY, perf: str | None = None) -> list[str]:
+    """``perf record`` of CPU time with frame-pointer call stacks; append ``-o FILE -- COMMAND``.
+    Frame pointers (``-g``) reach the Go caller of C code on Go 1.21 and later."""
+    return [perf or shutil.which("perf") or "perf", "record", "-q", "-e", "cpu-clock", "-F", str(frequency), "-g"]
+
+
 def record_command(output: Path, *, frequency: int = SAMPLE_FREQUENCY, perf: str | None = None) -> list[str]:
-    """``perf record`` of CPU time with frame-pointer call stacks into ``output``; append ``--``
-    and the command. Frame pointers (``-g``) reach the Go caller of C code on Go 1.21 and later."""
-    return [perf or shutil.which("perf") or "perf", "record", "-q", "-e", "cpu-clock", "-F", str(frequency), "-g",
-            "-o", str(output)]
+    """:func:`record_prefix` writing to ``output``; append ``--`` and the command."""
+    return [*record_prefix(frequency=frequency, perf=perf), "-o", str(output)]
 
 
 @lru_cache(maxsize=1)

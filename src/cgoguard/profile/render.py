@@ -210,3 +210,68 @@ def _bytes(value: object) -> str:
         if number >= size:
             return f"{number / size:.1f} {unit}"
     return f"{number} B"
+
+
+# -- cgoguard run --check profile -------------------------------------------------------------------
+def summary(result: Attribution, label: str) -> dict[str, Any]:
+    """One process's attribution, in the shape :func:`merge_summaries` adds up."""
+    total, c_total = result.total, result.c_samples
+    return {"processes": [label], "total_samples": total, "c_samples": _number(c_total),
+            "transition_samples": result.transition_samples,
+            "unattributed_samples": _number(sum(u.samples for u in result.unattributed.values())),
+            "call_sites": [site_dict(site, total, c_total) for site in result.call_sites],
+            "notes": notes(result)}
+
+
+def merge_summaries(summaries: list[dict[str, Any]], max_sites: int) -> dict[str, Any]:
+    """Several processes' summaries as one: call sites added up and ranked, ``max_sites`` kept."""
+    merged: dict[str, Any] = {"processes": [], "total_samples": 0, "c_samples": 0, "transition_samples": 0,
+                              "unattributed_samples": 0, "call_sites": [], "notes": []}
+    sites: dict[tuple[str, int, str, str], dict[str, Any]] = {}
+    for part in summaries:
+        for key in ("total_samples", "c_samples", "transition_samples", "unattributed_samples"):
+            merged[key] = _number(merged[key] + part[key])
+        merged["processes"] += part["processes"]
+        merged["notes"] += [note for note in part["notes"] if note not in merged["notes"]]
+        for site in part["call_sites"]:
+            key = (site["path"], site["line"], site["function"], site["c_function"])
+            if key not in sites:
+                sites[key] = {**site, "c_functions": [dict(f) for f in site["c_functions"]]}
+                continue
+            into = sites[key]
+            into["samples"] = _number(into["samples"] + site["samples"])
+            into["transition_samples"] += site["transition_samples"]
+            if into["method"] != site["method"]:
+                into["method"] = "+".join(sorted(set(into["method"].split("+")) | set(site["method"].split("+"))))
+            functions = {f["function"]: f for f in into["c_functions"]}
+            for function in site["c_functions"]:
+                if function["function"] in functions:
+                    functions[function["function"]]["self"] = _number(functions[function["function"]]["self"]
+                                                                      + function["self"])
+                    functions[function["function"]]["total"] = _number(functions[function["function"]]["total"]
+                                                                       + function["total"])
+                else:
+                    into["c_functions"].append(dict(function))
+    ranked = sorted(sites.values(), key=lambda s: (-s["samples"], -s["transition_samples"], s["path"], s["line"]))
+    for site in ranked:
+        site["share"] = _ratio(site["samples"], merged["total_samples"])
+        site["c_share"] = _ratio(site["samples"], merged["c_samples"])
+    merged["call_sites"] = ranked[:max_sites]
+    merged["more_call_sites"] = max(len(ranked) - max_sites, 0)
+    return merged
+
+
+def run_report_lines(profile: dict[str, Any]) -> list[str]:
+    """The ranked call sites for ``cgoguard run``'s text report."""
+    total, c_total = profile.get("total_samples", 0), profile.get("c_samples", 0)
+    processes = len(profile.get("processes", []))
+    lines = [f"profile: {total} samples in {processes} process{'es' if processes != 1 else ''}, "
+             f"{_count(c_total)} in C ({_percent(c_total, total)}), cgo transition "
+             f"{profile.get('transition_samples', 0)}, unattributed {_count(profile.get('unattributed_samples', 0))}"]
+    for rank, site in enumerate(profile.get("call_sites", []), 1):
+        where = f"{site['path']}:{site['line']}" if site["line"] else site["path"] or "(no line)"
+        lines.append(f"  {rank:>2}. {_count(site['samples']):>7} {100 * site['share']:5.1f}% "
+                     f"{where} {site['function']} C.{site['c_function']} ({site['method']})")
+    if profile.get("more_call_sites"):
+        lines.append(f"  ... {profile['more_call_sites']} more (--format json lists the top {len(profile['call_sites'])})")
+    return lines
