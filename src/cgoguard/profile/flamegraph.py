@@ -69,8 +69,10 @@ def folded_text(folded: Counter[tuple[str, ...]]) -> str:
 
 def kind_for(name: str, kinds: dict[str, str]) -> str:
     kind = kinds.get(name, "")
-    if kind in ("go-glue", "c-glue") or name.startswith(TRANSITION_FUNCTIONS):
-        return "transition" if kind != "c" else "c"
+    if kind == "c-glue":  # the C wrapper cmd/cgo writes, often with the C function inlined into it
+        return "c"
+    if kind == "go-glue" or (name.startswith(TRANSITION_FUNCTIONS) and kind != "c"):
+        return "transition"
     if kind == "callback":
         return "runtime"
     return kind if kind in PALETTE else "unknown"

@@ -25,8 +25,9 @@ svg.flame g:hover rect { stroke: var(--fg); stroke-width: .8; }
   vertical-align: -2px; margin-right: .35rem; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td .bar { display: block; height: 4px; background: var(--warning); border-radius: 2px; margin-top: 3px; }
-td.site { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .8rem; word-break: break-all; }
-ul.cfuncs { margin: 0; padding-left: 1rem; } .split { color: var(--muted); font-size: .8rem; }
+td.site { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .8rem; overflow-wrap: anywhere;
+  min-width: 14rem; }
+ul.cfuncs { margin: 0; padding-left: 1rem; } ul.cfuncs li { white-space: nowrap; } .split { color: var(--muted); font-size: .8rem; }
 .notes li { color: var(--muted); margin: .25rem 0; }
 """
 

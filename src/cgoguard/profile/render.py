@@ -18,6 +18,7 @@ JSON::
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from cgoguard import __version__
@@ -153,11 +154,14 @@ def _site_table(result: Attribution, style: TextStyle) -> list[str]:
                                                                                                  strict=True))]
         cells[5] = style.paint(cells[5], _BOLD)
         lines.append("  " + "  ".join(cells).rstrip())
+        indent = " " * (2 + sum(widths[:5]) + 10)
         under = _c_functions_line(site, result.c_visible)
         if under:
-            lines.append(" " * (4 + sum(widths[:5]) + 10) + style.paint(under, _DIM))
+            lines.append(indent + style.paint(under, _DIM))
         if site.split:
-            lines.append(" " * (4 + sum(widths[:5]) + 10) + style.paint(f"split: {site.split}", _DIM))
+            lines += [style.paint(line, _DIM) for line in textwrap.wrap(
+                f"split: {site.split}", width=max(style.width, len(indent) + 40), initial_indent=indent,
+                subsequent_indent=indent + "  ", break_on_hyphens=False)]
     return lines
 
 

@@ -29,6 +29,7 @@ class SiteFinder:
         self.roots = [Path(root) for root in roots]
         self.notes: list[str] = []
         self._directories: dict[str, Path | None] = {}
+        self._import_paths: dict[str, str] = {}  # cgo hash -> the import path it was computed from
 
     @cached_property
     def index(self) -> SourceIndex | None:
@@ -76,9 +77,10 @@ class SiteFinder:
     def describe_package(self, package: str) -> str:
         if not package:
             return ""
-        directory = self._directory(package)
+        self._directory(package)
         if _HASH.fullmatch(package):
-            return f" in the package of cgo hash {package}" + (f" ({directory})" if directory else "")
+            found = self._import_paths.get(package)
+            return f" in package {found} (cgo hash {package})" if found else f" in the package of cgo hash {package}"
         return f" in package {package}"
 
     # -- internals -------------------------------------------------------------------------------
@@ -111,6 +113,7 @@ class SiteFinder:
                 match = package_for_symbol(package, index.cgo_packages)
                 if match is not None:
                     directory = match.directory.resolve()
+                    self._import_paths[package] = match.import_path
                 else:
                     self.notes.append(f"cgo hash {package} matches no package under --source: the source "
                                       "changed since the build, or it was built with -cover or other build tags")
