@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,22 @@ def test_perf_script_text_and_the_binary_give_the_same_answer(perf_data: Path, b
     from_text = analyze_profiles([str(text)], binary=binary, source_roots=[PROGRAM]).attribution
     assert [(s.function, s.line, s.samples) for s in from_data.call_sites] == [
         (s.function, s.line, s.samples) for s in from_text.call_sites]
+
+
+def test_a_moved_binary_is_read_through_binary_and_stdin_works(perf_data: Path, binary: Path, tmp_path: Path) -> None:
+    if shutil.which("perf") is None:
+        pytest.skip("needs perf")
+    text = subprocess.run(["perf", "script", "-i", str(perf_data)], capture_output=True, check=True, env=perf_env(),
+                          timeout=120).stdout.replace(str(binary).encode(), b"/gone/split")
+    renamed = tmp_path / "split-renamed"
+    shutil.copy2(binary, renamed)
+    result = subprocess.run([sys.executable, "-m", "cgoguard", "profile", "-", "--binary", str(renamed), "--source",
+                             str(PROGRAM), "--format", "json"], input=text, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    sites = _by_function(json.loads(result.stdout)["call_sites"])
+    # "burn" is inlined into spinA: only the binary's DWARF names it.
+    assert "burn" in {f["function"] for f in sites["main.heavy"]["c_functions"]}
+    assert all(site["line"] > 0 for site in sites.values())
 
 
 def test_pprof_orders_the_sites_and_says_what_it_cannot_see(pprof_profile: Path) -> None:

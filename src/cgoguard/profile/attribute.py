@@ -168,7 +168,8 @@ def _resolver(counts: StackCounts, binary: Path | None, errors: list[InputError]
               pprof: bool) -> Callable[[Stack], list[Resolved]]:
     if pprof:
         return resolve_pprof
-    symbolizer = Symbolizer(binary, errors)
+    main = counts.binaries.most_common(1)
+    symbolizer = Symbolizer(binary, errors, main[0][0] if main else "")
     symbolizer.resolve_all([*counts.stacks, *counts.memory.sites])
     return symbolizer.stack
 

@@ -26,7 +26,7 @@ from cgoguard.output.text import TextStyle
 from cgoguard.profile.attribute import PHASE_ORDER, Attribution, CallSite
 
 PPROF_NOTE = ("Go CPU profile: a sample taken while a thread runs C is charged to runtime.cgocall under the "
-              "Go caller, so the time below is C time and cgo transition together, and the C functions, their "
+              "Go caller, so the time charged to each call site is C time and cgo transition together, and the C functions, their "
               "libraries and the transition's own cost are not visible (record with perf for those)")
 _BOLD, _DIM = "\033[1m", "\033[2m"
 MAX_C_FUNCTIONS = 5  # per call site in the text table

@@ -12,8 +12,11 @@ glue decides the sample's kind:
 * a callback frame (``crosscall2``, ``_cgoexp_``): Go code that C called back, so Go time.
 
 Without frame pointers in C, and before Go 1.21 made ``asmcgocall`` unwindable, a perf stack
-stops right after the C-side wrapper (``_cgo_<hash>_Cfunc_f`` then ``[unknown]``): the sample is
-time in C whose Go caller must be found another way (:mod:`cgoguard.profile.attribute`).
+stops right after the C-side wrapper (``_cgo_<hash>_Cfunc_f`` then ``[unknown]``); DWARF
+unwinding (``--call-graph dwarf``) stops at ``runtime.asmcgocall``, whose stack switch it
+cannot follow. Either way the sample is time in C whose Go caller must be found another way
+(:mod:`cgoguard.profile.attribute`). C code the runtime itself calls (the vDSO clock, libc's
+mmap in cgo builds, ``x_cgo_*``) has Go runtime frames but no cgo glue: that is Go time.
 
 A Go CPU profile (pprof) has no C frames at all: a sample taken in C is charged to
 ``runtime.cgocall`` under the Go caller, indistinguishable from the transition's own cost.

@@ -137,19 +137,21 @@ def virtual_address(binary: _Binary, frame: Frame) -> int | None:
 class Symbolizer:
     """Resolves the frames of perf stacks, module by module, in batches."""
 
-    def __init__(self, binary: Path | None, errors: list[InputError]) -> None:
+    def __init__(self, binary: Path | None, errors: list[InputError], main_module: str = "") -> None:
         self.binary = binary
         self.errors = errors
         self.resolved: dict[tuple[Frame, bool], tuple[Resolved, ...]] = {}
-        self.modules_used: dict[str, str] = {}  # module as printed -> file read (or why not)
+        self.main_module = main_module  # the DSO most user frames are in: the profiled program
 
     def module_file(self, module: str) -> Path | None:
-        """The file to read for a DSO perf printed: itself, or --binary when the names agree."""
+        """The file to read for a DSO perf printed: --binary when the names agree, or when it
+        stands for the profile's main program that is no longer where it ran; else the DSO."""
         if not module or module.startswith("["):
             return None
         binary = self.binary
-        if binary is not None and (Path(module).name == binary.name or not is_regular_file(module)):
-            return binary if Path(module).name == binary.name else None
+        if binary is not None and (Path(module).name == binary.name
+                                   or (module == self.main_module and not is_regular_file(module))):
+            return binary
         return Path(module) if is_regular_file(module) else None
 
     def resolve_all(self, stacks: Iterable[Stack]) -> None:
