@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("cgoguard.runner.cli", "run tests or a program under asan, leak, cgocheck, cgocheck2, race, gc"),
     "gc": ("cgoguard.gc.cli", "analyse GC pauses and their relation to cgo calls"),
     "mem": ("cgoguard.mem.cli", "where a live cgo process's memory goes, and is it leaking"),
+    "profile": ("cgoguard.profile.cli", "where CPU time goes across the cgo boundary, by Go call site"),
     "lsp": ("cgoguard.lsp.cli", "language server for editors (diagnostics and fixes, over stdio)"),
 }
 

@@ -47,18 +47,20 @@ class CommaList(argparse.Action):
 
 def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str], *,
                        default_format: str | None = None, fail_on_default: str | None = "warning",
-                       statistics: bool = True, color: bool = True) -> argparse._ArgumentGroup:
-    """``--format``, ``-o/--output``, ``--fail-on`` and (where findings are listed) ``--color``
-    and ``--statistics``. ``fail_on_default`` None leaves the default to a configuration file."""
+                       statistics: bool = True, color: bool = True, fail_on: bool = True) -> argparse._ArgumentGroup:
+    """``--format``, ``-o/--output``, ``--fail-on`` (unless the command reports no findings:
+    ``fail_on=False``) and (where findings are listed) ``--color`` and ``--statistics``.
+    ``fail_on_default`` None leaves the default to a configuration file."""
     group = parser.add_argument_group("output")
     default_format = default_format or formats[0]
     group.add_argument("--format", choices=formats, default=default_format,
                        help=f"output format: {', '.join(formats)} (default: {default_format})")
     group.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     default = fail_on_default or "warning"
-    group.add_argument("--fail-on", type=fail_on_value, choices=FAIL_ON, default=fail_on_default,
-                       help=f"lowest severity that makes the exit status 1: {', '.join(FAIL_ON)} "
-                            f"(default: {default})")
+    if fail_on:
+        group.add_argument("--fail-on", type=fail_on_value, choices=FAIL_ON, default=fail_on_default,
+                           help=f"lowest severity that makes the exit status 1: {', '.join(FAIL_ON)} "
+                                f"(default: {default})")
     if color:
         group.add_argument("--color", choices=COLOR_CHOICES, default="auto",
                            help="colour the text output: auto (on a terminal, unless NO_COLOR is set "

@@ -75,6 +75,14 @@ def _expand(frame: Frame, symbols: list[Symbol] | None) -> list[Frame]:
     return frames
 
 
+def symbolize_addresses(module: Path, addresses: list[int], errors: list[InputError]) -> dict[int, list[Symbol]]:
+    """Function, file and line (inlined calls first) of virtual addresses in ``module``, with
+    the same tools as the reports; for other capabilities (``cgoguard profile``)."""
+    by_text = {f"0x{address:x}": address for address in addresses if 0 <= address < 1 << 64}
+    found = _symbolize(module, sorted(by_text), errors)
+    return {by_text[text]: chain for text, chain in found.items() if text in by_text}
+
+
 def _module_file(frame: Frame, binary: Path | None) -> Path | None:
     if frame.module:
         reported = Path(frame.module)

@@ -8,12 +8,15 @@ share one execution (:func:`plan`) and the findings are split between them after
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from cgoguard.errors import UsageError
 from cgoguard.runner.toolchain import ASAN_PLATFORMS, RACE_PLATFORMS, Toolchain
 
 CHECK_NAMES = ("asan", "leak", "cgocheck", "cgocheck2", "race", "gc")
+# Checks that `all` does not include: they measure instead of finding bugs.
+EXTRA_CHECKS = ("profile",)
 CHECK_HELP = {
     "asan": "AddressSanitizer (go -asan): use-after-free, double free, overflows in C and Go",
     "leak": "LeakSanitizer at exit (go -asan, Go >= 1.25): C memory never freed",
@@ -21,6 +24,7 @@ CHECK_HELP = {
     "cgocheck2": "expensive cgo pointer checks (GOEXPERIMENT=cgocheck2): Go pointers stored in C memory",
     "race": "the Go race detector (-race)",
     "gc": "GC pause trace (GODEBUG=gctrace=1) and execution trace, for cgoguard gc",
+    "profile": "CPU profile of the test binaries under perf, C time by Go call site (not in all)",
 }
 
 
@@ -30,12 +34,14 @@ def parse_checks(text: str) -> list[str]:
     if not names:
         raise UsageError("--check needs at least one check name")
     if "all" in names:
-        return list(CHECK_NAMES)
-    unknown = sorted(names - set(CHECK_NAMES))
+        names |= set(CHECK_NAMES)
+        names.discard("all")
+    known = (*CHECK_NAMES, *EXTRA_CHECKS)
+    unknown = sorted(names - set(known))
     if unknown:
         raise UsageError(f"unknown check {', '.join(map(repr, unknown))} "
-                         f"(choose from {', '.join(CHECK_NAMES)} or all)")
-    return [name for name in CHECK_NAMES if name in names]
+                         f"(choose from {', '.join(known)} or all)")
+    return [name for name in known if name in names]
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Setup:
     log_options: dict[str, str] = field(default_factory=dict)
     needs_debug_info: bool = False  # ASan symbolizes in-process: keep symbols in go run/test binaries
     test_trace: bool = False  # pass -test.trace to each test binary
+    perf_record: bool = False  # run each program under perf record (the profile check)
     problem: str = ""  # why this setup cannot run here
     notes: list[str] = field(default_factory=list)
 
@@ -63,7 +70,7 @@ def plan(checks: list[str], toolchain: Toolchain, user_env: dict[str, str]) -> l
     setups: list[Setup] = []
     if asan_checks := tuple(name for name in ("asan", "leak") if name in checks):
         setups.append(_asan(toolchain, asan_checks))
-    builders = {"cgocheck": _cgocheck, "cgocheck2": _cgocheck2, "race": _race, "gc": _gc}
+    builders = {"cgocheck": _cgocheck, "cgocheck2": _cgocheck2, "race": _race, "gc": _gc, "profile": _profile}
     setups += [builders[name](toolchain, user_env) for name in checks if name in builders]
     for setup in setups:
         # Every check builds cgo code: without Go or a C compiler none can run.
@@ -147,6 +154,14 @@ def _race(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
 def _gc(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
     env = {"GODEBUG": merge_godebug(user_env.get("GODEBUG", ""), "gctrace", "1")}
     return Setup("gc", ("gc",), env=env, test_trace=True)
+
+
+def _profile(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
+    from cgoguard.profile.capture import perf_problem
+
+    # Symbols and DWARF stay in the test binaries: call sites need their lines.
+    return Setup("profile", ("profile",), env={"PERF_CONFIG": os.devnull}, needs_debug_info=True, perf_record=True,
+                 problem=perf_problem())
 
 
 def merge_godebug(current: str, key: str, value: str) -> str:

@@ -158,6 +158,10 @@ def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
         if result.message:
             lines.append(f"  {result.check}: {result.message}")
     lines += [f"  note: {note}" for note in extra.get("notes", [])]
+    if extra.get("profile"):
+        from cgoguard.profile.render import run_report_lines
+
+        lines += ["", *(f"  {line}" for line in run_report_lines(extra["profile"]))]
     return "\n".join(lines) + "\n\n"
 
 

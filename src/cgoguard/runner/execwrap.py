@@ -23,9 +23,11 @@ Runs as a plain script (no cgoguard imports): only the standard library is avail
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,10 +123,22 @@ def _run_once(config: dict[str, Any], binary: str, args: list[str], *, test: boo
     _write_meta(proc_dir, meta)
     output = proc_dir / "output.log"
     # Our flags first: the user's own -test.v (e.g. test2json for go test -json) wins.
-    returncode = _run([binary, *extra, *args], env, output)
+    command = [binary, *extra, *args]
+    if config.get("perf_record"):  # the profile check: keep the binary, go test removes its copy
+        _keep_binary(binary, proc_dir / "binary")
+        command = [*config["perf_record"], "-o", str(proc_dir / "perf.data"), "--", *command]
+    returncode = _run(command, env, output)
     meta.update(returncode=returncode, end=time.time())
     _write_meta(proc_dir, meta)
     return returncode, output
+
+
+def _keep_binary(binary: str, copy: Path) -> None:
+    try:
+        os.link(binary, copy)
+    except OSError:
+        with contextlib.suppress(OSError):  # without it, the profile has no source lines
+            shutil.copy2(binary, copy)
 
 
 def _run(command: list[str], env: dict[str, str], log_path: Path) -> int:

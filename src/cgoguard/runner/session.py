@@ -157,7 +157,8 @@ class Session:
             config_path = directory / "exec.json"
             config_path.write_text(json.dumps({"logs": str(directory), "env": setup.env,
                                                "log_options": setup.log_options,
-                                               "test_trace": setup.test_trace}), encoding="utf-8")
+                                               "test_trace": setup.test_trace,
+                                               "perf_record": _perf_prefix(setup)}), encoding="utf-8")
             flags.append(exec_flag(config_path))
             return command.with_flags(flags), env
         # No wrapper: one environment for everything the command starts; logs carry the pid.
@@ -168,12 +169,19 @@ class Session:
             short = name.split("_")[0].lower()
             env[name] = separator.join(filter(None, [env.get(name, "").strip(separator + " "),
                                                      f"log_path={directory / short}"]))
+        if setup.perf_record:  # perf follows the command's children
+            return [*_perf_prefix(setup), "-o", str(directory / "perf.data"), "--", *command.with_flags(flags)], env
         return command.with_flags(flags), env
 
     # -- analysis --------------------------------------------------------------------------
 
     def _analyze(self, execution: Execution, directory: Path) -> None:
-        if "gc" in execution.setup.checks:
+        if "profile" in execution.setup.checks:
+            from cgoguard.runner.profiledata import analyze_profiles
+
+            execution.extra["profile"], errors = analyze_profiles(execution.processes, directory, self.module_root)
+            execution.errors += errors
+        elif "gc" in execution.setup.checks:
             self._analyze_gc(execution)
         else:
             analysis_dir = directory / "analysis"
@@ -255,7 +263,8 @@ def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunR
     toolchain = inspect_toolchain(options.directory, base_env)
     module_root = find_module_root(options.directory)
     setups = plan(options.checks, toolchain, base_env)
-    wants_static = options.use_static and any(not s.problem and "gc" not in s.checks for s in setups)
+    wants_static = options.use_static and any(not s.problem and not {"gc", "profile"} & set(s.checks)
+                                              for s in setups)
     static = static_findings(module_root, progress, isolated=options.isolated) if wants_static else None
     session = Session(options, toolchain, module_root, base_env, static, progress)
     with no_core_dumps():
@@ -333,6 +342,15 @@ def static_findings(module_root: Path, progress: Progress, *, isolated: bool = F
     except Exception as exc:  # the runtime checks are worth having without it
         progress(f"static scan failed ({type(exc).__name__}: {exc}); continuing without it")
         return None
+
+
+def _perf_prefix(setup: Setup) -> list[str] | None:
+    """``perf record ...`` without ``-o`` and the command, for the profile check."""
+    if not setup.perf_record:
+        return None
+    from cgoguard.profile.capture import record_prefix
+
+    return record_prefix()
 
 
 def _tail(path: Path, lines: int = 8) -> str:
