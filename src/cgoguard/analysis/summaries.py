@@ -1,18 +1,53 @@
-"""What a Go function of the package does with C memory, as seen by its callers.
+"""What a Go function does with memory, as seen by its callers.
 
-Summaries are computed by the lifetime analysis itself (:mod:`cgoguard.analysis.lifetime`)
-to a fixpoint over the package, so wrappers compose: ``newBuf`` returning
-``(*C.char)(C.malloc(8))`` is an allocator, ``(*Buf).Close`` calling ``C.free(b.p)`` frees
-field ``p`` of its receiver, and a function calling ``freeBuf(p)`` frees ``p`` too.
+Summaries are computed bottom-up over the call graph (:mod:`cgoguard.analysis.callgraph`),
+so wrappers compose: ``newBuf`` returning ``(*C.char)(C.malloc(8))`` is an allocator,
+``(*Buf).Close`` calling ``C.free(b.p)`` frees field ``p`` of its receiver, and a function
+calling ``freeBuf(p)`` frees ``p`` too. The C-memory part comes from the lifetime analysis
+(:mod:`cgoguard.analysis.lifetime`), the rest from :mod:`cgoguard.analysis.effects`; the
+summaries of a package's functions are exported to the packages that import it as facts
+(:mod:`cgoguard.analysis.facts`). Rules read summaries; summaries never depend on rules.
 
-Parameter indexes count from 0; the receiver of a method is index ``RECEIVER``.
+Parameter indexes count from 0; the receiver of a method is index ``RECEIVER``. Every field
+is a tuple or frozenset of plain values, so a summary is immutable, hashable, comparable
+(the fixpoint stops when nothing changes) and serialisable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 RECEIVER = -1
+
+# Where a parameter is kept after the call (FunctionSummary.stores).
+STORED_IN_FIELD = "field"  # a field of another parameter or of a value reachable from one
+STORED_IN_GLOBAL = "global"  # a package variable
+STORED_IN_CONTAINER = "container"  # a map, slice or array element
+STORED_IN_C_MEMORY = "c-memory"  # memory the Go garbage collector does not see
+STORE_PLACES = frozenset({STORED_IN_FIELD, STORED_IN_GLOBAL, STORED_IN_CONTAINER, STORED_IN_C_MEMORY})
+
+# What a result is (FunctionSummary.result_kinds); owned C memory is in returns_owned and an
+# alias of a parameter in returns_param.
+RESULT_C = "c"  # C memory the caller does not own (borrowed from C, static C data)
+RESULT_GO = "go"  # fresh Go memory
+RESULT_STATIC = "static"  # read-only data (string constants, functions without captures)
+RESULT_KINDS = frozenset({RESULT_C, RESULT_GO, RESULT_STATIC})
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSite:
+    """Where a parameter ends up: ``param`` is kept in ``place`` by the statement at
+    ``path:line`` (in ``function``, which may be a callee of the summarised function)."""
+
+    param: int
+    place: str  # one of STORE_PLACES
+    path: str = ""
+    line: int = 0
+    function: str = ""  # qualified name of the function holding the store
+    # The parameter's declared type already makes it Go memory where it is stored, so the
+    # store is reported there (callers need not report it again).
+    reported_there: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +64,22 @@ class FunctionSummary:
     frees_contents: frozenset[int] = frozenset()
     # (parameter, ".field") whose C memory the function reads (`b.c.len`, `C.f(b.c)`)
     uses_fields: frozenset[tuple[int, str]] = frozenset()
+    # ----- module-wide facts ---------------------------------------------------------------
+    frees_always: frozenset[int] = frozenset()  # parameters released on every path that returns
+    stores: tuple[StoreSite, ...] = ()  # parameters kept after the call, and where
+    hands_off: frozenset[int] = frozenset()  # parameters passed to a goroutine or sent on a channel
+    result_kinds: tuple[tuple[int, str], ...] = ()  # result index -> one of RESULT_KINDS
+    # (parameter, ".field", deallocator): the field holds owned C memory on return
+    fills_fields: frozenset[tuple[int, str, str]] = frozenset()
+    # (parameter, ".field") assigned something else than nil or an allocation
+    overwrites_fields: frozenset[tuple[int, str]] = frozenset()
+    frees_globals: frozenset[str] = frozenset()  # package variables whose C memory is released
+    nils_globals: frozenset[str] = frozenset()  # package variables set to nil
+    fills_globals: frozenset[tuple[str, str]] = frozenset()  # (package variable, deallocator)
+    sets_finalizer: frozenset[int] = frozenset()  # parameters given a finalizer (runtime.SetFinalizer)
+    # The function could not be analysed (an internal error, a syntax error in its body):
+    # callers treat a call of it like a call of unknown code.
+    unknown: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -40,5 +91,86 @@ class FunctionSummary:
     def aliased_param(self, index: int) -> int | None:
         return next((param for i, param in self.returns_param if i == index), None)
 
+    def result_kind(self, index: int) -> str | None:
+        return next((kind for i, kind in self.result_kinds if i == index), None)
+
+    def stores_of(self, param: int) -> tuple[StoreSite, ...]:
+        return tuple(s for s in self.stores if s.param == param)
+
+    @property
+    def touches_c_memory(self) -> bool:
+        """Whether a caller's C memory can change hands through a call of this function."""
+        return bool(self.returns_owned or self.frees or self.frees_fields or self.frees_contents
+                    or self.frees_globals or self.fills_fields or self.fills_globals)
+
+    # ----- serialisation -------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """Only the fields that differ from the empty summary, as JSON values."""
+        data: dict[str, Any] = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value == getattr(EMPTY_SUMMARY, spec.name):
+                continue
+            if spec.name == "stores":
+                data["stores"] = [[s.param, s.place, s.path, s.line, s.function, s.reported_there] for s in value]
+            elif isinstance(value, bool):
+                data[spec.name] = value
+            else:
+                data[spec.name] = sorted([list(v) if isinstance(v, tuple) else v for v in value],
+                                         key=_sort_key)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FunctionSummary:
+        """The summary ``to_json`` wrote; raises ValueError (or TypeError, KeyError) on
+        anything else, so that a damaged fact is a cache miss and never a wrong summary."""
+        if not isinstance(data, dict):
+            raise ValueError("a function summary is a JSON object")
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            if spec.name not in data:
+                continue
+            raw = data[spec.name]
+            default = getattr(EMPTY_SUMMARY, spec.name)
+            if spec.name == "stores":
+                values["stores"] = tuple(_store_site(item) for item in raw)
+            elif isinstance(default, bool):
+                if not isinstance(raw, bool):
+                    raise ValueError(f"{spec.name}: not a boolean")
+                values[spec.name] = raw
+            else:
+                items = tuple(_plain(item) for item in raw)
+                values[spec.name] = frozenset(items) if isinstance(default, frozenset) else tuple(items)
+        unknown = set(data) - {spec.name for spec in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown summary fields {sorted(unknown)}")
+        return cls(**values)
+
+
+def _sort_key(value: object) -> str:
+    return repr(value)
+
+
+def _plain(item: object) -> object:
+    """A JSON list back to a tuple of ints and strings; scalars as they are."""
+    if isinstance(item, list):
+        if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in item):
+            raise ValueError(f"bad summary entry {item!r}")
+        return tuple(item)
+    if isinstance(item, int | str) and not isinstance(item, bool):
+        return item
+    raise ValueError(f"bad summary entry {item!r}")
+
+
+def _store_site(item: object) -> StoreSite:
+    if not isinstance(item, list) or len(item) != 6:
+        raise ValueError(f"bad store entry {item!r}")
+    param, place, path, line, function, reported_there = item
+    if not (isinstance(param, int) and isinstance(line, int) and place in STORE_PLACES
+            and isinstance(path, str) and isinstance(function, str) and isinstance(reported_there, bool)):
+        raise ValueError(f"bad store entry {item!r}")
+    return StoreSite(param, place, path, line, function, reported_there)
+
 
 EMPTY_SUMMARY = FunctionSummary()
+UNKNOWN_SUMMARY = FunctionSummary(unknown=True)
