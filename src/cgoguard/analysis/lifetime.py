@@ -30,15 +30,16 @@ Package-level summaries (see :mod:`cgoguard.analysis.summaries`) make wrappers t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Query, QueryCursor
 
+from cgoguard.analysis.callgraph import call_graph, solve_bottom_up
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
-from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
+from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, UNKNOWN_SUMMARY, FunctionSummary
 from cgoguard.findings import Confidence, InputError
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import (
@@ -1627,9 +1628,39 @@ class FunctionAnalysis:
                 if base in param_objs and contents == frozenset({NIL}):
                     nils.add((param_objs[base], name))
         escapes = {param_objs[o] for o in self.escaped if o in param_objs}
-        return FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
-                               frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils),
-                               frozenset(frees_contents), frozenset(self.field_uses))
+        summary = FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
+                                  frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils),
+                                  frozenset(frees_contents), frozenset(self.field_uses))
+        return replace(summary, **self._exit_effects(param_objs))
+
+    def _exit_effects(self, param_objs: dict[int, int]) -> dict[str, frozenset]:
+        """Module-wide summary facts read off the states at the returns: parameters freed on
+        every path, and what happens to fields of parameters and to package variables."""
+        freed_everywhere = set(param_objs) if self.exit_states else set()
+        fills: set[tuple[int, str, str]] = set()
+        overwrites: set[tuple[int, str]] = set()
+        global_frees: set[str] = set()
+        global_nils: set[str] = set()
+        global_fills: set[tuple[str, str]] = set()
+        for state in self.exit_states:
+            freed_everywhere = {o for o in freed_everywhere if state.flags.get(o) == frozenset({FREED})}
+            for obj, flags in state.flags.items():
+                info = self.objects[obj]
+                if FREED in flags and info.kind == "field" and info.base == GLOBALS:
+                    global_frees.add(info.field[1:])
+            for (base, name), contents in state.heap.items():
+                owned = {self.objects[o].dealloc for o in contents if self.objects[o].owned}
+                if base == GLOBALS:
+                    global_nils.update([name[1:]] if contents == frozenset({NIL}) else [])
+                    global_fills.update((name[1:], dealloc) for dealloc in owned)
+                elif base in param_objs and name.startswith("."):
+                    fills.update((param_objs[base], name, dealloc) for dealloc in owned)
+                    if not owned and contents - {NIL} and all(self.objects[o].base != base for o in contents):
+                        overwrites.add((param_objs[base], name))
+        return {"frees_always": frozenset(param_objs[o] for o in freed_everywhere),
+                "fills_fields": frozenset(fills), "overwrites_fields": frozenset(overwrites),
+                "frees_globals": frozenset(global_frees), "nils_globals": frozenset(global_nils),
+                "fills_globals": frozenset(global_fills)}
 
     def _owning_param(self, obj: int, param_objs: dict[int, int]) -> int | None:
         """The parameter an element or nested field object was read from, if any."""
@@ -1893,44 +1924,30 @@ class PackageLifetime:
 def analyze_package(package: Package, contracts: object) -> PackageLifetime:
     pkg = PackageContext(package, Ownership(contracts))
     pkg.finalizers = _finalizers(package)
-    functions = _callees_first(package)
+    graph = call_graph(package)
     by_name: dict[str, list[FuncInfo]] = {}
-    for info in functions:
+    for info in graph.functions:
         by_name.setdefault(info.name, []).append(info)
     memory = _MemoryOps(pkg, by_name)
     analyses: dict[int, FunctionAnalysis] = {}
-    dirty = {info.node.id for info in functions}
-    clock = 0
-    analysed_at: dict[int, int] = {}  # function -> when it was last analysed
-    changed_at: dict[str, int] = {}  # function name -> when a function of that name last changed
-    for _ in range(_MAX_SUMMARY_ROUNDS):
-        for info in functions:
-            if info.node.id not in dirty:
-                continue
-            clock += 1
-            analysed_at[info.node.id] = clock
-            if memory.touches(info.node):
-                analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
-                if analysis is None:
-                    continue
-                analyses[info.node.id] = analysis
-                summary = analysis.summary()
-                for (param, field_name), node in analysis.field_uses.items():
-                    pkg.field_uses[(info.node.id, param, field_name)] = (info.file, node)
-            else:
-                analyses.pop(info.node.id, None)
-                summary = _syntactic_summary(info, pkg)
-            if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
-                pkg.summaries[info.node.id] = summary
-                changed_at[info.name] = clock
-        # Callees come first, so a caller analysed after its callees saw their final summaries;
-        # only recursion (or methods sharing a name) needs another round.
-        dirty = {info.node.id for info in functions
-                 if any(changed_at.get(name, 0) > analysed_at.get(info.node.id, 0) for name in memory.calls(info.node))}
-        if not dirty:
-            break
+
+    def summarize(info: FuncInfo) -> FunctionSummary:
+        if not memory.touches(info.node):
+            analyses.pop(info.node.id, None)
+            return _syntactic_summary(info, pkg)
+        analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
+        if analysis is None:
+            analyses.pop(info.node.id, None)
+            return UNKNOWN_SUMMARY
+        analyses[info.node.id] = analysis
+        for (param, field_name), node in analysis.field_uses.items():
+            pkg.field_uses[(info.node.id, param, field_name)] = (info.file, node)
+        return analysis.summary()
+
+    # Callees first; only recursion needs more than one analysis of a function.
+    solve_bottom_up(graph, summarize, pkg.summaries, _MAX_SUMMARY_ROUNDS)
     events: list[tuple[GoFile, Event]] = []
-    for info in functions:
+    for info in graph.functions:
         if info.node.id in analyses:
             events += [(info.file, e) for e in analyses[info.node.id].events]
         for literal in _captures("(func_literal) @f", info.node) if b"func(" in (info.node.text or b"") else ():
@@ -1995,32 +2012,6 @@ class _MemoryOps:
 
 def _called_names(func: Node) -> set[str]:
     return {m.decode() for m in _CALLED_NAME.findall(func.text or b"")}
-
-
-def _callees_first(package: Package) -> list[FuncInfo]:
-    """The package's functions, callees before callers (by name; cycles broken arbitrarily)."""
-    functions = sorted(package.symbols.all_functions(), key=lambda i: (i.file.display_path, i.node.start_byte))
-    by_name: dict[str, list[FuncInfo]] = {}
-    for info in functions:
-        by_name.setdefault(info.name, []).append(info)
-    order: list[FuncInfo] = []
-    state: dict[int, int] = {}  # 1: on the stack, 2: done
-    for root in functions:
-        if root.node.id in state:
-            continue
-        stack = [(root, iter(sorted(_called_names(root.node))))]
-        state[root.node.id] = 1
-        while stack:
-            info, pending = stack[-1]
-            callee = next((c for name in pending for c in by_name.get(name, ()) if c.node.id not in state), None)
-            if callee is None:
-                stack.pop()
-                state[info.node.id] = 2
-                order.append(info)
-            else:
-                state[callee.node.id] = 1
-                stack.append((callee, iter(sorted(_called_names(callee.node)))))
-    return order
 
 
 def _syntactic_summary(info: FuncInfo, pkg: PackageContext) -> FunctionSummary:
