@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Query, QueryCursor
 
-from cgoguard.analysis.callgraph import call_graph, solve_bottom_up
+from cgoguard.analysis.callgraph import ImportedCallee, call_graph, resolve_imported, solve_bottom_up
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, UNKNOWN_SUMMARY, FunctionSummary
@@ -118,7 +118,7 @@ class CallInfo:
     kind: str = "unknown"  # none|closure|conversion|c|builtin|alias|finalizer|harmless|go|unknown
     cname: str = ""
     name: str = ""  # the callee identifier of a plain call (`append`, `freeBuf`)
-    callee: FuncInfo | None = None
+    callee: FuncInfo | ImportedCallee | None = None
     receiver: Node | None = None
     string_conversion: bool = False
     passes_destructor: bool = False  # a C call handed a release function or a "free it" flag
@@ -260,6 +260,16 @@ class PackageContext:
     # (function node id, parameter, ".field") -> where the function reads that field's memory
     field_uses: dict[tuple[int, int, str], tuple[GoFile, Node]] = field(default_factory=dict)
     finalizers: set[int] = field(default_factory=set)  # func nodes used as finalizers (by node id)
+
+    def summary_of(self, callee: FuncInfo | ImportedCallee) -> FunctionSummary:
+        """A callee's summary: this package's (as far as computed), or the one its package exported."""
+        if isinstance(callee, ImportedCallee):
+            return callee.summary
+        return self.summaries.get(callee.node.id, EMPTY_SUMMARY)
+
+    def field_use(self, callee: FuncInfo | ImportedCallee, param: int, field_name: str) -> tuple[GoFile, Node] | None:
+        """Where a function of this package reads ``param``'s field (for messages)."""
+        return None if isinstance(callee, ImportedCallee) else self.field_uses.get((callee.node.id, param, field_name))
 
 
 class FunctionAnalysis:
@@ -622,8 +632,7 @@ class FunctionAnalysis:
             self.state.defers = self.state.defers | {Deferred(site, "closure", ())}
             self.closure_sites[site] = literal
             return
-        receiver = unparen(func.child_by_field_name("operand")) if func is not None and \
-            func.type == "selector_expression" and c_name(func) is None else None
+        receiver = self.call_info(call).receiver  # (not `pkg` in `pkg.Free(p)`)
         evaluated = tuple(self.eval(a) for a in ([receiver] if receiver is not None else []) + args)
         for arg, objs in zip(args, evaluated[len(evaluated) - len(args):], strict=True):
             target = _root_identifier(arg)
@@ -1117,10 +1126,15 @@ class FunctionAnalysis:
                 for loc in [loc for loc in self.state.heap if loc[0] == base and loc[1].startswith("[")]:
                     self.state.heap.pop(loc)
 
-    def _go_call(self, call: Node, callee: FuncInfo, func: Node, values: list[Objs], count: int,
+    def _go_call(self, call: Node, callee: FuncInfo | ImportedCallee, func: Node, values: list[Objs], count: int,
                  deferred: Node | None) -> list[Objs]:
-        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
-        has_receiver = bool(callee.receiver_type) and func.type == "selector_expression"
+        summary = self.pkg.summary_of(callee)
+        if summary.unknown:  # not analysable: like a call of code we cannot see
+            for value in values:
+                self.escape(value)
+            return [self._opaque_result(call, i) for i in range(count)]
+        is_method = callee.is_method if isinstance(callee, ImportedCallee) else bool(callee.receiver_type)
+        has_receiver = is_method and func.type == "selector_expression"
         by_param = {(RECEIVER if has_receiver and i == 0 else i - has_receiver): v for i, v in enumerate(values)}
         _, args = call_parts(call)
         for param, value in by_param.items():
@@ -1156,9 +1170,10 @@ class FunctionAnalysis:
                 results.append(self._opaque_result(call, index))
         return results
 
-    def _check_field_use(self, call: Node, callee: FuncInfo, param: int, field_name: str, bases: Objs) -> None:
+    def _check_field_use(self, call: Node, callee: FuncInfo | ImportedCallee, param: int, field_name: str,
+                         bases: Objs) -> None:
         """`b.Close(); b.Len()` where Len reads b.c: report the read inside Len."""
-        where = self.pkg.field_uses.get((callee.node.id, param, field_name))
+        where = self.pkg.field_use(callee, param, field_name)
         for base in bases - {NIL}:
             held = self.state.heap.get((base, field_name), NONE) - {NIL}
             if not held or any(self.objects[o].weak or self.state.flags.get(o) != frozenset({FREED}) for o in held):
@@ -1198,8 +1213,7 @@ class FunctionAnalysis:
             if not uses_outer or not self._is_release(func):
                 continue
             conditional = _nested_in(node, body, _CONDITIONAL_PARENTS)
-            receiver = unparen(func.child_by_field_name("operand")) \
-                if func.type == "selector_expression" and c_name(func) is None else None
+            receiver = self.call_info(node).receiver
             values = ([self.eval(receiver)] if receiver is not None else []) + [self.eval(a) for a in args]
             saved = self.reporting
             self.reporting, self.maybe_frees = saved and not conditional, conditional
@@ -1221,7 +1235,7 @@ class FunctionAnalysis:
         callee = self._resolve(func) if func is not None else None
         if callee is None:
             return False
-        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+        summary = self.pkg.summary_of(callee)
         return bool(summary.frees or summary.frees_fields)
 
     # ----- resolution ----------------------------------------------------------------------
@@ -1252,7 +1266,13 @@ class FunctionAnalysis:
         operand = text(func.child_by_field_name("operand"))
         return f"{self.file.imports.get(operand, operand)}.{text(func.child_by_field_name('field'))}"
 
-    def _resolve(self, func: Node) -> FuncInfo | None:
+    def _resolve(self, func: Node) -> FuncInfo | ImportedCallee | None:
+        local = self._resolve_local(func)
+        if local is not None or not self.pkg.package.facts:
+            return local
+        return resolve_imported(self.pkg.package, self.file, func, self.local_types)
+
+    def _resolve_local(self, func: Node) -> FuncInfo | None:
         symbols = self.pkg.package.symbols
         if func.type == "identifier":
             name = text(func)
@@ -1348,7 +1368,7 @@ class FunctionAnalysis:
             return frozenset().union(*(pending.objs[i] for i in frees if i < len(pending.objs)))
         if info.callee is None:
             return NONE
-        summary = self.pkg.summaries.get(info.callee.node.id, EMPTY_SUMMARY)
+        summary = self.pkg.summary_of(info.callee)
         offset = 1 if info.receiver is not None else 0
         return frozenset().union(*(pending.objs[i + offset] for i in summary.frees
                                    if 0 <= i + offset < len(pending.objs)))
@@ -1999,7 +2019,14 @@ class _MemoryOps:
                 summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
                 if summary.returns_owned or summary.frees or summary.frees_fields:
                     return True
-        return False
+        return bool(self.calls(func) & self.imported_memory_names)
+
+    @cached_property
+    def imported_memory_names(self) -> frozenset[str]:
+        """Names of functions and methods of imported module packages that allocate or free."""
+        facts = self.pkg.package.facts
+        return frozenset(key.rsplit(".", 1)[-1] for p in (facts.packages.values() if facts else ())
+                         for key, s in p.functions.items() if s.returns_owned or s.frees or s.frees_fields)
 
     def _c_function_matters(self, name: str) -> bool:
         if name not in self._c_memory:
