@@ -55,7 +55,15 @@ def find_rule(key: str) -> Rule | None:
 
 
 def is_relevant(package: Package) -> bool:
-    return any(RELEVANT_IMPORTS.intersection(f.imports.values()) for f in package.files)
+    return any(RELEVANT_IMPORTS.intersection(f.imports.values()) for f in package.files) \
+        or receives_c_memory(package)
+
+
+def receives_c_memory(package: Package) -> bool:
+    """Whether the package calls functions of other module packages that hand it C memory to
+    release, or release C memory it passes (so it can leak or double-free without importing "C")."""
+    facts = package.facts
+    return bool(facts) and facts.moves_c_memory({path for f in package.files for path in f.imports.values()})
 
 
 def check_package(
@@ -64,8 +72,12 @@ def check_package(
     rule_ids: Iterable[str] | None = None,
     contracts: object = None,
     options: dict[str, Any] | None = None,
+    shared: dict[str, Any] | None = None,
 ) -> list[Finding]:
     """Run the selected rules (all by default) over one loaded package.
+
+    ``shared`` holds analyses of the package already computed (see RuleContext.shared), such
+    as the summaries computed for the package's facts.
 
     A rule that crashes does not stop the others: the crash becomes an input error on the
     package, naming the rule, so users can report it.
@@ -73,8 +85,9 @@ def check_package(
     if not is_relevant(package):
         return []
     selected = set(rule_ids) if rule_ids is not None else None
-    context = RuleContext(package=package, contracts=contracts, options=options or {})
-    uses_cgo = package.uses_cgo
+    context = RuleContext(package=package, contracts=contracts, options=options or {},
+                          cache=shared if shared is not None else {})
+    uses_cgo = package.uses_cgo or receives_c_memory(package)
     with using_index(package.syntax_index):
         for rule in all_rules().values():
             wanted = selected is None or rule.meta.id in selected
