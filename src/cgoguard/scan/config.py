@@ -49,6 +49,10 @@ class ScanConfig:
     use_cache: bool = True
     root: Path = field(default_factory=Path.cwd)  # project root: paths in fingerprints are relative to it
     config_path: Path | None = None
+    # Analyse the target only. Otherwise files the target leaves out (optional build tags,
+    # other Unixes, `!cgo`) are analysed under extra builds; naming tags, goos or goarch (on
+    # the command line or in the file) asks for that one target.
+    single_target: bool = False
 
     @property
     def target(self) -> BuildTarget:
@@ -68,7 +72,7 @@ class ScanConfig:
         relevant = {
             "select": self.select, "ignore": self.ignore, "tags": sorted(self.tags), "goos": self.goos,
             "goarch": self.goarch, "tests": self.tests, "generated": self.generated,
-            "contracts": self.contracts, "root": str(self.root),
+            "contracts": self.contracts, "root": str(self.root), "single_target": self.single_target,
         }
         blob = json.dumps(relevant, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -221,6 +225,8 @@ def load_config(start_dir: str | Path | None = None, overrides: Mapping[str, Any
             raise ValueError(f"unknown ScanConfig field {key!r}")
         if value is not None:
             values[key] = value
+    if any(values.get(key) for key in ("tags", "goos", "goarch")):
+        values.setdefault("single_target", True)
     config = replace(ScanConfig(root=root, config_path=config_path), **values)
     # Command-line values bypass the table's converters: check the ones argparse cannot.
     _choice(KNOWN_OS)("goos", config.goos)
