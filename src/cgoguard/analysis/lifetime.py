@@ -1141,7 +1141,7 @@ class FunctionAnalysis:
             arg = args[param] if 0 <= param < len(args) else call
             if param in summary.frees:
                 self.free(value, deferred or call, arg, via=callee.qualified_name, deferred=deferred)
-            elif param in summary.escapes:
+            elif param in summary.escapes or param in summary.hands_off:
                 self.escape(value)
         if self.reporting:
             for param, field_name in summary.uses_fields:
@@ -1941,10 +1941,13 @@ class PackageLifetime:
     summaries: dict[int, FunctionSummary]
 
 
-def analyze_package(package: Package, contracts: object) -> PackageLifetime:
+def analyze_package(package: Package, contracts: object, *, everything: bool = False) -> PackageLifetime:
+    """Events and summaries of the package's functions: all of them with ``everything`` (for its
+    facts), else those of the files it reports on and the functions they call."""
     pkg = PackageContext(package, Ownership(contracts))
     pkg.finalizers = _finalizers(package)
     graph = call_graph(package)
+    only = None if everything or package.only is None else graph.needed_by(package.only)
     by_name: dict[str, list[FuncInfo]] = {}
     for info in graph.functions:
         by_name.setdefault(info.name, []).append(info)
@@ -1965,9 +1968,11 @@ def analyze_package(package: Package, contracts: object) -> PackageLifetime:
         return analysis.summary()
 
     # Callees first; only recursion needs more than one analysis of a function.
-    solve_bottom_up(graph, summarize, pkg.summaries, _MAX_SUMMARY_ROUNDS)
+    solve_bottom_up(graph, summarize, pkg.summaries, _MAX_SUMMARY_ROUNDS, only)
     events: list[tuple[GoFile, Event]] = []
-    for info in graph.functions:
+    for index, info in enumerate(graph.functions):
+        if only is not None and index not in only:
+            continue
         if info.node.id in analyses:
             events += [(info.file, e) for e in analyses[info.node.id].events]
         for literal in _captures("(func_literal) @f", info.node) if b"func(" in (info.node.text or b"") else ():
