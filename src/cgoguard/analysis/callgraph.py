@@ -62,6 +62,16 @@ class CallGraph:
         """Strongly connected components, callees before callers."""
         return strongly_connected(len(self.functions), self.callees)
 
+    def needed_by(self, files: set[str]) -> set[int]:
+        """The functions of ``files`` and every function they call, directly or not."""
+        needed = {i for i, info in enumerate(self.functions) if info.file.display_path in files}
+        stack = list(needed)
+        while stack:
+            for callee in self.callees[stack.pop()] - needed:
+                needed.add(callee)
+                stack.append(callee)
+        return needed
+
 
 def call_graph(package: Package) -> CallGraph:
     """The package's call graph (built once per package and shared by its analyses)."""
@@ -166,14 +176,17 @@ def imported_type_path(file: GoFile, go_type: GoType) -> str:
 
 
 def solve_bottom_up(graph: CallGraph, summarize: Callable[[FuncInfo], FunctionSummary],
-                    summaries: dict[int, FunctionSummary], rounds: int) -> None:
+                    summaries: dict[int, FunctionSummary], rounds: int, only: set[int] | None = None) -> None:
     """Fill ``summaries`` (by function node id) component by component, callees first.
 
     ``summarize`` reads the summaries of callees from ``summaries``. A component with a cycle
     is re-analysed until no summary changes, or ``rounds`` times (then the last summaries
-    stand: wrappers deeper than that are rare, and every round only adds effects).
+    stand: wrappers deeper than that are rare, and every round only adds effects). With
+    ``only`` (closed under callees, see CallGraph.needed_by), the other functions are skipped.
     """
     for component in graph.components():
+        if only is not None and not only.intersection(component):
+            continue
         members = [graph.functions[i] for i in component]
         recursive = len(component) > 1 or component[0] in graph.callees[component[0]]
         for _ in range(rounds if recursive else 1):

@@ -43,11 +43,15 @@ if TYPE_CHECKING:
 _MAX_ROUNDS = 4
 _ORIGIN_KINDS = {Origin.C: RESULT_C, Origin.MMAP: RESULT_C, Origin.GO: RESULT_GO, Origin.STATIC: RESULT_STATIC}
 _POINTER_CONVERSIONS = frozenset({"pointer_type", "parenthesized_type", "qualified_type"})
+_POINTER_KINDS = frozenset({"pointer", "slice", "unsafe-pointer", "map", "chan", "func", "interface", "c", "unknown"})
 
 
-def effect_summaries(package: Package, lifetime: dict[int, FunctionSummary]) -> dict[int, FunctionSummary]:
-    """The lifetime summaries (by function node id) completed with the effects of each function."""
+def effect_summaries(package: Package, lifetime: dict[int, FunctionSummary], *,
+                     everything: bool = False) -> dict[int, FunctionSummary]:
+    """The lifetime summaries (by function node id) completed with the effects of each function
+    (of all of them with ``everything``, else of those the reported files need)."""
     graph = call_graph(package)
+    only = None if everything or package.only is None else graph.needed_by(package.only)
     constructors = Constructors(package) if package.uses_cgo else None
     summaries: dict[int, FunctionSummary] = {}
 
@@ -57,7 +61,7 @@ def effect_summaries(package: Package, lifetime: dict[int, FunctionSummary]) -> 
             return base
         return replace(base, **_Effects(package, graph, info, summaries, constructors).collect())
 
-    solve_bottom_up(graph, summarize, summaries, _MAX_ROUNDS)
+    solve_bottom_up(graph, summarize, summaries, _MAX_ROUNDS, only)
     return summaries
 
 
@@ -71,7 +75,9 @@ class _Effects:
         self.info = info
         self.summaries = summaries
         self.types = LocalTypes(package, info.file, info.node)
-        self.memory = FunctionMemory(self.types, constructors) if constructors is not None else None
+        self.constructors = constructors
+        self._memory: FunctionMemory | None = None
+        self.stores_a_parameter = False  # `x.f = p`, `*x = p`, `x[i] = p`: maybe into C memory
         self.params = {name: index for index, (name, _) in enumerate(info.params) if name}
         if info.receiver_name:
             self.params[info.receiver_name] = RECEIVER
@@ -79,6 +85,13 @@ class _Effects:
         self.stores: dict[tuple[int, str], StoreSite] = {}
         self.hands_off: set[int] = set()
         self.finalized: set[int] = set()
+
+    @property
+    def memory(self) -> FunctionMemory | None:
+        """The pointer analysis of the function, in packages that import "C" (built when needed)."""
+        if self._memory is None and self.constructors is not None:
+            self._memory = FunctionMemory(self.types, self.constructors)
+        return self._memory
 
     def collect(self) -> dict[str, object]:
         for node in nodes_of_type(self.info.node, "assignment_statement", "go_statement", "send_statement"):
@@ -91,7 +104,7 @@ class _Effects:
         for call, callee in self.graph.resolved[self.graph.position[self.info.node.id]]:
             self._call(call, callee)
         self._finalizers()
-        if self.memory is not None:
+        if self.constructors is not None and self.stores_a_parameter:
             self._c_memory_stores()
         return {"stores": tuple(sorted(self.stores.values(), key=lambda s: (s.param, s.place))),
                 "hands_off": frozenset(self.hands_off), "sets_finalizer": frozenset(self.finalized),
@@ -130,7 +143,9 @@ class _Effects:
                 param, container = self._appended_param(right), True
             if param is None:
                 continue
-            place = self._place(unparen(left), container)
+            target = unparen(left)
+            self.stores_a_parameter |= target is not None and target.type != "identifier"
+            place = self._place(target, container)
             if place is not None:
                 self._keep(param, place, node)
 
@@ -203,10 +218,11 @@ class _Effects:
     # ----- calls ---------------------------------------------------------------------------
     def _call(self, call: Node, callee: int | ImportedCallee) -> None:
         if isinstance(callee, ImportedCallee):
-            summary, is_method = callee.summary, callee.is_method
+            summary, is_method, name = callee.summary, callee.is_method, callee.qualified_name
         else:
             target = self.graph.functions[callee]
             summary, is_method = self.summaries.get(target.node.id, EMPTY_SUMMARY), bool(target.receiver_type)
+            name = target.qualified_name
         if summary.unknown:
             return
         func, args = call_parts(call)
@@ -219,8 +235,9 @@ class _Effects:
             param = self.param_of(arg)
             if param is None:
                 continue
+            hop = (self.info.file.display_path, call.start_point[0] + 1, name)
             for site in summary.stores_of(callee_param):
-                self._keep(param, site.place, call, replace(site, param=param))
+                self._keep(param, site.place, call, replace(site, param=param, chain=(hop, *site.chain)))
             if callee_param in summary.hands_off:
                 self.hands_off.add(param)
             if callee_param in summary.sets_finalizer:
@@ -230,7 +247,7 @@ class _Effects:
     def _result_kinds(self) -> tuple[tuple[int, str], ...]:
         """Per result, the kind of memory every return that is not nil agrees on."""
         count = len(self.info.results)
-        if not count or (self.memory is None and not self._results_may_be_pointers()):
+        if not count or not self._results_may_be_pointers():
             return ()
         kinds: list[set[str | None]] = [set() for _ in range(count)]
         for node in nodes_of_type(self.info.node, "return_statement"):
@@ -246,7 +263,12 @@ class _Effects:
         return tuple((i, next(iter(k))) for i, k in enumerate(kinds) if len(k) == 1 and None not in k)
 
     def _results_may_be_pointers(self) -> bool:
-        return any(t.kind in ("pointer", "slice", "unsafe-pointer", "map", "named") for _, t in self.info.results)
+        """Whether a result can point to memory (a struct or number result cannot be C memory)."""
+        for _, result in self.info.results:
+            underlying = self.package.symbols.underlying(result)
+            if underlying.kind in _POINTER_KINDS or (underlying.kind == "named" and "." in underlying.name):
+                return True
+        return False
 
     def _kind_of(self, value: Node, at: Node) -> str | None:
         value = unparen(value) or value

@@ -43,14 +43,20 @@ def _shared(memo: Memo, key: str, compute: Callable[[], Any]) -> Any:
     return memo[key]
 
 
-def package_summaries(package: Package, contracts: object, memo: Memo) -> dict[int, FunctionSummary]:
-    """Summaries of the package's functions by node id (computed once per package)."""
-    lifetime = _shared(memo, "lifetime", lambda: analyze_package(package, contracts))
-    return _shared(memo, "summaries", lambda: effect_summaries(package, lifetime.summaries))
+def package_summaries(package: Package, contracts: object, memo: Memo, *,
+                      everything: bool = False) -> dict[int, FunctionSummary]:
+    """Summaries of the package's functions by node id (computed once per package): all of
+    them with ``everything``, else those the reported files need (see analyze_package)."""
+    if everything and memo.get("summaries scope") != "everything":
+        memo.pop("lifetime", None)
+        memo.pop("summaries", None)
+        memo["summaries scope"] = "everything"
+    lifetime = _shared(memo, "lifetime", lambda: analyze_package(package, contracts, everything=everything))
+    return _shared(memo, "summaries", lambda: effect_summaries(package, lifetime.summaries, everything=everything))
 
 
 def _run_summaries(package: Package, contracts: object, memo: Memo) -> dict[str, Any]:
-    summaries = package_summaries(package, contracts, memo)
+    summaries = package_summaries(package, contracts, memo, everything=True)
     functions: dict[str, FunctionSummary] = {}
     results: dict[str, tuple[str, ...]] = {}
     for info in package.symbols.all_functions():
@@ -64,7 +70,7 @@ def _run_summaries(package: Package, contracts: object, memo: Memo) -> dict[str,
 
 
 def _run_package_facts(package: Package, contracts: object, memo: Memo) -> dict[str, Any]:
-    summaries = package_summaries(package, contracts, memo)
+    summaries = package_summaries(package, contracts, memo, everything=True)
     filled: dict[str, str] = {}
     for file in package.files:
         for decl in file.root.named_children:

@@ -169,10 +169,16 @@ class ImportedFacts:
         return facts.package.get(fact.name) if facts is not None else None
 
     def moves_c_memory(self, import_paths: Iterable[str]) -> bool:
-        """Whether a function of one of these packages allocates or releases C memory that
-        its callers hand over or receive (so a caller that never imports "C" can leak)."""
-        return any(s.touches_c_memory for path in import_paths if (p := self.packages.get(path))
-                   for s in p.functions.values())
+        """Whether an exported function or method of one of these packages hands its caller C
+        memory to release, or releases C memory the caller passes (so a caller that never
+        imports "C" can leak it or free it twice)."""
+        return any(s.returns_owned or s.frees or s.frees_fields for path in import_paths
+                   if (p := self.packages.get(path)) for key, s in p.functions.items() if _exported(key))
+
+
+def _exported(key: str) -> bool:
+    name = key.rsplit(".", 1)[-1]
+    return name[:1].isupper()
 
 
 NO_FACTS = ImportedFacts()

@@ -26,6 +26,7 @@ STORED_IN_GLOBAL = "global"  # a package variable
 STORED_IN_CONTAINER = "container"  # a map, slice or array element
 STORED_IN_C_MEMORY = "c-memory"  # memory the Go garbage collector does not see
 STORE_PLACES = frozenset({STORED_IN_FIELD, STORED_IN_GLOBAL, STORED_IN_CONTAINER, STORED_IN_C_MEMORY})
+_STORE_FIELDS = frozenset({"param", "place", "path", "line", "function", "reported_there", "chain"})
 
 # What a result is (FunctionSummary.result_kinds); owned C memory is in returns_owned and an
 # alias of a parameter in returns_param.
@@ -48,6 +49,27 @@ class StoreSite:
     # The parameter's declared type already makes it Go memory where it is stored, so the
     # store is reported there (callers need not report it again).
     reported_there: bool = False
+    # The calls that lead from the summarised function to the store: (path, line, callee)
+    # for each, outermost first (empty when the summarised function stores it itself).
+    chain: tuple[tuple[str, int, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"param": self.param, "place": self.place, "path": self.path, "line": self.line,
+                "function": self.function, "reported_there": self.reported_there,
+                "chain": [list(hop) for hop in self.chain]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> StoreSite:
+        if not isinstance(data, dict) or set(data) != _STORE_FIELDS:
+            raise ValueError(f"bad store entry {data!r}")
+        chain = tuple(_checked(hop, "sis", "store chain") for hop in data["chain"])
+        site = cls(data["param"], data["place"], data["path"], data["line"], data["function"],
+                   data["reported_there"], chain)  # type: ignore[arg-type]
+        if not (isinstance(site.param, int) and isinstance(site.line, int) and site.place in STORE_PLACES
+                and isinstance(site.path, str) and isinstance(site.function, str)
+                and isinstance(site.reported_there, bool)):
+            raise ValueError(f"bad store entry {data!r}")
+        return site
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +119,6 @@ class FunctionSummary:
     def stores_of(self, param: int) -> tuple[StoreSite, ...]:
         return tuple(s for s in self.stores if s.param == param)
 
-    @property
-    def touches_c_memory(self) -> bool:
-        """Whether a caller's C memory can change hands through a call of this function."""
-        return bool(self.returns_owned or self.frees or self.frees_fields or self.frees_contents
-                    or self.frees_globals or self.fills_fields or self.fills_globals)
-
     # ----- serialisation -------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """Only the fields that differ from the empty summary, as JSON values."""
@@ -112,7 +128,7 @@ class FunctionSummary:
             if value == getattr(EMPTY_SUMMARY, spec.name):
                 continue
             if spec.name == "stores":
-                data["stores"] = [[s.param, s.place, s.path, s.line, s.function, s.reported_there] for s in value]
+                data["stores"] = [site.to_json() for site in value]
             elif isinstance(value, bool):
                 data[spec.name] = value
             else:
@@ -133,13 +149,13 @@ class FunctionSummary:
             raw = data[spec.name]
             default = getattr(EMPTY_SUMMARY, spec.name)
             if spec.name == "stores":
-                values["stores"] = tuple(_store_site(item) for item in raw)
+                values["stores"] = tuple(StoreSite.from_json(item) for item in raw)
             elif isinstance(default, bool):
                 if not isinstance(raw, bool):
                     raise ValueError(f"{spec.name}: not a boolean")
                 values[spec.name] = raw
             else:
-                items = tuple(_plain(item) for item in raw)
+                items = tuple(_checked(item, _SHAPES[spec.name], spec.name) for item in raw)
                 values[spec.name] = frozenset(items) if isinstance(default, frozenset) else tuple(items)
         unknown = set(data) - {spec.name for spec in fields(cls)}
         if unknown:
@@ -151,25 +167,27 @@ def _sort_key(value: object) -> str:
     return repr(value)
 
 
-def _plain(item: object) -> object:
-    """A JSON list back to a tuple of ints and strings; scalars as they are."""
-    if isinstance(item, list):
-        if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in item):
-            raise ValueError(f"bad summary entry {item!r}")
-        return tuple(item)
-    if isinstance(item, int | str) and not isinstance(item, bool):
-        return item
-    raise ValueError(f"bad summary entry {item!r}")
+# The shape of the entries of each collection field: "i" an int, "s" a string, "is" a pair...
+_SHAPES = {
+    "returns_owned": "is", "returns_param": "ii", "frees": "i", "escapes": "i", "frees_fields": "is",
+    "nils_fields": "is", "frees_contents": "i", "uses_fields": "is", "frees_always": "i", "hands_off": "i",
+    "result_kinds": "is", "fills_fields": "iss", "overwrites_fields": "is", "frees_globals": "s",
+    "nils_globals": "s", "fills_globals": "ss", "sets_finalizer": "i",
+}
 
 
-def _store_site(item: object) -> StoreSite:
-    if not isinstance(item, list) or len(item) != 6:
-        raise ValueError(f"bad store entry {item!r}")
-    param, place, path, line, function, reported_there = item
-    if not (isinstance(param, int) and isinstance(line, int) and place in STORE_PLACES
-            and isinstance(path, str) and isinstance(function, str) and isinstance(reported_there, bool)):
-        raise ValueError(f"bad store entry {item!r}")
-    return StoreSite(param, place, path, line, function, reported_there)
+def _checked(item: object, shape: str, what: str) -> object:
+    """A JSON value of ``shape`` back to an int, a string or a tuple; ValueError otherwise."""
+    values = item if isinstance(item, list) and len(shape) > 1 else [item]
+    if len(values) != len(shape) or not all(_is(v, kind) for v, kind in zip(values, shape, strict=True)):
+        raise ValueError(f"bad {what} entry {item!r}")
+    return tuple(values) if len(shape) > 1 else item
+
+
+def _is(value: object, kind: str) -> bool:
+    if kind == "i":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
 
 
 EMPTY_SUMMARY = FunctionSummary()

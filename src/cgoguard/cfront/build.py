@@ -7,7 +7,7 @@ import re
 import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import tree_sitter_c
@@ -41,7 +41,19 @@ def _parser() -> Parser:
     return Parser(C_LANGUAGE)
 
 
+# Sources at least this large are parsed once per process: another build of the same package
+# (see gofront.variants) reads the same amalgamation again.
+_REUSED_PARSE_BYTES = 256 * 1024
+
+
 def parse_c(source: bytes) -> Node:
+    if len(source) >= _REUSED_PARSE_BYTES:
+        return _parse_large(source)
+    return _parser().parse(source).root_node
+
+
+@lru_cache(maxsize=8)
+def _parse_large(source: bytes) -> Node:
     return _parser().parse(source).root_node
 
 
