@@ -18,7 +18,7 @@ from cgoguard.errors import UsageError
 from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, ConstraintSyntaxError, file_included, filename_matches
 from cgoguard.gofront.imports import read_header
-from cgoguard.gofront.variants import Candidate, extra_builds
+from cgoguard.gofront.variants import BuildPlan, Candidate, declared_names, plan_builds
 
 C_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx")
 SKIPPED_DIRS = ("vendor", "testdata", "node_modules")
@@ -57,6 +57,8 @@ class PackageSources:
     only: set[str] | None = None
     # Other targets under which files left out of ``go_files`` are analysed.
     extra_builds: list[BuildSources] = field(default_factory=list)
+    # Files of an extra build that could join ``go_files`` (no conflict), and that build's label.
+    optional_files: dict[str, str] = field(default_factory=dict)
     import_path: str = ""  # set from the enclosing module (see gofront.graph)
 
     def all_files(self) -> list[SourceFile]:
@@ -169,8 +171,9 @@ def _select_builds(sources: PackageSources, go_files: list[tuple[SourceFile, Can
     """The files of the scan's target, and the extra builds for the files it leaves out."""
     target = options.target
     candidates = [candidate for _, candidate in go_files]
-    builds = extra_builds(candidates, target, options.extra_builds) if options.extra_builds else []
-    built: set[int] = set()
+    plan = plan_builds(candidates, target, options.extra_builds) if options.extra_builds else BuildPlan()
+    built: set[int] = set(plan.joined)  # files some build reads (or that were reported as broken)
+    default: set[int] = set()
     for index, (source, candidate) in enumerate(go_files):
         try:
             included = file_included(candidate.name, candidate.header, target)
@@ -178,16 +181,18 @@ def _select_builds(sources: PackageSources, go_files: list[tuple[SourceFile, Can
             result.errors.append(InputError(source.display_path, str(exc)))
             built.add(index)  # reported already: not counted as skipped too
             continue
-        if included:
+        if included or index in plan.joined:
             sources.go_files.append(source)
-            built.add(index)
+            default.add(index)
+        if index in plan.joined:
+            sources.optional_files[source.display_path] = plan.joined[index]
     sources.c_files = [c for c in c_files if filename_matches(c.path.name, target)]
-    for build in builds:
-        files = [go_files[i][0] for i in build.files]
+    for build in plan.builds:
         built.update(build.files)
+        files = [go_files[i][0] for i in build.files]
         cgo_files = [c for c in c_files if filename_matches(c.path.name, build.target)] if build.target.cgo else []
         sources.extra_builds.append(BuildSources(build.target, build.label, files, cgo_files))
-    result.skipped_files += len(go_files) - len(built)
+    result.skipped_files += len(go_files) - len(built | default)
 
 
 def _add_named_file(path: Path, options: DiscoveryOptions, by_dir: dict[Path, PackageSources],
@@ -237,4 +242,5 @@ def _add_file(path: Path, options: DiscoveryOptions, go_files: list[tuple[Source
     header = data[:16384].decode("utf-8", "replace")
     file_header = read_header(data)
     go_files.append((SourceFile(path, display, data),
-                     Candidate(path.name, header, "C" in file_header.imports, file_header.has_declarations)))
+                     Candidate(path.name, header, "C" in file_header.imports, file_header.has_declarations,
+                               declared_names(data))))

@@ -13,7 +13,9 @@ constraints:
   one extra build, not twenty;
 * at most ``limit`` extra builds per package; files that fit none stay unanalysed.
 
-Each build is analysed in full (a function in a shared file may behave differently once an
+An optional file that only adds declarations (``sqlite_trace``'s tracing functions, a
+``_darwin.go`` file without a Linux twin) joins the target's files instead: one analysis of
+the package covers it. Each extra build is analysed in full (a function in a shared file may behave differently once an
 optional file is in), and the scan keeps one copy of findings seen under several builds.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from cgoguard.gofront.buildtags import (
     KNOWN_ARCH,
@@ -54,6 +56,23 @@ class Candidate:
     imports_c: bool
     # False for a file of imports only (`#cgo` flags for one platform): nothing to analyse.
     has_declarations: bool = True
+    declarations: frozenset[str] = frozenset()  # top-level names ("F", "T", "T.M"), see declared_names
+
+
+_DECLARATION = re.compile(
+    rb"^(?:func[ \t]*(?:\([^)\n]*?(\w+)(?:\[[^\]\n]*\])?[ \t]*\))?[ \t]*(\w+)|(?:type|var|const)[ \t]+(\w+))",
+    re.MULTILINE)
+
+
+def declared_names(source: bytes) -> frozenset[str]:
+    """The top-level names a Go file declares, read line by line (gofmt puts top-level
+    declarations at column 0): enough to tell whether two files may share a build."""
+    names = set()
+    for receiver, func, other in _DECLARATION.findall(source):
+        name = (func or other).decode("utf-8", "replace")
+        if name not in ("init", "_", "main"):
+            names.add(f"{receiver.decode('utf-8', 'replace')}.{name}" if receiver else name)
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -73,21 +92,41 @@ def includes(candidate: Candidate, target: BuildTarget) -> bool:
         return False
 
 
-def extra_builds(candidates: Sequence[Candidate], base: BuildTarget,
-                 limit: int = DEFAULT_EXTRA_BUILDS) -> list[ExtraBuild]:
-    """Targets beyond ``base`` that together build every candidate ``base`` leaves out (as far
-    as ``limit`` targets and the OS family allow)."""
-    covered = {i for i, c in enumerate(candidates) if includes(c, base) or not c.has_declarations}
-    needs = {i: t for i, c in enumerate(candidates) if i not in covered
+@dataclass
+class BuildPlan:
+    """How the files of a directory are analysed: with the target (plus the optional files in
+    ``joined``, by index, with the label of the tags that enable each), and under ``builds``."""
+
+    joined: dict[int, str] = field(default_factory=dict)
+    builds: list[ExtraBuild] = field(default_factory=list)
+
+
+def plan_builds(candidates: Sequence[Candidate], base: BuildTarget,
+                limit: int = DEFAULT_EXTRA_BUILDS) -> BuildPlan:
+    """Analyse every candidate ``base`` leaves out, at the least cost.
+
+    A left-out file whose own target (tags switched on, another Unix) keeps every file of
+    ``base`` and that declares no name another file of the build declares simply joins the
+    target's files: the package is still analysed once. The others get extra targets, merged
+    greedily, at most ``limit`` of them."""
+    plan = BuildPlan()
+    default = {i for i, c in enumerate(candidates) if includes(c, base)}
+    needs = {i: t for i, c in enumerate(candidates) if i not in default and c.has_declarations
              and (t := _closest_target(c, base)) is not None}
-    builds: list[ExtraBuild] = []
-    while needs and len(builds) < limit:
+    names = set().union(*(candidates[i].declarations for i in default))
+    for index, target in sorted(needs.items()):
+        if not names & candidates[index].declarations and all(includes(candidates[i], target) for i in default):
+            plan.joined[index] = describe(target, base)
+            names |= candidates[index].declarations
+    for index in plan.joined:
+        needs.pop(index)
+    while needs and len(plan.builds) < limit:
         target, group = _merge_group(candidates, needs)
         files = tuple(i for i, c in enumerate(candidates) if includes(c, target))
-        builds.append(ExtraBuild(target, describe(target, base), files))
+        plan.builds.append(ExtraBuild(target, describe(target, base), files))
         for index in (*group, *files):
             needs.pop(index, None)
-    return builds
+    return plan
 
 
 def describe(target: BuildTarget, base: BuildTarget) -> str:

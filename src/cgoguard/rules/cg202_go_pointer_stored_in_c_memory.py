@@ -173,8 +173,9 @@ def _check_call(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, call
                    f"C memory ({where}), where the garbage collector cannot see it{note}; pass C memory or a "
                    "cgo.Handle instead, or pin the object with runtime.Pinner before the call and unpin it after "
                    "C is done with it")
-        related = [Related(site.path, site.line, f"{site.function.rsplit('/', 1)[-1]} stores it into C memory here")] \
-            if site.path else []
+        related = [Related(path, line, f"passed on to {callee} here") for path, line, callee in site.chain]
+        if site.path:
+            related.append(Related(site.path, site.line, f"{site.function.rsplit('/', 1)[-1]} stores it into C memory here"))
         related += [ctx.related(memory.file, node, why) for node, why in violation.sites()]
         confidence = Confidence.MEDIUM if violation.assumed is not None else Confidence.HIGH
         ctx.report(META, memory.file, call, message, related=related, confidence=confidence)

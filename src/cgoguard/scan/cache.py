@@ -49,6 +49,7 @@ def package_key(sources: PackageSources, analysis_key: str, imported_facts: str 
     digest = hashlib.sha256(f"{FORMAT_VERSION}\0{tool_fingerprint()}\0{analysis_key}\0".encode())
     digest.update(f"{sources.dir.resolve()}\0{sources.display_dir}\0{sources.import_path}\0".encode())
     digest.update(f"{imported_facts}\0{export}\0{sources.only is not None and not sources.only}\0".encode())
+    digest.update(f"{sorted(sources.optional_files.items())}\0".encode())
     for build in (sources, *sources.extra_builds):
         label = getattr(build, "label", "")
         digest.update(f"build {label}\0{[s.display_path for s in (*build.go_files, *build.c_files)]}\0".encode())

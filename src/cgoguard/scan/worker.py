@@ -8,9 +8,11 @@ overrides, ``only``) is applied by the driver, so a cached result stays valid wh
 baseline.
 
 A directory with extra builds (files behind optional build tags, see
-:mod:`cgoguard.gofront.variants`) is analysed once per build; a finding seen under several
-builds is kept once, and one seen only under extra builds names the first of them in
-``extra["build"]``.
+:mod:`cgoguard.gofront.variants`) is analysed once per build; an extra build reports in the
+files no earlier build analysed (the functions of the others are only summarised as far as
+those files call them), and its findings name it in ``extra["build"]``. Optional files that
+fit the scan's target without conflict are analysed with it (``PackageSources.optional_files``),
+and findings in them name their build too.
 """
 
 from __future__ import annotations
@@ -108,23 +110,27 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings, imported: list
     facts = ImportedFacts(imported)
     seen: dict[tuple, Finding] = {}
     suppressions: dict[tuple[str, int, int], Suppression] = {}
-    builds: list[BuildSources | None] = [None, *sources.extra_builds]
+    # A dependency read for its facts needs the target's build only (its importers are built for it).
+    builds: list[BuildSources | None] = [None, *(sources.extra_builds if sources.only != set() else [])]
+    analysed: set[str] = set()
     for build in builds:
+        files = {f.display_path for f in (build.go_files if build is not None else sources.go_files)}
+        new, analysed = files - analysed, analysed | files
+        if build is not None and not new:
+            continue
+        # An extra build reports in the files no earlier build saw (and the functions they call).
+        report_on = (new if sources.only is None else new & sources.only) if build is not None else sources.only
         target = build.target if build is not None else settings.target
         findings, exported = _analyse_build(sources, build, target, settings, facts, result, suppressions,
-                                            export)
-        if exported is not None:
-            if result.facts is None:
-                result.facts = exported
-            else:  # functions only an extra build declares
-                for name, summary in exported.functions.items():
-                    result.facts.functions.setdefault(name, summary)
+                                            export and build is None, report_on)
+        result.facts = result.facts or exported
         for finding in findings:
             key = (finding.rule, finding.path, finding.line, finding.column, finding.message)
             if key in seen:
                 continue
-            if build is not None:
-                finding.extra[BUILD_KEY] = build.label
+            label = build.label if build is not None else sources.optional_files.get(finding.path)
+            if label:
+                finding.extra[BUILD_KEY] = label
             seen[key] = finding
     result.findings = sorted(seen.values(), key=lambda f: f.sort_key)
     result.suppressions = list(suppressions.values())
@@ -134,7 +140,7 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings, imported: list
 def _analyse_build(sources: PackageSources, build: BuildSources | None, target: BuildTarget,
                    settings: AnalysisSettings, facts: Any, result: PackageResult,
                    suppressions: dict[tuple[str, int, int], Suppression],
-                   export: bool) -> tuple[list[Finding], PackageFacts | None]:
+                   export: bool, report_on: set[str] | None) -> tuple[list[Finding], PackageFacts | None]:
     from cgoguard.analysis.exports import export_facts
     from cgoguard.gofront import load_packages
     from cgoguard.gofront.index import using_index
@@ -147,7 +153,10 @@ def _analyse_build(sources: PackageSources, build: BuildSources | None, target: 
     reporting = sources.only != set()  # a dependency read for its facts only reports nothing
     for package in load_packages(sources, target, go_files=go_files, c_files=c_files):
         package.facts = facts
-        memo: dict[str, Any] = {}
+        package.only = report_on
+        # Shared with the rules (RuleContext.cache); a package that does not import "C" calls no
+        # C function, so it has no contracts (rules would otherwise infer them again).
+        memo: dict[str, Any] = {} if package.uses_cgo else {"contracts": None}
         wants_facts = export and exported is None and not package.name.endswith("_test") and package.files
         runs_rules = reporting and settings.rule_ids and package.files and is_relevant(package)
         if wants_facts or runs_rules:
