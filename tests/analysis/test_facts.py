@@ -143,6 +143,7 @@ def test_imported_lookups_by_function_method_and_result_type(helpers: PackageFac
     assert imported.method("example.com/m/h.Buf", "Close")[0] == "example.com/m/h.(*Buf).Close"  # type: ignore[index]
     assert imported.method("example.com/m/h.Buf", "Len")[0] == "example.com/m/h.Buf.Len"  # type: ignore[index]
     assert imported.result_type("example.com/m/h.NewBuf", 0) == "*example.com/m/h.Buf"
+    assert imported.result_type("example.com/m/h.Buf.Len", 0) == ""  # an int: not a named type
     assert imported.moves_c_memory(["example.com/m/h"]) and not imported.moves_c_memory(["fmt"])
 
 

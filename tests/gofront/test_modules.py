@@ -169,3 +169,21 @@ def test_optional_files_that_conflict_get_their_own_build(tmp_path: Path) -> Non
     assert sorted(f.path.name for f in sources.go_files) == ["a.go", "off.go"]
     (build,) = sources.extra_builds
     assert build.label == "tags=extra" and sorted(f.path.name for f in build.go_files) == ["a.go", "on.go"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="module replace ()=>./\n\t\"`example.com/xv1 //", max_size=300))
+def test_go_mod_of_any_text_never_raises(tmp_path_factory, text: str) -> None:  # type: ignore[no-untyped-def]
+    go_mod = tmp_path_factory.mktemp("mod") / "go.mod"
+    go_mod.write_text(text)
+    module = read_go_mod(go_mod)
+    assert module is not None and isinstance(module.path, str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet="!&|() linuxdarwinwindowscgo_x,", max_size=30), max_size=6))
+def test_build_plans_for_any_constraints_never_raise(constraints: list[str]) -> None:
+    files = [_candidate(f"f{i}.go", c) for i, c in enumerate(constraints)]
+    plan = plan_builds(files, BuildTarget())
+    assert len(plan.builds) <= 3
+    assert all(0 <= i < len(files) for b in plan.builds for i in b.files)

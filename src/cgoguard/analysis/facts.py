@@ -157,11 +157,10 @@ class ImportedFacts:
                 return key, summary
         return None
 
-    def result_type(self, function_key_: str, index: int) -> str:
-        import_path = function_key_.split("(", 1)[0].rpartition(".")[0] if "(" in function_key_ \
-            else function_key_.rpartition(".")[0]
-        facts = self.packages.get(import_path)
-        types = facts.results.get(function_key_, ()) if facts is not None else ()
+    def result_type(self, key: str, index: int) -> str:
+        """Result ``index`` of the function ``key`` (a function_key), as PackageFacts.results spells it."""
+        owner = max((p for p in self.packages if key.startswith(p + ".")), key=len, default=None)
+        types = self.packages[owner].results.get(key, ()) if owner is not None else ()
         return types[index] if index < len(types) else ""
 
     def package_fact(self, import_path: str, fact: FactType) -> Any:

@@ -49,12 +49,14 @@ def render(
 
 
 def render_text(findings: list[Finding], errors: list[InputError]) -> str:
-    """One line per finding (``path:line:col: RULE [category] message``); a runtime finding
-    also shows how often it was seen and its chain (allocated, stored, freed) indented below."""
+    """One line per finding (``path:line:col: RULE [category] message``, and the build target
+    when it is not the scan's); a runtime finding also shows how often it was seen and its
+    chain (allocated, stored, freed) indented below."""
     lines: list[str] = []
     for f in findings:
         seen = f" (seen {f.count} times)" if f.source == "runtime" and f.count > 1 else ""
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}{seen}")
+        build = f" (build: {f.extra['build']})" if f.extra.get("build") else ""
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.rule} [{f.category}] {f.message}{seen}{build}")
         if f.source == "runtime":
             lines += [f"    {r.path}:{r.line}: {r.message}" for r in f.related]
     lines += [f"{e.path}: error: {e.message}" for e in errors]

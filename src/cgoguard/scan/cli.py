@@ -34,6 +34,12 @@ suppressions:
   //cgoguard:ignore CG101[,c-leak,...] -- reason
   at the end of the reported line or on the line above it; the reason is required.
 
+build targets:
+  each package is analysed for linux/amd64 with cgo; files that target leaves out (optional
+  build tags, other Unixes, !cgo) are analysed under a few extra targets derived from their
+  constraints, and their findings name that target ("build" in JSON). Naming --tags, --goos
+  or --goarch (or tags/goos/goarch in the configuration) analyses that one target only.
+
 configuration:
   [tool.cgoguard] in pyproject.toml, or cgoguard.toml; the closest one at or above the
   scanned path is used. Keys: select, ignore, severity, tags, goos, goarch, tests,
@@ -55,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     out.add_argument("--fail-on", choices=("error", "warning", "info", "none"),
                      help="lowest severity that makes the exit status 1 (default: warning)")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    out.add_argument("-v", "--verbose", action="store_true",
+                     help="also list on stderr the packages analysed (those the result cache did not answer)")
     rules = parser.add_argument_group("rules")
     rules.add_argument("--select", metavar="RULES", help="comma-separated rule ids, names, categories or "
                                                          "id prefixes to run (replaces the configured list)")
@@ -63,9 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     rules.add_argument("--config", metavar="FILE", help="read configuration from FILE instead of the "
                                                         "closest cgoguard.toml / pyproject.toml")
     build = parser.add_argument_group("build target")
-    build.add_argument("--tags", metavar="TAGS", help="comma-separated build tags")
-    build.add_argument("--goos", help="target GOOS (default: linux)")
-    build.add_argument("--goarch", help="target GOARCH (default: amd64)")
+    build.add_argument("--tags", metavar="TAGS", help="comma-separated build tags (analyse this target only)")
+    build.add_argument("--goos", help="target GOOS (default: linux; naming it analyses this target only)")
+    build.add_argument("--goarch", help="target GOARCH (default: amd64; naming it analyses this target only)")
     build.add_argument("--tests", action="store_true", default=None, help="also analyse _test.go files")
     build.add_argument("--include-generated", action="store_true", default=None,
                        help="also analyse generated files (// Code generated ... DO NOT EDIT.)")
@@ -121,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     write_output(render(result.findings, result.errors, args.format), args.output)
     if not args.quiet:
         _print_summary(result, args.format)
+    if args.verbose:
+        _print_analysed(result)
     if result.internal_errors:
         return 2
     if args.write_baseline:
@@ -185,6 +195,13 @@ def _print_summary(result: ScanResult, fmt: str) -> None:
     tail = f"; {', '.join(notes)}" if notes else ""
     print(f"cgoguard: {counts} in {result.packages} package(s), {result.files} file(s){tail}",
           file=sys.stderr)
+
+
+def _print_analysed(result: ScanResult) -> None:
+    dependencies = f", {result.dependencies} dependency package(s) read for facts" if result.dependencies else ""
+    listed = "".join(f"\n  {directory}" for directory in result.analysed)
+    print(f"cgoguard: analysed {len(result.analysed)} package(s), {result.cached} from the result cache"
+          f"{dependencies}{listed}", file=sys.stderr)
 
 
 class _ProgressBar:
