@@ -19,7 +19,7 @@ until they stop changing, at most ``rounds`` times.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node
@@ -180,8 +180,8 @@ def solve_bottom_up(graph: CallGraph, summarize: Callable[[FuncInfo], FunctionSu
     """Fill ``summaries`` (by function node id) component by component, callees first.
 
     ``summarize`` reads the summaries of callees from ``summaries``. A component with a cycle
-    is re-analysed until no summary changes, or ``rounds`` times (then the last summaries
-    stand: wrappers deeper than that are rare, and every round only adds effects). With
+    is re-analysed until no summary changes, at most ``rounds`` times; a component that has not
+    settled by then gets unknown summaries (its callers treat it as code they cannot see). With
     ``only`` (closed under callees, see CallGraph.needed_by), the other functions are skipped.
     """
     for component in graph.components():
@@ -198,3 +198,7 @@ def solve_bottom_up(graph: CallGraph, summarize: Callable[[FuncInfo], FunctionSu
                     changed = True
             if not changed:
                 break
+        else:
+            if recursive:  # no fixpoint within the rounds: a guess would be worse than "unknown"
+                for info in members:
+                    summaries[info.node.id] = replace(summaries[info.node.id], unknown=True)

@@ -59,7 +59,10 @@ def effect_summaries(package: Package, lifetime: dict[int, FunctionSummary], *,
         base = lifetime.get(info.node.id, EMPTY_SUMMARY)
         if base.unknown or info.body is None:
             return base
-        return replace(base, **_Effects(package, graph, info, summaries, constructors).collect())
+        try:
+            return replace(base, **_Effects(package, graph, info, summaries, constructors).collect())
+        except (RecursionError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return replace(base, unknown=True)  # odd code: its callers see a call of unknown code
 
     solve_bottom_up(graph, summarize, summaries, _MAX_ROUNDS, only)
     return summaries
