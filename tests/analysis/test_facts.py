@@ -145,6 +145,7 @@ def test_imported_lookups_by_function_method_and_result_type(helpers: PackageFac
     assert imported.result_type("example.com/m/h.NewBuf", 0) == "*example.com/m/h.Buf"
     assert imported.result_type("example.com/m/h.Buf.Len", 0) == ""  # an int: not a named type
     assert imported.moves_c_memory(["example.com/m/h"]) and not imported.moves_c_memory(["fmt"])
+    assert imported.package_fact("example.com/m/h", INIT_GLOBALS) == {"global": "c-owned:C.free"}
 
 
 def test_a_function_with_syntax_errors_is_unknown_to_callers() -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -179,9 +179,3 @@ def _exported(key: str) -> bool:
     name = key.rsplit(".", 1)[-1]
     return name[:1].isupper()
 
-
-NO_FACTS = ImportedFacts()
-
-
-def facts_of(packages: Mapping[str, PackageFacts], paths: Iterable[str]) -> ImportedFacts:
-    return ImportedFacts(packages[p] for p in paths if p in packages)

@@ -33,7 +33,6 @@ _STORE_FIELDS = frozenset({"param", "place", "path", "line", "function", "report
 RESULT_C = "c"  # C memory the caller does not own (borrowed from C, static C data)
 RESULT_GO = "go"  # fresh Go memory
 RESULT_STATIC = "static"  # read-only data (string constants, functions without captures)
-RESULT_KINDS = frozenset({RESULT_C, RESULT_GO, RESULT_STATIC})
 
 
 @dataclass(frozen=True, slots=True)

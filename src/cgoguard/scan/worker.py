@@ -116,10 +116,10 @@ def _analyse(sources: PackageSources, settings: AnalysisSettings, imported: list
     for build in builds:
         files = {f.display_path for f in (build.go_files if build is not None else sources.go_files)}
         new, analysed = files - analysed, analysed | files
-        if build is not None and not new:
-            continue
         # An extra build reports in the files no earlier build saw (and the functions they call).
         report_on = (new if sources.only is None else new & sources.only) if build is not None else sources.only
+        if build is not None and not report_on:
+            continue
         target = build.target if build is not None else settings.target
         findings, exported = _analyse_build(sources, build, target, settings, facts, result, suppressions,
                                             export and build is None, report_on)
