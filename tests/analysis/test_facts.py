@@ -67,6 +67,7 @@ func Send(ch chan unsafe.Pointer, p unsafe.Pointer) { ch <- p }
 func Spawn(p *C.char) { go func() { Free(p) }() }
 func Even(n int) bool { if n == 0 { return true }; return Odd(n - 1) }
 func Odd(n int) bool { if n == 0 { return false }; return Even(n - 1) }
+func Swap(p *C.char) { C.free(unsafe.Pointer(global)); global = p }
 '''
 
 
@@ -95,6 +96,7 @@ def test_summaries_say_what_happens_to_parameters_results_and_fields(helpers: Pa
     later = f["Later"].stores[0]
     assert (later.place, later.line, [hop[2] for hop in later.chain]) == (STORED_IN_C_MEMORY, 27, ["BoxIt", "Box"])
     assert f["Send"].hands_off == {1} and f["Spawn"].hands_off == {0}
+    assert f["Swap"].frees_globals == {"global"} and f["Swap"].overwrites_globals == {"global"}
     assert f["Box"].result_kind(0) == RESULT_C or f["Box"].owned_result(0) == "C.free"
 
 

@@ -97,6 +97,7 @@ class FunctionSummary:
     frees_globals: frozenset[str] = frozenset()  # package variables whose C memory is released
     nils_globals: frozenset[str] = frozenset()  # package variables set to nil
     fills_globals: frozenset[tuple[str, str]] = frozenset()  # (package variable, deallocator)
+    overwrites_globals: frozenset[str] = frozenset()  # package variables assigned something else
     sets_finalizer: frozenset[int] = frozenset()  # parameters given a finalizer (runtime.SetFinalizer)
     # The function could not be analysed (an internal error, a syntax error in its body):
     # callers treat a call of it like a call of unknown code.
@@ -171,7 +172,7 @@ _SHAPES = {
     "returns_owned": "is", "returns_param": "ii", "frees": "i", "escapes": "i", "frees_fields": "is",
     "nils_fields": "is", "frees_contents": "i", "uses_fields": "is", "frees_always": "i", "hands_off": "i",
     "result_kinds": "is", "fills_fields": "iss", "overwrites_fields": "is", "frees_globals": "s",
-    "nils_globals": "s", "fills_globals": "ss", "sets_finalizer": "i",
+    "nils_globals": "s", "fills_globals": "ss", "overwrites_globals": "s", "sets_finalizer": "i",
 }
 
 
