@@ -1662,6 +1662,7 @@ class FunctionAnalysis:
         global_frees: set[str] = set()
         global_nils: set[str] = set()
         global_fills: set[tuple[str, str]] = set()
+        global_overwrites: set[str] = set()
         for state in self.exit_states:
             freed_everywhere = {o for o in freed_everywhere if state.flags.get(o) == frozenset({FREED})}
             for obj, flags in state.flags.items():
@@ -1670,17 +1671,19 @@ class FunctionAnalysis:
                     global_frees.add(info.field[1:])
             for (base, name), contents in state.heap.items():
                 owned = {self.objects[o].dealloc for o in contents if self.objects[o].owned}
+                # Contents read from the location itself (field objects of ``base``) are its old value.
+                replaced = not owned and contents - {NIL} and all(self.objects[o].base != base for o in contents)
                 if base == GLOBALS:
                     global_nils.update([name[1:]] if contents == frozenset({NIL}) else [])
                     global_fills.update((name[1:], dealloc) for dealloc in owned)
+                    global_overwrites.update([name[1:]] if replaced else [])
                 elif base in param_objs and name.startswith("."):
                     fills.update((param_objs[base], name, dealloc) for dealloc in owned)
-                    if not owned and contents - {NIL} and all(self.objects[o].base != base for o in contents):
-                        overwrites.add((param_objs[base], name))
+                    overwrites.update([(param_objs[base], name)] if replaced else [])
         return {"frees_always": frozenset(param_objs[o] for o in freed_everywhere),
                 "fills_fields": frozenset(fills), "overwrites_fields": frozenset(overwrites),
                 "frees_globals": frozenset(global_frees), "nils_globals": frozenset(global_nils),
-                "fills_globals": frozenset(global_fills)}
+                "fills_globals": frozenset(global_fills), "overwrites_globals": frozenset(global_overwrites)}
 
     def _owning_param(self, obj: int, param_objs: dict[int, int]) -> int | None:
         """The parameter an element or nested field object was read from, if any."""
