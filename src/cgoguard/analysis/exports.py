@@ -27,11 +27,15 @@ from cgoguard.analysis.facts import (
     function_key,
 )
 from cgoguard.analysis.lifetime import analyze_package
+from cgoguard.analysis.memory import FunctionMemory, Origin
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, FunctionSummary
+from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import first_error, nodes_of_type, text, unparen
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import Package
+    from tree_sitter import Node
+
+    from cgoguard.gofront.package import GoFile, Package
     from cgoguard.gofront.types import GoType
 
 Memo = dict[str, Any]
@@ -76,14 +80,10 @@ def _run_package_facts(package: Package, contracts: object, memo: Memo) -> dict[
         for decl in file.root.named_children:
             if decl.type != "function_declaration" or text(decl.child_by_field_name("name")) != "init":
                 continue
+            for name, kind in _init_assignments(package, file, decl):
+                filled[name] = kind if filled.get(name, kind) == kind else "mixed"
             for name, dealloc in summaries.get(decl.id, EMPTY_SUMMARY).fills_globals:
-                filled[name] = f"c-owned:{dealloc}"
-            for node in nodes_of_type(decl, "assignment_statement"):
-                for left in (node.child_by_field_name("left").named_children
-                             if node.child_by_field_name("left") is not None else []):
-                    left = unparen(left)
-                    if left is not None and left.type == "identifier" and text(left) in package.symbols.globals:
-                        filled.setdefault(text(left), "assigned")
+                filled[name] = f"c-owned:{dealloc}"  # more precise than "c"
     handles: dict[str, list[str]] = {}
     for info in package.symbols.types.values():
         if info.is_alias or info.type.kind != "struct":
@@ -92,6 +92,30 @@ def _run_package_facts(package: Package, contracts: object, memo: Memo) -> dict[
         if fields:
             handles[info.name] = fields
     return {INIT_GLOBALS.name: filled, C_HANDLE_TYPES.name: handles}
+
+
+_ORIGIN_NAMES = {Origin.C: "c", Origin.MMAP: "c", Origin.GO: "go", Origin.GLOBAL: "go", Origin.STATIC: "static",
+                 Origin.NIL: "nil"}
+
+
+def _init_assignments(package: Package, file: GoFile, init: Node) -> list[tuple[str, str]]:
+    """(package variable, the kind of memory ``init`` assigns it) — "unknown" where the pointer
+    analysis cannot tell (it runs in packages that import "C")."""
+    memory = FunctionMemory(LocalTypes(package, file, init)) if package.uses_cgo else None
+    found = []
+    for node in nodes_of_type(init, "assignment_statement"):
+        lefts, rights = (_expressions(node.child_by_field_name(side)) for side in ("left", "right"))
+        for left, right in zip(lefts, rights, strict=False):
+            left = unparen(left)
+            if left is None or left.type != "identifier" or text(left) not in package.symbols.globals:
+                continue
+            origin = memory.eval(right, node.end_byte).origin if memory is not None else Origin.UNKNOWN
+            found.append((text(left), _ORIGIN_NAMES.get(origin, "unknown")))
+    return [(name, kind) for name, kind in found if kind != "nil"]
+
+
+def _expressions(node: Node | None) -> list[Node]:
+    return [c for c in node.named_children if c.type != "comment"] if node is not None else []
 
 
 def _holds_c_pointer(package: Package, field_type: GoType) -> bool:

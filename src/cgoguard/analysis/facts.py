@@ -53,7 +53,8 @@ def _str_to_strs(value: Any) -> bool:
 
 # Package-level facts (values are JSON: name -> string, or name -> list of strings).
 INIT_GLOBALS = FactType(
-    "init-globals", "package variables init() fills, and with what (c, c-owned:DEALLOC, go)", _str_to_str)
+    "init-globals", "package variables init() assigns, and what (c-owned:DEALLOC, c, go, static, mixed, unknown)",
+    _str_to_str)
 C_HANDLE_TYPES = FactType(
     "c-handle-types", "struct types and their fields that hold C memory", _str_to_strs)
 FACT_TYPES: dict[str, FactType] = {t.name: t for t in (INIT_GLOBALS, C_HANDLE_TYPES)}
