@@ -30,16 +30,17 @@ Package-level summaries (see :mod:`cgoguard.analysis.summaries`) make wrappers t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Query, QueryCursor
 
+from cgoguard.analysis.callgraph import ImportedCallee, call_graph, resolve_imported, solve_bottom_up
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.analysis.remedies import Clear, Release, Remedy
-from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
+from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, UNKNOWN_SUMMARY, FunctionSummary
 from cgoguard.findings import Confidence, InputError
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import (
@@ -121,7 +122,7 @@ class CallInfo:
     kind: str = "unknown"  # none|closure|conversion|c|builtin|alias|finalizer|harmless|go|unknown
     cname: str = ""
     name: str = ""  # the callee identifier of a plain call (`append`, `freeBuf`)
-    callee: FuncInfo | None = None
+    callee: FuncInfo | ImportedCallee | None = None
     receiver: Node | None = None
     string_conversion: bool = False
     passes_destructor: bool = False  # a C call handed a release function or a "free it" flag
@@ -264,6 +265,16 @@ class PackageContext:
     # (function node id, parameter, ".field") -> where the function reads that field's memory
     field_uses: dict[tuple[int, int, str], tuple[GoFile, Node]] = field(default_factory=dict)
     finalizers: set[int] = field(default_factory=set)  # func nodes used as finalizers (by node id)
+
+    def summary_of(self, callee: FuncInfo | ImportedCallee) -> FunctionSummary:
+        """A callee's summary: this package's (as far as computed), or the one its package exported."""
+        if isinstance(callee, ImportedCallee):
+            return callee.summary
+        return self.summaries.get(callee.node.id, EMPTY_SUMMARY)
+
+    def field_use(self, callee: FuncInfo | ImportedCallee, param: int, field_name: str) -> tuple[GoFile, Node] | None:
+        """Where a function of this package reads ``param``'s field (for messages)."""
+        return None if isinstance(callee, ImportedCallee) else self.field_uses.get((callee.node.id, param, field_name))
 
 
 class FunctionAnalysis:
@@ -634,8 +645,7 @@ class FunctionAnalysis:
             self.state.defers = self.state.defers | {Deferred(site, "closure", ())}
             self.closure_sites[site] = literal
             return
-        receiver = unparen(func.child_by_field_name("operand")) if func is not None and \
-            func.type == "selector_expression" and c_name(func) is None else None
+        receiver = self.call_info(call).receiver  # (not `pkg` in `pkg.Free(p)`)
         evaluated = tuple(self.eval(a) for a in ([receiver] if receiver is not None else []) + args)
         for arg, objs in zip(args, evaluated[len(evaluated) - len(args):], strict=True):
             target = _root_identifier(arg)
@@ -1129,17 +1139,22 @@ class FunctionAnalysis:
                 for loc in [loc for loc in self.state.heap if loc[0] == base and loc[1].startswith("[")]:
                     self.state.heap.pop(loc)
 
-    def _go_call(self, call: Node, callee: FuncInfo, func: Node, values: list[Objs], count: int,
+    def _go_call(self, call: Node, callee: FuncInfo | ImportedCallee, func: Node, values: list[Objs], count: int,
                  deferred: Node | None) -> list[Objs]:
-        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
-        has_receiver = bool(callee.receiver_type) and func.type == "selector_expression"
+        summary = self.pkg.summary_of(callee)
+        if summary.unknown:  # not analysable: like a call of code we cannot see
+            for value in values:
+                self.escape(value)
+            return [self._opaque_result(call, i) for i in range(count)]
+        is_method = callee.is_method if isinstance(callee, ImportedCallee) else bool(callee.receiver_type)
+        has_receiver = is_method and func.type == "selector_expression"
         by_param = {(RECEIVER if has_receiver and i == 0 else i - has_receiver): v for i, v in enumerate(values)}
         _, args = call_parts(call)
         for param, value in by_param.items():
             arg = args[param] if 0 <= param < len(args) else call
             if param in summary.frees:
                 self.free(value, deferred or call, arg, via=callee.qualified_name, deferred=deferred)
-            elif param in summary.escapes:
+            elif param in summary.escapes or param in summary.hands_off:
                 self.escape(value)
         if self.reporting:
             for param, field_name in summary.uses_fields:
@@ -1168,9 +1183,10 @@ class FunctionAnalysis:
                 results.append(self._opaque_result(call, index))
         return results
 
-    def _check_field_use(self, call: Node, callee: FuncInfo, param: int, field_name: str, bases: Objs) -> None:
+    def _check_field_use(self, call: Node, callee: FuncInfo | ImportedCallee, param: int, field_name: str,
+                         bases: Objs) -> None:
         """`b.Close(); b.Len()` where Len reads b.c: report the read inside Len."""
-        where = self.pkg.field_uses.get((callee.node.id, param, field_name))
+        where = self.pkg.field_use(callee, param, field_name)
         for base in bases - {NIL}:
             held = self.state.heap.get((base, field_name), NONE) - {NIL}
             if not held or any(self.objects[o].weak or self.state.flags.get(o) != frozenset({FREED}) for o in held):
@@ -1210,8 +1226,7 @@ class FunctionAnalysis:
             if not uses_outer or not self._is_release(func):
                 continue
             conditional = _nested_in(node, body, _CONDITIONAL_PARENTS)
-            receiver = unparen(func.child_by_field_name("operand")) \
-                if func.type == "selector_expression" and c_name(func) is None else None
+            receiver = self.call_info(node).receiver
             values = ([self.eval(receiver)] if receiver is not None else []) + [self.eval(a) for a in args]
             saved = self.reporting
             self.reporting, self.maybe_frees = saved and not conditional, conditional
@@ -1233,7 +1248,7 @@ class FunctionAnalysis:
         callee = self._resolve(func) if func is not None else None
         if callee is None:
             return False
-        summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+        summary = self.pkg.summary_of(callee)
         return bool(summary.frees or summary.frees_fields)
 
     # ----- resolution ----------------------------------------------------------------------
@@ -1264,7 +1279,13 @@ class FunctionAnalysis:
         operand = text(func.child_by_field_name("operand"))
         return f"{self.file.imports.get(operand, operand)}.{text(func.child_by_field_name('field'))}"
 
-    def _resolve(self, func: Node) -> FuncInfo | None:
+    def _resolve(self, func: Node) -> FuncInfo | ImportedCallee | None:
+        local = self._resolve_local(func)
+        if local is not None or not self.pkg.package.facts:
+            return local
+        return resolve_imported(self.pkg.package, self.file, func, self.local_types)
+
+    def _resolve_local(self, func: Node) -> FuncInfo | None:
         symbols = self.pkg.package.symbols
         if func.type == "identifier":
             name = text(func)
@@ -1360,7 +1381,7 @@ class FunctionAnalysis:
             return frozenset().union(*(pending.objs[i] for i in frees if i < len(pending.objs)))
         if info.callee is None:
             return NONE
-        summary = self.pkg.summaries.get(info.callee.node.id, EMPTY_SUMMARY)
+        summary = self.pkg.summary_of(info.callee)
         offset = 1 if info.receiver is not None else 0
         return frozenset().union(*(pending.objs[i + offset] for i in summary.frees
                                    if 0 <= i + offset < len(pending.objs)))
@@ -1650,9 +1671,42 @@ class FunctionAnalysis:
                 if base in param_objs and contents == frozenset({NIL}):
                     nils.add((param_objs[base], name))
         escapes = {param_objs[o] for o in self.escaped if o in param_objs}
-        return FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
-                               frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils),
-                               frozenset(frees_contents), frozenset(self.field_uses))
+        summary = FunctionSummary(tuple(sorted(owned)), tuple(sorted(aliased)), frozenset(frees),
+                                  frozenset(escapes - frees), frozenset(frees_fields), frozenset(nils),
+                                  frozenset(frees_contents), frozenset(self.field_uses))
+        return replace(summary, **self._exit_effects(param_objs))
+
+    def _exit_effects(self, param_objs: dict[int, int]) -> dict[str, frozenset]:
+        """Module-wide summary facts read off the states at the returns: parameters freed on
+        every path, and what happens to fields of parameters and to package variables."""
+        freed_everywhere = set(param_objs) if self.exit_states else set()
+        fills: set[tuple[int, str, str]] = set()
+        overwrites: set[tuple[int, str]] = set()
+        global_frees: set[str] = set()
+        global_nils: set[str] = set()
+        global_fills: set[tuple[str, str]] = set()
+        global_overwrites: set[str] = set()
+        for state in self.exit_states:
+            freed_everywhere = {o for o in freed_everywhere if state.flags.get(o) == frozenset({FREED})}
+            for obj, flags in state.flags.items():
+                info = self.objects[obj]
+                if FREED in flags and info.kind == "field" and info.base == GLOBALS:
+                    global_frees.add(info.field[1:])
+            for (base, name), contents in state.heap.items():
+                owned = {self.objects[o].dealloc for o in contents if self.objects[o].owned}
+                # Contents read from the location itself (field objects of ``base``) are its old value.
+                replaced = not owned and contents - {NIL} and all(self.objects[o].base != base for o in contents)
+                if base == GLOBALS:
+                    global_nils.update([name[1:]] if contents == frozenset({NIL}) else [])
+                    global_fills.update((name[1:], dealloc) for dealloc in owned)
+                    global_overwrites.update([name[1:]] if replaced else [])
+                elif base in param_objs and name.startswith("."):
+                    fills.update((param_objs[base], name, dealloc) for dealloc in owned)
+                    overwrites.update([(param_objs[base], name)] if replaced else [])
+        return {"frees_always": frozenset(param_objs[o] for o in freed_everywhere),
+                "fills_fields": frozenset(fills), "overwrites_fields": frozenset(overwrites),
+                "frees_globals": frozenset(global_frees), "nils_globals": frozenset(global_nils),
+                "fills_globals": frozenset(global_fills), "overwrites_globals": frozenset(global_overwrites)}
 
     def _owning_param(self, obj: int, param_objs: dict[int, int]) -> int | None:
         """The parameter an element or nested field object was read from, if any."""
@@ -1913,47 +1967,38 @@ class PackageLifetime:
     summaries: dict[int, FunctionSummary]
 
 
-def analyze_package(package: Package, contracts: object) -> PackageLifetime:
+def analyze_package(package: Package, contracts: object, *, everything: bool = False) -> PackageLifetime:
+    """Events and summaries of the package's functions: all of them with ``everything`` (for its
+    facts), else those of the files it reports on and the functions they call."""
     pkg = PackageContext(package, Ownership(contracts))
     pkg.finalizers = _finalizers(package)
-    functions = _callees_first(package)
+    graph = call_graph(package)
+    only = None if everything or package.only is None else graph.needed_by(package.only)
     by_name: dict[str, list[FuncInfo]] = {}
-    for info in functions:
+    for info in graph.functions:
         by_name.setdefault(info.name, []).append(info)
     memory = _MemoryOps(pkg, by_name)
     analyses: dict[int, FunctionAnalysis] = {}
-    dirty = {info.node.id for info in functions}
-    clock = 0
-    analysed_at: dict[int, int] = {}  # function -> when it was last analysed
-    changed_at: dict[str, int] = {}  # function name -> when a function of that name last changed
-    for _ in range(_MAX_SUMMARY_ROUNDS):
-        for info in functions:
-            if info.node.id not in dirty:
-                continue
-            clock += 1
-            analysed_at[info.node.id] = clock
-            if memory.touches(info.node):
-                analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
-                if analysis is None:
-                    continue
-                analyses[info.node.id] = analysis
-                summary = analysis.summary()
-                for (param, field_name), node in analysis.field_uses.items():
-                    pkg.field_uses[(info.node.id, param, field_name)] = (info.file, node)
-            else:
-                analyses.pop(info.node.id, None)
-                summary = _syntactic_summary(info, pkg)
-            if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
-                pkg.summaries[info.node.id] = summary
-                changed_at[info.name] = clock
-        # Callees come first, so a caller analysed after its callees saw their final summaries;
-        # only recursion (or methods sharing a name) needs another round.
-        dirty = {info.node.id for info in functions
-                 if any(changed_at.get(name, 0) > analysed_at.get(info.node.id, 0) for name in memory.calls(info.node))}
-        if not dirty:
-            break
+
+    def summarize(info: FuncInfo) -> FunctionSummary:
+        if not memory.touches(info.node):
+            analyses.pop(info.node.id, None)
+            return _syntactic_summary(info, pkg)
+        analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
+        if analysis is None:
+            analyses.pop(info.node.id, None)
+            return UNKNOWN_SUMMARY
+        analyses[info.node.id] = analysis
+        for (param, field_name), node in analysis.field_uses.items():
+            pkg.field_uses[(info.node.id, param, field_name)] = (info.file, node)
+        return analysis.summary()
+
+    # Callees first; only recursion needs more than one analysis of a function.
+    solve_bottom_up(graph, summarize, pkg.summaries, _MAX_SUMMARY_ROUNDS, only)
     events: list[tuple[GoFile, Event]] = []
-    for info in functions:
+    for index, info in enumerate(graph.functions):
+        if only is not None and index not in only:
+            continue
         if info.node.id in analyses:
             events += [(info.file, e) for e in analyses[info.node.id].events]
         for literal in _captures("(func_literal) @f", info.node) if b"func(" in (info.node.text or b"") else ():
@@ -2005,7 +2050,14 @@ class _MemoryOps:
                 summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
                 if summary.returns_owned or summary.frees or summary.frees_fields:
                     return True
-        return False
+        return bool(self.calls(func) & self.imported_memory_names)
+
+    @cached_property
+    def imported_memory_names(self) -> frozenset[str]:
+        """Names of functions and methods of imported module packages that allocate or free."""
+        facts = self.pkg.package.facts
+        return frozenset(key.rsplit(".", 1)[-1] for p in (facts.packages.values() if facts else ())
+                         for key, s in p.functions.items() if s.returns_owned or s.frees or s.frees_fields)
 
     def _c_function_matters(self, name: str) -> bool:
         if name not in self._c_memory:
@@ -2018,32 +2070,6 @@ class _MemoryOps:
 
 def _called_names(func: Node) -> set[str]:
     return {m.decode() for m in _CALLED_NAME.findall(func.text or b"")}
-
-
-def _callees_first(package: Package) -> list[FuncInfo]:
-    """The package's functions, callees before callers (by name; cycles broken arbitrarily)."""
-    functions = sorted(package.symbols.all_functions(), key=lambda i: (i.file.display_path, i.node.start_byte))
-    by_name: dict[str, list[FuncInfo]] = {}
-    for info in functions:
-        by_name.setdefault(info.name, []).append(info)
-    order: list[FuncInfo] = []
-    state: dict[int, int] = {}  # 1: on the stack, 2: done
-    for root in functions:
-        if root.node.id in state:
-            continue
-        stack = [(root, iter(sorted(_called_names(root.node))))]
-        state[root.node.id] = 1
-        while stack:
-            info, pending = stack[-1]
-            callee = next((c for name in pending for c in by_name.get(name, ()) if c.node.id not in state), None)
-            if callee is None:
-                stack.pop()
-                state[info.node.id] = 2
-                order.append(info)
-            else:
-                state[callee.node.id] = 1
-                stack.append((callee, iter(sorted(_called_names(callee.node)))))
-    return order
 
 
 def _syntactic_summary(info: FuncInfo, pkg: PackageContext) -> FunctionSummary:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
+from cgoguard.analysis.callgraph import resolve_imported
 from cgoguard.cfront.model import CMember
 from cgoguard.gofront.resolve import CGO_BUILTIN_RESULTS, LocalTypes, c_to_go_type
 from cgoguard.gofront.syntax import (
@@ -819,6 +820,8 @@ class FunctionMemory:
     def _package_call_result(self, call: Node, index: int) -> Value | None:
         """The summarised result ``index`` of a call of a function of this package."""
         func = unparen(call.child_by_field_name("function"))
+        if func is not None and func.type == "selector_expression" and self.package.facts:
+            return self._imported_call_result(call, func, index)
         if func is None or func.type != "identifier" or self.types.is_local(text(func)):
             return None
         found = self.constructors.result(text(func), index)
@@ -832,6 +835,21 @@ class FunctionMemory:
         obj = self._alloc(call)
         self._opaque.add(obj)
         return Value(Origin.GO, obj, (), found.form, call)
+
+    def _imported_call_result(self, call: Node, func: Node, index: int) -> Value | None:
+        """Result ``index`` of a function of another module package, from its exported summary."""
+        callee = resolve_imported(self.package, self.file, func, self.types)
+        if callee is None:
+            return None
+        owned = callee.summary.owned_result(index) is not None
+        kind = "c" if owned else callee.summary.result_kind(index)
+        if kind == "c":
+            return Value(Origin.C, form="pointer", node=call)
+        if kind != "go" or index != 0:
+            return None
+        obj = self._alloc(call)
+        self._opaque.add(obj)
+        return Value(Origin.GO, obj, (), _REFERENCE_FORMS.get(self.type_of(call).kind, "pointer"), call)
 
     # ----- loads and contents ---------------------------------------------------------
     def load(self, obj: Obj, path: tuple[str, ...], at: int) -> Value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Tree
 
@@ -19,6 +20,9 @@ from cgoguard.gofront.preamble import Preamble, extract_preamble
 from cgoguard.gofront.symbols import SymbolTable, collect_symbols
 from cgoguard.gofront.syntax import first_error, parse_go, text
 from cgoguard.safeio import ReadScope
+
+if TYPE_CHECKING:
+    from cgoguard.analysis.facts import ImportedFacts
 
 
 @dataclass
@@ -67,6 +71,9 @@ class Package:
     errors: list[InputError] = field(default_factory=list)
     only: set[str] | None = None  # report findings only in these files (None: all)
     roots: tuple[Path, ...] = ()  # where what the files name may be read (PackageSources.roots)
+    import_path: str = ""  # "" outside a module (or for an external test package)
+    # Facts of the module packages it imports (cgoguard.analysis.facts), set by the scan.
+    facts: ImportedFacts | None = None
 
     @cached_property
     def scope(self) -> ReadScope:
@@ -158,12 +165,19 @@ def _imports(decl: Node) -> dict[str, str]:
     return result
 
 
-def load_packages(sources: PackageSources, target: BuildTarget | None = None) -> list[Package]:
-    """Parse a directory's files; one Package per package clause (``x`` and ``x_test``)."""
+def load_packages(sources: PackageSources, target: BuildTarget | None = None, *,
+                  go_files: list[SourceFile] | None = None, c_files: list[SourceFile] | None = None) -> list[Package]:
+    """Parse a directory's files; one Package per package clause (``x`` and ``x_test``).
+
+    ``go_files`` and ``c_files`` replace the directory's files for another build of it (see
+    :attr:`PackageSources.extra_builds`).
+    """
     target = target or BuildTarget()
+    go_files = sources.go_files if go_files is None else go_files
+    c_files = sources.c_files if c_files is None else c_files
     by_name: dict[str, Package] = {}
     errors: list[InputError] = []
-    for source in sources.go_files:
+    for source in go_files:
         file, error = load_go_file(source)
         if error is not None:
             errors.append(error)
@@ -171,8 +185,10 @@ def load_packages(sources: PackageSources, target: BuildTarget | None = None) ->
             continue  # not even a package clause: nothing to analyse
         name = file.package_name or "main"
         if name not in by_name:
-            by_name[name] = Package(sources.dir, sources.display_dir, name, [], list(sources.c_files), target,
-                                    only=sources.only, roots=sources.roots)
+            path = sources.import_path + "_test" if sources.import_path and name.endswith("_test") \
+                else sources.import_path
+            by_name[name] = Package(sources.dir, sources.display_dir, name, [], list(c_files), target,
+                                    only=sources.only, roots=sources.roots, import_path=path)
         by_name[name].files.append(file)
     packages = sorted(by_name.values(), key=lambda p: (p.name.endswith("_test"), p.name))
     if packages:
