@@ -38,6 +38,21 @@ from tree_sitter import Node, Query, QueryCursor
 
 from cgoguard.analysis.cfg import COND, DEFER, GO, RANGE, RETURN, STMT, Cfg, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
+from cgoguard.analysis.lifetime.state import (
+    ALLOC,
+    ESCAPED,
+    FIELD_DEPTH,
+    FREED,
+    GLOBALS,
+    NIL,
+    NONE,
+    Deferred,
+    Loc,
+    Obj,
+    Objs,
+    Paths,
+    State,
+)
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, FunctionSummary
 from cgoguard.findings import Confidence, InputError
 from cgoguard.gofront.resolve import LocalTypes
@@ -60,14 +75,6 @@ if TYPE_CHECKING:
 _FINISHED_FLAG = re.compile(r"(?i)clos|free|releas|destr|dispos|dead|done|finaliz")
 _ALIVE_FLAG = re.compile(r"(?i)valid|open|alive|live|active|init|usable")
 
-Objs = frozenset[int]
-Loc = tuple[int, str]
-NIL = 0
-GLOBALS = 1
-NONE: Objs = frozenset()
-ALLOC, FREED, ESCAPED = "A", "F", "E"
-_FIELD_DEPTH = 3  # field-of-field-of... objects beyond this depth are weak summaries
-_MAX_PATHS = 4  # distinct states kept apart per CFG node before they are merged
 _MUST_KINDS = frozenset({"use-after-free", "double-free", "bad-free"})  # reported when true on every path
 _MAY_KINDS = frozenset({"leak", "dangling"})  # reported when true on some path
 
@@ -85,29 +92,6 @@ _CONDITIONAL_PARENTS = frozenset({
     "if_statement", "for_statement", "expression_switch_statement", "type_switch_statement", "select_statement",
 })
 _ARITHMETIC = frozenset({"+", "-", "&", "|", "^", "&^", "<<", ">>", "*", "/", "%"})
-
-
-@dataclass(slots=True)
-class Obj:
-    id: int
-    kind: str  # nil | globals | alloc | var | field | weak | local | closure | opaque
-    node: Node | None
-    label: str
-    owned: bool = False  # allocated here: the function must free it or hand it off
-    dealloc: str = ""  # how to release it ("C.free", "C.buf_free", ...)
-    root: bool = False  # a parameter, receiver, captured variable or the globals: outlives the call
-    weak: bool = False
-    borrowed_from: str = ""  # C function whose result this is, when it must not be freed
-    # Out-parameter allocations: names holding the call's status, or the `if` testing the call.
-    # Paths that return from a branch on that status are the C function's failure paths.
-    status: tuple[str | Node, ...] = ()
-    # Freed or handed off inside a branch on that status: it only exists on that branch (an
-    # error message written through `char **errmsg` on failure, a handle kept on success), so
-    # the other paths do not leak it.
-    freed_on_status: bool = False
-    base: int = -1  # field objects: the object they were read from
-    field: str = ""
-    depth: int = 0
 
 
 @dataclass(slots=True)
@@ -132,101 +116,6 @@ class Event:
     confidence: Confidence = Confidence.HIGH
     obj: int = -1  # the leaked object, for leaks (re-checked once the analysis is complete)
     file: GoFile | None = None  # where ``node`` is, when not in the analysed function's file
-
-
-@dataclass(frozen=True, slots=True)
-class Deferred:
-    site: int  # id of the defer statement's site
-    kind: str  # "call" (arguments evaluated at the defer) or "closure" (runs with exit-time values)
-    objs: tuple[Objs, ...] = ()  # evaluated arguments, receiver first for method calls
-
-
-class State:
-    __slots__ = ("dangling", "defers", "env", "flags", "freed_at", "heap", "nil_defers")
-
-    def __init__(self) -> None:
-        self.env: dict[str, Objs] = {}
-        self.heap: dict[Loc, Objs] = {}
-        self.flags: dict[int, frozenset[str]] = {}
-        self.freed_at: dict[int, frozenset[int]] = {}
-        self.defers: frozenset[Deferred] = frozenset()
-        self.dangling: frozenset[tuple[int, int, Loc]] = frozenset()  # (free site, object, location)
-        self.nil_defers: frozenset[tuple[str, int]] = frozenset()  # (variable, defer site)
-
-    def copy(self) -> State:
-        new = State()
-        new.env, new.heap, new.flags, new.freed_at = dict(self.env), dict(self.heap), dict(self.flags), dict(
-            self.freed_at)
-        new.defers, new.dangling, new.nil_defers = self.defers, self.dangling, self.nil_defers
-        return new
-
-    def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
-        return isinstance(other, State) and self.env == other.env and self.flags == other.flags \
-            and self.heap == other.heap and self.freed_at == other.freed_at and self.defers == other.defers \
-            and self.dangling == other.dangling and self.nil_defers == other.nil_defers
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-class Paths:
-    """A few states, one per group of paths: keeps `if p != nil` correlated with earlier frees.
-
-    Up to ``_MAX_PATHS`` distinct states are kept apart; beyond that they are merged.
-    """
-
-    __slots__ = ("states",)
-
-    def __init__(self, states: tuple[State, ...]) -> None:
-        self.states = states
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Paths) and len(self.states) == len(other.states) and all(
-            s in other.states for s in self.states)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def deduplicated(self) -> Paths:
-        unique: list[State] = []
-        for state in self.states:
-            if state not in unique:
-                unique.append(state)
-        return Paths(tuple(unique))
-
-    def join(self, other: Paths) -> Paths:
-        combined = Paths(self.states + other.states).deduplicated()
-        if len(combined.states) <= _MAX_PATHS:
-            return combined
-        return Paths((combined.merged(),))
-
-    def merged(self) -> State:
-        result = self.states[0]
-        for state in self.states[1:]:
-            result = join(result, state)
-        return result
-
-
-def join(a: State, b: State) -> State:
-    out = State()
-    out.env = _union_maps(a.env, b.env)
-    out.heap = _union_maps(a.heap, b.heap)
-    out.flags = _union_maps(a.flags, b.flags)
-    out.freed_at = _union_maps(a.freed_at, b.freed_at)
-    out.defers = a.defers | b.defers
-    out.dangling = a.dangling | b.dangling
-    out.nil_defers = a.nil_defers | b.nil_defers
-    return out
-
-
-def _union_maps(a: dict, b: dict) -> dict:
-    if a is b or a == b:
-        return a
-    out = dict(a)
-    for key, value in b.items():
-        mine = out.get(key)
-        out[key] = value if mine is None else mine | value
-    return out
 
 
 class Ownership:
@@ -897,7 +786,7 @@ class FunctionAnalysis:
             return known
         parent = self.objects[base]
         depth = parent.depth + 1
-        weak = weak or parent.weak or depth > _FIELD_DEPTH
+        weak = weak or parent.weak or depth > FIELD_DEPTH
         child = self.obj(("field", base, name), "weak" if weak else "field", parent.node,
                          label or f"{parent.label}{name}", base=base, field=name, depth=depth, weak=weak)
         self.derived.setdefault(base, []).append(child)
