@@ -1,0 +1,195 @@
+"""The package driver: every function analysed bottom-up over the call graph, to a fixpoint of
+the summaries, then the events of the package.
+
+Functions are ordered callees first (by name: Go calls are resolved syntactically here), so a
+caller is analysed after the final summaries of its callees; only recursion, or methods that
+share a name, need another round. Function literals are analysed on their own once the
+summaries are final (their events only; a literal has no summary).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cgoguard.analysis.lifetime.context import Ownership, PackageContext
+from cgoguard.analysis.lifetime.function import FunctionAnalysis
+from cgoguard.analysis.lifetime.summary import summarize, syntactic_summary
+from cgoguard.analysis.lifetime.syntax import captures, declared_names
+from cgoguard.analysis.summaries import EMPTY_SUMMARY, FunctionSummary
+from cgoguard.findings import InputError
+from cgoguard.gofront.syntax import call_parts, text, unparen
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from cgoguard.analysis.lifetime.events import Event
+    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.symbols import FuncInfo
+
+_MAX_SUMMARY_ROUNDS = 4
+_CALLED_NAME = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
+_C_CALLED = re.compile(rb"\bC\.(\w+)\s*\(")
+_BUILTIN_MEMORY = frozenset({"CString", "CBytes", "malloc", "calloc", "realloc", "free"})
+
+
+@dataclass
+class PackageLifetime:
+    """Every lifetime event of a package, with the function summaries that produced them."""
+
+    events: list[tuple[GoFile, Event]]  # (file of the analysed function, event)
+    summaries: dict[int, FunctionSummary]  # by FuncInfo node id
+
+
+def analyze_package(package: Package, contracts: object) -> PackageLifetime:
+    """The lifetime events and function summaries of ``package``, whose C functions behave as
+    ``contracts`` (a :class:`~cgoguard.contracts.model.ContractSet`) say."""
+    pkg = PackageContext(package, Ownership(contracts))
+    pkg.finalizers = _finalizers(package)
+    functions = _callees_first(package)
+    by_name: dict[str, list[FuncInfo]] = {}
+    for info in functions:
+        by_name.setdefault(info.name, []).append(info)
+    memory = _MemoryOps(pkg, by_name)
+    analyses: dict[int, FunctionAnalysis] = {}
+    dirty = {info.node.id for info in functions}
+    clock = 0
+    analysed_at: dict[int, int] = {}  # function -> when it was last analysed
+    changed_at: dict[str, int] = {}  # function name -> when a function of that name last changed
+    for _ in range(_MAX_SUMMARY_ROUNDS):
+        for info in functions:
+            if info.node.id not in dirty:
+                continue
+            clock += 1
+            analysed_at[info.node.id] = clock
+            if memory.touches(info.node):
+                analysis = _run_guarded(pkg, info.file, info.node, info, info.node)
+                if analysis is None:
+                    continue
+                analyses[info.node.id] = analysis
+                summary = summarize(analysis)
+                for (param, field_name), node in analysis.field_uses.items():
+                    pkg.field_uses[(info.node.id, param, field_name)] = (info.file, node)
+            else:
+                analyses.pop(info.node.id, None)
+                summary = syntactic_summary(info, pkg)
+            if summary != pkg.summaries.get(info.node.id, EMPTY_SUMMARY):
+                pkg.summaries[info.node.id] = summary
+                changed_at[info.name] = clock
+        # Callees come first, so a caller analysed after its callees saw their final summaries;
+        # only recursion (or methods sharing a name) needs another round.
+        dirty = {info.node.id for info in functions
+                 if any(changed_at.get(name, 0) > analysed_at.get(info.node.id, 0) for name in memory.calls(info.node))}
+        if not dirty:
+            break
+    events: list[tuple[GoFile, Event]] = []
+    for info in functions:
+        if info.node.id in analyses:
+            events += [(info.file, e) for e in analyses[info.node.id].result_events]
+        for literal in captures("(func_literal) @f", info.node) if b"func(" in (info.node.text or b"") else ():
+            if memory.touches(literal):
+                closure = _run_guarded(pkg, info.file, literal, None, info.node)
+                events += [(info.file, e) for e in closure.result_events] if closure is not None else []
+    return PackageLifetime(events, pkg.summaries)
+
+
+def _run_guarded(pkg: PackageContext, file: GoFile, func: Node, info: FuncInfo | None,
+                 top: Node) -> FunctionAnalysis | None:
+    """Analyse one function; a crash on odd code costs that function, not the package."""
+    try:
+        analysis = FunctionAnalysis(pkg, file, func, info, declared_names(top))
+        analysis.run()
+    except (RecursionError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        line = func.start_point[0] + 1
+        pkg.package.errors.append(InputError(
+            file.display_path, f"{line}: lifetime analysis skipped this function: internal error "
+                               f"{type(exc).__name__}: {exc}"))
+        return None
+    return analysis
+
+
+class _MemoryOps:
+    """Which function bodies can allocate or free C memory (the others get a syntactic summary)."""
+
+    def __init__(self, pkg: PackageContext, by_name: dict[str, list[FuncInfo]]) -> None:
+        self.pkg = pkg
+        self.by_name = by_name
+        self._calls: dict[int, set[str]] = {}
+        self._c_memory: dict[str, bool] = {}
+
+    def calls(self, func: Node) -> set[str]:
+        if func.id not in self._calls:
+            self._calls[func.id] = _called_names(func)
+        return self._calls[func.id]
+
+    def touches(self, func: Node) -> bool:
+        source = func.text or b""
+        if any(self._c_function_matters(m.decode()) for m in _C_CALLED.findall(source)):
+            return True
+        for name in self.calls(func):
+            for callee in self.by_name.get(name, ()):
+                summary = self.pkg.summaries.get(callee.node.id, EMPTY_SUMMARY)
+                if summary.returns_owned or summary.frees or summary.frees_fields:
+                    return True
+        return False
+
+    def _c_function_matters(self, name: str) -> bool:
+        if name not in self._c_memory:
+            contract = self.pkg.ownership.contract(name)
+            self._c_memory[name] = name in _BUILTIN_MEMORY or bool(contract is not None and (
+                getattr(contract, "returns", "unknown") in ("owned", "borrowed", "static")
+                or getattr(contract, "frees_args", None) or getattr(contract, "owned_out_args", None)))
+        return self._c_memory[name]
+
+
+def _called_names(func: Node) -> set[str]:
+    return {m.decode() for m in _CALLED_NAME.findall(func.text or b"")}
+
+
+def _callees_first(package: Package) -> list[FuncInfo]:
+    """The package's functions, callees before callers (by name; cycles broken arbitrarily)."""
+    functions = sorted(package.symbols.all_functions(), key=lambda i: (i.file.display_path, i.node.start_byte))
+    by_name: dict[str, list[FuncInfo]] = {}
+    for info in functions:
+        by_name.setdefault(info.name, []).append(info)
+    order: list[FuncInfo] = []
+    state: dict[int, int] = {}  # 1: on the stack, 2: done
+    for root in functions:
+        if root.node.id in state:
+            continue
+        stack = [(root, iter(sorted(_called_names(root.node))))]
+        state[root.node.id] = 1
+        while stack:
+            info, pending = stack[-1]
+            callee = next((c for name in pending for c in by_name.get(name, ()) if c.node.id not in state), None)
+            if callee is None:
+                stack.pop()
+                state[info.node.id] = 2
+                order.append(info)
+            else:
+                state[callee.node.id] = 1
+                stack.append((callee, iter(sorted(_called_names(callee.node)))))
+    return order
+
+
+def _finalizers(package: Package) -> set[int]:
+    """Function nodes registered with runtime.SetFinalizer (they run once nothing can see the object)."""
+    found: set[int] = set()
+    for file in package.files:
+        for match in re.finditer(rb"SetFinalizer\s*\(", file.source):
+            node = file.root.descendant_for_byte_range(match.start(), match.start())
+            while node is not None and node.type != "call_expression":
+                node = node.parent
+            if node is None:
+                continue
+            _, args = call_parts(node)
+            target = unparen(args[1]) if len(args) > 1 else None
+            if target is None:
+                continue
+            if target.type == "func_literal":
+                found.add(target.id)
+                continue
+            name = text(target).rsplit(".", 1)[-1].rstrip(")")
+            found.update(info.node.id for info in package.symbols.all_functions() if info.name == name)
+    return found
