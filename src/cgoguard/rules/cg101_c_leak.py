@@ -38,8 +38,8 @@ variable first. When a `defer` must free a pointer that is filled in later, defe
 closure: `defer func() { C.free(unsafe.Pointer(p)) }()`.
 """
 
-from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -52,4 +52,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"leak"}))
+    report_lifetime_events(ctx, META, frozenset({"leak"}))

@@ -31,8 +31,8 @@ Move the free after the last use, usually as `defer C.free(...)` right after the
 allocation. When returning C memory, do not also `defer` its release: the caller owns it.
 """
 
-from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -45,4 +45,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"use-after-free"}))
+    report_lifetime_events(ctx, META, frozenset({"use-after-free"}))

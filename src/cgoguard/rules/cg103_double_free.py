@@ -33,8 +33,8 @@ the pointer to nil after freeing when a later free may run. Never free memory th
 still owns.
 """
 
-from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -47,4 +47,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"double-free", "bad-free"}))
+    report_lifetime_events(ctx, META, frozenset({"double-free", "bad-free"}))

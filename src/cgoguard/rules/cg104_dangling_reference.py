@@ -27,8 +27,8 @@ Remove the reference right after freeing: `delete(c.entries, key)`, `b.p = nil`,
 reassign the package variable.
 """
 
-from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -41,4 +41,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_events(ctx, META, frozenset({"dangling"}))
+    report_lifetime_events(ctx, META, frozenset({"dangling"}))

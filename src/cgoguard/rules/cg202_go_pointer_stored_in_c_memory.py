@@ -49,16 +49,16 @@ Store C memory instead (copy the data with `C.CBytes`/`C.malloc`), store an inte
 
 from __future__ import annotations
 
-from cgoguard.analysis.memory import Address, FunctionMemory, Origin, Store, function_memories
+from cgoguard.analysis.memory import Address, FunctionMemory, Origin, Store
 from cgoguard.analysis.pointerness import (
     CallIndex,
     Violation,
     assumption_note,
-    call_index,
     describe_slot,
     leaf_violation,
 )
 from cgoguard.findings import Confidence, Severity
+from cgoguard.rules.analyses import shared_call_index, shared_memories
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -73,8 +73,8 @@ _FOREIGN = {Origin.C: "C memory", Origin.MMAP: "memory mapped with Mmap"}
 
 
 def check(ctx: RuleContext) -> None:
-    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
-    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    memories = shared_memories(ctx)
+    calls = shared_call_index(ctx)
     for memory in memories:
         for address, store in memory.resolved_stores:
             if address.origin in _FOREIGN:

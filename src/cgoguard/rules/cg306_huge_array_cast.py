@@ -37,11 +37,11 @@ from cgoguard.analysis.unsafeflow import (
     constant_value_text,
     describe,
     module_go_version,
-    pointer_conversions,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import text
 from cgoguard.gofront.types import GoType
+from cgoguard.rules.analyses import pointer_conversions
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(

@@ -44,9 +44,8 @@ The modules, lowest layer first (each imports only from those above it in this l
 Rules read the results through :func:`analyze_package` (see ``cgoguard.rules.analyses``).
 """
 
-from cgoguard.analysis.lifetime.analysis import report_events
 from cgoguard.analysis.lifetime.driver import PackageLifetime, analyze_package
 from cgoguard.analysis.lifetime.events import Event
 from cgoguard.analysis.lifetime.syntax import declared_names
 
-__all__ = ["Event", "PackageLifetime", "analyze_package", "declared_names", "report_events"]
+__all__ = ["Event", "PackageLifetime", "analyze_package", "declared_names"]

@@ -127,8 +127,8 @@ def nested_in(node: Node, stop: Node, kinds: frozenset[str]) -> bool:
     return False
 
 
-def line_of(node: Node | None) -> int:
-    """1-based line of a node; the closing brace for a block (the implicit return)."""
+def message_line(node: Node | None) -> int:
+    """The 1-based line messages give for a node: a block (the implicit return) by its closing brace."""
     if node is None:
         return 0
     return node.end_point[0] + 1 if node.type == "block" else node.start_point[0] + 1

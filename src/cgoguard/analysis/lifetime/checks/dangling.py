@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from cgoguard.analysis.lifetime.checks.wording import location
 from cgoguard.analysis.lifetime.state import FREED, GLOBALS, NONE
-from cgoguard.analysis.lifetime.syntax import line_of
+from cgoguard.analysis.lifetime.syntax import message_line
 from cgoguard.findings import Confidence
 from cgoguard.gofront.syntax import nodes_of_type, text
 
@@ -63,7 +63,7 @@ def check_exit(model: FunctionModel, node: Node) -> None:
         confidence = Confidence.HIGH if base == GLOBALS or base in model.maps else Confidence.MEDIUM
         model.emit(KIND, free_node, ("dangling", site),
                    f"{where} still refers to memory freed here when the function returns at line "
-                   f"{line_of(node)}; later code can use or free it again; {fix}",
+                   f"{message_line(node)}; later code can use or free it again; {fix}",
                    [(node, "function returns with the stale reference")], confidence)
 
 

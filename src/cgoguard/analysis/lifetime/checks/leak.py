@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from cgoguard.analysis.lifetime.branches import on_failure_path
 from cgoguard.analysis.lifetime.checks.wording import free_call, holder
 from cgoguard.analysis.lifetime.state import ALLOC, FREED, Deferred, Objs
-from cgoguard.analysis.lifetime.syntax import line_of
+from cgoguard.analysis.lifetime.syntax import message_line
 from cgoguard.gofront.syntax import text
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def check_exit(model: FunctionModel, node: Node) -> None:
                 referenced = frozenset().union(*state.env.values(), *state.heap.values())
             if obj not in referenced:
                 continue
-        report(model, obj, f"when the function returns at line {line_of(node)}", node)
+        report(model, obj, f"when the function returns at line {message_line(node)}", node)
 
 
 def check_reallocation(model: FunctionModel, allocation: int,
@@ -79,7 +79,7 @@ def report(model: FunctionModel, obj: int, when: str, exit_node: Node | None) ->
 def report_nil_defer(model: FunctionModel, name: str, at: Node, defer: Node) -> None:
     """``defer C.free(p)`` evaluated p while it was nil; ``p`` gets its owned memory at ``at``."""
     model.emit(KIND, at, ("nil-defer", at.start_byte),
-               f"{name} gets its value here, but the `defer` at line {line_of(defer)} already evaluated "
+               f"{name} gets its value here, but the `defer` at line {message_line(defer)} already evaluated "
                f"{name} while it was nil (defer evaluates arguments immediately), so this memory is never "
                f"freed; defer a closure instead: `defer func() {{ C.free(unsafe.Pointer({name})) }}()`",
                [(defer, "defer captured the nil value here")])

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from cgoguard.analysis.lifetime.checks.wording import allocation_related, describe, holder
 from cgoguard.analysis.lifetime.state import FREED, NIL, Objs
-from cgoguard.analysis.lifetime.syntax import line_of
+from cgoguard.analysis.lifetime.syntax import message_line
 from cgoguard.gofront.syntax import text
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def check_use(model: FunctionModel, objs: Objs, node: Node, how: str) -> None:
     obj = min(objs)
     free_site = model.sites[min(model.state.freed_at.get(obj, {0}))]
     model.emit(KIND, node, ("uaf", node.start_byte),
-               f"{text(node)}: {how} {describe(model, obj)} after it was freed at line {line_of(free_site)}; "
+               f"{text(node)}: {how} {describe(model, obj)} after it was freed at line {message_line(free_site)}; "
                f"move the free after the last use",
                [(free_site, "freed here"), *allocation_related(model, obj)])
 
@@ -49,7 +49,7 @@ def check_freed_by_defers(model: FunctionModel, node: Node, reachable: Objs,
             continue
         defer_stmt = model.sites[min(model.state.freed_at.get(obj, {0}))]
         model.emit(KIND, node, ("returns-freed", node.start_byte, obj),
-                   f"returns {describe(model, obj)}, but the deferred call at line {line_of(defer_stmt)} "
+                   f"returns {describe(model, obj)}, but the deferred call at line {message_line(defer_stmt)} "
                    f"frees it as the function returns, so the caller gets a dangling pointer; drop the "
                    f"defer and let the caller free it",
                    [(defer_stmt, "deferred free here"), *allocation_related(model, obj)])
@@ -72,7 +72,7 @@ def check_callee_reads_freed_field(model: FunctionModel, call: Node, callee: Fun
         label = f"{holder(model, base) or model.objects[base].label}{field_name}"
         model.emit(KIND, use_node, ("uaf-call", use_node.start_byte),
                    f"{text(use_node)}: {callee.qualified_name} reads {label}, but {model.file.display_path}:"
-                   f"{line_of(call)} calls it after {label} was freed at line {line_of(free_site)}; do not use "
+                   f"{message_line(call)} calls it after {label} was freed at line {message_line(free_site)}; do not use "
                    f"the value after releasing it (or nil the field when freeing and check it here)",
                    [(free_site, "freed here"), (call, f"{callee.qualified_name} called here")], file=use_file)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cgoguard.analysis.lifetime.state import GLOBALS, Loc
-from cgoguard.analysis.lifetime.syntax import line_of
+from cgoguard.analysis.lifetime.syntax import message_line
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -35,7 +35,7 @@ def describe(model: FunctionModel, obj: int) -> str:
     info = model.objects[obj]
     held_by = holder(model, obj)
     if info.kind == "alloc":
-        return f"the memory from {info.label} (line {line_of(info.node)})" if info.node else info.label
+        return f"the memory from {info.label} (line {message_line(info.node)})" if info.node else info.label
     return held_by or info.label
 
 
