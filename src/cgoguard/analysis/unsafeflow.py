@@ -18,7 +18,8 @@ from pathlib import Path
 from tree_sitter import Node
 
 from cgoguard.cfront.model import CModel, CRecord
-from cgoguard.gofront.package import GoFile, Package
+from cgoguard.gofront.gofile import GoFile
+from cgoguard.gofront.package import Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen, walk
 from cgoguard.gofront.types import GoType, type_from_node

@@ -20,7 +20,7 @@ from cgoguard.output import FORMATS
 
 if TYPE_CHECKING:
     from cgoguard.findings import Finding, InputError
-    from cgoguard.runner.session import CheckResult
+    from cgoguard.runner.results import CheckResult
 
 DEFAULT_CHECKS = "asan,leak,cgocheck,cgocheck2,race"
 DEFAULT_TIMEOUT_S = 900.0
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.output import write_output
     from cgoguard.runner.checks import parse_checks
     from cgoguard.runner.command import DEFAULT_COMMAND
-    from cgoguard.runner.session import FAILED, TIMED_OUT, RunOptions, run_checks
+    from cgoguard.runner.results import FAILED, TIMED_OUT
+    from cgoguard.runner.session import RunOptions, run_checks
 
     directory = Path(args.dir)
     if not directory.is_dir():
@@ -98,7 +99,7 @@ def render_run(results: list[CheckResult], findings: list[Finding], errors: list
                extra: dict[str, Any], fmt: str) -> str:
     from cgoguard.findings import InputError
     from cgoguard.output import render
-    from cgoguard.runner.session import FAILED, TIMED_OUT
+    from cgoguard.runner.results import FAILED, TIMED_OUT
 
     if fmt == "text":  # the summary table says which checks could not run
         return summary_table(results, extra) + render(findings, errors, "text") + _footer(findings, extra)

@@ -25,7 +25,7 @@ from cgoguard.gofront.syntax import GO_LANGUAGE
 from cgoguard.scan.selection import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, RuleSelection, resolve_rule_key
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
 
 DIRECTIVE = b"cgoguard:ignore"
 _COMMENT_BODY = re.compile(r"^(?://|/\*)\s*cgoguard:ignore\b(?P<rest>.*?)(?:\*/)?\s*$", re.DOTALL)

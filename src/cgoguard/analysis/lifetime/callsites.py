@@ -18,7 +18,8 @@ from cgoguard.gofront.syntax import c_name, call_parts, text, unparen
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
     from cgoguard.gofront.resolve import LocalTypes
     from cgoguard.gofront.symbols import FuncInfo
 

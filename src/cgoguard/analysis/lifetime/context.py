@@ -12,7 +12,8 @@ from cgoguard.analysis.summaries import FunctionSummary
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
 
 
 class Ownership:

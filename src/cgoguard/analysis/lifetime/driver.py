@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from cgoguard.analysis.lifetime.events import Event
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
     from cgoguard.gofront.symbols import FuncInfo
 
 _MAX_SUMMARY_ROUNDS = 4

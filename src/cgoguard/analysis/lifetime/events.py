@@ -11,7 +11,7 @@ from cgoguard.findings import Confidence
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from cgoguard.analysis.lifetime.context import PackageContext
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
     from cgoguard.gofront.symbols import FuncInfo
 
 # Objects that may be nil without the analysis knowing (`p == nil` can hold for them).

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from cgoguard.analysis.cfg import CfgNode
     from cgoguard.analysis.lifetime.context import PackageContext
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
     from cgoguard.gofront.symbols import FuncInfo
 
 
