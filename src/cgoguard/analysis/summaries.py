@@ -1,9 +1,11 @@
 """What a Go function of the package does with C memory, as seen by its callers.
 
-Summaries are computed by the lifetime analysis itself (:mod:`cgoguard.analysis.lifetime`)
-to a fixpoint over the package, so wrappers compose: ``newBuf`` returning
-``(*C.char)(C.malloc(8))`` is an allocator, ``(*Buf).Close`` calling ``C.free(b.p)`` frees
-field ``p`` of its receiver, and a function calling ``freeBuf(p)`` frees ``p`` too.
+Summaries are their own layer: computed by the lifetime analysis (one function in
+:mod:`cgoguard.analysis.lifetime.summary`, the package to a fixpoint in
+:mod:`cgoguard.analysis.lifetime.driver`) and read wherever a call is transferred, so
+wrappers compose: ``newBuf`` returning ``(*C.char)(C.malloc(8))`` is an allocator,
+``(*Buf).Close`` calling ``C.free(b.p)`` frees field ``p`` of its receiver, and a function
+calling ``freeBuf(p)`` frees ``p`` too.
 
 Parameter indexes count from 0; the receiver of a method is index ``RECEIVER``.
 """
@@ -29,10 +31,6 @@ class FunctionSummary:
     frees_contents: frozenset[int] = frozenset()
     # (parameter, ".field") whose C memory the function reads (`b.c.len`, `C.f(b.c)`)
     uses_fields: frozenset[tuple[int, str]] = frozenset()
-
-    @property
-    def is_empty(self) -> bool:
-        return self == EMPTY_SUMMARY
 
     def owned_result(self, index: int) -> str | None:
         return next((dealloc for i, dealloc in self.returns_owned if i == index), None)

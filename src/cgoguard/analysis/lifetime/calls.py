@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cgoguard.analysis.lifetime.branches import assigned_name, out_names, status_of
-from cgoguard.analysis.lifetime.callsites import HARMLESS_CALLS, CallInfo, CallSites
+from cgoguard.analysis.lifetime.callsites import HARMLESS_CALLS, CallSites
 from cgoguard.analysis.lifetime.checks import leak, use_after_free
 from cgoguard.analysis.lifetime.operations import MemoryOperations
 from cgoguard.analysis.lifetime.state import ALLOC, NIL, NONE, Deferred, Objs
@@ -45,12 +45,9 @@ class CallTransfer(MemoryOperations):
     eval: Callable[[Node | None], Objs]  # from ExpressionTransfer
     assign: Callable[[Node, Objs], None]  # from StatementTransfer
 
-    def call_info(self, call: Node) -> CallInfo:
-        return self.callsites.info(call)
-
     def call(self, call: Node, count: int) -> list[Objs]:
         """Evaluate a call's receiver and arguments, then apply its effects."""
-        info = self.call_info(call)
+        info = self.callsites.info(call)
         func, args = info.func, info.args
         if func is None:
             return [NONE] * count
@@ -72,7 +69,7 @@ class CallTransfer(MemoryOperations):
     def apply_call(self, call: Node, values: list[Objs], *, count: int = 1, deferred: Node | None = None) -> list[
             Objs]:
         """The effects of a call whose receiver/arguments evaluated to ``values``."""
-        info = self.call_info(call)
+        info = self.callsites.info(call)
         func, args, kind = info.func, info.args, info.kind
         if kind == "c":
             return self._c_call(call, info.cname, args, values, count, deferred)
@@ -111,7 +108,7 @@ class CallTransfer(MemoryOperations):
     def _deferred_frees(self, pending: Deferred) -> Objs:
         """The objects a deferred call (arguments already evaluated) releases."""
         call = unparen(self.sites[pending.site].named_children[0])
-        info = self.call_info(call)
+        info = self.callsites.info(call)
         if info.kind == "c":
             frees = getattr(self.pkg.ownership.contract(info.cname), "frees_args", frozenset())
             return frozenset().union(*(pending.objs[i] for i in frees if i < len(pending.objs)))
@@ -170,7 +167,7 @@ class CallTransfer(MemoryOperations):
         frees = getattr(contract, "frees_args", frozenset())
         # `free(hdrs[i].key)`: what the argument points to is released, not the argument.
         retains = getattr(contract, "retains_args", frozenset()) | getattr(contract, "frees_members", frozenset())
-        if self.call_info(call).passes_destructor:
+        if self.callsites.info(call).passes_destructor:
             # `C.bind(stmt, p, n, C.free_cb)` / `..., C.SQLITE_DESERIALIZE_FREEONCLOSE)`: C takes the pointers.
             retains = retains | frozenset(range(len(args)))
         out_args = getattr(contract, "owned_out_args", {})
