@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cgoguard.analysis.lifetime import checks
-from cgoguard.analysis.lifetime.checks import leak
+from cgoguard.analysis.lifetime.checks import check_exit, leak
 from cgoguard.analysis.lifetime.operations import MemoryOperations
 from cgoguard.analysis.lifetime.state import ALLOC, ESCAPED, GLOBALS, NIL, NONE, Deferred, Objs
 from cgoguard.analysis.lifetime.syntax import expressions, index_key, key_slot, root_identifier
@@ -164,7 +163,7 @@ class StatementTransfer(MemoryOperations):
                 values = [self.state.env.get(name, NONE) for name, _ in self.info.results if name]
         returned = frozenset().union(*values) if values else NONE
         reachable = self.reachable(returned)
-        if self.freed_on_every_path(returned - {NIL}):
+        if self.freed_on_every_path(returned - {NIL}):  # handing the caller freed memory uses it
             exprs = expressions(node.named_children[0] if node.named_children else None)
             self.use(returned, exprs[0] if len(exprs) == 1 else node, "returning")
         # Escaped parameters, for the summary: stored or handed off before returning, or
@@ -177,7 +176,7 @@ class StatementTransfer(MemoryOperations):
         before_defers = {o: self.state.flags.get(o) for o in reachable}
         self._run_defers(node)
         self.exit_states.append(self.state)
-        checks.check_exit(self, node, reachable, before_defers)
+        check_exit(self, node, reachable, before_defers)
 
     def _caller_owned(self, values: list[Objs]) -> list[Objs]:
         """Per result: what the caller must release. Not what we already stored elsewhere, nor
