@@ -49,7 +49,7 @@ class FunctionAnalysis(StatementTransfer, CallTransfer, ExpressionTransfer):
     def __init__(self, pkg: PackageContext, file: GoFile, func: Node, info: FuncInfo | None,
                  declared: frozenset[str]) -> None:
         super().__init__(pkg, file, func, info, declared, EventLog(ALL_KINDS))
-        self.callsites = CallSites(pkg.package, file, declared, lambda: self.local_types)
+        self.callsites = CallSites(pkg.package, file, declared, self.build_local_types)
         self.closures: dict[str, Node] = {}
         self.closure_sites: dict[int, Node] = {}
         self._names: dict[int, str] = {}

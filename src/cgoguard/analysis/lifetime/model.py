@@ -9,7 +9,8 @@ same objects.
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING
 
 from cgoguard.analysis.lifetime.events import Event, EventLog
@@ -40,6 +41,12 @@ class FunctionModel:
         self.info = info
         self.declared = declared  # names declared anywhere in the enclosing top-level function
         self.params = self._param_indexes()  # parameter or receiver name -> index
+        top = func
+        while top.type == "func_literal" and top.parent is not None:
+            top = top.parent
+        # Built once, on first use, for this model and its call sites (it must not refer back
+        # to the model: a reference cycle would keep every finished analysis alive until a GC).
+        self.build_local_types: Callable[[], LocalTypes] = cache(partial(LocalTypes, pkg.package, file, top))
         self.objects: list[Obj] = [Obj(NIL, "nil", None, "nil"), Obj(GLOBALS, "globals", None, "", root=True)]
         self.keys: dict[tuple, int] = {}
         self.sites: list[Node] = []  # statements and calls that free or defer, by site id
@@ -70,10 +77,7 @@ class FunctionModel:
     @cached_property
     def local_types(self) -> LocalTypes:
         """Types of the enclosing declaration's locals (built only when a question needs them)."""
-        top = self.func
-        while top.type == "func_literal" and top.parent is not None:
-            top = top.parent
-        return LocalTypes(self.pkg.package, self.file, top)
+        return self.build_local_types()
 
     # ----- objects and sites -----------------------------------------------------------
     def obj(self, key: tuple, kind: str, node: Node | None, label: str, **attrs: object) -> int:
