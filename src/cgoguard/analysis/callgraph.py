@@ -32,7 +32,8 @@ from cgoguard.gofront.syntax import nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
     from cgoguard.gofront.symbols import FuncInfo
 
 

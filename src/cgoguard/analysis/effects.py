@@ -19,7 +19,8 @@ from tree_sitter import Node
 
 from cgoguard.analysis.callgraph import CallGraph, ImportedCallee, call_graph, solve_bottom_up
 from cgoguard.analysis.facts import function_key
-from cgoguard.analysis.memory import Constructors, FunctionMemory, Origin
+from cgoguard.analysis.memory import FunctionMemory, Origin, package_facts
+from cgoguard.analysis.memory.facts import PackageFacts as MemoryFacts
 from cgoguard.analysis.summaries import (
     EMPTY_SUMMARY,
     RECEIVER,
@@ -52,7 +53,7 @@ def effect_summaries(package: Package, lifetime: dict[int, FunctionSummary], *,
     (of all of them with ``everything``, else of those the reported files need)."""
     graph = call_graph(package)
     only = None if everything or package.only is None else graph.needed_by(package.only)
-    constructors = Constructors(package) if package.uses_cgo else None
+    constructors = package_facts(package) if package.uses_cgo else None
     summaries: dict[int, FunctionSummary] = {}
 
     def summarize(info: FuncInfo) -> FunctionSummary:
@@ -72,7 +73,7 @@ class _Effects:
     """The effects of one function (closures included)."""
 
     def __init__(self, package: Package, graph: CallGraph, info: FuncInfo, summaries: dict[int, FunctionSummary],
-                 constructors: Constructors | None) -> None:
+                 constructors: MemoryFacts | None) -> None:
         self.package = package
         self.graph = graph
         self.info = info

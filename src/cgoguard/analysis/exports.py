@@ -27,7 +27,7 @@ from cgoguard.analysis.facts import (
     function_key,
 )
 from cgoguard.analysis.lifetime import analyze_package
-from cgoguard.analysis.memory import FunctionMemory, Origin
+from cgoguard.analysis.memory import FunctionMemory, Origin, package_facts
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, FunctionSummary
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import first_error, nodes_of_type, text, unparen
@@ -35,7 +35,8 @@ from cgoguard.gofront.syntax import first_error, nodes_of_type, text, unparen
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
     from cgoguard.gofront.types import GoType
 
 Memo = dict[str, Any]
@@ -101,7 +102,7 @@ _ORIGIN_NAMES = {Origin.C: "c", Origin.MMAP: "c", Origin.GO: "go", Origin.GLOBAL
 def _init_assignments(package: Package, file: GoFile, init: Node) -> list[tuple[str, str]]:
     """(package variable, the kind of memory ``init`` assigns it) — "unknown" where the pointer
     analysis cannot tell (it runs in packages that import "C")."""
-    memory = FunctionMemory(LocalTypes(package, file, init)) if package.uses_cgo else None
+    memory = FunctionMemory(LocalTypes(package, file, init), package_facts(package)) if package.uses_cgo else None
     found = []
     for node in nodes_of_type(init, "assignment_statement"):
         lefts, rights = (_expressions(node.child_by_field_name(side)) for side in ("left", "right"))

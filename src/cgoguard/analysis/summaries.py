@@ -4,8 +4,9 @@ Summaries are computed bottom-up over the call graph (:mod:`cgoguard.analysis.ca
 so wrappers compose: ``newBuf`` returning ``(*C.char)(C.malloc(8))`` is an allocator,
 ``(*Buf).Close`` calling ``C.free(b.p)`` frees field ``p`` of its receiver, and a function
 calling ``freeBuf(p)`` frees ``p`` too. The C-memory part comes from the lifetime analysis
-(:mod:`cgoguard.analysis.lifetime`), the rest from :mod:`cgoguard.analysis.effects`; the
-summaries of a package's functions are exported to the packages that import it as facts
+(one function in :mod:`cgoguard.analysis.lifetime.summary`, the package in
+:mod:`cgoguard.analysis.lifetime.driver`), the rest from :mod:`cgoguard.analysis.effects`;
+the summaries of a package's functions are exported to the packages that import it as facts
 (:mod:`cgoguard.analysis.facts`). Rules read summaries; summaries never depend on rules.
 
 Parameter indexes count from 0; the receiver of a method is index ``RECEIVER``. Every field
@@ -102,10 +103,6 @@ class FunctionSummary:
     # The function could not be analysed (an internal error, a syntax error in its body):
     # callers treat a call of it like a call of unknown code.
     unknown: bool = False
-
-    @property
-    def is_empty(self) -> bool:
-        return self == EMPTY_SUMMARY
 
     def owned_result(self, index: int) -> str | None:
         return next((dealloc for i, dealloc in self.returns_owned if i == index), None)

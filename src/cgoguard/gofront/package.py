@@ -1,13 +1,11 @@
-"""Loaded Go packages: parsed files, the cgo preamble, symbols and the C model."""
+"""Loaded Go packages: their parsed files (:mod:`.gofile`), symbols and C model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from tree_sitter import Node, Tree
+from typing import Any, Protocol
 
 from cgoguard.cfront.build import CSourceInput, build_c_model, include_dirs
 from cgoguard.cfront.model import CModel, CTypedef
@@ -15,49 +13,22 @@ from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, eval_plus_build
 from cgoguard.gofront.cgotypes import nil_compared_c_types
 from cgoguard.gofront.discover import PackageSources, SourceFile, display_path
+from cgoguard.gofront.gofile import GoFile, load_go_file
 from cgoguard.gofront.index import SyntaxIndex
-from cgoguard.gofront.preamble import Preamble, extract_preamble
 from cgoguard.gofront.symbols import SymbolTable, collect_symbols
-from cgoguard.gofront.syntax import first_error, parse_go, text
 from cgoguard.safeio import ReadScope
 
-if TYPE_CHECKING:
-    from cgoguard.analysis.facts import ImportedFacts
 
+class ModuleFacts(Protocol):
+    """What the front end reads of the facts the scan attaches to a package (those of the
+    module packages it imports, :class:`cgoguard.analysis.facts.ImportedFacts`): the result
+    types of their functions and methods, to type ``b := cutil.NewBuf(); b.Close()``."""
 
-@dataclass
-class GoFile:
-    path: Path
-    display_path: str
-    source: bytes
-    tree: Tree
-    package_name: str
-    imports: dict[str, str]  # local name -> import path ("C" -> "C")
-    preamble: Preamble | None = None
-    syntax_error: str = ""  # "line:col: message" when the file has parse errors
+    def __bool__(self) -> bool: ...
 
-    @property
-    def root(self) -> Node:
-        return self.tree.root_node
+    def result_type(self, key: str, index: int) -> str: ...
 
-    @property
-    def uses_cgo(self) -> bool:
-        return self.preamble is not None
-
-    def text(self, node: Node | None) -> str:
-        return text(node)
-
-    def line_text(self, line: int) -> str:
-        """Source text of a 1-based line (for fingerprints and messages)."""
-        lines = self.source.split(b"\n")
-        return lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
-
-    def imported_as(self, import_path: str) -> str | None:
-        """The local name under which ``import_path`` is imported, if it is."""
-        for local, path in self.imports.items():
-            if path == import_path:
-                return local
-        return None
+    def method(self, type_path: str, method: str) -> tuple[str, Any] | None: ...
 
 
 @dataclass
@@ -73,7 +44,7 @@ class Package:
     roots: tuple[Path, ...] = ()  # where what the files name may be read (PackageSources.roots)
     import_path: str = ""  # "" outside a module (or for an external test package)
     # Facts of the module packages it imports (cgoguard.analysis.facts), set by the scan.
-    facts: ImportedFacts | None = None
+    facts: ModuleFacts | None = None
 
     @cached_property
     def scope(self) -> ReadScope:
@@ -122,47 +93,6 @@ class Package:
 
     def reports_on(self, file: GoFile) -> bool:
         return self.only is None or file.display_path in self.only
-
-
-def load_go_file(source: SourceFile) -> tuple[GoFile, InputError | None]:
-    tree = parse_go(source.data)
-    root = tree.root_node
-    package_name = ""
-    imports: dict[str, str] = {}
-    for node in root.named_children:
-        if node.type == "package_clause":
-            package_name = text(node.named_children[0]) if node.named_children else ""
-        elif node.type == "import_declaration":
-            imports.update(_imports(node))
-    file = GoFile(source.path, source.display_path, source.data, tree, package_name, imports)
-    error = None
-    bad = first_error(root)
-    if bad is not None:
-        row, col = bad.start_point
-        what = f"missing {bad.type}" if bad.is_missing else "syntax error"
-        file.syntax_error = f"{row + 1}:{col + 1}: {what}"
-        error = InputError(source.display_path, f"{row + 1}:{col + 1}: {what}; the rest of the package is scanned")
-    try:
-        source.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = source.data[: exc.start].count(b"\n") + 1
-        error = error or InputError(source.display_path, f"line {line}: invalid UTF-8 (Go source must be UTF-8)")
-    if "C" in imports.values():
-        file.preamble = extract_preamble(source.data, root)
-    return file, error
-
-
-def _imports(decl: Node) -> dict[str, str]:
-    result: dict[str, str] = {}
-    specs = [c for c in decl.named_children if c.type == "import_spec"]
-    for group in (c for c in decl.named_children if c.type == "import_spec_list"):
-        specs += [c for c in group.named_children if c.type == "import_spec"]
-    for spec in specs:
-        path = text(spec.child_by_field_name("path")).strip('"`')
-        name_node = spec.child_by_field_name("name")
-        local = text(name_node) if name_node is not None else path.rsplit("/", 1)[-1]
-        result[local] = path
-    return result
 
 
 def load_packages(sources: PackageSources, target: BuildTarget | None = None, *,

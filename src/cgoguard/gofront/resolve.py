@@ -31,7 +31,8 @@ from cgoguard.gofront.types import (
 )
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
     from cgoguard.gofront.symbols import FuncInfo
 
 # Results of cgo's built-in helpers and the C allocators (C memory, as cgo types them).

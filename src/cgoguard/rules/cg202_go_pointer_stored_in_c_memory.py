@@ -58,18 +58,18 @@ from tree_sitter import Node
 
 from cgoguard.analysis.callgraph import ImportedCallee, call_graph
 from cgoguard.analysis.exports import package_summaries
-from cgoguard.analysis.memory import Address, FunctionMemory, Leaf, Origin, Store, function_memories
+from cgoguard.analysis.memory import Address, FunctionMemory, Leaf, Origin, Store
 from cgoguard.analysis.pointerness import (
     CallIndex,
     Violation,
     assumption_note,
-    call_index,
     describe_slot,
     leaf_violation,
 )
 from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, STORED_IN_C_MEMORY, FunctionSummary
 from cgoguard.findings import Confidence, Related, Severity
 from cgoguard.gofront.syntax import call_parts, unparen
+from cgoguard.rules.analyses import shared_call_index, shared_memories
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -84,8 +84,8 @@ _FOREIGN = {Origin.C: "C memory", Origin.MMAP: "memory mapped with Mmap"}
 
 
 def check(ctx: RuleContext) -> None:
-    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
-    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    memories = shared_memories(ctx)
+    calls = shared_call_index(ctx)
     for memory in memories:
         for address, store in memory.resolved_stores:
             if address.origin in _FOREIGN:
