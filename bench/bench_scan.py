@@ -13,6 +13,10 @@ the fastest of ``--repeat`` runs after one untimed warm-up. Compared like for li
   developer waits for after changing code;
 * **unchanged code**: cgoguard with its result cache against ``go vet`` with nothing to redo;
 * with ``--cold``, also ``go vet`` with an empty Go build cache (a CI runner without cache).
+* **after a one-file edit**: with the result cache warm, a comment appended to one file of a
+  package nothing imports, then to one file of the package most others import (its facts do
+  not change: the importers stay cached), and, on the synthetic module, an edit that changes
+  that package's facts (its importers are analysed again); each prints the packages analysed.
 
 Printed: the times, the ratios, and Go lines per second (overall and, from a ``--jobs 1``
 run, per core).
@@ -116,6 +120,8 @@ import "C"
 import (
 	"sync"
 	"unsafe"
+
+	"example.com/bench/internal/cstr"
 )
 
 type Registry struct {{
@@ -146,8 +152,8 @@ func (r *Registry) Remove{k}(id int) {{
 }}
 
 func Length{k}(s string) int {{
-	cs := C.CString(s)
-	defer C.free(unsafe.Pointer(cs))
+	cs := (*C.char)(cstr.New(s))
+	defer cstr.Free(unsafe.Pointer(cs))
 	n := 0
 	for i := 0; i < 3; i++ {{
 		if i%2 == 0 {{
@@ -192,9 +198,30 @@ func Summarise{k}(items []Item{k}) (map[string]int, error) {{
 """
 
 
+# The helper package every synthetic package imports (its facts reach them all).
+_CSTR = """package cstr
+
+// #include <stdlib.h>
+import "C"
+
+import "unsafe"
+
+// New copies s into C memory; the caller frees it with Free.
+func New(s string) unsafe.Pointer { return unsafe.Pointer(C.CString(s)) }
+
+// Free releases memory from New.
+func Free(p unsafe.Pointer) { C.free(p) }
+"""
+# An edit of the helper package that changes its facts: Free no longer frees.
+CSTR_FACTS_EDIT = ("func Free(p unsafe.Pointer) { C.free(p) }", "func Free(p unsafe.Pointer) { _ = p }")
+
+
 def synthetic_module(root: Path, packages: int) -> Path:
-    """A cgo module of ``packages`` packages written like everyday cgo wrapper code."""
+    """A cgo module of ``packages`` packages written like everyday cgo wrapper code, all
+    importing one helper package (internal/cstr)."""
     (root / "go.mod").write_text("module example.com/bench\n\ngo 1.22\n")
+    (root / "internal" / "cstr").mkdir(parents=True)
+    (root / "internal" / "cstr" / "cstr.go").write_text(_CSTR)
     for index in range(packages):
         pkg = f"pkg{index:03d}"
         directory = root / pkg
@@ -258,6 +285,7 @@ def benchmark(path: Path, args: argparse.Namespace) -> int:
     print(f"cgoguard, 1 core:   {serial:7.3f} s  --jobs 1, --no-cache  ({lines / serial:,.0f} lines/s per core)")
     print(f"cgoguard, cached:   {cached:7.3f} s  unchanged code, result cache warm")
     print(f"per core:           {lines / serial:,.0f} lines/s (target: at least 25,000)")
+    edit_rescans(path, scan, args.jobs, synthetic=bool(args.synthetic))
     go = shutil.which("go")
     roots, copyable = module_roots(path)
     if go is None or not roots:
@@ -282,6 +310,56 @@ def benchmark(path: Path, args: argparse.Namespace) -> int:
             vet_cold = sum(run_timed([go, "vet", "./..."], root, {"GOCACHE": gocache}) for root in roots)
         print(f"go vet, cold cache: {vet_cold:7.3f} s  (cgoguard fresh is {vet_cold / fresh:.1f}x faster)")
     return 0
+
+
+def edit_rescans(path: Path, scan: list[str], jobs: int, synthetic: bool) -> None:
+    """Cached re-scans after one-file edits, on a copy of ``path``: which packages are analysed
+    again, and how long the scan takes."""
+    sys.path.insert(0, str(REPO / "src"))
+    from cgoguard.gofront.discover import DiscoveryOptions, discover
+    from cgoguard.gofront.graph import build_graph
+
+    with tempfile.TemporaryDirectory(prefix="cgoguard-bench-edit-") as tmp:
+        copy = Path(tmp) / "tree"
+        shutil.copytree(path, copy, symlinks=True, ignore=shutil.ignore_patterns(".git", ".cgoguard_cache"))
+        options = DiscoveryOptions()
+        graph = build_graph(discover([str(copy)], options), options)
+        users = [0] * len(graph.nodes)
+        for index in range(len(graph.nodes)):
+            for dep in graph.closure(index):
+                users[dep] += 1
+        scanned = [i for i, n in enumerate(graph.nodes) if not n.facts_only and n.sources.go_files]
+        if not scanned:
+            return
+        leaf = max((i for i in scanned if not users[i]), default=scanned[0],
+                   key=lambda i: sum(len(f.data) for f in graph.nodes[i].sources.go_files))
+        shared = max(scanned, key=lambda i: users[i])
+        command = [str(copy) if arg == str(path) else arg for arg in scan]
+        command += ["-v", "--jobs", str(jobs), "--cache-dir", str(Path(tmp) / "cache")]
+        run_timed(command, copy)  # warm the cache
+        edits = [("leaf package, comment", leaf, None)]
+        if users[shared]:
+            edits.append(("shared package, comment", shared, None))
+            if synthetic:
+                edits.append(("shared package, facts change", shared, CSTR_FACTS_EDIT))
+        for label, node, change in edits:
+            edited = graph.nodes[node].sources.go_files[0].path
+            text = edited.read_text()
+            edited.write_text(text.replace(*change) if change else text + f"\n// edit {time.time_ns()}\n")
+            start = time.perf_counter()
+            result = subprocess.run(command, cwd=copy, capture_output=True, text=True)
+            elapsed = time.perf_counter() - start
+            analysed = _analysed_packages(result.stderr, copy)
+            print(f"edit, {label + ':':29} {elapsed:7.3f} s  {edited.relative_to(copy)} "
+                  f"({users[node]} importer(s)); analysed {len(analysed)}: {', '.join(analysed) or '-'}")
+
+
+def _analysed_packages(stderr: str, root: Path) -> list[str]:
+    """The package directories ``cgoguard scan -v`` lists as analysed, relative to ``root``."""
+    lines = stderr.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("cgoguard: analysed")), len(lines))
+    listed = [line.strip() for line in lines[start + 1:] if line.startswith("  ")]
+    return [os.path.relpath(p, root) if os.path.isabs(p) else p for p in listed]
 
 
 if __name__ == "__main__":

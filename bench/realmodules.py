@@ -142,9 +142,9 @@ def diff(args: argparse.Namespace) -> None:
                       f"[{finding.get('severity', '')}] {finding['message'][:160]}")
                 print(f"       | {_source_line(root, finding)[:140]}")
         for rule in Counter(f["rule"] for f in new.values()):
-            table.setdefault(rule, Counter())["after"] = sum(1 for f in new.values() if f["rule"] == rule)
+            table.setdefault(rule, Counter())["after"] += sum(1 for f in new.values() if f["rule"] == rule)
         for rule in Counter(f["rule"] for f in old.values()):
-            table.setdefault(rule, Counter())["before"] = sum(1 for f in old.values() if f["rule"] == rule)
+            table.setdefault(rule, Counter())["before"] += sum(1 for f in old.values() if f["rule"] == rule)
     print("\n| rule | before | after | new | lost |\n|---|---|---|---|---|")
     for rule in sorted(table):
         c = table[rule]

@@ -1,10 +1,13 @@
 """analysistest-style fixture checking, after golang.org/x/tools/go/analysis/analysistest.
 
-A fixture is a compilable Go package under ``tests/fixtures``. Every line that must be
-reported carries a comment ``// want "REGEXP"`` (several quoted patterns for several
+A fixture is a compilable Go package under ``tests/fixtures`` (one Go module). Every line that
+must be reported carries a comment ``// want "REGEXP"`` (several quoted patterns for several
 findings). Each pattern is matched against ``"RULE [category] message"`` of one finding on
 that line. Findings without a matching ``want`` and ``want``s without a finding both fail,
 and the failure lists them all, so a regression names its exact lines.
+
+Packages are analysed as ``cgoguard scan`` analyses them: in dependency order with the facts
+of the module packages they import, and files behind optional build tags under an extra build.
 """
 
 from __future__ import annotations
@@ -14,9 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cgoguard.findings import Finding
-from cgoguard.gofront import discover, load_packages
-from cgoguard.gofront.discover import DiscoveryOptions
-from cgoguard.rules import check_package
+from cgoguard.scan import load_config, scan
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _WANT = re.compile(r"//\s*want\s+((?:\"(?:[^\"\\]|\\.)*\"\s*)+)")
@@ -44,21 +45,9 @@ def expectations(paths: list[Path]) -> list[Expectation]:
 
 def analyze(directory: Path, rule_ids: set[str] | None = None) -> list[Finding]:
     """Findings of the selected rules over every package below ``directory``."""
-    found = discover([str(directory)], DiscoveryOptions())
-    findings: list[Finding] = []
-    for sources in found.packages:
-        for package in load_packages(sources):
-            contracts = _contracts(package)
-            findings += check_package(package, rule_ids=rule_ids, contracts=contracts)
-    return findings
-
-
-def _contracts(package: object) -> object:
-    try:
-        from cgoguard.contracts import contracts_for_package
-    except ImportError:
-        return None
-    return contracts_for_package(package)
+    select = tuple(sorted(rule_ids)) if rule_ids else None
+    config = load_config(directory, {"select": select, "use_cache": False, "jobs": 1})
+    return scan([str(directory)], config).findings
 
 
 def run(directory: Path, rule_ids: set[str] | None = None) -> list[Finding]:

@@ -221,3 +221,19 @@ def test_help_documents_exit_status(cli: RunCli) -> None:
     status, out, _ = cli("scan", "--help")
     assert status == 0
     assert "exit status:" in out and "no Go packages at all" in out
+
+
+def test_verbose_lists_the_packages_analysed_and_a_cached_rescan_none(project: Path, cli: RunCli) -> None:
+    _, _, first = cli("scan", "-v", "-q", ".")
+    assert "analysed 1 package(s), 0 from the result cache\n  leaky" in first
+    _, _, again = cli("scan", "-v", "-q", ".")
+    assert "analysed 0 package(s), 1 from the result cache" in again
+
+
+def test_a_finding_under_an_extra_build_names_it(project: Path, cli: RunCli) -> None:
+    (project / "leaky" / "trace.go").write_text(
+        '//go:build trace\n\npackage leaky\n\nimport "C"\n\nfunc Trace() { _ = C.CString("t") }\n')
+    _, out, _ = cli("scan", "--no-cache", ".")
+    assert "leaky/trace.go:7:" in out and out.count("(build: tags=trace)") == 1
+    _, out, _ = cli("scan", "--no-cache", "--goos", "linux", ".")
+    assert "trace.go" not in out

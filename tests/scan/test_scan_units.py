@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cgoguard.findings import Finding
 from cgoguard.gofront.discover import SourceFile
-from cgoguard.gofront.package import GoFile, load_go_file
+from cgoguard.gofront.gofile import GoFile, load_go_file
 from cgoguard.scan.baseline import filter_baselined
 from cgoguard.scan.suppressions import find_suppressions
 

@@ -130,3 +130,36 @@ def test_a_fifo_go_mod_or_config_does_not_hang(tmp_path: Path) -> None:
     os.symlink("/proc/self/environ", root / "cgoguard.toml")
     result = cgoguard("scan", "--no-cache", ".", cwd=root)
     assert result.returncode == 2 and "pseudo-file system" in result.stderr
+
+
+def test_module_packages_are_read_for_facts_only_inside_the_tree(tmp_path: Path) -> None:
+    """A local ``replace`` is followed within the repository, never out of it, and a go.mod
+    linked out of the tree is not read."""
+    helper = 'package {name}\n\n// #include <stdlib.h>\nimport "C"\nimport "unsafe"\n\n' \
+             "// {secret}\nfunc Free(p unsafe.Pointer) {{ C.free(p) }}\n"
+    write_tree(tmp_path / "outside", {"go.mod": "module example.com/out\n",
+                                      "out.go": helper.format(name="out", secret=SECRET)})
+    root = write_tree(tmp_path / "tree", {
+        "go.mod": GO_MOD + "\nreplace example.com/out => ../outside\nreplace example.com/in => ./third_party/in\n",
+        "third_party/in/go.mod": "module example.com/in\n",
+        "third_party/in/in.go": helper.format(name="in", secret="inside"),
+        "app/app.go": 'package app\n\nimport (\n\t"example.com/in"\n\t"example.com/out"\n)\n\n'
+                      "func F() { in.Free(nil); out.Free(nil) }\n",
+    })
+    (root / ".git").mkdir()  # the repository root: what a replace may reach
+    result = cgoguard("scan", "--no-cache", "-v", "--format", "json", "app", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "1 dependency package(s) read for facts" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+    from cgoguard.gofront.discover import DiscoveryOptions, discover
+    from cgoguard.gofront.graph import build_graph
+
+    options = DiscoveryOptions()
+    graph = build_graph(discover([str(root / "app")], options), options)
+    assert [n.import_path for n in graph.nodes] == ["example.com/hostile/app", "example.com/in"]
+    assert build_graph(discover([str(root / "app")], options), None).nodes[1:] == []  # cgoguard-vet: none
+
+    (root / "app" / "go.mod").symlink_to(tmp_path / "outside" / "go.mod")
+    graph = build_graph(discover([str(root / "app")], options), options)
+    assert [n.import_path for n in graph.nodes] == [""]  # a module file out of the tree: no module

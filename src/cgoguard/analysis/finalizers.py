@@ -17,7 +17,8 @@ from tree_sitter import Node
 
 from cgoguard.analysis.unsafeflow import FunctionScope, describe
 from cgoguard.cfront.model import CModel
-from cgoguard.gofront.package import GoFile, Package
+from cgoguard.gofront.gofile import GoFile
+from cgoguard.gofront.package import Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.symbols import FuncInfo
 from cgoguard.gofront.syntax import c_name, call_parts, line_of, nodes_of_type, text, unparen, walk

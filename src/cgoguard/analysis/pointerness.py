@@ -26,7 +26,15 @@ from tree_sitter import Node
 
 from cgoguard.analysis.memory import FunctionMemory, Leaf, Obj, Origin, Value
 from cgoguard.cfront.model import CModel, CParam
-from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen
+from cgoguard.gofront.syntax import (
+    c_name,
+    call_parts,
+    nodes_of_type,
+    parameter_names,
+    receiver_type_name,
+    text,
+    unparen,
+)
 from cgoguard.gofront.types import GoType
 
 _GO_SCALAR_TYPES = frozenset(
@@ -428,7 +436,7 @@ def forwarded_parameters(memories: list[FunctionMemory]) -> dict[str, list[Forwa
     forwards: dict[str, list[Forward]] = {}
     for memory in memories:
         key = callee_key(memory.func)
-        params = _parameter_names(memory.func)
+        params = parameter_names(memory.func)
         for call in c_calls(memory):
             for index, arg in enumerate(call.args):
                 param = _unchanged_parameter(memory, arg, params, call.node.start_byte)
@@ -438,28 +446,11 @@ def forwarded_parameters(memories: list[FunctionMemory]) -> dict[str, list[Forwa
 
 
 def callee_key(func: Node) -> str:
+    """``Type.Method`` or ``Func``: how calls name a declared function."""
     name = text(func.child_by_field_name("name"))
-    receiver = func.child_by_field_name("receiver")
-    if func.type != "method_declaration" or receiver is None:
+    if func.type != "method_declaration" or func.child_by_field_name("receiver") is None:
         return name
-    receiver_type = next((c.child_by_field_name("type") for c in receiver.named_children
-                          if c.type == "parameter_declaration"), None)
-    base = unparen(receiver_type)
-    while base is not None and base.type in ("pointer_type", "generic_type"):
-        base = base.named_children[-1] if base.type == "pointer_type" else base.child_by_field_name("type")
-    return f"{text(base)}.{name}"
-
-
-def _parameter_names(func: Node) -> list[str]:
-    plist = func.child_by_field_name("parameters")
-    names: list[str] = []
-    for decl in plist.named_children if plist is not None else []:
-        if decl.type == "variadic_parameter_declaration":
-            break  # a variadic parameter arrives as a slice, not as the caller's value
-        if decl.type == "parameter_declaration":
-            declared = decl.children_by_field_name("name")
-            names += [text(n) for n in declared] if declared else [""]
-    return names
+    return f"{receiver_type_name(func)}.{name}"
 
 
 def _unchanged_parameter(memory: FunctionMemory, arg: Node, params: list[str], at: int) -> int | None:

@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
 from cgoguard.cfront.model import CModel, CRecord
-from cgoguard.gofront.package import GoFile, Package
+from cgoguard.gofront.gofile import GoFile
+from cgoguard.gofront.package import Package
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen, walk
 from cgoguard.gofront.types import GoType, type_from_node
 from cgoguard.safeio import UNCONFINED
-
-if TYPE_CHECKING:
-    from cgoguard.rules.base import RuleContext
 
 MAX_DEPTH = 12
 # cgo helpers and C allocators whose results are C memory.
@@ -92,14 +88,6 @@ class FunctionScope:
         earlier = [b for b in self.bindings.get(name, []) if b.position < at.start_byte and not b.contains(at)]
         return earlier[-1] if earlier else None
 
-    def is_param(self, name: str) -> bool:
-        for field_name in ("receiver", "parameters"):
-            plist = self.node.child_by_field_name(field_name)
-            if plist is not None and any(text(n) == name for decl in plist.named_children
-                                         for n in decl.children_by_field_name("name")):
-                return True
-        return False
-
     def type_of(self, node: Node | None) -> GoType:
         return self.types.type_of(node)
 
@@ -146,21 +134,6 @@ def _collect_bindings(func: Node) -> dict[str, list[Binding]]:
 
 def _named(node: Node | None) -> list[Node]:
     return [c for c in node.named_children if c.type != "comment"] if node is not None else []
-
-
-def shared_scopes(ctx: RuleContext) -> list[FunctionScope]:
-    """The package's function scopes, built once per package and shared by every rule."""
-    return ctx.shared("unsafeflow.scopes", lambda: function_scopes(ctx.package))
-
-
-def pointer_conversions(ctx: RuleContext) -> Iterator[tuple[FunctionScope, Node, GoType, Node]]:
-    """Every conversion to a pointer type ``(*T)(x)`` in the package:
-    (scope, conversion node, T, the operand x)."""
-    for scope in shared_scopes(ctx):
-        for node in nodes_of_type(scope.body, "call_expression", "type_conversion_expression"):
-            converted = conversion(node, scope)
-            if converted is not None and converted[0].kind == "pointer" and converted[0].elem is not None:
-                yield scope, node, converted[0].elem, converted[1]
 
 
 def function_scopes(package: Package) -> list[FunctionScope]:

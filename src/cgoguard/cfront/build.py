@@ -11,7 +11,7 @@ import re
 import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import tree_sitter_c
@@ -46,7 +46,19 @@ def _parser() -> Parser:
     return Parser(C_LANGUAGE)
 
 
+# Sources at least this large are parsed (and stripped of decorators) once per process: another
+# build of the same package (see gofront.variants) reads the same amalgamation again.
+_REUSED_PARSE_BYTES = 256 * 1024
+
+
 def parse_c(source: bytes) -> Node:
+    if len(source) >= _REUSED_PARSE_BYTES:
+        return _parse_large(source)
+    return _parser().parse(source).root_node
+
+
+@lru_cache(maxsize=8)
+def _parse_large(source: bytes) -> Node:
     return _parser().parse(source).root_node
 
 
@@ -153,6 +165,17 @@ def strip_decorators(source: bytes, decorators: frozenset[bytes]) -> bytes:
     """Blank decorator macros outside preprocessor lines, keeping every position."""
     if not decorators:
         return source
+    if len(source) >= _REUSED_PARSE_BYTES:
+        return _strip_large(source, decorators)
+    return _strip(source, decorators)
+
+
+@lru_cache(maxsize=8)
+def _strip_large(source: bytes, decorators: frozenset[bytes]) -> bytes:
+    return _strip(source, decorators)
+
+
+def _strip(source: bytes, decorators: frozenset[bytes]) -> bytes:
     pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(d) for d in sorted(decorators)) + rb")\b")
     if not pattern.search(source):
         return source

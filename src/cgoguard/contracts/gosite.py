@@ -33,7 +33,8 @@ from cgoguard.gofront.syntax import c_name, call_parts, line_of, nodes_of_type, 
 from cgoguard.gofront.types import GoType, type_from_node
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
 
 # cgo's own helpers: their ownership is built in.
 _CGO_HELPERS = CGO_COPY_HELPERS | {"CString", "CBytes"}

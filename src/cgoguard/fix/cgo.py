@@ -20,7 +20,8 @@ from cgoguard.gofront.preamble import find_import_c
 from cgoguard.gofront.syntax import c_name, nodes_of_type, text
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
 
 _GO_CALLEE = re.compile(r"^(C\.)?[A-Za-z_]\w*$")
 

@@ -18,7 +18,7 @@ from cgoguard.findings import Applicability, Edit, Fix
 from cgoguard.gofront.syntax import nodes_of_type, text
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
 
 # Parents whose children are statements a fix can put another statement next to.
 _STATEMENT_LISTS = frozenset({"statement_list"})

@@ -3,7 +3,8 @@ the package symbol table and local type inference."""
 
 from cgoguard.gofront.buildtags import BuildTarget
 from cgoguard.gofront.discover import Discovery, DiscoveryOptions, PackageSources, discover
-from cgoguard.gofront.package import GoFile, Package, load_packages
+from cgoguard.gofront.gofile import GoFile
+from cgoguard.gofront.package import Package, load_packages
 
 __all__ = [
     "BuildTarget", "Discovery", "DiscoveryOptions", "GoFile", "Package", "PackageSources",

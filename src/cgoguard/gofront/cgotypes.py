@@ -17,7 +17,7 @@ from cgoguard.gofront.syntax import line_of, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType, type_from_node
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
 
 _FUNCTIONS = ("function_declaration", "method_declaration", "func_literal")
 

@@ -21,6 +21,8 @@ from cgoguard.cfront.build import MAX_C_FILE_BYTES
 from cgoguard.errors import UsageError
 from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, ConstraintSyntaxError, file_included, filename_matches
+from cgoguard.gofront.imports import read_header
+from cgoguard.gofront.variants import BuildPlan, Candidate, declared_names, plan_builds
 from cgoguard.safeio import ReadScope, real_path
 
 C_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx")
@@ -41,6 +43,16 @@ class SourceFile:
 
 
 @dataclass
+class BuildSources:
+    """The files of a directory under another target than the scan's (see gofront.variants)."""
+
+    target: BuildTarget
+    label: str  # how the target differs from the scan's ("tags=sqlite_trace")
+    go_files: list[SourceFile]
+    c_files: list[SourceFile]
+
+
+@dataclass
 class PackageSources:
     """The files of one directory that belong to the build."""
 
@@ -48,10 +60,24 @@ class PackageSources:
     display_dir: str
     go_files: list[SourceFile] = field(default_factory=list)
     c_files: list[SourceFile] = field(default_factory=list)
-    # When the user named files rather than directories: report only on these.
+    # When the user named files rather than directories: report only on these (an empty
+    # set: a dependency outside the scanned paths, analysed for its facts only).
     only: set[str] | None = None
     # Directories below which what the files name may be read (see tree_roots).
     roots: tuple[Path, ...] = ()
+    # Other targets under which files left out of ``go_files`` are analysed.
+    extra_builds: list[BuildSources] = field(default_factory=list)
+    # Files of an extra build that could join ``go_files`` (no conflict), and that build's label.
+    optional_files: dict[str, str] = field(default_factory=dict)
+    import_path: str = ""  # set from the enclosing module (see gofront.graph)
+
+    def all_files(self) -> list[SourceFile]:
+        """Every Go and C file some build of the package reads, each once."""
+        seen: dict[Path, SourceFile] = {}
+        for build in (self, *self.extra_builds):
+            for source in (*build.go_files, *build.c_files):
+                seen.setdefault(source.path, source)
+        return list(seen.values())
 
     @cached_property
     def scope(self) -> ReadScope:
@@ -70,6 +96,8 @@ class DiscoveryOptions:
     target: BuildTarget = field(default_factory=BuildTarget)
     include_generated: bool = False
     exclude: tuple[str, ...] = ()
+    # Extra targets per package for files the target leaves out (0: the target only).
+    extra_builds: int = 0
 
 
 def is_generated(data: bytes) -> bool:
@@ -126,6 +154,13 @@ def discover(paths: list[str], options: DiscoveryOptions | None = None) -> Disco
     return result
 
 
+def read_package(directory: Path, options: DiscoveryOptions, result: Discovery,
+                 roots: tuple[Path, ...]) -> PackageSources:
+    """The files of one directory, read only below ``roots`` (errors and skipped files counted
+    in ``result``)."""
+    return _read_dir(directory, options, result, roots)
+
+
 def _excluded(display: str, options: DiscoveryOptions) -> bool:
     return any(fnmatch.fnmatch(display, pattern) or fnmatch.fnmatch(display, pattern.rstrip("/") + "/*")
                for pattern in options.exclude)
@@ -153,6 +188,8 @@ def _read_dir(directory: Path, options: DiscoveryOptions, result: Discovery,
     except OSError as exc:
         result.errors.append(InputError(str(directory), f"cannot list directory: {exc.strerror or exc}"))
         return sources
+    go_files: list[tuple[SourceFile, Candidate]] = []
+    c_files: list[SourceFile] = []
     for entry in entries:
         if entry.name.startswith((".", "_")):
             continue
@@ -160,8 +197,38 @@ def _read_dir(directory: Path, options: DiscoveryOptions, result: Discovery,
         if entry.name.endswith(".go") or entry.name.endswith(C_SUFFIXES):
             if _excluded(display_path(path), options):
                 continue
-            _add_file(path, options, sources, result)
+            _add_file(path, options, sources.scope, go_files, c_files, result)
+    _select_builds(sources, go_files, c_files, options, result)
     return sources
+
+
+def _select_builds(sources: PackageSources, go_files: list[tuple[SourceFile, Candidate]],
+                   c_files: list[SourceFile], options: DiscoveryOptions, result: Discovery) -> None:
+    """The files of the scan's target, and the extra builds for the files it leaves out."""
+    target = options.target
+    candidates = [candidate for _, candidate in go_files]
+    plan = plan_builds(candidates, target, options.extra_builds) if options.extra_builds else BuildPlan()
+    built: set[int] = set(plan.joined)  # files some build reads (or that were reported as broken)
+    default: set[int] = set()
+    for index, (source, candidate) in enumerate(go_files):
+        try:
+            included = file_included(candidate.name, candidate.header, target)
+        except ConstraintSyntaxError as exc:
+            result.errors.append(InputError(source.display_path, str(exc)))
+            built.add(index)  # reported already: not counted as skipped too
+            continue
+        if included or index in plan.joined:
+            sources.go_files.append(source)
+            default.add(index)
+        if index in plan.joined:
+            sources.optional_files[source.display_path] = plan.joined[index]
+    sources.c_files = [c for c in c_files if filename_matches(c.path.name, target)]
+    for build in plan.builds:
+        built.update(build.files)
+        files = [go_files[i][0] for i in build.files]
+        cgo_files = [c for c in c_files if filename_matches(c.path.name, build.target)] if build.target.cgo else []
+        sources.extra_builds.append(BuildSources(build.target, build.label, files, cgo_files))
+    result.skipped_files += len(go_files) - len(built | default)
 
 
 def _add_named_file(path: Path, options: DiscoveryOptions, by_dir: dict[Path, PackageSources],
@@ -180,7 +247,8 @@ def _add_named_file(path: Path, options: DiscoveryOptions, by_dir: dict[Path, Pa
         by_dir[key].only.add(display_path(path))
 
 
-def _add_file(path: Path, options: DiscoveryOptions, sources: PackageSources, result: Discovery) -> None:
+def _add_file(path: Path, options: DiscoveryOptions, scope: ReadScope,
+              go_files: list[tuple[SourceFile, Candidate]], c_files: list[SourceFile], result: Discovery) -> None:
     display = display_path(path)
     if path.is_symlink() and not path.exists():
         result.errors.append(InputError(display, "dangling symbolic link"))
@@ -188,12 +256,15 @@ def _add_file(path: Path, options: DiscoveryOptions, sources: PackageSources, re
     if path.is_dir():
         return
     is_go = path.name.endswith(".go")
+    if is_go and not options.target.include_tests and path.name.endswith("_test.go"):
+        result.skipped_files += 1
+        return
     try:
         size = path.stat().st_size
         if is_go and size > MAX_GO_FILE_BYTES:
             result.errors.append(InputError(display, f"skipped: {size} bytes is too large for a Go source file"))
             return
-        data = sources.scope.read_bytes(path, MAX_GO_FILE_BYTES if is_go else MAX_C_FILE_BYTES)
+        data = scope.read_bytes(path, MAX_GO_FILE_BYTES if is_go else MAX_C_FILE_BYTES)
     except OSError as exc:
         result.errors.append(InputError(display, f"cannot read: {exc.strerror or exc}"))
         return
@@ -201,19 +272,13 @@ def _add_file(path: Path, options: DiscoveryOptions, sources: PackageSources, re
         result.errors.append(InputError(display, "skipped: binary file (contains NUL bytes)"))
         return
     if path.name.endswith(C_SUFFIXES):
-        if filename_matches(path.name, options.target):
-            sources.c_files.append(SourceFile(path, display, data))
+        c_files.append(SourceFile(path, display, data))
         return
     if not options.include_generated and is_generated(data):
         result.skipped_files += 1
         return
     header = data[:16384].decode("utf-8", "replace")
-    try:
-        included = file_included(path.name, header, options.target)
-    except ConstraintSyntaxError as exc:
-        result.errors.append(InputError(display, str(exc)))
-        return
-    if included:
-        sources.go_files.append(SourceFile(path, display, data))
-    else:
-        result.skipped_files += 1
+    file_header = read_header(data)
+    go_files.append((SourceFile(path, display, data),
+                     Candidate(path.name, header, "C" in file_header.imports, file_header.has_declarations,
+                               declared_names(data))))

@@ -1,12 +1,11 @@
-"""Loaded Go packages: parsed files, the cgo preamble, symbols and the C model."""
+"""Loaded Go packages: their parsed files (:mod:`.gofile`), symbols and C model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-from tree_sitter import Node, Tree
+from typing import Any, Protocol
 
 from cgoguard.cfront.build import CSourceInput, build_c_model, include_dirs
 from cgoguard.cfront.model import CModel, CTypedef
@@ -14,46 +13,22 @@ from cgoguard.findings import InputError
 from cgoguard.gofront.buildtags import BuildTarget, eval_plus_build
 from cgoguard.gofront.cgotypes import nil_compared_c_types
 from cgoguard.gofront.discover import PackageSources, SourceFile, display_path
+from cgoguard.gofront.gofile import GoFile, load_go_file
 from cgoguard.gofront.index import SyntaxIndex
-from cgoguard.gofront.preamble import Preamble, extract_preamble
 from cgoguard.gofront.symbols import SymbolTable, collect_symbols
-from cgoguard.gofront.syntax import first_error, parse_go, text
 from cgoguard.safeio import ReadScope
 
 
-@dataclass
-class GoFile:
-    path: Path
-    display_path: str
-    source: bytes
-    tree: Tree
-    package_name: str
-    imports: dict[str, str]  # local name -> import path ("C" -> "C")
-    preamble: Preamble | None = None
-    syntax_error: str = ""  # "line:col: message" when the file has parse errors
+class ModuleFacts(Protocol):
+    """What the front end reads of the facts the scan attaches to a package (those of the
+    module packages it imports, :class:`cgoguard.analysis.facts.ImportedFacts`): the result
+    types of their functions and methods, to type ``b := cutil.NewBuf(); b.Close()``."""
 
-    @property
-    def root(self) -> Node:
-        return self.tree.root_node
+    def __bool__(self) -> bool: ...
 
-    @property
-    def uses_cgo(self) -> bool:
-        return self.preamble is not None
+    def result_type(self, key: str, index: int) -> str: ...
 
-    def text(self, node: Node | None) -> str:
-        return text(node)
-
-    def line_text(self, line: int) -> str:
-        """Source text of a 1-based line (for fingerprints and messages)."""
-        lines = self.source.split(b"\n")
-        return lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
-
-    def imported_as(self, import_path: str) -> str | None:
-        """The local name under which ``import_path`` is imported, if it is."""
-        for local, path in self.imports.items():
-            if path == import_path:
-                return local
-        return None
+    def method(self, type_path: str, method: str) -> tuple[str, Any] | None: ...
 
 
 @dataclass
@@ -67,6 +42,9 @@ class Package:
     errors: list[InputError] = field(default_factory=list)
     only: set[str] | None = None  # report findings only in these files (None: all)
     roots: tuple[Path, ...] = ()  # where what the files name may be read (PackageSources.roots)
+    import_path: str = ""  # "" outside a module (or for an external test package)
+    # Facts of the module packages it imports (cgoguard.analysis.facts), set by the scan.
+    facts: ModuleFacts | None = None
 
     @cached_property
     def scope(self) -> ReadScope:
@@ -117,53 +95,19 @@ class Package:
         return self.only is None or file.display_path in self.only
 
 
-def load_go_file(source: SourceFile) -> tuple[GoFile, InputError | None]:
-    tree = parse_go(source.data)
-    root = tree.root_node
-    package_name = ""
-    imports: dict[str, str] = {}
-    for node in root.named_children:
-        if node.type == "package_clause":
-            package_name = text(node.named_children[0]) if node.named_children else ""
-        elif node.type == "import_declaration":
-            imports.update(_imports(node))
-    file = GoFile(source.path, source.display_path, source.data, tree, package_name, imports)
-    error = None
-    bad = first_error(root)
-    if bad is not None:
-        row, col = bad.start_point
-        what = f"missing {bad.type}" if bad.is_missing else "syntax error"
-        file.syntax_error = f"{row + 1}:{col + 1}: {what}"
-        error = InputError(source.display_path, f"{row + 1}:{col + 1}: {what}; the rest of the package is scanned")
-    try:
-        source.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = source.data[: exc.start].count(b"\n") + 1
-        error = error or InputError(source.display_path, f"line {line}: invalid UTF-8 (Go source must be UTF-8)")
-    if "C" in imports.values():
-        file.preamble = extract_preamble(source.data, root)
-    return file, error
+def load_packages(sources: PackageSources, target: BuildTarget | None = None, *,
+                  go_files: list[SourceFile] | None = None, c_files: list[SourceFile] | None = None) -> list[Package]:
+    """Parse a directory's files; one Package per package clause (``x`` and ``x_test``).
 
-
-def _imports(decl: Node) -> dict[str, str]:
-    result: dict[str, str] = {}
-    specs = [c for c in decl.named_children if c.type == "import_spec"]
-    for group in (c for c in decl.named_children if c.type == "import_spec_list"):
-        specs += [c for c in group.named_children if c.type == "import_spec"]
-    for spec in specs:
-        path = text(spec.child_by_field_name("path")).strip('"`')
-        name_node = spec.child_by_field_name("name")
-        local = text(name_node) if name_node is not None else path.rsplit("/", 1)[-1]
-        result[local] = path
-    return result
-
-
-def load_packages(sources: PackageSources, target: BuildTarget | None = None) -> list[Package]:
-    """Parse a directory's files; one Package per package clause (``x`` and ``x_test``)."""
+    ``go_files`` and ``c_files`` replace the directory's files for another build of it (see
+    :attr:`PackageSources.extra_builds`).
+    """
     target = target or BuildTarget()
+    go_files = sources.go_files if go_files is None else go_files
+    c_files = sources.c_files if c_files is None else c_files
     by_name: dict[str, Package] = {}
     errors: list[InputError] = []
-    for source in sources.go_files:
+    for source in go_files:
         file, error = load_go_file(source)
         if error is not None:
             errors.append(error)
@@ -171,8 +115,10 @@ def load_packages(sources: PackageSources, target: BuildTarget | None = None) ->
             continue  # not even a package clause: nothing to analyse
         name = file.package_name or "main"
         if name not in by_name:
-            by_name[name] = Package(sources.dir, sources.display_dir, name, [], list(sources.c_files), target,
-                                    only=sources.only, roots=sources.roots)
+            path = sources.import_path + "_test" if sources.import_path and name.endswith("_test") \
+                else sources.import_path
+            by_name[name] = Package(sources.dir, sources.display_dir, name, [], list(c_files), target,
+                                    only=sources.only, roots=sources.roots, import_path=path)
         by_name[name].files.append(file)
     packages = sorted(by_name.values(), key=lambda p: (p.name.endswith("_test"), p.name))
     if packages:

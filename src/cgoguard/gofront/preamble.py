@@ -38,9 +38,6 @@ class Preamble:
     def is_empty(self) -> bool:
         return not self.c_source.strip()
 
-    def contains_line(self, line: int) -> bool:
-        return self.start_line <= line <= self.end_line
-
 
 def find_import_c(root: Node) -> list[Node]:
     """The import_spec nodes importing "C"."""

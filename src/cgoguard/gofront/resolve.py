@@ -31,7 +31,8 @@ from cgoguard.gofront.types import (
 )
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
     from cgoguard.gofront.symbols import FuncInfo
 
 # Results of cgo's built-in helpers and the C allocators (C memory, as cgo types them).
@@ -325,7 +326,7 @@ class LocalTypes:
             if known is not None:
                 return known(self, args, depth) if callable(known) else known
             if text(operand) in self.file.imports:
-                return UNKNOWN
+                return self._imported_result(qualified)
         receiver = self.underlying(self.type_of(operand, depth + 1))
         if receiver.kind == "pointer" and receiver.elem is not None:
             receiver = receiver.elem
@@ -333,7 +334,29 @@ class LocalTypes:
             info: FuncInfo | None = self.package.symbols.method(receiver.name, method)
             if info is not None:
                 return info.result_type
+            return self._imported_method_result(receiver.name, method)
         return UNKNOWN
+
+    def _imported_result(self, function_key: str) -> GoType:
+        """The result type(s) of a function of another module package, from its facts."""
+        facts = self.package.facts
+        if not facts:
+            return UNKNOWN
+        types = [_named_type(facts.result_type(function_key, i)) for i in range(8)]
+        while types and types[-1] is UNKNOWN:
+            types.pop()
+        if len(types) <= 1:
+            return types[0] if types else UNKNOWN
+        return GoType("tuple", fields=tuple(("", t) for t in types))
+
+    def _imported_method_result(self, type_name: str, method: str) -> GoType:
+        """``x.M()`` where x has a named type of another module package (``cutil.Buf``)."""
+        facts = self.package.facts
+        qualifier, _, name = type_name.rpartition(".")
+        if not facts or not qualifier:
+            return UNKNOWN
+        found = facts.method(f"{self.file.imports.get(qualifier, qualifier)}.{name}", method)
+        return self._imported_result(found[0]) if found is not None else UNKNOWN
 
     def _unary(self, node: Node, depth: int) -> GoType:
         operator = text(node.child_by_field_name("operator"))
@@ -381,6 +404,15 @@ class LocalTypes:
 
     def _type_assertion(self, node: Node, depth: int) -> GoType:
         return type_from_node(node.child_by_field_name("type"))
+
+
+def _named_type(spelled: str) -> GoType:
+    """``importpath.T`` or ``*importpath.T`` (as facts spell result types) as a GoType."""
+    if not spelled:
+        return UNKNOWN
+    if spelled.startswith("*"):
+        return pointer_to(GoType("named", spelled[1:]))
+    return GoType("named", spelled)
 
 
 def c_to_go_type(c_type: str, pointer_depth: int, function_pointer: bool = False) -> GoType:

@@ -16,7 +16,7 @@ from cgoguard.gofront.syntax import text
 from cgoguard.gofront.types import UNKNOWN, GoType, type_from_node
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
 
 
 @dataclass

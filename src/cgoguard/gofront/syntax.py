@@ -149,3 +149,30 @@ def qualified_call_name(node: Node) -> str:
 
 def line_of(node: Node) -> int:
     return node.start_point[0] + 1
+
+
+def receiver_type_name(func: Node) -> str:
+    """The receiver's type name of a method declaration (``T`` for ``func (t *T[K]) M()``)."""
+    receiver = func.child_by_field_name("receiver")
+    if func.type != "method_declaration" or receiver is None:
+        return ""
+    declared = next((c.child_by_field_name("type") for c in receiver.named_children
+                     if c.type == "parameter_declaration"), None)
+    base = unparen(declared)
+    while base is not None and base.type in ("pointer_type", "generic_type"):
+        base = base.named_children[-1] if base.type == "pointer_type" else base.child_by_field_name("type")
+    return text(base)
+
+
+def parameter_names(func: Node) -> list[str]:
+    """Parameter names in order ("" for unnamed ones); a variadic parameter ends the list (it
+    arrives as a slice, not as the caller's value)."""
+    plist = func.child_by_field_name("parameters")
+    names: list[str] = []
+    for decl in plist.named_children if plist is not None else []:
+        if decl.type == "variadic_parameter_declaration":
+            break
+        if decl.type == "parameter_declaration":
+            declared = decl.children_by_field_name("name")
+            names += [text(n) for n in declared] if declared else [""]
+    return names

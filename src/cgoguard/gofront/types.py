@@ -55,13 +55,6 @@ class GoType:
             case _:
                 return self.kind
 
-    @property
-    def is_pointer_like(self) -> bool:
-        return self.kind in ("pointer", "unsafe-pointer")
-
-    def is_c(self, name: str | None = None) -> bool:
-        return self.kind == "c" and (name is None or self.name == name)
-
 
 UNKNOWN = GoType("unknown")
 STRING = GoType("basic", "string")

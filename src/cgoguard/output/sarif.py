@@ -158,6 +158,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "properties": {"category": finding.category, "confidence": finding.confidence.value,
                        "source": finding.source},
     }
+    if finding.extra.get("build"):
+        result["properties"]["build"] = finding.extra["build"]  # the target it was seen under
     if finding.fingerprint:
         result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     if finding.related:

@@ -84,7 +84,8 @@ def finding_lines(finding: Finding, style: TextStyle) -> list[str]:
     severity = finding.severity
     lines = [f"{style.paint(_location(finding.path, finding.line, finding.column), _BOLD)}: "
              f"{style.paint(severity.value, _SEVERITY_STYLE[severity])}: "
-             f"{style.paint(finding.rule, _BOLD)} {style.paint(f'[{finding.category}]', _DIM)} {headline}{seen}"]
+             f"{style.paint(finding.rule, _BOLD)} {style.paint(f'[{finding.category}]', _DIM)} {headline}{seen}"
+             f"{_build(finding)}"]
     if detail:
         lines += textwrap.wrap(detail, width=max(40, style.width), initial_indent=INDENT,
                                subsequent_indent=INDENT, break_on_hyphens=False, break_long_words=False)
@@ -98,7 +99,7 @@ def finding_lines(finding: Finding, style: TextStyle) -> list[str]:
 def render_concise(findings: list[Finding], errors: list[InputError]) -> str:
     """One line per finding with the whole message (for grep and editors' error parsers)."""
     lines = [f"{_location(f.path, f.line, f.column)}: {f.severity.value}: {f.rule} [{f.category}] {f.message}"
-             for f in findings]
+             f"{_build(f)}" for f in findings]
     lines += [f"{e.path}: error: {e.message}" for e in errors]
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -119,6 +120,11 @@ def render_statistics(findings: list[Finding], style: TextStyle | None = None) -
     total = sum(counts.values())
     lines.append(f"{total:>{widths[0]}}  total")
     return "\n".join(lines) + "\n"
+
+
+def _build(finding: Finding) -> str:
+    """The build target a finding was seen under, when it is not the scan's."""
+    return f" (build: {finding.extra['build']})" if finding.extra.get("build") else ""
 
 
 def _runtime_details(finding: Finding) -> list[str]:

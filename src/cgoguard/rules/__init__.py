@@ -24,6 +24,10 @@ CGO_CATEGORIES = frozenset({
     "c-retains-go-pointer", "go-pointer-returned-to-c", "missing-keepalive",
 })
 
+# Categories about C memory changing hands: a package that receives C memory from module
+# functions (without importing "C" itself) can break them.
+C_MEMORY_CATEGORIES = frozenset({"c-leak", "use-after-free", "double-free", "dangling-reference"})
+
 _RULE_MODULE = re.compile(r"^cg\d{3}_\w+$")
 
 
@@ -55,7 +59,18 @@ def find_rule(key: str) -> Rule | None:
 
 
 def is_relevant(package: Package) -> bool:
+    return _imports_relevant(package) or receives_c_memory(package)
+
+
+def _imports_relevant(package: Package) -> bool:
     return any(RELEVANT_IMPORTS.intersection(f.imports.values()) for f in package.files)
+
+
+def receives_c_memory(package: Package) -> bool:
+    """Whether the package calls functions of other module packages that hand it C memory to
+    release, or release C memory it passes (so it can leak or double-free without importing "C")."""
+    facts = package.facts
+    return bool(facts) and facts.moves_c_memory({path for f in package.files for path in f.imports.values()})
 
 
 def check_package(
@@ -64,8 +79,12 @@ def check_package(
     rule_ids: Iterable[str] | None = None,
     contracts: object = None,
     options: dict[str, Any] | None = None,
+    shared: dict[str, Any] | None = None,
 ) -> list[Finding]:
     """Run the selected rules (all by default) over one loaded package.
+
+    ``shared`` holds analyses of the package already computed (see RuleContext.shared), such
+    as the summaries computed for the package's facts.
 
     A rule that crashes does not stop the others: the crash becomes an input error on the
     package, naming the rule, so users can report it.
@@ -73,15 +92,26 @@ def check_package(
     if not is_relevant(package):
         return []
     selected = set(rule_ids) if rule_ids is not None else None
-    context = RuleContext(package=package, contracts=contracts, options=options or {})
-    uses_cgo = package.uses_cgo
+    context = RuleContext(package=package, contracts=contracts, options=options or {},
+                          cache=shared if shared is not None else {})
     with using_index(package.syntax_index):
-        for rule in all_rules().values():
-            wanted = selected is None or rule.meta.id in selected
-            if wanted and (uses_cgo or rule.meta.category not in CGO_CATEGORIES):
+        for rule in _applicable(package, all_rules().values()):
+            if selected is None or rule.meta.id in selected:
                 _run_rule(rule, context)
     reported = [f for f in context.findings if package.only is None or f.path in package.only]
     return sorted(reported, key=lambda f: f.sort_key)
+
+
+def _applicable(package: Package, rules: Iterable[Rule]) -> list[Rule]:
+    """The rules that can find something in the package, from what it imports: every rule when
+    it imports "C"; the others (unsafe, pinners, handles) when it imports one of RELEVANT_IMPORTS;
+    the C-memory lifetime rules when functions of module packages hand it C memory."""
+    if package.uses_cgo:
+        return list(rules)
+    imports_relevant = _imports_relevant(package)
+    receives = receives_c_memory(package)
+    return [r for r in rules if (imports_relevant and r.meta.category not in CGO_CATEGORIES)
+            or (receives and r.meta.category in C_MEMORY_CATEGORIES)]
 
 
 def _run_rule(rule: Rule, context: RuleContext) -> None:

@@ -22,7 +22,8 @@ from cgoguard.findings import CATEGORIES, Confidence, Finding, Fix, Related, Sev
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from cgoguard.gofront.package import GoFile, Package
+    from cgoguard.gofront.gofile import GoFile
+    from cgoguard.gofront.package import Package
 
 REQUIRED_DOC_SECTIONS = ("## What it finds", "## Why it matters", "## Example", "## Fix")
 

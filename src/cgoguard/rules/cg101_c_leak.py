@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from cgoguard.analysis.lifetime import Event, report_events
+from cgoguard.analysis.lifetime import Event
 from cgoguard.analysis.remedies import Release
 from cgoguard.findings import Applicability, Confidence, Edit, Fix, Severity
 from cgoguard.fix.cgo import ReleaseCall, borrows, only_lent_to_c, release_call
@@ -68,8 +68,9 @@ from cgoguard.fix.edits import (
     statement_of,
     top_function,
 )
-from cgoguard.gofront.package import GoFile
+from cgoguard.gofront.gofile import GoFile
 from cgoguard.gofront.syntax import c_name, call_parts, nodes_of_type, text, unparen
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import report_graded_by_contracts
 
@@ -89,7 +90,7 @@ _CASES = frozenset({"expression_case", "type_case", "communication_case", "defau
 
 
 def check(ctx: RuleContext) -> None:
-    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"leak"}), fixer=fix))
+    report_graded_by_contracts(ctx, META, lambda: report_lifetime_events(ctx, META, frozenset({"leak"}), fixer=fix))
 
 
 def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:

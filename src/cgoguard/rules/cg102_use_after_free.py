@@ -37,8 +37,8 @@ free rests on an inferred contract (a naming pair, or the package's own Go usage
 than documentation, an attribute or a C body. See `cgoguard explain severity`.
 """
 
-from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import report_graded_by_contracts
 
@@ -52,4 +52,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"use-after-free"})))
+    report_graded_by_contracts(ctx, META, lambda: report_lifetime_events(ctx, META, frozenset({"use-after-free"})))

@@ -41,8 +41,8 @@ body only suggests through a chain of internal calls is not used at all (see `cg
 contracts`). See `cgoguard explain severity`.
 """
 
-from cgoguard.analysis.lifetime import report_events
 from cgoguard.findings import Severity
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import report_graded_by_contracts
 
@@ -56,4 +56,4 @@ META = RuleMeta(
 
 
 def check(ctx: RuleContext) -> None:
-    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"double-free", "bad-free"})))
+    report_graded_by_contracts(ctx, META, lambda: report_lifetime_events(ctx, META, frozenset({"double-free", "bad-free"})))

@@ -39,14 +39,15 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from cgoguard.analysis.lifetime import Event, report_events
+from cgoguard.analysis.lifetime import Event
 from cgoguard.analysis.remedies import Clear
 from cgoguard.findings import Applicability, Fix, Severity
 from cgoguard.fix.edits import insert_after, make_fix, statement_of, top_function
-from cgoguard.gofront.package import GoFile
+from cgoguard.gofront.gofile import GoFile
 from cgoguard.gofront.resolve import LocalTypes
 from cgoguard.gofront.syntax import nodes_of_type, parse_go, text
 from cgoguard.gofront.types import UNKNOWN, GoType
+from cgoguard.rules.analyses import report_lifetime_events
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import report_graded_by_contracts
 
@@ -62,7 +63,7 @@ _NILABLE = frozenset({"pointer", "unsafe-pointer", "map", "slice", "func", "chan
 
 
 def check(ctx: RuleContext) -> None:
-    report_graded_by_contracts(ctx, META, lambda: report_events(ctx, META, frozenset({"dangling"}), fixer=fix))
+    report_graded_by_contracts(ctx, META, lambda: report_lifetime_events(ctx, META, frozenset({"dangling"}), fixer=fix))
 
 
 def fix(ctx: RuleContext, file: GoFile, event: Event) -> Fix | None:

@@ -48,7 +48,7 @@ before the call (and `Unpin` after C is done with it).
 
 from __future__ import annotations
 
-from cgoguard.analysis.memory import FunctionMemory, Origin, function_memories
+from cgoguard.analysis.memory import FunctionMemory, Origin
 from cgoguard.analysis.pointerness import (
     CallIndex,
     Checked,
@@ -59,12 +59,11 @@ from cgoguard.analysis.pointerness import (
     argument_violation,
     assumption_note,
     c_calls,
-    call_index,
     checked_memory,
-    forwarded_parameters,
     forwarding_calls,
 )
 from cgoguard.findings import Confidence, Severity
+from cgoguard.rules.analyses import shared_call_index, shared_forwards, shared_memories
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -84,9 +83,9 @@ _SCOPE = {
 
 
 def check(ctx: RuleContext) -> None:
-    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
-    forwards = ctx.shared("memory.forwards", lambda: forwarded_parameters(memories))
-    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    memories = shared_memories(ctx)
+    forwards = shared_forwards(ctx)
+    calls = shared_call_index(ctx)
     for memory in memories:
         _check_function(ctx, memory, calls)
         _check_forwarded(ctx, memory, forwards, calls)

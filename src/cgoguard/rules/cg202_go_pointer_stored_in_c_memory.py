@@ -16,6 +16,11 @@ out-parameter `C.buffer_open(&b.c)`, or a `*C.T` parameter every call in the pac
 C memory for) is C memory wherever it is read, so `b.c.owner = ...` in a method of `Buffer`
 writes into C memory; one write of Go memory, or `&b.c` handed to Go code, and it is not.
 
+A call of a function that stores one of its parameters into C memory — a helper of the same
+package, or of another package of the module (`cutil.Keep(box, unsafe.Pointer(&x))`) — is
+such a store too, reported at the call with the store inside the helper as related location
+(function summaries, see `cgoguard.analysis.effects`).
+
 Go memory known only from a declaration counts too: a parameter, receiver, field or package
 variable whose static type is a pointer to a struct type declared in Go (`o *Owner`), a map
 or a channel can only be nil or Go memory (C memory would need an unsafe cast, which the
@@ -49,16 +54,22 @@ Store C memory instead (copy the data with `C.CBytes`/`C.malloc`), store an inte
 
 from __future__ import annotations
 
-from cgoguard.analysis.memory import Address, FunctionMemory, Origin, Store, function_memories
+from tree_sitter import Node
+
+from cgoguard.analysis.callgraph import ImportedCallee, call_graph
+from cgoguard.analysis.exports import package_summaries
+from cgoguard.analysis.memory import Address, FunctionMemory, Leaf, Origin, Store
 from cgoguard.analysis.pointerness import (
     CallIndex,
     Violation,
     assumption_note,
-    call_index,
     describe_slot,
     leaf_violation,
 )
-from cgoguard.findings import Confidence, Severity
+from cgoguard.analysis.summaries import EMPTY_SUMMARY, RECEIVER, STORED_IN_C_MEMORY, FunctionSummary
+from cgoguard.findings import Confidence, Related, Severity
+from cgoguard.gofront.syntax import call_parts, unparen
+from cgoguard.rules.analyses import shared_call_index, shared_memories
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -73,12 +84,13 @@ _FOREIGN = {Origin.C: "C memory", Origin.MMAP: "memory mapped with Mmap"}
 
 
 def check(ctx: RuleContext) -> None:
-    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
-    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    memories = shared_memories(ctx)
+    calls = shared_call_index(ctx)
     for memory in memories:
         for address, store in memory.resolved_stores:
             if address.origin in _FOREIGN:
                 _check_store(ctx, memory, calls, address, store)
+    _check_calls(ctx, memories, calls)
 
 
 def _check_store(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, address: Address,
@@ -117,3 +129,53 @@ def _stored_go_pointer(memory: FunctionMemory, store: Store) -> Violation | None
             return Violation(describe_slot(leaf.path), found.what, found.kind, found.node, allocated=found.allocated,
                              assumed=found.assumed)
     return None
+
+
+def _check_calls(ctx: RuleContext, memories: list[FunctionMemory], calls: CallIndex) -> None:
+    """Calls of functions whose summary says they store a parameter into C memory."""
+    graph = call_graph(ctx.package)
+    summaries: dict[int, FunctionSummary] | None = None
+    for memory in memories:
+        position = graph.position.get(memory.func.id)
+        if position is None:
+            continue
+        for call, callee in graph.resolved[position]:
+            if isinstance(callee, ImportedCallee):
+                summary, name, is_method = callee.summary, callee.qualified_name, callee.is_method
+            else:
+                info = graph.functions[callee]
+                if summaries is None:
+                    summaries = package_summaries(ctx.package, ctx.contracts, ctx.cache)
+                summary, name = summaries.get(info.node.id, EMPTY_SUMMARY), info.qualified_name
+                is_method = bool(info.receiver_type)
+            if any(s.place == STORED_IN_C_MEMORY for s in summary.stores):
+                _check_call(ctx, memory, calls, call, summary, name, is_method)
+
+
+def _check_call(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, call: Node, summary: FunctionSummary,
+                name: str, is_method: bool) -> None:
+    func, args = call_parts(call)
+    func = unparen(func)
+    by_param = dict(enumerate(args))
+    if is_method and func is not None and func.type == "selector_expression":
+        by_param[RECEIVER] = func.child_by_field_name("operand")
+    for site in summary.stores:
+        arg = by_param.get(site.param)
+        if site.place != STORED_IN_C_MEMORY or site.reported_there or arg is None:
+            continue
+        violation = leaf_violation(memory, Leaf((), memory.eval(arg, call.start_byte), None), call.start_byte,
+                                   shallow=True)
+        if violation is None or (violation.assumed is not None and calls.under_pins(memory)):
+            continue
+        note = assumption_note(violation.assumed) if violation.assumed is not None else ""
+        where = f"{site.path}:{site.line}" if site.path else "inside it"
+        message = (f"Go pointer stored into C memory by a call: {name} stores this argument, {violation.what}, into "
+                   f"C memory ({where}), where the garbage collector cannot see it{note}; pass C memory or a "
+                   "cgo.Handle instead, or pin the object with runtime.Pinner before the call and unpin it after "
+                   "C is done with it")
+        related = [Related(path, line, f"passed on to {callee} here") for path, line, callee in site.chain]
+        if site.path:
+            related.append(Related(site.path, site.line, f"{site.function.rsplit('/', 1)[-1]} stores it into C memory here"))
+        related += [ctx.related(memory.file, node, why) for node, why in violation.sites()]
+        confidence = Confidence.MEDIUM if violation.assumed is not None else Confidence.HIGH
+        ctx.report(META, memory.file, call, message, related=related, confidence=confidence)

@@ -53,21 +53,20 @@ from typing import Any
 
 from tree_sitter import Node
 
-from cgoguard.analysis.memory import FunctionMemory, Origin, Value, function_memories
+from cgoguard.analysis.memory import FunctionMemory, Origin, Value
 from cgoguard.analysis.pointerness import (
     CallIndex,
     CCall,
     Forward,
     assumption_note,
     c_calls,
-    call_index,
     callee_key,
     describe_value,
-    forwarded_parameters,
     forwarding_calls,
 )
 from cgoguard.cfront.model import CFunction
 from cgoguard.findings import Confidence, Severity
+from cgoguard.rules.analyses import shared_call_index, shared_contracts, shared_forwards, shared_memories
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -82,12 +81,10 @@ _STRUCTURE_ONLY = "a structure another argument points to"
 
 
 def check(ctx: RuleContext) -> None:
-    contracts = ctx.contracts if ctx.contracts is not None else ctx.shared("memory.contracts", lambda: _contracts(ctx))
-    if contracts is None:
-        return
-    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
-    forwards = ctx.shared("memory.forwards", lambda: forwarded_parameters(memories))
-    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    contracts = shared_contracts(ctx)
+    memories = shared_memories(ctx)
+    forwards = shared_forwards(ctx)
+    calls = shared_call_index(ctx)
     for memory in memories:
         for call in c_calls(memory):
             for index in range(len(call.args)):
@@ -102,14 +99,6 @@ def _judged_at_callers(memory: FunctionMemory, call: CCall, index: int, forwards
     """A parameter handed straight to C is judged where the package passes it, when it does."""
     return calls.has_callers(memory) and any(
         f.call.node == call.node and f.index == index for f in forwards.get(callee_key(memory.func), []))
-
-
-def _contracts(ctx: RuleContext) -> Any:
-    try:
-        from cgoguard.contracts import contracts_for_package
-    except ImportError:
-        return None
-    return contracts_for_package(ctx.package, called_only=True)
 
 
 def _check_argument(ctx: RuleContext, memory: FunctionMemory, calls: CallIndex, call: CCall, index: int,

@@ -46,10 +46,11 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from cgoguard.analysis.memory import FunctionMemory, function_memories
-from cgoguard.analysis.pointerness import CallIndex, assumption_note, call_index, value_violation
+from cgoguard.analysis.memory import FunctionMemory
+from cgoguard.analysis.pointerness import CallIndex, assumption_note, value_violation
 from cgoguard.findings import Confidence, Severity
 from cgoguard.gofront.syntax import text, walk_skipping_funcs
+from cgoguard.rules.analyses import shared_call_index, shared_memories
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(
@@ -76,8 +77,8 @@ def check(ctx: RuleContext) -> None:
     exported = {info.node: info.export_name for info in ctx.package.symbols.all_functions() if info.export_name}
     if not exported:
         return
-    memories = ctx.shared("memory.functions", lambda: function_memories(ctx.package))
-    calls = ctx.shared("memory.calls", lambda: call_index(memories))
+    memories = shared_memories(ctx)
+    calls = shared_call_index(ctx)
     for memory in memories:
         name = exported.get(memory.func)
         if name:

@@ -86,13 +86,13 @@ from cgoguard.analysis.unsafeflow import (
     conversion,
     describe,
     is_unsafe_pointer_call,
-    shared_scopes,
 )
 from cgoguard.findings import Applicability, Confidence, Fix, Severity
 from cgoguard.fix.edits import in_loop, insert_after, insert_before, make_fix, require_import, statement_of
-from cgoguard.gofront.package import GoFile
+from cgoguard.gofront.gofile import GoFile
 from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType
+from cgoguard.rules.analyses import shared_scopes
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import Certainty, graded
 

@@ -49,10 +49,10 @@ from cgoguard.analysis.unsafeflow import (
     address_integer,
     describe,
     is_unsafe_pointer_call,
-    shared_scopes,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import line_of, nodes_of_type, text, unparen
+from cgoguard.rules.analyses import shared_scopes
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(

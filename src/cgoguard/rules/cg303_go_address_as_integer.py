@@ -56,10 +56,10 @@ from cgoguard.analysis.unsafeflow import (
     conversion,
     describe,
     is_unsafe_pointer_call,
-    shared_scopes,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import call_parts, line_of, nodes_of_type, text
+from cgoguard.rules.analyses import shared_scopes
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(

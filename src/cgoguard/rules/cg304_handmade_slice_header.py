@@ -60,11 +60,11 @@ from cgoguard.analysis.unsafeflow import (
     describe,
     is_unsafe_pointer_call,
     pointer_origin,
-    shared_scopes,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.syntax import call_parts, nodes_of_type, text, unparen
 from cgoguard.gofront.types import GoType, type_from_node
+from cgoguard.rules.analyses import shared_scopes
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import Certainty, graded
 

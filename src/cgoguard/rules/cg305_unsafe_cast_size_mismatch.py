@@ -51,10 +51,10 @@ from cgoguard.analysis.unsafeflow import (
     is_byte_like,
     is_unsafe_pointer_call,
     layout,
-    pointer_conversions,
 )
 from cgoguard.findings import Severity
 from cgoguard.gofront.types import GoType
+from cgoguard.rules.analyses import pointer_conversions
 from cgoguard.rules.base import RuleContext, RuleMeta
 
 META = RuleMeta(

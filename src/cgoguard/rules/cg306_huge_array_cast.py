@@ -48,13 +48,13 @@ from cgoguard.analysis.unsafeflow import (
     constant_value_text,
     describe,
     module_go_version,
-    pointer_conversions,
     pointer_origin,
 )
 from cgoguard.findings import Applicability, Fix, Severity
 from cgoguard.fix.edits import make_fix, replace, require_import
 from cgoguard.gofront.syntax import text, unparen
 from cgoguard.gofront.types import GoType
+from cgoguard.rules.analyses import pointer_conversions
 from cgoguard.rules.base import RuleContext, RuleMeta
 from cgoguard.rules.severity import Certainty, graded
 

@@ -40,7 +40,7 @@ from tree_sitter import Node
 from cgoguard.analysis.cfg import DEFER, RETURN, CfgNode, build_cfg
 from cgoguard.analysis.dataflow import ForwardAnalysis
 from cgoguard.findings import Severity
-from cgoguard.gofront.package import GoFile
+from cgoguard.gofront.gofile import GoFile
 from cgoguard.gofront.syntax import nodes_of_type, text, unparen, walk_skipping_funcs
 from cgoguard.rules.base import RuleContext, RuleMeta
 

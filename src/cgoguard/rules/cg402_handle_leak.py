@@ -36,7 +36,7 @@ from tree_sitter import Node
 
 from cgoguard.analysis.lifetime import declared_names
 from cgoguard.findings import Severity
-from cgoguard.gofront.package import GoFile
+from cgoguard.gofront.gofile import GoFile
 from cgoguard.gofront.syntax import c_name, nodes_of_type, text, unparen
 from cgoguard.rules.base import RuleContext, RuleMeta
 

@@ -5,6 +5,7 @@ race detector, GC tracing) with the right flags for the installed Go, sends ever
 output through ``cgoguard.reports.analyze`` and merges the findings of all checks.
 """
 
-from cgoguard.runner.session import CheckResult, RunOptions, RunReport, run_checks
+from cgoguard.runner.results import CheckResult
+from cgoguard.runner.session import RunOptions, RunReport, run_checks
 
 __all__ = ["CheckResult", "RunOptions", "RunReport", "run_checks"]

@@ -25,7 +25,7 @@ from cgoguard.output import FORMATS
 if TYPE_CHECKING:
     from cgoguard.findings import Finding, InputError
     from cgoguard.output.text import TextStyle
-    from cgoguard.runner.session import CheckResult
+    from cgoguard.runner.results import CheckResult
 
 DEFAULT_CHECKS = "asan,leak,cgocheck,cgocheck2,race"
 DEFAULT_TIMEOUT_S = 900.0
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     from cgoguard.output.text import TextStyle
     from cgoguard.runner.checks import parse_checks
     from cgoguard.runner.command import DEFAULT_COMMAND
-    from cgoguard.runner.session import NOT_RUN, RunOptions, run_checks
+    from cgoguard.runner.results import NOT_RUN
+    from cgoguard.runner.session import RunOptions, run_checks
 
     directory = Path(args.dir)
     if not directory.is_dir():
@@ -130,7 +131,7 @@ def render_run(results: list[CheckResult], findings: list[Finding], errors: list
                style: TextStyle | None = None, statistics: bool = False) -> str:
     from cgoguard.findings import InputError
     from cgoguard.output import render
-    from cgoguard.runner.session import NOT_RUN
+    from cgoguard.runner.results import NOT_RUN
 
     if fmt in ("text", "concise"):  # the summary table says which checks could not run
         listing = render(findings, errors, fmt, style=style, statistics=statistics)
@@ -168,7 +169,7 @@ def summary_table(results: list[CheckResult], extra: dict[str, Any]) -> str:
 def _footer(results: list[CheckResult], findings: list[Finding], extra: dict[str, Any]) -> str:
     """``cgoguard: 1 error, 2 warnings from 4 of 5 checks in 12.3 s (race: timed out)``."""
     from cgoguard.output import severity_counts
-    from cgoguard.runner.session import NOT_RUN
+    from cgoguard.runner.results import NOT_RUN
 
     not_run = [r for r in results if r.status in NOT_RUN]
     ran = len(results) - len(not_run)

@@ -23,15 +23,11 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from cgoguard.findings import Finding, Related, stable_fingerprint
 from cgoguard.runner.attribution import GENERIC_CATEGORIES, enclosing_function_line
 from cgoguard.runner.checks import CHECK_NAMES
-
-if TYPE_CHECKING:
-    from cgoguard.runner.session import CheckResult
-
+from cgoguard.runner.results import CheckResult
 
 _CGO_EXPORT_WRAPPER = re.compile(r"_cgoexp_[0-9a-f]+_(\w+)$")
 

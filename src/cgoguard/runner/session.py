@@ -25,18 +25,10 @@ from cgoguard.runner import logs as proclogs
 from cgoguard.runner.attribution import fold_induced_abort
 from cgoguard.runner.checks import Setup, plan
 from cgoguard.runner.command import GoCommand, exec_flag, merge_goflags
+from cgoguard.runner.merge import merge_findings
 from cgoguard.runner.process import no_core_dumps, run_command, stop_all
+from cgoguard.runner.results import FAILED, FOUND, NO_GC_CYCLE, NOTHING_RAN, PASSED, TIMED_OUT, CheckResult
 from cgoguard.runner.toolchain import Toolchain, inspect_toolchain
-
-# Statuses shown in the summary table.
-PASSED = "passed"
-FOUND = "found bugs"
-FAILED = "failed to run"
-TIMED_OUT = "timed out"
-NOTHING_RAN = "nothing ran"  # go test/run started no program (no test files, every package skipped)
-NO_GC_CYCLE = "no GC cycle ran"  # the gc check ran, but nothing was traced
-# Checks that did not check anything: a run made only of these did not test the code.
-NOT_RUN = frozenset({FAILED, TIMED_OUT, NOTHING_RAN})
 
 Progress = Callable[[str], None]
 
@@ -52,26 +44,6 @@ class RunOptions:
     keep_logs: bool = False  # logs_dir outlives the run: reports may name files in it
     use_static: bool = True
     isolated: bool = False  # the static scan ignores every configuration file
-
-
-@dataclass
-class CheckResult:
-    check: str
-    status: str
-    seconds: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
-    message: str = ""
-    processes: int = 0
-    shared_with: str = ""  # the other check of a shared execution (asan+leak)
-
-    def summary(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"check": self.check, "status": self.status, "findings": len(self.findings),
-                                "seconds": round(self.seconds, 2), "processes": self.processes}
-        if self.message:
-            data["message"] = self.message
-        if self.shared_with:
-            data["shared_with"] = self.shared_with
-        return data
 
 
 @dataclass
@@ -257,8 +229,6 @@ class RunReport:
 
 def run_checks(options: RunOptions, progress: Progress = lambda _: None) -> RunReport:
     """Run every selected check and merge what they found."""
-    from cgoguard.runner.merge import merge_findings
-
     base_env = dict(os.environ)
     toolchain = inspect_toolchain(options.directory, base_env)
     module_root = find_module_root(options.directory)

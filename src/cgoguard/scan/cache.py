@@ -2,8 +2,10 @@
 
 The key covers everything a package's result depends on: cgoguard's own code (so editing a
 rule invalidates it), the analysis options, every file of the package with its display path
-(findings carry it) and the C headers its files include with quotes from outside the
-package directory. A hit therefore needs no timestamps and survives ``git checkout``.
+(findings carry it) under each build analysed, the C headers its files include with quotes
+from outside the package directory, and the digest of the facts of the module packages it
+imports (not their files: an edit that leaves those facts unchanged keeps the entry valid).
+A hit therefore needs no timestamps and survives ``git checkout``.
 
 Entries are JSON files written atomically (write to a temporary file, then rename), so
 parallel scans and interrupted runs never leave a torn entry; an unreadable entry is a miss.
@@ -26,7 +28,7 @@ from cgoguard.gofront.discover import PackageSources
 from cgoguard.safeio import names_file, real_path
 from cgoguard.scan.worker import PackageResult
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 _QUOTED_INCLUDE = re.compile(rb'^[ \t]*(?://)?[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"', re.MULTILINE)
 _INCLUDE_FLAG = re.compile(rb"-I[ \t]*(\S+)")
 _MAX_INCLUDE_DEPTH = 8
@@ -48,10 +50,17 @@ def tool_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def package_key(sources: PackageSources, analysis_key: str) -> str:
+def package_key(sources: PackageSources, analysis_key: str, imported_facts: str = "", export: bool = False) -> str:
+    """The key of a package's result: ``imported_facts`` digests the facts it was given, and
+    ``export`` says whether the result carries the package's own facts."""
     digest = hashlib.sha256(f"{FORMAT_VERSION}\0{tool_fingerprint()}\0{analysis_key}\0".encode())
-    digest.update(f"{sources.dir.resolve()}\0{sources.display_dir}\0".encode())
-    for source in (*sources.go_files, *sources.c_files):
+    digest.update(f"{sources.dir.resolve()}\0{sources.display_dir}\0{sources.import_path}\0".encode())
+    digest.update(f"{imported_facts}\0{export}\0{sources.only is not None and not sources.only}\0".encode())
+    digest.update(f"{sorted(sources.optional_files.items())}\0".encode())
+    for build in (sources, *sources.extra_builds):
+        label = getattr(build, "label", "")
+        digest.update(f"build {label}\0{[s.display_path for s in (*build.go_files, *build.c_files)]}\0".encode())
+    for source in sources.all_files():
         digest.update(f"{source.display_path}\0{len(source.data)}\0".encode())
         digest.update(source.data)
     scope = sources.scope
@@ -70,9 +79,10 @@ def external_headers(sources: PackageSources) -> list[Path]:
     Over-approximates on purpose (a commented-out include still counts): a spurious key
     input costs a cache miss, a missing one would serve a stale result.
     """
-    own = {real_path(s.path) for s in sources.c_files}
+    files = sources.all_files()
+    own = {real_path(s.path) for s in files if not s.path.name.endswith(".go")}
     scope = sources.scope
-    texts = [s.data for s in (*sources.go_files, *sources.c_files)]
+    texts = [s.data for s in files]
     search_dirs = [sources.dir, *(d for d in _include_dirs(texts, sources.dir) if scope.contains(d))]
     found: dict[Path, None] = {}
     frontier = [(text, sources.dir) for text in texts]
@@ -134,7 +144,7 @@ class ResultCache:
             return None
         try:
             result = PackageResult.from_json(json.loads(data.decode("utf-8")))
-        except (ValueError, KeyError, TypeError):
+        except Exception:  # torn, of another version or damaged: a miss, never a wrong result
             return None
         self.hits += 1
         return result

@@ -43,6 +43,12 @@ only new findings:
   --new-from-rev REV   findings on lines changed since the git revision REV
   --new                findings on lines changed since HEAD left the upstream branch
 
+build targets:
+  each package is analysed for linux/amd64 with cgo; files that target leaves out (optional
+  build tags, other Unixes, !cgo) are analysed under a few extra targets derived from their
+  constraints, and their findings name that target ("build" in JSON). Naming --tags, --goos
+  or --goarch (or tags/goos/goarch in the configuration) analyses that one target only.
+
 configuration:
   [tool.cgoguard] in pyproject.toml, or cgoguard.toml; the closest one at or above the
   scanned path is used (--config FILE names one, --isolated ignores them all,
@@ -70,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="directories or files (default: .)")
     out = add_output_options(parser, FORMATS, fail_on_default=None)
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    out.add_argument("-v", "--verbose", action="store_true",
+                     help="also list on stderr the packages analysed (those the result cache did not answer)")
     out.add_argument("--show-config", action="store_true",
                      help="print the configuration file and the values in force, then exit")
     rules = add_rule_options(parser, "rule ids, id prefixes, names or categories")
@@ -82,9 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                             "contracts (runs cc and pkg-config)")
     build = parser.add_argument_group("build target")
     build.add_argument("--tags", action=CommaList, metavar="TAGS",
-                       help="build tags (comma-separated, repeatable)")
-    build.add_argument("--goos", help="target GOOS (default: linux)")
-    build.add_argument("--goarch", help="target GOARCH (default: amd64)")
+                       help="build tags (comma-separated, repeatable; analyse this target only)")
+    build.add_argument("--goos", help="target GOOS (default: linux; naming it analyses this target only)")
+    build.add_argument("--goarch", help="target GOARCH (default: amd64; naming it analyses this target only)")
     build.add_argument("--tests", action="store_true", default=None, help="also analyse _test.go files")
     build.add_argument("--include-generated", action="store_true", default=None,
                        help="also analyse generated files (// Code generated ... DO NOT EDIT.)")
@@ -170,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         hint = fix_hint(result.findings)
         if hint and args.format == "text":
             print(hint, file=sys.stderr)
+    if args.verbose:
+        _print_analysed(result)
     if result.internal_errors:
         return 2
     if args.write_baseline:
@@ -256,6 +266,13 @@ def _print_summary(result: ScanResult, fmt: str) -> None:
     tail = f"; {', '.join(notes)}" if notes else ""
     print(f"cgoguard: {counts} in {result.packages} package(s), {result.files} file(s){tail}",
           file=sys.stderr)
+
+
+def _print_analysed(result: ScanResult) -> None:
+    dependencies = f", {result.dependencies} dependency package(s) read for facts" if result.dependencies else ""
+    listed = "".join(f"\n  {directory}" for directory in result.analysed)
+    print(f"cgoguard: analysed {len(result.analysed)} package(s), {result.cached} from the result cache"
+          f"{dependencies}{listed}", file=sys.stderr)
 
 
 class _ProgressBar:

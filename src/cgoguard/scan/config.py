@@ -66,6 +66,10 @@ class ScanConfig:
     warnings: tuple[str, ...] = ()  # configuration settings that were ignored, and why
     # (glob relative to the project root, rule keys): rules not reported in matching files.
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Analyse the target only. Otherwise files the target leaves out (optional build tags,
+    # other Unixes, `!cgo`) are analysed under extra builds; naming tags, goos or goarch (on
+    # the command line or in the file) asks for that one target.
+    single_target: bool = False
 
     @property
     def target(self) -> BuildTarget:
@@ -86,6 +90,7 @@ class ScanConfig:
             "select": self.select, "ignore": self.ignore, "tags": sorted(self.tags), "goos": self.goos,
             "goarch": self.goarch, "tests": self.tests, "generated": self.generated,
             "contracts": self.contracts, "root": str(self.root), "system_headers": self.system_headers,
+            "single_target": self.single_target,
         }
         blob = json.dumps(relevant, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -254,6 +259,8 @@ def load_config(start_dir: str | Path | None = None, overrides: Mapping[str, Any
             values[key] = value
     if (overrides or {}).get("cache_dir") is not None:
         values["confine_cache"] = False
+    if any(values.get(key) for key in ("tags", "goos", "goarch")):
+        values.setdefault("single_target", True)
     config = replace(ScanConfig(root=root, config_path=config_path, warnings=tuple(warnings)), **values)
     # Command-line values bypass the table's converters: check the ones argparse cannot.
     _choice(KNOWN_OS)("goos", config.goos)

@@ -1,31 +1,33 @@
-"""The scan driver: discovery, parallel per-package analysis, cache, then policy.
+"""The scan driver: discovery, the module's package graph, per-package analysis in dependency
+order (parallel, cached), then policy.
 
-Per-package analysis (parse, rules, fingerprints, suppression comments) runs in worker
-processes and is cached by content hash; the policy steps that depend on the whole run
-(``only`` filtering, suppressions, severity overrides, baseline) run here afterwards.
+Per-package analysis (parse, facts, rules, fingerprints, suppression comments) runs in worker
+processes, in the order of the package graph so that each package sees the facts of the module
+packages it imports (:mod:`cgoguard.scan.schedule`), and is cached by content hash; the policy
+steps that depend on the whole run (``only`` filtering, suppressions, severity overrides,
+baseline, per-file-ignores, changed lines) run here afterwards.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cgoguard.findings import Finding, InputError
 from cgoguard.gofront.discover import Discovery, DiscoveryOptions, PackageSources, discover
+from cgoguard.gofront.graph import PackageGraph, build_graph
+from cgoguard.gofront.variants import DEFAULT_EXTRA_BUILDS
+from cgoguard.rules import RELEVANT_IMPORTS
 from cgoguard.scan.baseline import filter_baselined, read_baseline
-from cgoguard.scan.cache import ResultCache, package_key
+from cgoguard.scan.cache import ResultCache
 from cgoguard.scan.config import ScanConfig, common_start, load_config
 from cgoguard.scan.newcode import ChangedLines, keep_new
+from cgoguard.scan.schedule import ProgressCallback, Schedule
 from cgoguard.scan.selection import RuleSelection, select_rules
 from cgoguard.scan.suppressions import Suppression, apply_suppressions
-from cgoguard.scan.worker import AnalysisSettings, PackageResult, analyse_package, prepare_analysis
-
-ProgressCallback = Callable[[int, int], None]  # (packages done, packages total)
+from cgoguard.scan.worker import AnalysisSettings, PackageResult
 
 
 @dataclass
@@ -44,6 +46,8 @@ class ScanResult:
     not_new: int = 0  # left out as not on a changed line (--new, --new-from-rev)
     config: ScanConfig = field(default_factory=ScanConfig)
     warnings: list[str] = field(default_factory=list)  # settings ignored, a cache refused
+    analysed: list[str] = field(default_factory=list)  # package directories analysed (not cached), in order
+    dependencies: int = 0  # module packages outside the scanned paths read for their facts
 
 
 def available_cores() -> int:
@@ -58,32 +62,43 @@ def scan(paths: Sequence[str], config: ScanConfig | None = None, *,
     """Scan ``paths``; with ``changed``, report only findings on those lines (see newcode)."""
     paths = list(paths) or ["."]
     config = config or load_config(common_start(paths))
-    discovery = discover(paths, DiscoveryOptions(
-        target=config.target, include_generated=config.generated, exclude=_exclude_patterns(config)))
-    return scan_packages(discovery, config, progress=progress, changed=changed)
+    options = DiscoveryOptions(target=config.target, include_generated=config.generated,
+                               exclude=_exclude_patterns(config),
+                               extra_builds=0 if config.single_target else DEFAULT_EXTRA_BUILDS)
+    discovery = discover(paths, options)
+    return scan_packages(discovery, config, progress=progress, changed=changed, dependencies=options)
 
 
-def scan_packages(discovery: Discovery, config: ScanConfig, *,
-                  progress: ProgressCallback | None = None, changed: ChangedLines | None = None) -> ScanResult:
+def scan_packages(discovery: Discovery, config: ScanConfig, *, progress: ProgressCallback | None = None,
+                  changed: ChangedLines | None = None, dependencies: DiscoveryOptions | None = None) -> ScanResult:
     """Analyse packages whose files are already chosen (by discovery, or by the go command
-    for ``cgoguard-vet``), then apply the configuration's policy (and, with ``changed``, keep
-    only the findings on changed lines)."""
+    for ``cgoguard-vet``) in dependency order, then apply the configuration's policy (and,
+    with ``changed``, keep only the findings on changed lines).
+
+    With ``dependencies``, module packages the scanned ones import from outside the scanned
+    paths are read with those options for their facts; without, only the packages given
+    share facts (cgoguard-vet: calls into other packages are then calls of unknown code).
+    """
     selection = select_rules(config)
     baseline = read_baseline(config.baseline) if config.baseline else None
+    scanned = len(discovery.packages)
+    graph = build_graph(discovery, dependencies)
     settings = AnalysisSettings(config.target, tuple(selection.analysis_ids), dict(config.contracts),
                                 config.root, config.system_headers)
     cache = ResultCache(config.effective_cache_dir, config.root if config.confine_cache else None) \
         if config.use_cache else None
-    results = _analyse_all(discovery.packages, settings, config, cache, progress)
-
-    result = ScanResult(findings=[], errors=list(discovery.errors), packages=len(discovery.packages),
-                        files=sum(len(p.go_files) for p in discovery.packages),
-                        lines=sum(s.data.count(b"\n") for p in discovery.packages for s in p.go_files),
+    schedule = Schedule(graph, settings, config.analysis_key(), cache, facts_needed(graph), progress)
+    outcome = schedule.run(config.jobs or available_cores())
+    packages = discovery.packages[:scanned]
+    files = [f for p in packages for f in p.all_files() if f.path.suffix == ".go"]
+    result = ScanResult(findings=[], errors=list(discovery.errors), packages=scanned, files=len(files),
+                        lines=sum(f.data.count(b"\n") for f in files),
                         cached=cache.hits if cache else 0, skipped_files=discovery.skipped_files,
-                        config=config, warnings=list(config.warnings))
+                        config=config, analysed=[graph.nodes[i].sources.display_dir for i in outcome.analysed],
+                        dependencies=len(graph.nodes) - scanned, warnings=list(config.warnings))
     if cache is not None and cache.problem:
         result.warnings.append(cache.problem)
-    findings, suppressions = _collect(discovery.packages, results, result)
+    findings, suppressions = _collect([n.sources for n in graph.nodes], outcome.results, result)
     _apply_policy(findings, suppressions, selection, baseline, result)
     if changed is not None:
         result.findings, result.not_new = keep_new(result.findings, changed)
@@ -104,104 +119,19 @@ def _exclude_patterns(config: ScanConfig) -> tuple[str, ...]:
     return tuple(patterns)
 
 
-def _analyse_all(packages: list[PackageSources], settings: AnalysisSettings, config: ScanConfig,
-                 cache: ResultCache | None, progress: ProgressCallback | None) -> list[PackageResult]:
-    results: list[PackageResult | None] = [None] * len(packages)
-    keys = [package_key(p, config.analysis_key()) for p in packages] if cache else []
-    todo = []
-    for index in range(len(packages)):
-        cached = cache.get(keys[index]) if cache else None
-        if cached is not None:
-            results[index] = cached
-        else:
-            todo.append(index)
-    done = len(packages) - len(todo)
-    if progress:
-        progress(done, len(packages))
-    jobs = config.jobs or available_cores()
-    with _few_collections():
-        for index, package_result in _run(todo, packages, settings, jobs):
-            results[index] = package_result
-            if cache:
-                cache.put(keys[index], package_result)
-            done += 1
-            if progress:
-                progress(done, len(packages))
-    return [r for r in results if r is not None]
-
-
-# Allocations between two collections of the youngest generation (CPython's default: 700).
-_GC_YOUNG_THRESHOLD = 50_000
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector rarely while packages are analysed (workers forked
-    here inherit the setting).
-
-    An analysis allocates hundreds of thousands of small objects (syntax index, memos,
-    dataflow states) that live until its package is done and are freed by reference
-    counting; with the default thresholds the collector traverses them over and over: 6%
-    of a scan of 30 small packages, 11% of one large package (git2go). What is alive now
-    (modules, grammars, the discovered sources) is frozen out of collections altogether,
-    which also spares forked workers from copying those pages when a collection touches them.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(_GC_YOUNG_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-def _run(todo: list[int], packages: list[PackageSources], settings: AnalysisSettings,
-         jobs: int) -> Iterator[tuple[int, PackageResult]]:
-    serial = ((index, analyse_package(packages[index], settings)) for index in todo)
-    if jobs <= 1 or len(todo) <= 1:
-        yield from serial
-        return
-    # Imported only now: a serial or fully cached scan need not load multiprocessing (~10 ms).
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    # Largest packages first, so that one big package does not start last and finish alone.
-    todo = sorted(todo, key=lambda i: -sum(len(s.data) for s in packages[i].go_files))
-    # fork: workers inherit the imported modules and the loaded grammars (no start-up cost).
-    methods = multiprocessing.get_all_start_methods()
-    forking = "fork" in methods
-    if forking:
-        prepare_analysis()
-    context = multiprocessing.get_context("fork" if forking else None)
-    try:
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                                   initializer=_ignore_interrupts)
-    except OSError:  # no POSIX semaphores (some sandboxes): analyse in this process instead
-        yield from serial
-        return
-    other_children = set(multiprocessing.active_children())
-    with pool:
-        futures = {pool.submit(analyse_package, packages[i], settings): i for i in todo}
-        workers = set(multiprocessing.active_children()) - other_children
-        try:
-            for future in as_completed(futures):
-                try:
-                    yield futures[future], future.result()
-                except BrokenProcessPool as exc:
-                    yield futures[future], PackageResult(internal_error=f"worker process died: {exc}")
-        except BaseException:  # Ctrl-C: stop now rather than after the packages in progress
-            pool.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                worker.terminate()
-            raise
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the main process, which cancels the remaining work; otherwise
-    every idle worker would print its own KeyboardInterrupt traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def facts_needed(graph: PackageGraph) -> list[bool]:
+    """Per package, whether a package that runs the rules imports it (directly or not), so
+    that its facts are worth computing. Rules run where the imports make a cgo rule possible:
+    "C", unsafe, runtime, ..., or a package of the module that imports "C" (whose functions
+    may hand over C memory)."""
+    uses_c = [any(path == "C" for path in node.imports) for node in graph.nodes]
+    needed = [False] * len(graph.nodes)
+    for index, node in enumerate(graph.nodes):
+        consumer = not node.facts_only and (bool(RELEVANT_IMPORTS & node.imports) or any(uses_c[d] for d in node.deps))
+        if consumer:
+            for dep in graph.closure(index):
+                needed[dep] = True
+    return needed
 
 
 def _collect(packages: list[PackageSources], results: list[PackageResult],
@@ -236,15 +166,15 @@ def _apply_policy(findings: list[Finding], suppressions: list[Suppression], sele
     result.errors = _dedupe(result.errors)
 
 
-def _relative_to(path: str, root: Path) -> str:
-    try:
-        return Path(os.path.relpath(Path(path).resolve(), root)).as_posix()
-    except ValueError:  # another drive on Windows
-        return Path(path).as_posix()
-
-
 def _dedupe(errors: list[InputError]) -> list[InputError]:
     seen: dict[tuple[str, str], InputError] = {}
     for error in errors:
         seen.setdefault((error.path, error.message), error)
     return sorted(seen.values(), key=lambda e: (e.path, e.message))
+
+
+def _relative_to(path: str, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), root)).as_posix()
+    except ValueError:  # another drive on Windows
+        return Path(path).as_posix()

@@ -32,7 +32,7 @@ from cgoguard.gofront.syntax import GO_LANGUAGE
 from cgoguard.scan.selection import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, RuleSelection, resolve_rule_key
 
 if TYPE_CHECKING:
-    from cgoguard.gofront.package import GoFile
+    from cgoguard.gofront.gofile import GoFile
 
 # Cheap pre-checks on a file's bytes before its comments are queried.
 _MARKERS = (b"cgoguard:", b"nolint")
