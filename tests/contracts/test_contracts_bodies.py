@@ -62,7 +62,7 @@ def test_owned_out_parameters_directly_and_through_a_wrapper(contracts) -> None:
 
 
 def test_body_evidence_names_the_line_and_statement(contracts) -> None:
-    evidence = contracts.get("owned_local").evidence
+    evidence = [e for e in contracts.get("owned_local").evidence if "NUL-terminated" not in e.fact]
     assert [(e.kind, e.location, e.text) for e in evidence] == [("body", "bodies.c:19", "return copy;")]
 
 

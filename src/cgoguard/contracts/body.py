@@ -21,6 +21,7 @@ from tree_sitter import Node
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
+from cgoguard.contracts.strings import body_string_facts
 from cgoguard.findings import Confidence
 
 _TEXT_LIMIT = 120
@@ -65,6 +66,7 @@ class ArgPass:
     position: int
     param: int
     site: Site
+    literals: tuple[tuple[int, str], ...] = ()  # the call's string literal arguments (a printf format)
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,8 @@ class _BodyReader:
             if param is not None:
                 self.summary.passed_params.add(param)
                 if callee:
-                    self.summary.passes.append(ArgPass(callee, position, param, self._site(node)))
+                    self.summary.passes.append(ArgPass(callee, position, param, self._site(node),
+                                                       self._string_literals(args)))
                 elif _names_a_release(callee_node, self.unit.text) and self._releases_argument(arg, callee_node, len(args)):
                     self.summary.indirect_releases.append(
                         ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
@@ -261,6 +264,16 @@ class _BodyReader:
             param = _nearest(data, position)
             if param is not None:
                 self.summary.hand_offs.append(HandOff(callee, param, destructor, self._site(node)))
+
+    def _string_literals(self, args: list[Node]) -> tuple[tuple[int, str], ...]:
+        """(position, contents) of the string literal arguments: what a printf format says."""
+        found = []
+        for position, arg in enumerate(args):
+            parts = [arg] if arg.type == "string_literal" else (
+                arg.named_children if arg.type == "concatenated_string" else [])
+            if parts and all(p.type == "string_literal" for p in parts):
+                found.append((position, "".join(self.unit.text(p)[1:-1] for p in parts)))
+        return tuple(found)
 
     def _releases_argument(self, arg: Node, callee: Node | None, count: int) -> bool:
         """``b->release(b)`` (the object whose function pointer is called) or ``ops->free(p)`` (the
@@ -637,6 +650,7 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
             facts.append(Fact("out", callee.owned_out_args[item.position], evidence, callee.confidence,
                               arg=item.param))
     facts += _member_facts(summary, lookup) + _hand_off_facts(summary, lookup)
+    facts += body_string_facts(summary.passes, lookup)
     for item in summary.indirect_releases:
         evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee})",
                             item.site.location, item.site.text)

@@ -59,7 +59,10 @@ class Fact:
     ``aspect`` is ``returns`` (value: a RETURN_KINDS entry), ``deallocator`` (value: a
     function name), ``frees``/``retains``/``frees_members`` (value: bool, for ``arg``), ``borrows`` (value:
     the argument index owning the result) or ``out`` (value: deallocator name or None, for
-    ``arg``: an owned object written through that pointer-to-pointer argument).
+    ``arg``: an owned object written through that pointer-to-pointer argument),
+    ``reads_string`` (value: bool, for ``arg``: the call reads the argument as a NUL-terminated
+    string) or ``format`` (value: the index of a printf-style format argument, whose ``%s``
+    conversions read the matching variadic arguments as strings).
     """
 
     aspect: str
@@ -89,6 +92,8 @@ class Contract:
     whose members or elements the call releases (``free(p->key)``, ``free(v[i])``) while the
     argument itself stays the caller's. ``owned_out_args`` maps an argument index to the
     deallocator of the object written through it (``sqlite3_open(name, &db)``).
+    ``string_args`` are the argument indexes the call reads as NUL-terminated strings
+    (``strlen(s)``, ``fopen(path, mode)``), and ``format_arg`` the index of a printf-style format.
     """
 
     function: str
@@ -103,9 +108,12 @@ class Contract:
     params: tuple[str, ...] = field(default=(), compare=False, hash=False)  # parameter names, for documents
     declared_at: str = field(default="", compare=False, hash=False)  # "file.h:12" when declared in the package
     frees_members: frozenset[int] = frozenset()
+    string_args: frozenset[int] = frozenset()
+    format_arg: int | None = None
 
     @property
     def is_known(self) -> bool:
+        """Whether any ownership fact is known (what a function does with strings is not ownership)."""
         return bool(self.returns != "unknown" or self.frees_args or self.retains_args or self.owned_out_args
                     or self.frees_members)
 
@@ -123,6 +131,8 @@ class Contract:
             "frees_members": sorted(self.frees_members),
             "borrows_from": self.borrows_from,
             "owned_out_args": {str(k): v for k, v in sorted(self.owned_out_args.items())},
+            "string_args": sorted(self.string_args),
+            "format_arg": self.format_arg,
             "confidence": self.confidence.value,
             "params": list(self.params),
             "declared_at": self.declared_at,
@@ -144,7 +154,14 @@ class Contract:
             owned_out_args={int(k): v for k, v in data.get("owned_out_args", {}).items()},
             params=tuple(data.get("params", ())),
             declared_at=data.get("declared_at", ""),
+            string_args=frozenset(data.get("string_args", ())),
+            format_arg=data.get("format_arg"),
         )
+
+    def string_evidence(self, index: int) -> Evidence | None:
+        """The evidence that the call reads argument ``index`` as a NUL-terminated string."""
+        prefix = f"reads arg {index} as a "
+        return next((e for e in self.evidence if e.fact.startswith(prefix) and not e.overridden), None)
 
 
 class ContractSet:
@@ -229,6 +246,11 @@ class ContractSet:
     def owned_out_arg(self, name: str, index: int) -> bool:
         contract = self.get(name)
         return contract is not None and index in contract.owned_out_args
+
+    def reads_string(self, name: str, index: int) -> bool:
+        """The call reads argument ``index`` as a NUL-terminated C string."""
+        contract = self.get(name)
+        return contract is not None and index in contract.string_args
 
     def is_deallocator(self, name: str) -> bool:
         contract = self.get(name)

@@ -19,7 +19,10 @@ from cgoguard.contracts.model import PRECEDENCE, Contract, Evidence, Fact, stron
 from cgoguard.findings import Confidence
 
 # The order evidence is listed in: what the result is first, then what happens to arguments.
-_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "frees_members", "retains")
+_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "frees_members", "retains", "format",
+                 "reads_string")
+# Facts about how arguments are read, not about ownership: they do not set a contract's confidence.
+_READING_ASPECTS = frozenset({"format", "reads_string"})
 
 
 def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (),
@@ -44,7 +47,8 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
     frees = _flagged(winners, "frees")
     retains = _flagged(winners, "retains")
     outs = {arg: f.value for (aspect, arg), f in winners.items() if aspect == "out" and arg is not None}
-    deciding = [support[key] for key, f in winners.items() if _decides(key[0], returns, f)]
+    deciding = [support[key] for key, f in winners.items()
+                if key[0] not in _READING_ASPECTS and _decides(key[0], returns, f)]
     return Contract(
         function=function,
         returns=returns,
@@ -58,6 +62,8 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         owned_out_args=outs,
         params=params,
         declared_at=declared_at,
+        string_args=_flagged(winners, "reads_string"),
+        format_arg=_value(winners, ("format", None), None),  # type: ignore[arg-type]
     )
 
 

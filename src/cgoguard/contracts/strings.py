@@ -1,0 +1,153 @@
+"""Which arguments a C function reads as NUL-terminated strings.
+
+Three sources, weakest first:
+
+* the declaration: a ``char *`` parameter named as a string (``const char *name``, ``path``,
+  ``filename``, ``str``...) with no length travelling next to it (``name_len``, ``size_t n``
+  right after it) is most likely read up to its NUL (a naming guess, low confidence);
+* a comment: ``@param name  a NUL-terminated string`` (see :mod:`cgoguard.contracts.comments`);
+* the body: a parameter handed to a callee that reads that argument as a string (``strlen(p)``,
+  ``fopen(path, "r")``, a wrapper that does) or matched by a ``%s`` of a printf-style format
+  (``printf("%s\\n", msg)``), re-read during the contracts fixpoint so wrappers compose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from cgoguard.cfront.model import CFunction, CModel, CParam
+from cgoguard.contracts.model import Contract, Evidence, Fact
+from cgoguard.findings import Confidence
+
+if TYPE_CHECKING:
+    from cgoguard.contracts.body import ArgPass
+
+# Parameter names that say "a C string": exact words, and name parts (`dbname`, `file_path`).
+_STRING_NAMES = frozenset({
+    "name", "path", "pathname", "filename", "fname", "file", "dir", "dirname", "str", "string", "s", "cstr",
+    "text", "msg", "message", "fmt", "format", "title", "label", "uri", "url", "host", "hostname", "user",
+    "username", "password", "passwd", "cmd", "command", "mode", "prefix", "suffix", "dsn", "sql", "query",
+    "expr", "pattern", "locale", "env", "var", "symbol", "module", "device", "driver",
+})
+# Names that, on a non-const `char *`, as often name an output buffer the call fills.
+_OUTPUT_NAMES = frozenset({"s", "str", "string", "cstr", "text", "msg", "message"})
+_STRING_PARTS = re.compile(r"(?:^|_)(?:name|path|file|filename|str|string|text|msg|message|title|label|uri|url|"
+                           r"host|dir|fmt|sql|query)$|^(?:str|name|path|file)(?:_|$)", re.I)
+_LENGTH_NAMES = re.compile(r"^(?:n|len|length|size|sz|count|cnt|nbytes|num|bytes|cap|capacity|max|maxlen)$|"
+                           r"(?:_?len|_?length|_?size|_?sz|bytes|_?count)$", re.I)
+_INTEGER_WORDS = frozenset("char short int long signed unsigned size_t ssize_t uint8_t uint16_t uint32_t uint64_t "
+                           "int8_t int16_t int32_t int64_t".split())
+# One printf conversion: flags, width, precision, length modifier, conversion character.
+_CONVERSION = re.compile(r"%(?P<flags>[-+ #0']*)(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?"
+                         r"(?:hh|h|ll|l|L|q|j|z|Z|t)?(?P<conversion>[a-zA-Z%])")
+
+
+def declaration_string_facts(model: CModel) -> dict[str, list[Fact]]:
+    """Naming facts: ``char *`` parameters named as strings, with no length beside them."""
+    facts: dict[str, list[Fact]] = {}
+    for function in model.functions.values():
+        for index, param in enumerate(function.params):
+            if _named_as_string(param) and not _has_length(function, index):
+                evidence = Evidence("naming", f"reads arg {index} as a NUL-terminated string (a char * "
+                                    f"named {param.name}, no length beside it)", f"{function.path}:{function.line}",
+                                    _declaration(param))
+                facts.setdefault(function.name, []).append(Fact("reads_string", True, evidence, Confidence.LOW, index))
+    return facts
+
+
+def _named_as_string(param: CParam) -> bool:
+    if param.pointer_depth != 1 or param.is_function_pointer or not param.name:
+        return False
+    base = param.type.replace("const ", "").replace("volatile ", "").strip()
+    if base not in ("char", "gchar", "xmlChar"):
+        return False
+    name = param.name.lower()
+    if not param.is_const and name in _OUTPUT_NAMES:
+        return False
+    return name in _STRING_NAMES or bool(_STRING_PARTS.search(name))
+
+
+def _has_length(function: CFunction, index: int) -> bool:
+    """A length travels with parameter ``index``: the next parameter is an integer named like
+    a length, or some parameter is named after it (``key`` / ``key_len``, ``namelen``)."""
+    params = function.params
+    name = params[index].name.lower()
+    following = params[index + 1] if index + 1 < len(params) else None
+    if following is not None and _is_integer(following) and _LENGTH_NAMES.search(following.name or ""):
+        return True
+    return any(p.name and p.name.lower() != name and p.name.lower().startswith(name) and _LENGTH_NAMES.search(
+        p.name[len(name):]) for p in params)
+
+
+def _is_integer(param: CParam) -> bool:
+    if param.pointer_depth or param.is_function_pointer:
+        return False
+    return all(word in _INTEGER_WORDS for word in param.type.replace("const ", "").split()) or \
+        (param.type.endswith("_t") and "size" in param.type)
+
+
+def _declaration(param: CParam) -> str:
+    return f"{'const ' if param.is_const else ''}{param.type} *{param.name}"
+
+
+# ----- printf formats -------------------------------------------------------------------------
+def format_string_reads(format_text: str) -> list[bool]:
+    """For each variadic argument a printf format consumes, whether the conversion reads it
+    as a NUL-terminated string (``%s`` without a precision; ``%.*s`` and ``%.5s`` are bounded)."""
+    reads: list[bool] = []
+    for conversion in _CONVERSION.finditer(format_text):
+        kind = conversion.group("conversion")
+        if kind == "%":
+            continue
+        reads += [False] * (conversion.group("width") == "*")
+        precision = conversion.group("precision")
+        reads += [False] * (precision == "*")
+        reads.append(kind == "s" and precision is None)
+    return reads
+
+
+# ----- bodies ---------------------------------------------------------------------------------
+Lookup = Callable[[str], Contract | None]
+
+
+def body_string_facts(passes: Iterable[ArgPass], lookup: Lookup) -> list[Fact]:
+    """``strlen(p)``, ``wrap(p)`` where ``wrap`` reads its argument as a string, and
+    ``printf("%s", p)``: parameter ``p`` is read as a NUL-terminated string.
+
+    """
+    facts: list[Fact] = []
+    for item in passes:
+        callee = lookup(item.callee)
+        if callee is None:
+            continue
+        how = _how_read(callee, item.position, item.literals)
+        if how is None:
+            continue
+        evidence = Evidence("body", f"reads arg {item.param} as a NUL-terminated string ({how} {item.callee})",
+                            item.site.location, item.site.text)
+        facts.append(Fact("reads_string", True, evidence, _strength(callee, item.position), item.param))
+    return facts
+
+
+def _how_read(callee: Contract, position: int, literals: tuple[tuple[int, str], ...]) -> str | None:
+    if position in callee.string_args:
+        return "passes it to"
+    if callee.format_arg is None or position <= callee.format_arg:
+        return None
+    format_text = next((text for at, text in literals if at == callee.format_arg), None)
+    if format_text is None:
+        return None
+    reads = format_string_reads(format_text)
+    vararg = position - callee.format_arg - 1
+    return "formats it with %s in" if vararg < len(reads) and reads[vararg] else None
+
+
+def _strength(callee: Contract, position: int) -> Confidence:
+    """A callee's string read proven by its pack, the configuration or a body is as strong here;
+    one guessed from a name or read in a comment is not."""
+    evidence = callee.string_evidence(position)
+    if evidence is None or evidence.kind in ("config", "attribute", "body", "pack"):
+        return Confidence.HIGH
+    return Confidence.MEDIUM if evidence.kind == "comment" else Confidence.LOW
