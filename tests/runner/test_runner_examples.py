@@ -102,7 +102,8 @@ def test_buggy_summary_and_exit_code(buggy_run: tuple[int, dict[str, Any]]) -> N
     assert code == 1
     statuses = {c["check"]: c["status"] for c in document["checks"]}
     assert statuses == {"asan": "found bugs", "leak": "found bugs" if go_has_leak_check() else "passed",
-                        "cgocheck": "found bugs", "cgocheck2": "found bugs", "race": "found bugs", "gc": "passed"}
+                        "cgocheck": "found bugs", "cgocheck2": "found bugs", "checkptr": "passed",
+                        "race": "found bugs", "gc": "passed"}
     by_check = {c["check"]: c for c in document["checks"]}
     assert by_check["asan"]["shared_with"] == "leak"
     # One package, re-run past each crashing test: no test is hidden by a crash before it.
@@ -123,7 +124,7 @@ def test_clean_module_passes_every_check(clean_run: tuple[int, dict[str, Any]]) 
     assert code == 0
     assert document["findings"] == [] and document["errors"] == []
     assert {c["check"]: c["status"] for c in document["checks"]} == {
-        name: "passed" for name in ("asan", "leak", "cgocheck", "cgocheck2", "race", "gc")}
+        name: "passed" for name in ("asan", "leak", "cgocheck", "cgocheck2", "checkptr", "race", "gc")}
     assert all(c["processes"] == 1 for c in document["checks"])
 
 

@@ -21,7 +21,7 @@ from tree_sitter import Node
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
-from cgoguard.contracts.strings import body_string_facts
+from cgoguard.contracts.strings import body_string_facts, text_params
 from cgoguard.findings import Confidence
 
 _TEXT_LIMIT = 120
@@ -129,6 +129,8 @@ class BodySummary:
     indirect_releases: list[ArgPass] = field(default_factory=list)
     # Parameters handed to any call, including through function pointers (`ops->free(p)`).
     passed_params: set[int] = field(default_factory=set)
+    # Parameters that can point to text (`char *`, `void *`): the only ones read as C strings.
+    text_params: frozenset[int] = frozenset()
 
     @property
     def callees(self) -> set[str]:
@@ -153,7 +155,7 @@ class _BodyReader:
         self.reset_params: set[int] = set()  # `memset(p, 0, sizeof *p)`: every member
         self.handed_back: set[str] = set()
         self._origin_memo: dict[str, list[Origin]] = {}  # solved origins of assigned names
-        self.summary = BodySummary(function.name)
+        self.summary = BodySummary(function.name, text_params=text_params(model, function))
         self.returns_pointer = returns_pointer(model, function)
 
     # ----- the walk ---------------------------------------------------------------------
@@ -650,7 +652,7 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
             facts.append(Fact("out", callee.owned_out_args[item.position], evidence, callee.confidence,
                               arg=item.param))
     facts += _member_facts(summary, lookup) + _hand_off_facts(summary, lookup)
-    facts += body_string_facts(summary.passes, lookup)
+    facts += body_string_facts([p for p in summary.passes if p.param in summary.text_params], lookup)
     for item in summary.indirect_releases:
         evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee})",
                             item.site.location, item.site.text)

@@ -37,8 +37,10 @@ _STRING_PARTS = re.compile(r"(?:^|_)(?:name|path|file|filename|str|string|text|m
                            r"host|dir|fmt|sql|query)$|^(?:str|name|path|file)(?:_|$)", re.I)
 _LENGTH_NAMES = re.compile(r"^(?:n|len|length|size|sz|count|cnt|nbytes|num|bytes|cap|capacity|max|maxlen)$|"
                            r"(?:_?len|_?length|_?size|_?sz|bytes|_?count)$", re.I)
-_INTEGER_WORDS = frozenset("char short int long signed unsigned size_t ssize_t uint8_t uint16_t uint32_t uint64_t "
-                           "int8_t int16_t int32_t int64_t".split())
+_CHARACTER_TYPES = frozenset({"char", "signed char", "unsigned char", "gchar", "guchar", "xmlChar", "uint8_t",
+                              "int8_t", "u8", "GLchar"})
+# `nByte`, `nData`, `n_bytes`, `np`: SQLite's and others' spelling of a count.
+_COUNT_NAME = re.compile(r"^n(?:[A-Z0-9_]|[a-z]?$)")
 # One printf conversion: flags, width, precision, length modifier, conversion character.
 _CONVERSION = re.compile(r"%(?P<flags>[-+ #0']*)(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?"
                          r"(?:hh|h|ll|l|L|q|j|z|Z|t)?(?P<conversion>[a-zA-Z%])")
@@ -57,11 +59,30 @@ def declaration_string_facts(model: CModel) -> dict[str, list[Fact]]:
     return facts
 
 
+def text_params(model: CModel, function: CFunction) -> frozenset[int]:
+    """Parameters that can point to a C string whose end nothing else tells: ``char *`` and its
+    kin, and ``void *``, with no length beside them (a call that passes one is told where the
+    bytes end, even when a negative length means "up to the NUL")."""
+    found = set()
+    for index, param in enumerate(function.params):
+        depth, base = param.pointer_depth, _base(param.type)
+        typedef = model.typedefs.get(base)
+        if typedef is not None and not param.is_function_pointer:
+            depth, base = depth + typedef.pointer_depth, _base(typedef.type)
+        if depth == 1 and not param.is_function_pointer and (base in _CHARACTER_TYPES or base == "void") \
+                and not _has_length(function, index):
+            found.add(index)
+    return frozenset(found)
+
+
+def _base(type_name: str) -> str:
+    return type_name.replace("const ", "").replace("volatile ", "").strip()
+
+
 def _named_as_string(param: CParam) -> bool:
     if param.pointer_depth != 1 or param.is_function_pointer or not param.name:
         return False
-    base = param.type.replace("const ", "").replace("volatile ", "").strip()
-    if base not in ("char", "gchar", "xmlChar"):
+    if _base(param.type) not in _CHARACTER_TYPES:
         return False
     name = param.name.lower()
     if not param.is_const and name in _OUTPUT_NAMES:
@@ -70,22 +91,23 @@ def _named_as_string(param: CParam) -> bool:
 
 
 def _has_length(function: CFunction, index: int) -> bool:
-    """A length travels with parameter ``index``: the next parameter is an integer named like
-    a length, or some parameter is named after it (``key`` / ``key_len``, ``namelen``)."""
+    """A length travels with parameter ``index``: the next parameter is an integer named or typed
+    like a length (``size_t len``, ``int nByte``, ``sqlite3_uint64 n``), or some parameter is
+    named after it (``key`` / ``key_len``, ``namelen``)."""
     params = function.params
     name = params[index].name.lower()
     following = params[index + 1] if index + 1 < len(params) else None
-    if following is not None and _is_integer(following) and _LENGTH_NAMES.search(following.name or ""):
+    if following is not None and _is_scalar(following) and (
+            _LENGTH_NAMES.search(following.name or "") or _COUNT_NAME.match(following.name or "")
+            or "size" in following.type or "int64" in following.type):
         return True
     return any(p.name and p.name.lower() != name and p.name.lower().startswith(name) and _LENGTH_NAMES.search(
         p.name[len(name):]) for p in params)
 
 
-def _is_integer(param: CParam) -> bool:
-    if param.pointer_depth or param.is_function_pointer:
-        return False
-    return all(word in _INTEGER_WORDS for word in param.type.replace("const ", "").split()) or \
-        (param.type.endswith("_t") and "size" in param.type)
+def _is_scalar(param: CParam) -> bool:
+    return not (param.pointer_depth or param.is_function_pointer
+                or param.type.startswith(("struct ", "union ", "enum ")))
 
 
 def _declaration(param: CParam) -> str:

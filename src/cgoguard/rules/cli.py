@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     explain = subparsers.add_parser("explain", help="show a rule's documentation",
                                     description="Print what a rule finds, why it matters, an example "
                                                 "and the fix, as Markdown.")
-    explain.add_argument("rule", metavar="RULE", help="rule id (CG101) or name")
+    explain.add_argument("rule", metavar="RULE", help="rule id (CG101, RT-CHECKPTR) or name")
     explain.set_defaults(func=run_explain)
     return rules
 
@@ -46,7 +46,14 @@ def run_explain(args: argparse.Namespace) -> int:
 
     rule = find_rule(args.rule)
     if rule is None:
-        known = ", ".join(f"{r.meta.id} ({r.meta.name})" for r in all_rules().values())
+        from cgoguard.reports.runtime_rules import RUNTIME_RULES, find_runtime_rule
+
+        runtime = find_runtime_rule(args.rule)
+        if runtime is not None:
+            sys.stdout.write(f"# {runtime.id}: {runtime.title}\n\nCategory: `{runtime.category}` · found at run "
+                             f"time by `cgoguard run` and `cgoguard report`\n\n{runtime.docs}")
+            return 0
+        known = ", ".join([f"{r.meta.id} ({r.meta.name})" for r in all_rules().values()] + list(RUNTIME_RULES))
         raise UsageError(f"no rule {args.rule!r}; known rules: {known or 'none'}")
     meta = rule.meta
     header = (f"# {meta.id} {meta.name}: {meta.title}\n\n"
