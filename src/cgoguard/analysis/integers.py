@@ -8,9 +8,10 @@ values, arithmetic on those, ``uintptr`` of a nil pointer), so a conversion
 address. Anything that may hold an address (a C call result, a C struct field, a syscall
 result, a parameter, a slice element) is unknown, and unknown is never reported.
 
-Variables, package variables and struct fields are judged by every value the package stores
-into them (``nextID++``, ``s.id = nextID``, ``&ctx{handle: h}``), flow-insensitively: they are
-integers only when every store is. Package functions get a small summary, computed to a
+Variables, unexported package variables and unexported struct fields are judged by every value
+the package stores into them (``nextID++``, ``s.id = nextID``, ``&ctx{handle: h}``),
+flow-insensitively: they are integers only when every store is (other packages may store into
+exported ones). Package functions get a small summary, computed to a
 fixpoint: which parameters reach an ``unsafe.Pointer`` conversion (so callers are judged by
 what they pass) and whether the function returns an integer. The summary is deliberately
 local to this module so that module-wide function facts can feed it later.
@@ -193,7 +194,7 @@ class Integers:
                 return IntegerOrigin(Provenance.UNKNOWN, param=param)
             return self._local_stores(node, scope, depth)
         key = f"var {name}"
-        if key in self._stores:
+        if key in self._stores and not name[:1].isupper():  # other packages may store into exported ones
             return self._stored(key, name)
         return UNKNOWN_ORIGIN
 
@@ -229,7 +230,7 @@ class Integers:
         owner = _struct_name(scope.type_of(node.child_by_field_name("operand")), scope)
         field_name = text(node.child_by_field_name("field"))
         key = f"field {owner}.{field_name}"
-        if owner and key in self._stores:
+        if owner and key in self._stores and not field_name[:1].isupper():
             return self._stored(key, f"{owner}.{field_name}")
         return UNKNOWN_ORIGIN
 
