@@ -27,7 +27,13 @@ from typing import Any
 
 from tree_sitter import Node
 
-from cgoguard.analysis.functions import called_key, function_key, returned_values, unchanged_param
+from cgoguard.analysis.functions import (
+    called_key,
+    function_key,
+    parameter_type,
+    returned_values,
+    unchanged_param,
+)
 from cgoguard.analysis.unsafeflow import (
     MAX_DEPTH,
     FunctionScope,
@@ -37,6 +43,8 @@ from cgoguard.analysis.unsafeflow import (
     conversion,
     describe,
     is_byte_like,
+    is_integer_type,
+    is_unsafe_pointer_call,
 )
 from cgoguard.contracts.model import Evidence
 from cgoguard.findings import Confidence
@@ -125,6 +133,8 @@ class CStrings:
             if name.startswith("C."):
                 found += [self._c_site(call, name[2:], index, arg) for index, arg in enumerate(args)
                           if self.contracts.reads_string(name[2:], index)]
+                if scope.package.c.function(name[2:]) is None and self.contracts.get(name[2:]) is None:
+                    found += self._undeclared_sites(call, name[2:], args, scope)
                 continue
             summary = self.summaries.get(name)
             if summary is None:
@@ -134,6 +144,24 @@ class CStrings:
                     if index in reads:
                         found.append(ReadSite(call, arg, f"{name} (it hands the argument to {reads[index]})",
                                               None, data_arg))
+        return found
+
+    def _undeclared_sites(self, call: Node, name: str, args: list[Node], scope: FunctionScope) -> list[ReadSite]:
+        """A C function whose declaration is not in the tree (a library header) given a Go
+        string's bytes as ``*C.char`` with no length anywhere in the call: only the NUL can tell it
+        where the string ends. (Byte slices are left alone: they are as often fixed-size buffers.)"""
+        if any(_may_be_length(arg, scope) for arg in args):
+            return []
+        found = []
+        for arg in args:
+            pointee = self.pointee(arg, scope)
+            target = scope.underlying(scope.type_of(arg))
+            is_string = pointee is not None and (pointee.is_string or (
+                pointee.data is not None and _is_string(pointee.data, scope)))
+            if pointee is not None and is_string and target.kind == "pointer" and target.elem is not None \
+                    and scope.underlying(target.elem).name in ("char", "schar", "uchar"):
+                found.append(ReadSite(call, arg, f"C.{name}", Evidence("naming", "", "", "undeclared"), False,
+                                      Confidence.MEDIUM))
         return found
 
     def _c_site(self, call: Node, name: str, index: int, arg: Node) -> ReadSite:
@@ -257,10 +285,31 @@ class CStrings:
             binding = scope.settled(text(node), node)
             if binding is not None and binding.value is not None:
                 return self.pointee(binding.value, scope, depth + 1)
+            if binding is not None and (call := _first_of_call(binding)) is not None:
+                return self._returned_pointee(call, scope)  # `p, _ := helper(s)`
             param = unchanged_param(scope, text(node))
             if param is not None and scope.underlying(scope.type_of(node)).kind in ("pointer", "unsafe-pointer"):
                 return Pointee(param=param)
+        if node.type == "selector_expression" and text(node.child_by_field_name("field")) == "Data":
+            return self._header_data(unparen(node.child_by_field_name("operand")), scope, depth)
         return None
+
+    def _header_data(self, header: Node | None, scope: FunctionScope, depth: int) -> Pointee | None:
+        """``h.Data`` of ``h := (*stringHeader)(unsafe.Pointer(&s))``: the bytes of ``s``."""
+        if header is not None and header.type == "identifier":
+            binding = scope.settled(text(header), header)
+            header = unparen(binding.value) if binding is not None and binding.value is not None else None
+        converted = conversion(header, scope) if header is not None else None
+        if converted is None or converted[0].kind != "pointer":
+            return None
+        address = unparen(is_unsafe_pointer_call(converted[1], scope))
+        if address is None or address.type != "unary_expression" or text(address.child_by_field_name("operator")) != "&":
+            return None
+        data = unparen(address.child_by_field_name("operand"))
+        kind = scope.underlying(scope.type_of(data)) if data is not None else None
+        if kind is None or not ((kind.kind == "basic" and kind.name == "string") or kind.kind == "slice"):
+            return None
+        return Pointee(data=data, is_string=kind.kind == "basic")
 
     def _addressed(self, operand: Node | None, scope: FunctionScope) -> Pointee | None:
         if operand is None:
@@ -285,7 +334,9 @@ class CStrings:
         key = called_key(call, scope)
         summary = self.summaries.get(key) if key is not None else None
         if summary is not None and summary.returns_data_of is not None and summary.returns_data_of < len(args):
-            return Pointee(data=args[summary.returns_data_of])
+            declared = scope.underlying(parameter_type(self.by_key[key], summary.returns_data_of))  # type: ignore[index]
+            return Pointee(data=args[summary.returns_data_of],
+                           is_string=declared.kind == "basic" and declared.name == "string")
         return None
 
     # ----- what bytes end in ------------------------------------------------------------
@@ -406,6 +457,10 @@ class CStrings:
         if converted is not None:
             target, operand = converted
             target = scope.underlying(target)
+            code = _byte_value(operand, scope)
+            if target.kind == "basic" and target.name == "string" and code is not None:
+                ending = Ending.NUL if code == 0 else Ending.NONE  # string(rune(0)), string(rune('a'))
+                return Termination(ending, f"{describe(node, 30)}", node)
             if (target.kind == "basic" and target.name == "string") or target.kind == "slice":
                 # `[]byte(x)`: x is a string (converting a []byte to its own type is pointless).
                 found = self.termination(operand, scope, depth + 1, string=True)
@@ -461,6 +516,24 @@ def _joined(parts: list[Termination], why: str, node: Node) -> Termination:
     if params:
         return Termination(Ending.UNKNOWN, why, node, params.pop())
     return Termination(Ending.NONE, why, node, confidence=min_confidence(p.confidence for p in parts))
+
+
+def _may_be_length(arg: Node, scope: FunctionScope) -> bool:
+    """A non-constant integer argument: it may tell the callee how long a buffer is."""
+    return is_integer_type(scope.type_of(arg), scope) and constant_value(arg, scope.package) is None
+
+
+def _first_of_call(binding: Any) -> Node | None:
+    """The call of ``a, b := f(x)`` when the binding is its first name."""
+    statement = binding.statement
+    if statement.type not in ("short_var_declaration", "assignment_statement"):
+        return None
+    names = statement.child_by_field_name("left").named_children
+    values = statement.child_by_field_name("right").named_children
+    call = unparen(values[0]) if len(values) == 1 else None
+    if call is None or call.type != "call_expression" or not names or names[0].id != binding.name_node.id:
+        return None
+    return call
 
 
 def _measured(node: Node) -> bool:

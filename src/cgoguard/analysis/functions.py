@@ -48,11 +48,20 @@ def called_key(call: Node, scope: FunctionScope) -> str | None:
 
 
 def unchanged_param(scope: FunctionScope, name: str) -> int | None:
-    """The index of parameter ``name`` when the function never assigns or addresses it."""
-    if not scope.is_param(name) or scope.bindings.get(name) or scope.mutations.get(name):
+    """The index of parameter ``name`` when the function never assigns it, nor takes its address
+    (except a string's: ``(*stringHeader)(unsafe.Pointer(&s))`` reads it, and strings are immutable)."""
+    if not scope.is_param(name) or scope.bindings.get(name):
         return None
-    names = [n for n, _ in parameters(scope.node.child_by_field_name("parameters"))]
-    return names.index(name) if name in names else None
+    params = parameters(scope.node.child_by_field_name("parameters"))
+    names = [n for n, _ in params]
+    if name not in names:
+        return None
+    index = names.index(name)
+    declared = scope.underlying(params[index][1])
+    is_string = declared.kind == "basic" and declared.name == "string"
+    if any(not (is_string and n.type == "unary_expression") for n in scope.mutations.get(name, ())):
+        return None
+    return index
 
 
 def parameter_type(scope: FunctionScope, index: int) -> GoType:
@@ -76,19 +85,27 @@ def result_type(scope: FunctionScope) -> GoType:
     return declared[0][1] if len(declared) == 1 else UNKNOWN
 
 
-def returned_values(scope: FunctionScope) -> list[Node]:
-    """The single result of each ``return`` of the function itself (not of its closures);
-    empty when some ``return`` hands back several values or none."""
+def returned_values(scope: FunctionScope, position: int = 0) -> list[Node]:
+    """Result ``position`` of each ``return`` of the function itself (not of its closures); empty
+    when the function has no such result or some ``return`` hands back a call's results."""
+    count = result_count(scope)
     found: list[Node] = []
     for node in nodes_of_type(scope.body, "return_statement"):
         if inside_closure(node, scope.node):
             continue
         values = [c for c in node.named_children if c.type != "comment"]
         values = values[0].named_children if values and values[0].type == "expression_list" else values
-        if len(values) != 1:
+        if len(values) != count or position >= count:
             return []
-        found.append(values[0])
+        found.append(values[position])
     return found
+
+
+def result_count(scope: FunctionScope) -> int:
+    result = scope.node.child_by_field_name("result")
+    if result is None:
+        return 0
+    return len(parameters(result)) if result.type == "parameter_list" else 1
 
 
 def inside_closure(node: Node, func: Node) -> bool:

@@ -2,8 +2,8 @@
 
 Three sources, weakest first:
 
-* the declaration: a ``char *`` parameter named as a string (``const char *name``, ``path``,
-  ``filename``, ``str``...) with no length travelling next to it (``name_len``, ``size_t n``
+* the declaration: a ``const char *`` parameter, or a ``char *`` named as a string (``path``,
+  ``filename``, ``name``...), with no length travelling next to it (``name_len``, ``size_t n``
   right after it) is most likely read up to its NUL (a naming guess, low confidence);
 * a comment: ``@param name  a NUL-terminated string`` (see :mod:`cgoguard.contracts.comments`);
 * the body: a parameter handed to a callee that reads that argument as a string (``strlen(p)``,
@@ -47,13 +47,18 @@ _CONVERSION = re.compile(r"%(?P<flags>[-+ #0']*)(?P<width>\*|\d+)?(?:\.(?P<preci
 
 
 def declaration_string_facts(model: CModel) -> dict[str, list[Fact]]:
-    """Naming facts: ``char *`` parameters named as strings, with no length beside them."""
+    """Naming facts: ``const char *`` parameters, and ``char *`` ones named as strings, with no
+    length beside them (a plain ``const char *src`` next to a ``size_t n`` anywhere in the list is
+    as often a byte buffer)."""
     facts: dict[str, list[Fact]] = {}
     for function in model.functions.values():
+        measured = any(_is_scalar(p) and _LENGTH_NAMES.search(p.name or "") for p in function.params)
         for index, param in enumerate(function.params):
+            if measured and not _string_name(param):
+                continue
             if _named_as_string(param) and not _has_length(function, index):
-                evidence = Evidence("naming", f"reads arg {index} as a NUL-terminated string (a char * "
-                                    f"named {param.name}, no length beside it)", f"{function.path}:{function.line}",
+                evidence = Evidence("naming", f"reads arg {index} as a NUL-terminated string (declared "
+                                    f"{_declaration(param)}, no length beside it)", f"{function.path}:{function.line}",
                                     _declaration(param))
                 facts.setdefault(function.name, []).append(Fact("reads_string", True, evidence, Confidence.LOW, index))
     return facts
@@ -80,13 +85,21 @@ def _base(type_name: str) -> str:
 
 
 def _named_as_string(param: CParam) -> bool:
+    """``const char *`` (C's spelling of an input string), or a ``char *`` named as a string."""
     if param.pointer_depth != 1 or param.is_function_pointer or not param.name:
         return False
-    if _base(param.type) not in _CHARACTER_TYPES:
+    base = _base(param.type)
+    if base not in _CHARACTER_TYPES:
         return False
-    name = param.name.lower()
-    if not param.is_const and name in _OUTPUT_NAMES:
+    if param.is_const and base in ("char", "gchar", "GLchar"):
+        return True
+    if not param.is_const and param.name.lower() in _OUTPUT_NAMES:
         return False
+    return _string_name(param)
+
+
+def _string_name(param: CParam) -> bool:
+    name = (param.name or "").lower()
     return name in _STRING_NAMES or bool(_STRING_PARTS.search(name))
 
 

@@ -10,9 +10,14 @@ NUL-terminated string and the Go bytes are known to hold no 0 byte. The argument
 The C side reads a string when the function is a known string function (`puts`, `strlen`,
 `strcmp`, `fopen`, `getenv`, `atoi`, the `printf` family's format ...: the libc contract pack),
 when its parameter is documented as one ("a NUL-terminated name") or declared as one
-(`const char *name`, `path`, `filename`... with no length beside it), or when its body hands the
+(`const char *name`, a `char *path`... with no length beside it), or when its body hands the
 parameter to such a function (`strlen(p)`, `printf("%s", p)`, a wrapper that does). Go functions
-of the package that pass a parameter on to such a call are followed, and their callers judged.
+of the package that pass a parameter on to such a call are followed, and their callers judged;
+an exported function that hands its string parameter over unterminated, with no caller in the
+package, is reported too (unless its documentation asks for the terminator). When the C
+function's declaration is not in the tree (a library header), a Go *string's* bytes passed as a
+`*C.char` in a call with no length at all are reported with medium confidence: only the NUL can
+tell C where such a string ends.
 
 Not reported: data known to end in (or hold) a 0 byte (`append(b, 0)`, `s + "\x00"`, a literal
 with `\x00`, an array literal shorter than its array), `C.CString` and other C memory, `make`
@@ -103,8 +108,9 @@ def _contracts(ctx: RuleContext) -> Any:
 
 def _unguarded_string_parameter(scope: FunctionScope, verdict: Verdict, called: set[str],
                                 analysis: CStrings) -> bool:
-    """A string parameter whose bytes go to C as a C string, in a function nothing in the
-    package calls and whose documentation does not ask for a terminator."""
+    """A string parameter whose bytes go to C as a C string, in an exported function nothing in the
+    package calls (other packages pass it their strings) and whose documentation does not ask for
+    a terminator. An unexported one is called through a function value, or not at all."""
     index = verdict.termination.param
     if verdict.data is None or index is None:
         return False
@@ -113,7 +119,8 @@ def _unguarded_string_parameter(scope: FunctionScope, verdict: Verdict, called: 
     if declared is None or declared.kind != "basic" or declared.name != "string":
         return False
     key = analysis.key_of(scope)
-    return key is not None and key not in called and not _documents_terminator(scope.node)
+    exported = text(scope.node.child_by_field_name("name"))[:1].isupper()
+    return exported and key is not None and key not in called and not _documents_terminator(scope.node)
 
 
 def _documents_terminator(func: Node) -> bool:
@@ -157,6 +164,8 @@ def _because(site: ReadSite) -> str:
         return " (per its documentation)"
     if evidence.kind == "body":
         return f" (its body: {evidence.text} at {evidence.location})"
+    if evidence.kind == "naming" and evidence.text == "undeclared":
+        return " (a *C.char with no length anywhere in the call; its declaration is not in the tree)"
     if evidence.kind == "naming":
         return f" (its parameter is declared {evidence.text}, with no length beside it)"
     if evidence.kind == "comment":
