@@ -48,8 +48,8 @@ CATEGORIES: dict[str, str] = {
     "unsafe-pointer-misuse": "uintptr, slice-header or unsafe cast misuse",
     "pinner-leak": "runtime.Pinner pinned and not unpinned on every path",
     "handle-leak": "cgo.Handle created and never deleted",
-    # Runtime-only categories (from sanitizer and runtime reports).
     "buffer-overflow": "out-of-bounds access (heap, stack or global)",
+    # Runtime-only categories (from sanitizer and runtime reports).
     "invalid-free": "free of memory that was not allocated by malloc",
     "segv": "segmentation fault or bad memory access",
     "data-race": "data race between goroutines or threads",

@@ -62,7 +62,7 @@ def test_owned_out_parameters_directly_and_through_a_wrapper(contracts) -> None:
 
 
 def test_body_evidence_names_the_line_and_statement(contracts) -> None:
-    evidence = contracts.get("owned_local").evidence
+    evidence = [e for e in contracts.get("owned_local").evidence if "NUL-terminated" not in e.fact]
     assert [(e.kind, e.location, e.text) for e in evidence] == [("body", "bodies.c:19", "return copy;")]
 
 
@@ -202,6 +202,7 @@ def test_a_copy_flag_documents_that_the_call_does_not_free() -> None:
     assert contracts.frees_arg("mem_set_str", 1)
     error = contracts.get("result_error")
     assert not error.frees_args
-    assert [(e.fact.split(":")[0], e.overridden) for e in error.evidence if "arg 1" in e.fact] == [
+    assert [(e.fact.split(":")[0], e.overridden) for e in error.evidence
+            if "arg 1" in e.fact and not e.fact.startswith("reads arg")] == [
         ("does not free arg 1", False)]
     assert contracts.frees_arg("result_owned", 1), "a real destructor still hands the string over"

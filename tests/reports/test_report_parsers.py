@@ -58,6 +58,40 @@ def test_go_message_wordings(header: str, category: str) -> None:
         assert (finding.path, finding.line) == ("/home/u/app/send.go", 21)
 
 
+CHECKPTR_STACK = """
+goroutine 1 gp=0x3444854161e0 m=0 mp=0x594380 [running]:
+runtime.throw({0x4d3a47?, 0x8?})
+\t/usr/local/go/src/runtime/panic.go:1229 +0x48 fp=0xc000095e20 sp=0xc000095df0 pc=0x47a1a8
+runtime.checkptrArithmetic(0x7f3cf38d7108?, {0xc000095f28, 0x1, 0x101013cf38d7108?})
+\t/usr/local/go/src/runtime/checkptr.go:69 +0x9c fp=0xc000095e80 sp=0xc000095e50 pc=0x415a5c
+main.neighbour(...)
+\t/home/u/app/bounds.go:22
+main.main()
+\t/home/u/app/main.go:43 +0x10f fp=0xc000095f48 sp=0xc000095eb8 pc=0x4a47cf
+"""
+
+
+@pytest.mark.parametrize("header", [
+    "fatal error: checkptr: pointer arithmetic result points to invalid allocation",
+    "fatal error: checkptr: pointer arithmetic computed bad pointer value",
+    "fatal error: checkptr: converted pointer straddles multiple allocations",
+    "fatal error: checkptr: misaligned pointer conversion",
+    "panic: runtime error: checkptr: unsafe pointer conversion",  # Go 1.14
+    "panic: runtime error: checkptr: unsafe pointer arithmetic",  # Go 1.14
+])
+def test_checkptr_wordings_point_at_the_go_line(header: str) -> None:
+    result = analyze_text(header + "\n" + CHECKPTR_STACK)
+    assert [(f.rule, f.category, f.path, f.line) for f in result.findings] == [
+        ("RT-CHECKPTR", "unsafe-pointer-misuse", "/home/u/app/bounds.go", 22)]
+    assert "checkptr: " in result.findings[0].message
+
+
+def test_invalid_pointer_on_stack_is_an_unsafe_pointer_misuse() -> None:
+    result = analyze_text("runtime: bad pointer in frame main.main at 0xc000095ee8: 0x1\n"
+                          "fatal error: invalid pointer found on stack\n" + GO_STACK)
+    assert [(f.rule, f.category) for f in result.findings] == [("RT-GO-FATAL", "unsafe-pointer-misuse")]
+
+
 def test_glibc_abort_message_classifies_sigabrt() -> None:
     log = ("free(): double free detected in tcache 2\nSIGABRT: abort\nPC=0x7f0499a5be2c m=0 sigcode=18446744073709551610\n"
            "signal arrived during cgo execution\n\ngoroutine 1 gp=0xc000002380 m=0 mp=0x53b480 [syscall]:\n"

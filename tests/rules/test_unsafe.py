@@ -1,4 +1,5 @@
-"""unsafe-pointer-misuse rules (CG302-CG306) over their fixtures, plus the layout helpers."""
+"""unsafe-pointer-misuse rules (CG302-CG308) over their fixtures, the layout helpers, and the
+runtime demos that confirm the findings on real builds (checkptr, ASan, the stack copier)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from analysistest import FIXTURES, analyze, expectations, run
 from cgoguard.analysis.unsafeflow import C_SIZES, GO_SIZES, layout
 from cgoguard.gofront import discover, load_packages
 from cgoguard.gofront.types import GoType
+from cgoguard.reports import analyze_text
 
-UNSAFE_RULES = {"CG302", "CG303", "CG304", "CG305", "CG306"}
+UNSAFE_RULES = {"CG302", "CG303", "CG304", "CG305", "CG306", "CG307", "CG308"}
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +123,57 @@ def test_a_size_mismatched_cast_really_garbles_the_value(go_builder: Callable[..
     assert [f.rule for f in analyze(demo, UNSAFE_RULES)] == ["CG305"]
     output = subprocess.run([str(go_builder(demo))], capture_output=True, text=True, timeout=120, check=True).stdout
     assert output.splitlines() == ["mismatched: 4294967295", "matched: -1"]
+
+
+def _run_demo(go_builder: Callable[..., Path], demo: Path, flags: tuple[str, ...], mode: str,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    try:
+        binary = go_builder(demo, flags=flags)
+    except RuntimeError as exc:  # e.g. no libasan for -asan
+        pytest.skip(f"cannot build {demo.name} with {flags}: {str(exc).splitlines()[-1]}")
+    return subprocess.run([str(binary), mode], capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", **(env or {})})
+
+
+def _confirmed(output: str, demo: Path, static: list, rule: str) -> list:
+    """The runtime findings of ``output``, asserting each confirms a static finding of ``rule``."""
+    result = analyze_text(output, source_roots=[demo], static_findings=static)
+    assert result.findings, output
+    assert all(f.extra.get("confirmed_at_runtime") for f in static if f.rule == rule), \
+        [(f.to_dict(), [r.to_dict() for r in result.findings]) for f in static]
+    return result.findings
+
+
+def test_out_of_bounds_arithmetic_is_stopped_by_checkptr_and_asan(go_builder: Callable[..., Path]) -> None:
+    """The CG307 labels are real: checkptr stops the read past a heap int64, ASan the write past
+    C.malloc(16), each at the line CG307 reports; the in-bounds variant runs clean."""
+    demo = FIXTURES / "unsafe" / "boundsdemo"
+    static = analyze(demo, UNSAFE_RULES)
+    assert sorted(f.rule for f in static) == ["CG307", "CG307"]
+    checkptr = _run_demo(go_builder, demo, ("-gcflags=all=-d=checkptr",), "checkptr")
+    assert "fatal error: checkptr: pointer arithmetic result points to invalid allocation" in checkptr.stderr
+    (finding,) = _confirmed(checkptr.stderr, demo, [static[0]], "CG307")
+    assert (finding.rule, finding.category) == ("RT-CHECKPTR", "unsafe-pointer-misuse")
+    assert _run_demo(go_builder, demo, ("-gcflags=all=-d=checkptr",), "within").stdout == "within: 0\n"
+    asan = _run_demo(go_builder, demo, ("-asan",), "asan")  # the write is in Go code: its frames are in the report
+    assert "AddressSanitizer: heap-buffer-overflow" in asan.stderr and "WRITE of size 4" in asan.stderr
+    (finding,) = _confirmed(asan.stderr, demo, [static[1]], "CG307")
+    assert (finding.rule, finding.category) == ("RT-ASAN", "buffer-overflow")
+    assert _run_demo(go_builder, demo, ("-asan",), "within").returncode == 0
+
+
+def test_integers_as_pointers_crash_the_runtime(go_builder: Callable[..., Path]) -> None:
+    """The CG308 labels are real: checkptr rejects arithmetic on nil (go-ceph's VoidPtr), and a
+    cgo.Handle held as unsafe.Pointer kills the stack copier; the handle as a uintptr_t is fine."""
+    demo = FIXTURES / "unsafe" / "intdemo"
+    static = analyze(demo, UNSAFE_RULES)
+    assert [f.rule for f in static] == ["CG308", "CG308"]
+    checkptr = _run_demo(go_builder, demo, ("-gcflags=all=-d=checkptr",), "checkptr")
+    assert "fatal error: checkptr: pointer arithmetic computed bad pointer value" in checkptr.stderr
+    (finding,) = _confirmed(checkptr.stderr, demo, [static[0]], "CG308")
+    assert finding.rule == "RT-CHECKPTR"
+    stack = _run_demo(go_builder, demo, (), "stack")
+    assert "fatal error: invalid pointer found on stack" in stack.stderr and ": 0x1\n" in stack.stderr
+    assert [f.category for f in analyze_text(stack.stderr, source_roots=[demo]).findings] == ["unsafe-pointer-misuse"]
+    number = _run_demo(go_builder, demo, ("-gcflags=all=-d=checkptr",), "number")
+    assert (number.returncode, number.stdout) == (0, "number: state\n")

@@ -32,7 +32,7 @@ def toolchain(version: str = "go1.26.1", platform: str = "linux/amd64") -> Toolc
 
 def test_parse_checks_orders_and_expands_all() -> None:
     assert parse_checks("race, asan") == ["asan", "race"]
-    assert parse_checks("all") == ["asan", "leak", "cgocheck", "cgocheck2", "race", "gc"]
+    assert parse_checks("all") == ["asan", "leak", "cgocheck", "cgocheck2", "checkptr", "race", "gc"]
     with pytest.raises(UsageError, match="unknown check 'tsan'"):
         parse_checks("asan,tsan")
     with pytest.raises(UsageError):
@@ -73,6 +73,14 @@ def test_cgocheck2_uses_goexperiment_or_godebug_by_version() -> None:
     (old,) = plan(["cgocheck2"], toolchain("go1.20.14"), {"GODEBUG": "madvdontneed=1,cgocheck=0"})
     assert old.env["GODEBUG"] == "madvdontneed=1,cgocheck=2"
     assert old.build_env == {}
+
+
+def test_checkptr_instruments_every_package() -> None:
+    (check,) = plan(["checkptr"], toolchain(), {})
+    assert check.go_flags == ["-gcflags=all=-d=checkptr"] and check.env == {"GOTRACEBACK": "crash"}
+    assert not check.problem
+    (old,) = plan(["checkptr"], toolchain("go1.13.15"), {})
+    assert "Go 1.14" in old.problem
 
 
 def test_default_cgocheck_overrides_a_disabled_one() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -88,6 +89,56 @@ class FunctionScope:
         earlier = [b for b in self.bindings.get(name, []) if b.position < at.start_byte and not b.contains(at)]
         return earlier[-1] if earlier else None
 
+    def settled(self, name: str, at: Node) -> Binding | None:
+        """The reaching binding of ``name`` when it certainly holds at ``at``: made in a block
+        that encloses ``at``, and with no ``+=``, ``++`` or ``&name`` in between, no assignment in a
+        loop around ``at`` after it, and none at all later when ``at`` is in a closure (which may
+        run after any of them)."""
+        binding = self.reaching(name, at)
+        if binding is None or not _encloses(_block_of(binding.statement), at):
+            return None
+        later = [b.statement for b in self.bindings.get(name, []) if b.position > at.start_byte]
+        changes = [n for n in self.mutations.get(name, ()) if n.start_byte > binding.statement.start_byte]
+        if any(n.start_byte < at.start_byte for n in changes):
+            return None
+        for ancestor in _ancestors_below(at, binding.statement):
+            if ancestor.type == "func_literal" and (later or changes):
+                return None
+            if ancestor.type == "for_statement" and any(_encloses(ancestor, n) for n in later + changes):
+                return None
+        return binding
+
+    @cached_property
+    def mutations(self) -> dict[str, list[Node]]:
+        """Statements that change a variable without a plain assignment: ``x += n``, ``x++``,
+        and ``&x`` (anything may write through the address)."""
+        found: dict[str, list[Node]] = {}
+        for node in nodes_of_type(self.node, "assignment_statement", "inc_statement", "dec_statement",
+                                  "unary_expression"):
+            if node.type == "assignment_statement":
+                if text(node.child_by_field_name("operator")) == "=":
+                    continue
+                targets = _named(node.child_by_field_name("left"))
+            elif node.type == "unary_expression":
+                if text(node.child_by_field_name("operator")) != "&":
+                    continue
+                targets = [node.child_by_field_name("operand")]
+            else:
+                targets = node.named_children[:1]
+            for target in targets:
+                target = unparen(target)
+                if target is not None and target.type == "identifier":
+                    found.setdefault(text(target), []).append(node)
+        return found
+
+    def is_param(self, name: str) -> bool:
+        for field_name in ("receiver", "parameters"):
+            plist = self.node.child_by_field_name(field_name)
+            if plist is not None and any(text(n) == name for decl in plist.named_children
+                                         for n in decl.children_by_field_name("name")):
+                return True
+        return False
+
     def type_of(self, node: Node | None) -> GoType:
         return self.types.type_of(node)
 
@@ -134,6 +185,27 @@ def _collect_bindings(func: Node) -> dict[str, list[Binding]]:
 
 def _named(node: Node | None) -> list[Node]:
     return [c for c in node.named_children if c.type != "comment"] if node is not None else []
+
+
+def _encloses(outer: Node | None, inner: Node) -> bool:
+    return outer is not None and outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+
+
+def _block_of(statement: Node) -> Node | None:
+    """The block (or ``if``/``for``/``switch`` header) a declaration or assignment belongs to."""
+    node = statement.parent
+    while node is not None and node.type not in ("block", "if_statement", "for_statement",
+                                                 "expression_switch_statement", "type_switch_statement"):
+        node = node.parent
+    return node
+
+
+def _ancestors_below(node: Node, stop: Node) -> Iterator[Node]:
+    """The ancestors of ``node`` that do not also enclose ``stop``, innermost first."""
+    current = node.parent
+    while current is not None and not _encloses(current, stop):
+        yield current
+        current = current.parent
 
 
 def function_scopes(package: Package) -> list[FunctionScope]:
@@ -556,9 +628,20 @@ def constant_value(node: Node | None, package: Package, depth: int = 0) -> int |
     if node.type == "selector_expression" and text(node.child_by_field_name("operand")) == "math":
         return _MATH_CONSTANTS.get(text(node.child_by_field_name("field")))
     if node.type == "call_expression":  # a typed constant such as uintptr(1 << 30)
-        _, args = call_parts(node)
-        return constant_value(args[0], package, depth + 1) if len(args) == 1 else None
+        func, args = call_parts(node)
+        if len(args) != 1 or not _names_numeric_type(unparen(func), package):
+            return None  # `counter.Add(1)` is a call, not a constant
+        return constant_value(args[0], package, depth + 1)
     return None
+
+
+def _names_numeric_type(func: Node | None, package: Package) -> bool:
+    if func is None:
+        return False
+    if func.type == "identifier":
+        return text(func) in GO_INTEGER_TYPES or text(func) in package.symbols.types
+    cname = c_name(func)
+    return cname is not None and (cname in C_INTEGER_TYPES or cname in package.c.typedefs)
 
 
 def _apply(operator: str, left: int, right: int) -> int | None:

@@ -20,6 +20,7 @@ from tree_sitter import Node
 
 from cgoguard.cfront.model import CFunction, CModel
 from cgoguard.contracts.declarations import is_pointer_param, returns_pointer
+from cgoguard.contracts.strings import text_params
 
 _TEXT_LIMIT = 120
 _MAX_ORIGIN_ROUNDS = 32
@@ -60,6 +61,7 @@ class ArgPass:
     position: int
     param: int
     site: Site
+    literals: tuple[tuple[int, str], ...] = ()  # the call's string literal arguments (a printf format)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class BodySummary:
     indirect_releases: list[ArgPass] = field(default_factory=list)
     # Parameters handed to any call, including through function pointers (`ops->free(p)`).
     passed_params: set[int] = field(default_factory=set)
+    # Parameters that can point to text (`char *`, `void *`): the only ones read as C strings.
+    text_params: frozenset[int] = frozenset()
 
     @property
     def callees(self) -> set[str]:
@@ -148,7 +152,8 @@ class _BodyReader:
         self.reset_params: set[int] = set()  # `memset(p, 0, sizeof *p)`: every member
         self.handed_back: set[str] = set()
         self._origin_memo: dict[str, list[Origin]] = {}  # solved origins of assigned names
-        self.summary = BodySummary(function.name, vendored=not (function.unit.is_preamble or function.unit.is_system))
+        self.summary = BodySummary(function.name, text_params=text_params(model, function),
+                                   vendored=not (function.unit.is_preamble or function.unit.is_system))
         self.returns_pointer = returns_pointer(model, function)
 
     # ----- the walk ---------------------------------------------------------------------
@@ -242,7 +247,8 @@ class _BodyReader:
             if param is not None:
                 self.summary.passed_params.add(param)
                 if callee:
-                    self.summary.passes.append(ArgPass(callee, position, param, self._site(node)))
+                    self.summary.passes.append(ArgPass(callee, position, param, self._site(node),
+                                                       self._string_literals(args)))
                 elif _names_a_release(callee_node, self.unit.text) and self._releases_argument(arg, callee_node, len(args)):
                     self.summary.indirect_releases.append(
                         ArgPass(self.unit.text(callee_node), position, param, self._site(node)))
@@ -258,6 +264,16 @@ class _BodyReader:
             param = _nearest(data, position)
             if param is not None:
                 self.summary.hand_offs.append(HandOff(callee, param, destructor, self._site(node)))
+
+    def _string_literals(self, args: list[Node]) -> tuple[tuple[int, str], ...]:
+        """(position, contents) of the string literal arguments: what a printf format says."""
+        found = []
+        for position, arg in enumerate(args):
+            parts = [arg] if arg.type == "string_literal" else (
+                arg.named_children if arg.type == "concatenated_string" else [])
+            if parts and all(p.type == "string_literal" for p in parts):
+                found.append((position, "".join(self.unit.text(p)[1:-1] for p in parts)))
+        return tuple(found)
 
     def _releases_argument(self, arg: Node, callee: Node | None, count: int) -> bool:
         """``b->release(b)`` (the object whose function pointer is called) or ``ops->free(p)`` (the

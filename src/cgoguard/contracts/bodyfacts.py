@@ -14,11 +14,12 @@ the argument, whatever the callee does with other destructors.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from cgoguard.contracts.body import BodySummary, Origin, Site
+from cgoguard.contracts.body import ArgPass, BodySummary, Origin, Site
 from cgoguard.contracts.model import Contract, Evidence, Fact, weakest
 from cgoguard.contracts.resolve import DEEP
+from cgoguard.contracts.strings import format_string_reads
 from cgoguard.findings import Confidence
 
 Lookup = Callable[[str], Contract | None]
@@ -45,6 +46,7 @@ def body_facts(summary: BodySummary, lookup: Lookup, *, type_deallocator: str | 
     facts = _return_facts(summary, lookup, type_deallocator, step)
     facts += _pass_facts(summary, lookup, step, kept)
     facts += _member_facts(summary, lookup) + _hand_off_facts(summary, lookup, step)
+    facts += body_string_facts([p for p in summary.passes if p.param in summary.text_params], lookup)
     for item in summary.indirect_releases:
         evidence = Evidence("body", f"frees arg {item.param} (passes it to {item.callee})",
                             item.site.location, item.site.text, depth=step)
@@ -222,3 +224,47 @@ def _classify(origin: Origin, lookup: Lookup) -> tuple[str, object, Confidence, 
                 return ("borrowed", owner, confidence, depth)
             # Borrowed from a local or an allocation of ours: what that is, we cannot say.
     return ("unknown", None, Confidence.LOW, 0)
+
+
+# ----- string reads ---------------------------------------------------------------------------
+
+
+def body_string_facts(passes: Iterable[ArgPass], lookup: Lookup) -> list[Fact]:
+    """``strlen(p)``, ``wrap(p)`` where ``wrap`` reads its argument as a string, and
+    ``printf("%s", p)``: parameter ``p`` is read as a NUL-terminated string.
+
+    """
+    facts: list[Fact] = []
+    for item in passes:
+        callee = lookup(item.callee)
+        if callee is None:
+            continue
+        how = _how_read(callee, item.position, item.literals)
+        if how is None:
+            continue
+        evidence = Evidence("body", f"reads arg {item.param} as a NUL-terminated string ({how} {item.callee})",
+                            item.site.location, item.site.text)
+        facts.append(Fact("reads_string", True, evidence, _strength(callee, item.position), item.param))
+    return facts
+
+
+def _how_read(callee: Contract, position: int, literals: tuple[tuple[int, str], ...]) -> str | None:
+    if position in callee.string_args:
+        return "passes it to"
+    if callee.format_arg is None or position <= callee.format_arg:
+        return None
+    format_text = next((text for at, text in literals if at == callee.format_arg), None)
+    if format_text is None:
+        return None
+    reads = format_string_reads(format_text)
+    vararg = position - callee.format_arg - 1
+    return "formats it with %s in" if vararg < len(reads) and reads[vararg] else None
+
+
+def _strength(callee: Contract, position: int) -> Confidence:
+    """A callee's string read proven by its pack, the configuration or a body is as strong here;
+    one guessed from a name or read in a comment is not."""
+    evidence = callee.string_evidence(position)
+    if evidence is None or evidence.kind in ("config", "attribute", "body", "pack"):
+        return Confidence.HIGH
+    return Confidence.MEDIUM if evidence.kind == "comment" else Confidence.LOW

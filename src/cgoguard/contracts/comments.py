@@ -67,6 +67,11 @@ _IMPLICIT_KEEPS = re.compile(r"\b(?:must|should|has\s+to|needs\s+to)\s+(?:remain
 _IMPLICIT_TAKES = re.compile(r"\b(?:takes|assumes)\s+ownership\b|\bownership\s+(?:\w+\s+){0,3}(?:is\s+)?"
                              r"(?:transferred|passed)\b|\b(?:is|will\s+be)\s+(?:freed|destroyed|released)\s+by\s+"
                              r"(?:this|the)\s+(?:function|call)", re.I)
+# A parameter documented as a C string: "a NUL-terminated string", "null-terminated", "C string".
+_NUL_TERMINATED = re.compile(r"(?:\b(?:nul|null|zero)|\\0|'\\0')[- ]terminated\b|\bC[- ]string\b", re.I)
+# ... unless the sentence is about what the call writes or returns there.
+_OUTPUT_WORDS = re.compile(r"\b(?:receives?|received|fill(?:s|ed)?|writ(?:e|es|ten)|stor(?:e|es|ed)|output|"
+                           r"returns?|returned|copie[sd]\s+(?:in)?to)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
 
 
@@ -170,6 +175,8 @@ class _SentenceReader:
     def parameter_block_facts(self, sentence: str, param: int, is_out: bool,
                               is_function: Callable[[str], bool]) -> None:
         """A sentence of the ``@param`` block of parameter ``param``."""
+        if _documents_input_string(sentence) and not is_out:
+            self.claim(f"reads arg {param} as a NUL-terminated string", sentence, ("reads_string", True, param))
         if is_out:
             self.out_facts(sentence, [param], is_function)
         elif _IMPLICIT_KEEPS.search(sentence):
@@ -214,6 +221,9 @@ class _SentenceReader:
         self._argument_claims(sentence, _TAKES, "frees", True, "takes over (frees)")
         self._argument_claims(sentence, _FREES, "frees", True, "frees")
         self._argument_claims(sentence, _KEEPS, "retains", True, "keeps")
+        named = [self.params[w] for w in dict.fromkeys(_WORD.findall(sentence)) if w in self.params]
+        if len(named) == 1 and _documents_input_string(sentence):
+            self.claim(f"reads arg {named[0]} as a NUL-terminated string", sentence, ("reads_string", True, named[0]))
 
     def _argument_claims(self, sentence: str, pattern: re.Pattern[str], aspect: str, value: bool, verb: str) -> None:
         for match in pattern.finditer(sentence):
@@ -221,6 +231,10 @@ class _SentenceReader:
             if name in self.params:
                 index = self.params[name]
                 self.claim(f"{verb} arg {index} ({name})", sentence, (aspect, value, index))
+
+
+def _documents_input_string(sentence: str) -> bool:
+    return bool(_NUL_TERMINATED.search(sentence)) and not _OUTPUT_WORDS.search(sentence)
 
 
 def _is_release_name(name: str, is_function: Callable[[str], bool]) -> bool:

@@ -208,6 +208,9 @@ def _function_section(entry: FunctionEntry) -> list[str]:
     for index in sorted(c.retains_args):
         lines.append(f"- **Keeps:** {_arg_label(c, index)} after returning: it must stay valid "
                      "(and must not be Go memory).")
+    for index in sorted(c.string_args):
+        lines.append(f"- **Reads a C string:** {_arg_label(c, index)} up to its NUL: pass `C.CString` "
+                     "or Go data that ends in 0.")
     lines.append(f"- **Confidence:** {c.confidence.value}")
     lines.append("")
     if c.evidence:

@@ -23,6 +23,7 @@ from cgoguard.contracts.naming import named_release_facts, naming_facts
 from cgoguard.contracts.packs import pack_facts
 from cgoguard.contracts.resolve import resolve
 from cgoguard.contracts.spec import spec_facts
+from cgoguard.contracts.strings import declaration_string_facts
 
 # A body is re-read at most this many times: enough for realistic call chains, and a bound
 # on recursive cycles whose contracts could otherwise keep flipping.
@@ -63,6 +64,8 @@ def _fixed_facts(model: CModel, config: Mapping[str, Any],
     attributes = attribute_facts(model, attribute_macros(model))
     names |= set(attributes)
     naming = naming_facts(model, names)
+    for name, guessed in declaration_string_facts(model).items():
+        naming.setdefault(name, []).extend(guessed)
     comments = {f.name: comment_facts(f, returns_pointer=returns_pointer(model, f), is_function=names.__contains__)
                 for f in model.functions.values() if f.comment}
     facts = {name: [*user.get(name, ()), *attributes.get(name, ()), *packs.get(name, ()), *comments.get(name, ()),

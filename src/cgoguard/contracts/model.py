@@ -73,7 +73,10 @@ class Fact:
     ``aspect`` is ``returns`` (value: a RETURN_KINDS entry), ``deallocator`` (value: a
     function name), ``frees``/``retains``/``frees_members`` (value: bool, for ``arg``), ``borrows`` (value:
     the argument index owning the result) or ``out`` (value: deallocator name or None, for
-    ``arg``: an owned object written through that pointer-to-pointer argument).
+    ``arg``: an owned object written through that pointer-to-pointer argument),
+    ``reads_string`` (value: bool, for ``arg``: the call reads the argument as a NUL-terminated
+    string) or ``format`` (value: the index of a printf-style format argument, whose ``%s``
+    conversions read the matching variadic arguments as strings).
     """
 
     aspect: str
@@ -111,6 +114,8 @@ class Contract:
     chain of vendored C with nothing to corroborate it: not claimed, but passed on to callers'
     evidence. ``depths`` gives, per claimed aspect, the vendored bodies its fact went through
     (0: documented).
+    ``string_args`` are the argument indexes the call reads as NUL-terminated strings
+    (``strlen(s)``, ``fopen(path, mode)``), and ``format_arg`` the index of a printf-style format.
     """
 
     function: str
@@ -128,12 +133,16 @@ class Contract:
     doubtful_frees: frozenset[int] = field(default=frozenset(), compare=False, hash=False)
     depths: Mapping[tuple[str, int | None], int] = field(default_factory=dict, compare=False, hash=False)
 
+    string_args: frozenset[int] = frozenset()
+    format_arg: int | None = None
+
     def depth_of(self, aspect: str, arg: int | None = None) -> int:
         """How many vendored bodies the claim about ``aspect`` (of ``arg``) was carried through."""
         return self.depths.get((aspect, arg), 0)
 
     @property
     def is_known(self) -> bool:
+        """Whether any ownership fact is known (what a function does with strings is not ownership)."""
         return bool(self.returns != "unknown" or self.frees_args or self.retains_args or self.owned_out_args
                     or self.frees_members)
 
@@ -152,6 +161,8 @@ class Contract:
             "borrows_from": self.borrows_from,
             "owned_out_args": {str(k): v for k, v in sorted(self.owned_out_args.items())},
             "doubtful_frees": sorted(self.doubtful_frees),
+            "string_args": sorted(self.string_args),
+            "format_arg": self.format_arg,
             "confidence": self.confidence.value,
             "params": list(self.params),
             "declared_at": self.declared_at,
@@ -174,7 +185,14 @@ class Contract:
             doubtful_frees=frozenset(data.get("doubtful_frees", ())),
             params=tuple(data.get("params", ())),
             declared_at=data.get("declared_at", ""),
+            string_args=frozenset(data.get("string_args", ())),
+            format_arg=data.get("format_arg"),
         )
+
+    def string_evidence(self, index: int) -> Evidence | None:
+        """The evidence that the call reads argument ``index`` as a NUL-terminated string."""
+        prefix = f"reads arg {index} as a "
+        return next((e for e in self.evidence if e.fact.startswith(prefix) and not e.overridden), None)
 
 
 class ContractSet:
@@ -259,6 +277,11 @@ class ContractSet:
     def owned_out_arg(self, name: str, index: int) -> bool:
         contract = self.get(name)
         return contract is not None and index in contract.owned_out_args
+
+    def reads_string(self, name: str, index: int) -> bool:
+        """The call reads argument ``index`` as a NUL-terminated C string."""
+        contract = self.get(name)
+        return contract is not None and index in contract.string_args
 
     def is_deallocator(self, name: str) -> bool:
         contract = self.get(name)

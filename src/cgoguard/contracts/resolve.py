@@ -31,7 +31,10 @@ from cgoguard.contracts.naming import deallocator_word
 from cgoguard.findings import Confidence
 
 # The order evidence is listed in: what the result is first, then what happens to arguments.
-_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "frees_members", "retains")
+_ASPECT_ORDER = ("returns", "deallocator", "borrows", "out", "frees", "frees_members", "retains", "format",
+                 "reads_string")
+# Facts about how arguments are read, not about ownership: they do not set a contract's confidence.
+_READING_ASPECTS = frozenset({"format", "reads_string"})
 # A fact carried through this many bodies of vendored C needs corroboration: a direct release
 # is depth 1, a release through one internal helper depth 2.
 DEEP = 3
@@ -68,7 +71,8 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
     evidence += [f.evidence for f in set_aside]
     frees = _flagged(winners, "frees")
     outs = {arg: f.value for (aspect, arg), f in winners.items() if aspect == "out" and arg is not None}
-    deciding = [support[key] for key, f in winners.items() if _decides(key[0], returns, f)]
+    deciding = [support[key] for key, f in winners.items()
+                if key[0] not in _READING_ASPECTS and _decides(key[0], returns, f)]
     doubtful = frozenset(f.arg for f in set_aside if f.aspect == "frees" and f.value and f.arg is not None
                          and f.evidence.depth >= DEEP) - frees
     return Contract(
@@ -86,6 +90,8 @@ def resolve(function: str, facts: Iterable[Fact], *, params: tuple[str, ...] = (
         declared_at=declared_at,
         doubtful_frees=doubtful,
         depths=depths,
+        string_args=_flagged(winners, "reads_string"),
+        format_arg=_value(winners, ("format", None), None),  # type: ignore[arg-type]
     )
 
 

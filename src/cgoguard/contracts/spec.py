@@ -3,11 +3,14 @@
 Both use one small schema per function::
 
     name = { returns = "owned", free = "sqlite3_free", frees = [0], retains = [1],
-             borrows = 0, out = { 1 = "sqlite3_close" }, ref = "https://...", note = "..." }
+             borrows = 0, out = { 1 = "sqlite3_close" }, strings = [0], format = 1,
+             ref = "https://...", note = "..." }
 
 Arguments are 0-based indexes or parameter names. ``borrows`` names the argument that owns
 the result (it implies ``returns = "borrowed"``); ``out`` maps a pointer-to-pointer
-argument to the deallocator of the object the call writes through it.
+argument to the deallocator of the object the call writes through it. ``strings`` lists the
+arguments the call reads as NUL-terminated strings; ``format`` names a printf-style format
+argument (read as a string; its ``%s`` conversions read the variadic arguments they match).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from cgoguard.contracts.model import RETURN_KINDS, Evidence, Fact
 from cgoguard.errors import UsageError
 from cgoguard.findings import Confidence
 
-SPEC_KEYS = frozenset({"returns", "free", "deallocator", "frees", "retains", "borrows", "out", "ref", "note"})
+SPEC_KEYS = frozenset({"returns", "free", "deallocator", "frees", "retains", "borrows", "out", "strings", "format",
+                       "ref", "note"})
 
 
 def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str,
@@ -31,15 +35,22 @@ def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str
     location = str(spec.get("ref") or origin)
     text = str(spec.get("note", ""))
     facts = _result_facts(where, spec, Evidence(kind, "", location, text), params)
-    for key, verb in (("frees", "frees"), ("retains", "keeps")):
-        if key in spec:
-            listed = {_arg(where, key, value, params) for value in _as_list(where, key, spec[key])}
-            facts += [Fact(key, True, Evidence(kind, f"{verb} arg {i}", location, text), Confidence.HIGH, i)
-                      for i in sorted(listed)]
-            if kind == "config":
-                # The user's list is complete: arguments it leaves out are not freed/kept.
-                facts += [Fact(key, False, Evidence(kind, f"does not {verb[:-1]} arg {i}", location, text),
-                               Confidence.HIGH, i) for i in range(len(params)) if i not in listed]
+    format_arg = _arg(where, "format", spec["format"], params) if "format" in spec else None
+    if format_arg is not None:
+        evidence = Evidence(kind, f"reads arg {format_arg} as a printf-style format", location, text)
+        facts.append(Fact("format", format_arg, evidence, Confidence.HIGH))
+    for key, aspect, verb in (("frees", "frees", "frees"), ("retains", "retains", "keeps"),
+                              ("strings", "reads_string", "reads")):
+        if key not in spec and not (key == "strings" and format_arg is not None):
+            continue
+        listed = {_arg(where, key, value, params) for value in _as_list(where, key, spec.get(key, []))}
+        listed |= {format_arg} if key == "strings" and format_arg is not None else set()
+        facts += [Fact(aspect, True, Evidence(kind, _argument_fact(verb, i), location, text), Confidence.HIGH, i)
+                  for i in sorted(listed)]
+        if kind == "config":
+            # The user's list is complete: arguments it leaves out are not freed/kept/read.
+            facts += [Fact(aspect, False, Evidence(kind, f"does not {verb[:-1]} arg {i}", location, text),
+                           Confidence.HIGH, i) for i in range(len(params)) if i not in listed]
     for raw, dealloc in _as_table(where, "out", spec.get("out", {})).items():
         index = _arg(where, "out", raw, params)
         if dealloc is not None and not isinstance(dealloc, str):
@@ -47,6 +58,10 @@ def spec_facts(function: str, spec: Mapping[str, Any], *, kind: str, origin: str
         evidence = Evidence(kind, f"hands back an owned object through arg {index}", location, text)
         facts.append(Fact("out", dealloc, evidence, Confidence.HIGH, index))
     return facts
+
+
+def _argument_fact(verb: str, index: int) -> str:
+    return f"reads arg {index} as a NUL-terminated string" if verb == "reads" else f"{verb} arg {index}"
 
 
 def _check_keys(where: str, spec: Any) -> None:

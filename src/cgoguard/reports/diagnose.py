@@ -13,6 +13,7 @@ Rule ids name the detector that produced the report (stable; used in baselines):
 ``RT-GO-PINNER``   runtime.Pinner leak panic
 ``RT-GO-MAP``      concurrent map writes
 ``RT-GO-HANDLE``   cgo.Handle used or deleted after Delete (``misuse of an invalid Handle``)
+``RT-CHECKPTR``    ``-d=checkptr`` unsafe.Pointer checks (arithmetic, conversions)
 ``RT-GO-PANIC``    other panics; ``RT-GO-FATAL`` other fatal errors;
 ``RT-GO-SIGNAL``   fatal signals (``SIGSEGV: ...``, ``signal arrived during cgo execution``)
 ``RT-VALGRIND``    valgrind memcheck
@@ -34,7 +35,7 @@ RULES = {
     "asan": "RT-ASAN", "lsan": "RT-LSAN", "memory": "RT-MSAN", "hwaddress": "RT-HWASAN", "tsan": "RT-TSAN",
     "go-race": "RT-RACE", "cgocheck": "RT-CGOCHECK", "cgocheck2": "RT-CGOCHECK2", "go-pinner": "RT-GO-PINNER",
     "go-map": "RT-GO-MAP", "go-handle": "RT-GO-HANDLE", "go-panic": "RT-GO-PANIC", "go-fatal": "RT-GO-FATAL", "go-signal": "RT-GO-SIGNAL",
-    "go": "RT-GO-FATAL", "valgrind": "RT-VALGRIND",
+    "go": "RT-GO-FATAL", "valgrind": "RT-VALGRIND", "checkptr": "RT-CHECKPTR",
 }
 _SANITIZER_DETECTORS = {"asan", "lsan", "memory", "hwaddress", "tsan", "valgrind"}
 _TOOL_NAMES = {"asan": "AddressSanitizer", "lsan": "LeakSanitizer", "memory": "MemorySanitizer",
@@ -53,6 +54,7 @@ _TITLES = {
     "go-pointer-returned-to-c": "exported Go function returned a Go pointer to C",
     "go-pointer-stored-in-c-memory": "unpinned Go pointer stored into C memory",
     "pinner-leak": "runtime.Pinner garbage-collected while still pinning memory",
+    "unsafe-pointer-misuse": "invalid unsafe.Pointer",
     "data-race": "data race",
     "concurrent-map-write": "concurrent map writes",
     "crash": "crash",
@@ -177,6 +179,10 @@ def confirm_static(runtime: list[Finding], static: list[Finding]) -> None:
 
 
 _EQUIVALENT = {"use-after-free": {"use-after-free", "dangling-reference"},
+               # ASan's overrun of Go or C memory made by unsafe arithmetic (CG307, CG305).
+               "buffer-overflow": {"buffer-overflow", "unsafe-pointer-misuse"},
+               # checkptr and ASan's poisoned Go heap: unsafe arithmetic, or C reading past Go bytes (CG205).
+               "unsafe-pointer-misuse": {"unsafe-pointer-misuse", "buffer-overflow"},
                "go-pointer-stored-in-c-memory": {"go-pointer-stored-in-c-memory", "c-retains-go-pointer"}}
 
 

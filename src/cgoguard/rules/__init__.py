@@ -21,7 +21,7 @@ RELEVANT_IMPORTS = frozenset({"C", "unsafe", "runtime/cgo", "runtime", "syscall"
 # pinners and handles concern pure Go packages too.)
 CGO_CATEGORIES = frozenset({
     "c-leak", "use-after-free", "double-free", "dangling-reference", "go-pointer-to-go-pointer",
-    "c-retains-go-pointer", "go-pointer-returned-to-c", "missing-keepalive",
+    "c-retains-go-pointer", "go-pointer-returned-to-c", "missing-keepalive", "buffer-overflow",
 })
 
 # Categories about C memory changing hands: a package that receives C memory from module

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                                                 "the fix and how its findings are graded, as Markdown; "
                                                 "`cgoguard explain severity` prints the severity policy.")
     explain.add_argument("rule", metavar="RULE",
-                         help="rule id (CG101) or name, a runtime id (RT-ASAN, MEM001, gc-stw-p99), "
+                         help="rule id (CG101) or name, a runtime id (RT-ASAN, RT-CHECKPTR, MEM001, gc-stw-p99), "
                               "or 'severity'")
     explain.set_defaults(func=run_explain)
     return rules

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from cgoguard.errors import UsageError
 from cgoguard.runner.toolchain import ASAN_PLATFORMS, RACE_PLATFORMS, Toolchain
 
-CHECK_NAMES = ("asan", "leak", "cgocheck", "cgocheck2", "race", "gc")
+CHECK_NAMES = ("asan", "leak", "cgocheck", "cgocheck2", "checkptr", "race", "gc")
 # Checks that `all` does not include: they measure instead of finding bugs.
 EXTRA_CHECKS = ("profile",)
 CHECK_HELP = {
@@ -22,6 +22,7 @@ CHECK_HELP = {
     "leak": "LeakSanitizer at exit (go -asan, Go >= 1.25): C memory never freed",
     "cgocheck": "default cgo pointer checks (GODEBUG=cgocheck=1) with full tracebacks",
     "cgocheck2": "expensive cgo pointer checks (GOEXPERIMENT=cgocheck2): Go pointers stored in C memory",
+    "checkptr": "unsafe.Pointer checks (-gcflags=all=-d=checkptr): arithmetic and conversions out of bounds",
     "race": "the Go race detector (-race)",
     "gc": "GC pause trace (GODEBUG=gctrace=1) and execution trace, for cgoguard gc",
     "profile": "CPU profile of the test binaries under perf, C time by Go call site (not in all)",
@@ -70,7 +71,8 @@ def plan(checks: list[str], toolchain: Toolchain, user_env: dict[str, str]) -> l
     setups: list[Setup] = []
     if asan_checks := tuple(name for name in ("asan", "leak") if name in checks):
         setups.append(_asan(toolchain, asan_checks))
-    builders = {"cgocheck": _cgocheck, "cgocheck2": _cgocheck2, "race": _race, "gc": _gc, "profile": _profile}
+    builders = {"cgocheck": _cgocheck, "cgocheck2": _cgocheck2, "checkptr": _checkptr, "race": _race, "gc": _gc,
+                "profile": _profile}
     setups += [builders[name](toolchain, user_env) for name in checks if name in builders]
     for setup in setups:
         # Every check builds cgo code: without Go or a C compiler none can run.
@@ -140,6 +142,15 @@ def _cgocheck2(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
         setup.build_env["GOEXPERIMENT"] = ",".join([*experiments, "cgocheck2"])
     else:
         setup.env["GODEBUG"] = merge_godebug(user_env.get("GODEBUG", ""), "cgocheck", "2")
+    return setup
+
+
+def _checkptr(toolchain: Toolchain, user_env: dict[str, str]) -> Setup:
+    # Instrument every package: a bad conversion in a dependency is reported too. -race and
+    # -asan turn checkptr on as well; this check needs neither sanitizer's runtime.
+    setup = Setup("checkptr", ("checkptr",), ["-gcflags=all=-d=checkptr"], env={"GOTRACEBACK": "crash"})
+    if toolchain.usable and not toolchain.at_least(1, 14):
+        setup.problem = f"{toolchain.version_text} has no -d=checkptr (added in Go 1.14)"
     return setup
 
 

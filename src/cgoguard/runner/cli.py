@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
     checks_help = "; ".join(f"{name}: {text}" for name, text in CHECK_HELP.items())
     parser = subparsers.add_parser(
-        "run", help="run tests or a program under ASan, leak, cgocheck, cgocheck2, race",
+        "run", help="run tests or a program under ASan, leak, cgocheck, cgocheck2, checkptr, race",
         description="Run a command (default: go test ./...) once per runtime checker, with each "
                     "checker's flags and environment for the installed Go, and report every bug "
                     "found, once, at the Go line to fix. Put the command after --, e.g. "

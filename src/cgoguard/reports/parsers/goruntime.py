@@ -1,6 +1,6 @@
 """Go runtime crash output: panics, fatal errors, fatal signals, cgocheck and goroutine dumps.
 
-Covers every cgocheck wording from Go 1.6 to 1.26 (see ``classify_message``), the cgocheck2
+Covers every cgocheck and checkptr wording from Go 1.6 to 1.26 (see ``classify_message``), the cgocheck2
 ``write of (unpinned) Go pointer ... to non-Go memory`` prelude, ``SIGSEGV``/``SIGABRT``
 headers with ``signal arrived during cgo execution``, the ``gp= m= mp=`` goroutine headers of
 GOTRACEBACK=system/crash, old ``??:0`` frames and register dumps. Only the first goroutine
@@ -58,6 +58,12 @@ _MESSAGE_CATEGORIES: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"concurrent map (?:writes|read and map write|iteration and map write)"),
      "concurrent-map-write", "go-map"),
     (re.compile(r"invalid memory address or nil pointer dereference|unexpected signal"), "segv", ""),
+    # -d=checkptr (also on under -race and -asan), every wording since Go 1.14: "pointer arithmetic
+    # result points to invalid allocation", "... computed bad pointer value", "converted pointer
+    # straddles multiple allocations", "misaligned pointer conversion", "unsafe pointer conversion".
+    (re.compile(r"\bcheckptr: "), "unsafe-pointer-misuse", "checkptr"),
+    # The GC or the stack copier met a pointer-typed word that is no pointer (an integer as pointer).
+    (re.compile(r"invalid pointer found on stack|found bad pointer in Go heap"), "unsafe-pointer-misuse", ""),
 )
 # glibc's last words before abort(): they tell which heap bug raised the SIGABRT.
 _GLIBC_ABORT = (

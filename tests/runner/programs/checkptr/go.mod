@@ -1,0 +1,3 @@
+module example.com/checkptr
+
+go 1.22
