@@ -1,6 +1,7 @@
 """Fault-address classification: from the address alone, from a maps file, and as ``cgoguard
 run`` captures the map at the crash. ``programs/faults`` crashes in C on a nil struct
-pointer, on memory it unmapped, on a PROT_NONE reservation and on a pointer made of text."""
+pointer, on memory it unmapped (whole, or the first half of a mapping), on a PROT_NONE
+reservation and on a pointer made of text."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import pytest
 from gotools import requires_go
 
 from cgoguard.cli import main
+from cgoguard.findings import InputError
 from cgoguard.mem.procfs import parse_maps
 from cgoguard.reports import analyze_text
-from cgoguard.reports.faultaddr import EARLIER_MARKER, MapsSnapshot, classify
+from cgoguard.reports.faultaddr import EARLIER_MARKER, MapsSnapshot, classify, load_maps
 from cgoguard.runner import execwrap
 
 PROGRAM = Path(__file__).parent / "programs" / "faults"
@@ -82,6 +84,63 @@ def test_run_and_report_agree_on_the_maps_file_format() -> None:
     assert execwrap.EARLIER_MARKER == EARLIER_MARKER
 
 
+def test_the_kernels_maperr_outranks_a_map_taken_before_the_fault() -> None:
+    fault = classify(0x7FD490000010, SNAPSHOT, code=1)  # SEGV_MAPERR: nothing was mapped there
+    assert fault.kind == "unmapped" and "was mapped and then unmapped" in fault.description
+    assert "[0x7fd490000000-0x7fd490100000 rw-p]" in fault.description
+    assert classify(0x7FD490000010, SNAPSHOT, code=2).kind == "anonymous"
+
+
+# The kernel merges a new anonymous mapping with an adjacent one of the same permissions:
+# a 1 MiB buffer mapped just below a 256 KiB runtime chunk is one line until it is unmapped.
+LIBC = "7fd4a0000000-7fd4a0100000 r-xp 00026000 fe:00 2 /usr/lib/libc.so.6"
+CHUNK = "7fd4a0200000-7fd4a0240000 rw-p 00000000 00:00 0"
+MERGED = ["7fd4a0100000-7fd4a0240000 rw-p 00000000 00:00 0", LIBC]
+
+
+def watched(tmp_path: Path, monkeypatch, snapshots: list[list[str]], crash: bool) -> MapsSnapshot:
+    """maps.txt as the exec wrapper writes it after these snapshots of a process that failed."""
+    monkeypatch.setattr(execwrap, "MAPS_INTERVAL_S", 3600.0)  # only the snapshots taken here
+    watcher = execwrap.MapsWatcher(os.getpid(), tmp_path)
+    remaining = iter(snapshots)
+    monkeypatch.setattr(watcher, "_read", lambda: next(remaining, []))
+    for _ in snapshots[:-1]:
+        watcher.snapshot()
+    if crash:
+        watcher.saw(b"SIGSEGV: segmentation violation\n")
+    else:
+        watcher.snapshot()
+    watcher.finish(2, "/tmp/program")
+    errors: list[InputError] = []
+    maps = load_maps(tmp_path / "maps.txt", errors)
+    assert maps is not None and not errors
+    return maps
+
+
+def test_run_keeps_the_part_of_a_merged_mapping_that_was_unmapped(tmp_path: Path, monkeypatch) -> None:
+    maps = watched(tmp_path, monkeypatch, [[LIBC], [MERGED[1], MERGED[0]], [LIBC, CHUNK]], crash=True)
+    assert maps.source.endswith("captured at the crash")
+    assert [(m.start, m.end) for m in maps.earlier] == [(0x7FD4A0100000, 0x7FD4A0200000)]
+    fault = classify(0x7FD4A0100010, maps)
+    assert fault.kind == "unmapped" and "[0x7fd4a0100000-0x7fd4a0200000 rw-p] existed earlier" in fault.description
+
+
+def test_run_keeps_the_file_offset_of_part_of_a_file_mapping(tmp_path: Path, monkeypatch) -> None:
+    shrunk = "7fd4a0080000-7fd4a0100000 r-xp 00106000 fe:00 2 /usr/lib/libc.so.6"
+    maps = watched(tmp_path, monkeypatch, [[LIBC], [shrunk]], crash=True)
+    (gone,) = maps.earlier
+    assert (gone.start, gone.end, gone.offset, gone.name) == (0x7FD4A0000000, 0x7FD4A0080000, 0x26000,
+                                                              "/usr/lib/libc.so.6")
+
+
+def test_a_map_from_before_the_crash_and_maperr_still_say_unmapped(tmp_path: Path, monkeypatch) -> None:
+    # The process exited before the crash snapshot: the last periodic one still shows the buffer.
+    maps = watched(tmp_path, monkeypatch, [[LIBC], MERGED], crash=False)
+    assert "s before it exited" in maps.source and not maps.earlier
+    fault = classify(0x7FD4A0100010, maps, code=1)
+    assert fault.kind == "unmapped" and "was mapped and then unmapped" in fault.description
+
+
 # -- real crashes ----------------------------------------------------------------------------------
 def fault_line(mode: str) -> int:
     lines = (PROGRAM / "main.go").read_text().splitlines()
@@ -129,17 +188,18 @@ def test_report_cli_takes_a_maps_file(faults_binary: Path, tmp_path: Path, capsy
 
 
 @requires_go
-def test_run_captures_the_map_and_sees_the_region_unmapped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["unmapped", "unmapped-part"])
+def test_run_captures_the_map_and_sees_the_region_unmapped(tmp_path: Path, mode: str) -> None:
     module = tmp_path / "faults"
     shutil.copytree(PROGRAM, module)
     (module / "go.mod").write_text("module example.com/faults\n\ngo 1.21\n")
     report = tmp_path / "report.json"
     code = main(["run", "--no-static", "--check", "cgocheck", "-C", str(module), "--keep-logs", str(tmp_path / "logs"),
-                 "--format", "json", "-o", str(report), "--", "go", "run", ".", "unmapped"])
+                 "--format", "json", "-o", str(report), "--", "go", "run", ".", mode])
     assert code == 1
     document = json.loads(report.read_text())
     (finding,) = document["findings"]
-    assert finding["line"] == fault_line("unmapped")
+    assert finding["line"] == fault_line(mode)
     fault = finding["extra"]["fault_address"]
     assert fault["kind"] == "unmapped" and "was mapped and then unmapped" in fault["description"]
     assert fault["evidence"].startswith("/proc/") and "captured" in fault["evidence"]

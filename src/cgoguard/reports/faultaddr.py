@@ -9,7 +9,8 @@ ASan's allocator region, the mmap area). Every answer states its evidence.
 
 A general-protection fault (``code=0x80``, SI_KERNEL) reports address 0 although the pointer
 was not nil: the CPU rejected a non-canonical address the kernel does not pass on. ASan says
-the same with its "high value address" hint.
+the same with its "high value address" hint. SEGV_MAPERR (Go's ``sigcode=1``) says nothing
+was mapped at the address: it outranks a memory map taken a moment before the fault.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ GO_HEAP_LIMIT = 0x4000_0000_0000
 HUGE_RESERVATION = 1 << 40  # sanitizer shadow memory: terabytes of anonymous mapping
 PIE_AREA = (0x5500_0000_0000, 0x5700_0000_0000)  # PIE executables and the brk heap after them
 SI_KERNEL = 0x80  # si_code of a general-protection fault
+SEGV_MAPERR = 0x1  # si_code: nothing is mapped at the address
 SEGV_ACCERR = 0x2  # si_code: the address is mapped, the access is not allowed
 GUARD_PAGES_MAX = 16 * PAGE  # glibc thread-stack guards are one page by default
 # Starts the earlier-mappings section of the maps.txt cgoguard run writes (runner/execwrap.py).
@@ -143,9 +145,11 @@ def _by_value(address: int) -> FaultAddress | None:
 def _in_maps(address: int, maps: MapsSnapshot, access: str, code: int | None) -> FaultAddress:
     evidence = maps.source or "the memory map"
     mapping = maps.containing(address)
+    if mapping is not None and code == SEGV_MAPERR:
+        return _unmapped_since_the_snapshot(address, mapping, evidence)
     if mapping is None:
         return _unmapped(address, maps, evidence)
-    where = f"[{mapping.start:#x}-{mapping.end:#x} {mapping.perms}{' ' + mapping.name if mapping.name else ''}]"
+    where = _bracketed(mapping)
     if mapping.perms.startswith("---"):
         above = next((m for m in maps.mappings if m.start == mapping.end), None)
         if mapping.size <= GUARD_PAGES_MAX and above is not None and "rw" in above.perms:
@@ -197,13 +201,19 @@ def _mapped_description(kind: str, mapping: Mapping) -> str:
     }[kind]
 
 
+def _unmapped_since_the_snapshot(address: int, mapping: Mapping, evidence: str) -> FaultAddress:
+    """The map shows the address mapped, the kernel says nothing was (SEGV_MAPERR): the map was
+    taken before the memory was unmapped (a crash too quick for a snapshot at the crash)."""
+    return FaultAddress(address, "unmapped", f"memory that was mapped and then unmapped: {_bracketed(mapping)} is in "
+                        "the memory map, but the kernel found nothing mapped at the fault (SEGV_MAPERR), so it was "
+                        f"unmapped after the map was taken ({_USE_AFTER_MUNMAP})", evidence)
+
+
 def _unmapped(address: int, maps: MapsSnapshot, evidence: str) -> FaultAddress:
     gone = next((m for m in maps.earlier if m.start <= address < m.end), None)
     if gone is not None:
-        return FaultAddress(address, "unmapped", f"memory that was mapped and then unmapped: [{gone.start:#x}-"
-                            f"{gone.end:#x} {gone.perms}{' ' + gone.name if gone.name else ''}] existed earlier in "
-                            "the run and was gone at the crash (a use after munmap: a freed large malloc block, an "
-                            "unmapped buffer or file)", evidence)
+        return FaultAddress(address, "unmapped", f"memory that was mapped and then unmapped: {_bracketed(gone)} "
+                            f"existed earlier in the run and was gone at the crash ({_USE_AFTER_MUNMAP})", evidence)
     below = max((m for m in maps.mappings if m.end <= address), key=lambda m: m.end, default=None)
     above = min((m for m in maps.mappings if m.start > address), key=lambda m: m.start, default=None)
     if below is None:
@@ -216,6 +226,13 @@ def _unmapped(address: int, maps: MapsSnapshot, evidence: str) -> FaultAddress:
                             "block, an exited thread's stack)", evidence)
     return FaultAddress(address, "wild", "not mapped and not next to any mapping: a wild pointer (garbage, or an "
                         "integer used as a pointer)", evidence)
+
+
+_USE_AFTER_MUNMAP = "a use after munmap: a freed large malloc block, an unmapped buffer or file"
+
+
+def _bracketed(mapping: Mapping) -> str:
+    return f"[{mapping.start:#x}-{mapping.end:#x} {mapping.perms}{' ' + mapping.name if mapping.name else ''}]"
 
 
 def _by_region(address: int) -> FaultAddress:

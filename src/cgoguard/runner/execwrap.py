@@ -9,9 +9,9 @@ as usual) and into ``output.log``.
 
 While a process runs, the wrapper keeps a recent copy of its ``/proc/PID/maps`` and takes
 one more the moment the process starts printing a crash (or a sanitizer log appears); when
-the process dies with an error, ``maps.txt`` holds that map and the mappings that existed
-earlier but were gone at the crash, so a fault address can be classified (unmapped, guard
-page, PROT_NONE reservation, ...).
+the process dies with an error, ``maps.txt`` holds that map and the mappings (or parts of
+mappings) that existed earlier but were gone at the crash, so a fault address can be
+classified (unmapped, guard page, PROT_NONE reservation, ...).
 
 A crash ends a test binary inside the test that caused it, hiding every test after it. So
 when a test binary dies mid-run, the wrapper runs it again, in a new directory, with
@@ -23,6 +23,7 @@ Runs as a plain script (no cgoguard imports): only the standard library is avail
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import os
@@ -44,7 +45,7 @@ _SUMMARY = re.compile(rb"^(PASS|FAIL)\s*$")
 # go test -json runs test binaries with -test.v=test2json, which frames these lines with ^V.
 _TEST2JSON_MARK = b"\x16"
 MAPS_INTERVAL_S = 0.25  # how old the last periodic snapshot can be when a crash is missed
-MAX_EARLIER_MAPPINGS = 4096
+MAX_EARLIER_MAPPINGS = 4096  # gone mappings kept for maps.txt (the newest)
 # Output that starts a crash report: the process is still alive while it prints the rest.
 _CRASH_MARKS = (b"SIGSEGV", b"SIGBUS", b"unexpected signal", b"Sanitizer:", b"SIGABRT", b"SIGILL", b"SIGFPE")
 # The same text as cgoguard.reports.faultaddr.EARLIER_MARKER (this script imports nothing of cgoguard).
@@ -174,39 +175,59 @@ def _copy(stream: BinaryIO, target: BinaryIO, log: BinaryIO, lock: threading.Loc
 
 
 class MapsWatcher:
-    """Snapshots of a child's ``/proc/PID/maps``: periodic, and one at the start of a crash."""
+    """Snapshots of a child's ``/proc/PID/maps``: periodic, and one at the start of a crash.
+
+    What matters at a crash is what was mapped and is gone, so each snapshot is compared with
+    the one before: every part of an earlier mapping the newer snapshot no longer covers is
+    kept as *gone*, with its own range. Whole lines would not do: the kernel merges adjacent
+    anonymous mappings of the same permissions into one line, so a buffer is often seen only
+    inside a bigger line whose other part outlives it.
+    """
 
     def __init__(self, pid: int, proc_dir: Path) -> None:
         self.maps = Path(f"/proc/{pid}/maps")
         self.pid = pid
         self.proc_dir = proc_dir
-        self.crashing = threading.Event()
+        self.lock = threading.Lock()  # the watcher thread and the output copiers both take snapshots
         self.stopped = threading.Event()
         self.latest: list[str] = []
         self.latest_time = 0.0
         self.at_crash = False
-        self.seen: dict[str, None] = {}  # every mapping line seen, oldest first (bounded)
+        self.gone: dict[str, None] = {}  # pieces of mappings that disappeared, newest last (bounded)
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
     def saw(self, chunk: bytes) -> None:
-        if not self.crashing.is_set() and any(mark in chunk for mark in _CRASH_MARKS):
-            self.crashing.set()
+        """Output from the process: the start of a crash report is snapshotted at once.
+
+        In the copier's own thread: the process exits milliseconds after its report, and
+        waking another thread first loses that race on a loaded machine.
+        """
+        if not self.at_crash and any(mark in chunk for mark in _CRASH_MARKS):
+            self.snapshot(crash=True)
 
     def _loop(self) -> None:
-        while not self.stopped.is_set():
-            crashing = self.crashing.wait(MAPS_INTERVAL_S) or self._sanitizer_log_appeared()
-            if self.stopped.is_set():
+        while not self.stopped.wait(MAPS_INTERVAL_S) and not self.at_crash:
+            self.snapshot(crash=self._sanitizer_log_appeared())
+
+    def snapshot(self, *, crash: bool = False) -> None:
+        with self.lock:
+            if self.at_crash or self.stopped.is_set():
                 return
             lines = self._read()
-            if lines:
-                self.latest, self.latest_time = lines, time.time()
-                for line in lines:
-                    if len(self.seen) < MAX_EARLIER_MAPPINGS:
-                        self.seen[line] = None
-            if crashing:
-                self.at_crash = bool(lines)
-                return
+            if not lines:
+                return  # the process is gone (or not ours to read)
+            current = Coverage(lines)
+            for line in self.latest:
+                for piece in current.uncovered(line):
+                    self._remember_gone(piece)
+            self.latest, self.latest_time, self.at_crash = lines, time.time(), crash
+
+    def _remember_gone(self, piece: str) -> None:
+        self.gone.pop(piece, None)
+        self.gone[piece] = None
+        if len(self.gone) > MAX_EARLIER_MAPPINGS:  # the oldest matter least at a crash
+            del self.gone[next(iter(self.gone))]
 
     def _sanitizer_log_appeared(self) -> bool:
         try:
@@ -218,22 +239,51 @@ class MapsWatcher:
         try:
             return self.maps.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
-            return []  # the process is gone (or not ours to read)
+            return []
 
     def finish(self, returncode: int, binary: str) -> None:
         """Stop; when the process failed, write ``maps.txt`` for the report analysis."""
         self.stopped.set()
-        self.crashing.set()
         self.thread.join(timeout=5)
-        if returncode == 0 or not self.latest:
-            return
-        when = "at the crash" if self.at_crash else f"{max(0.0, time.time() - self.latest_time):.2f} s before it exited"
-        current = [_range(line) for line in self.latest]
-        earlier = [line for line in self.seen if not any(_overlaps(_range(line), r) for r in current)]
-        text = [f"# /proc/{self.pid}/maps of {Path(binary).name}, captured {when}", *self.latest]
+        with self.lock:
+            if returncode == 0 or not self.latest:
+                return
+            when = ("at the crash" if self.at_crash
+                    else f"{max(0.0, time.time() - self.latest_time):.2f} s before it exited")
+            text = [f"# /proc/{self.pid}/maps of {Path(binary).name}, captured {when}", *self.latest]
+            # Newest first: the classifier takes the first gone mapping that holds the address.
+            # A piece mapped again by the last snapshot is not gone.
+            current = Coverage(self.latest)
+            earlier = [part for piece in reversed(self.gone) for part in current.uncovered(piece)]
         if earlier:
             text += [EARLIER_MARKER, *earlier]
         (self.proc_dir / "maps.txt").write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+class Coverage:
+    """The address ranges of one maps snapshot, to find what part of another mapping they miss."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.ranges = sorted(r for r in map(_range, lines) if r[0] < r[1])
+        self.starts = [start for start, _ in self.ranges]
+
+    def uncovered(self, line: str) -> list[str]:
+        """The parts of ``line``'s mapping that no range covers, as maps lines."""
+        start, end = _range(line)
+        pieces: list[tuple[int, int]] = []
+        cursor = start
+        index = max(0, bisect.bisect_right(self.starts, start) - 1)
+        while cursor < end and index < len(self.ranges) and self.ranges[index][0] < end:
+            covered_start, covered_end = self.ranges[index]
+            if covered_start > cursor:
+                pieces.append((cursor, covered_start))
+            cursor = max(cursor, covered_end)
+            index += 1
+        if cursor < end:
+            pieces.append((cursor, end))
+        if pieces == [(start, end)]:
+            return [line]
+        return [_with_range(line, piece_start, piece_end) for piece_start, piece_end in pieces]
 
 
 def _range(line: str) -> tuple[int, int]:
@@ -244,8 +294,19 @@ def _range(line: str) -> tuple[int, int]:
         return 0, 0
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
+def _with_range(line: str, start: int, end: int) -> str:
+    """A maps line for part of the mapping ``line`` describes (a file offset moves with the start)."""
+    fields = line.split(None, 5)
+    if len(fields) < 5:
+        return f"{start:08x}-{end:08x}"
+    address_range, perms, offset, device, inode = fields[:5]
+    name = f" {fields[5]}" if len(fields) > 5 else ""
+    try:
+        if inode != "0":
+            offset = f"{int(offset, 16) + start - _range(address_range)[0]:08x}"
+    except ValueError:
+        pass
+    return f"{start:08x}-{end:08x} {perms} {offset} {device} {inode}{name}"
 
 
 def _exit_status(returncode: int) -> int:

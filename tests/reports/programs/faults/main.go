@@ -1,6 +1,7 @@
 // Crashes in C on addresses of different kinds: `faults MODE`, MODE one of nil-field,
-// unmapped, prot-none, garbage. With FAULTS_MAPS=FILE the program copies /proc/self/maps
-// into FILE just before the faulting access (a snapshot taken by the user).
+// unmapped, unmapped-part (the first half of a mapping unmapped), prot-none, garbage. With
+// FAULTS_MAPS=FILE the program copies /proc/self/maps into FILE just before the faulting
+// access (a snapshot taken by the user).
 package main
 
 /*
@@ -15,12 +16,14 @@ typedef struct { long id; long size; void *data; int count; } config;
 
 static int config_count(config *c) { return c->count; }
 
-static char *released_buffer(int pause_ms) {
-	char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+// Maps size bytes, unmaps the first released of them after a pause: the pointer to the start
+// dangles, and when released < size the rest of the mapping outlives it.
+static char *released_buffer(int pause_ms, size_t size, size_t released) {
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) abort();
 	memset(p, 1, 4096);
 	usleep(pause_ms * 1000);
-	munmap(p, 1 << 20);
+	munmap(p, released);
 	return p;
 }
 
@@ -70,10 +73,19 @@ func nilField() int {
 	return int(C.config_count(c)) // FAULT nil-field
 }
 
+// The pause is long enough for run's periodic maps snapshot, even on a loaded machine.
+const pauseMs = 1500
+
 func unmapped() int {
-	p := C.released_buffer(1500) // long enough for run's periodic maps snapshot, even on a loaded machine
+	p := C.released_buffer(pauseMs, 1<<20, 1<<20)
 	snapshot()
 	return int(C.byte_at(p, 16)) // FAULT unmapped
+}
+
+func unmappedPart() int {
+	p := C.released_buffer(pauseMs, 2<<20, 1<<20)
+	snapshot()
+	return int(C.byte_at(p, 16)) // FAULT unmapped-part
 }
 
 func protNone() int {
@@ -89,11 +101,11 @@ func garbage() int {
 }
 
 func main() {
-	modes := map[string]func() int{"nil-field": nilField, "unmapped": unmapped, "prot-none": protNone,
-		"garbage": garbage}
+	modes := map[string]func() int{"nil-field": nilField, "unmapped": unmapped, "unmapped-part": unmappedPart,
+		"prot-none": protNone, "garbage": garbage}
 	mode, ok := modes[os.Args[len(os.Args)-1]]
 	if !ok {
-		fmt.Fprintln(os.Stderr, "usage: faults nil-field|unmapped|prot-none|garbage")
+		fmt.Fprintln(os.Stderr, "usage: faults nil-field|unmapped|unmapped-part|prot-none|garbage")
 		os.Exit(2)
 	}
 	fmt.Println(mode())
