@@ -17,6 +17,7 @@ _MAPPING = re.compile(
     r"(?P<dev>[0-9a-fA-F]+:[0-9a-fA-F]+)\s+(?P<inode>\d+)\s*(?P<name>.*)$"
 )
 _FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w()]*):\s+(?P<value>\d+)(?:\s+kB)?\s*$")
+_VM_FLAGS = re.compile(r"^VmFlags:((?:\s+[a-z0-9]{2})*)\s*$")
 
 
 @dataclass
@@ -29,6 +30,9 @@ class Mapping:
     name: str
     # smaps fields in bytes (Rss, Pss, Anonymous, Swap, ...); empty when read from maps only.
     fields: dict[str, int] = field(default_factory=dict)
+    # The two-letter VmFlags of smaps (``nr``: mapped MAP_NORESERVE, ``nh``: no huge pages, ...);
+    # None when unknown (maps text, kernels before 3.8).
+    vm_flags: frozenset[str] | None = None
 
     @property
     def size(self) -> int:
@@ -64,6 +68,10 @@ def parse_maps(text: str) -> list[Mapping]:
                 ))
             except ValueError:
                 continue
+            continue
+        flags_match = _VM_FLAGS.match(line.strip())
+        if flags_match and mappings:
+            mappings[-1].vm_flags = frozenset(flags_match[1].split())
             continue
         field_match = _FIELD.match(line.strip())
         if field_match and mappings:
